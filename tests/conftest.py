@@ -1,0 +1,39 @@
+"""Shared pytest set-up: deterministic, single-threaded numerics and hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+# pytest-xdist runs one worker per core; torch and BLAS each grabbing every core would
+# oversubscribe the machine and make the suite slower, not faster.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+settings.register_profile(
+    "default",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,  # CI must be reproducible: a failure today fails again tomorrow
+)
+settings.register_profile("thorough", max_examples=600, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _torch_single_thread():
+    try:
+        import torch
+    except ImportError:  # torch is a runtime dependency, but keep non-torch tests usable
+        yield
+        return
+    torch.set_num_threads(1)
+    yield
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
