@@ -1,1 +1,20 @@
-"""autograder package."""
+"""The grading pipeline around nbgrader: release, collect, grade, feedback, export."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def ensure_tools_on_path() -> None:
+    """Put this interpreter's bin folder first on PATH.
+
+    nbgrader runs `alembic` (and jupyter kernels) as subprocesses found through PATH; when
+    the pipeline runs as `.venv/bin/python -m autograder...` without an activated venv,
+    those would be missing or, worse, come from another installation.
+    """
+    bindir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if parts[:1] != [bindir]:
+        os.environ["PATH"] = os.pathsep.join([bindir, *[p for p in parts if p != bindir]])
