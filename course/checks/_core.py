@@ -1,0 +1,342 @@
+"""The engine behind every visible check: run a student's function on cases, compare with
+an independent oracle, and when the answer is wrong, say *which* known mistake it matches.
+
+A check is data: a list of `Case`s (inputs + the expected output, computed by torch or
+written down from the lecture) and a list of `Mistake`s (each one computes, for a case,
+the output that a particular wrong implementation would give). `check()` runs the cases
+in order and stops at the first failure with one sentence, expected vs got, and a pointer
+to the lecture idea; if the student's output equals a mistake's output, the sentence names
+the mistake. Mistakes are matched on values, never guessed from the source code.
+
+Nothing here knows the numpy solution: expected values come from torch or constants.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Case",
+    "CheckFailed",
+    "Mistake",
+    "answer_digest",
+    "assert_close",
+    "check",
+    "check_answer",
+    "fmt",
+]
+
+
+class CheckFailed(AssertionError):
+    """A visible check failed. `str(exc)` is the student-facing sentence.
+
+    Attributes:
+        mistake: key of the recognised mistake (e.g. "kernel_flipped"), or None when the
+            output matched no known mistake.
+        case: label of the case that failed.
+    """
+
+    def __init__(self, message: str, *, mistake: str | None = None, case: str | None = None):
+        super().__init__(message)
+        self.mistake = mistake
+        self.case = case
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input for the student's function and the output it must give.
+
+    Attributes:
+        label: how the message names the case, e.g. "the lecture 000 example".
+        args: positional arguments (arrays are copied before each call).
+        expected: the right output (array, number, tuple of arrays).
+        kwargs: keyword arguments.
+    """
+
+    label: str
+    args: tuple
+    expected: Any
+    kwargs: dict = field(default_factory=dict)
+
+    def call_text(self, name: str) -> str:
+        parts = [_short(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{name}({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong implementation, recognised by the output it produces.
+
+    Attributes:
+        key: stable identifier, used by the misconception test suite.
+        says: what the student probably did, completing "It looks like ...".
+        hint: how to fix it, with a pointer to the lecture idea.
+        wrong: computes the wrong output for a case (return None when the mistake does
+            not apply to that case, e.g. "stride ignored" on a stride-1 case).
+    """
+
+    key: str
+    says: str
+    hint: str
+    wrong: Callable[[Case], Any]
+
+
+# Mistakes that any function can make, whatever it computes.
+def _returns_zeros(case: Case) -> Any:
+    exp = case.expected
+    return np.zeros_like(np.asarray(exp, dtype=float)) if _is_array(exp) else None
+
+
+GENERIC_MISTAKES: tuple[Mistake, ...] = (
+    Mistake(
+        "returns_zeros",
+        "your function returns zeros (an output array that was allocated but never filled)",
+        "Check that the loop writes into the output array and that you return that array.",
+        _returns_zeros,
+    ),
+)
+
+
+def check(
+    fn: Callable,
+    *,
+    name: str,
+    cases: Sequence[Case],
+    mistakes: Sequence[Mistake] = (),
+    pointer: str = "",
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    quiet: bool = False,
+) -> int:
+    """Run `fn` on every case; raise `CheckFailed` at the first wrong answer.
+
+    Args:
+        fn: the student's function.
+        name: its name as the notebook shows it.
+        cases: inputs with expected outputs, simplest (the lecture's example) first.
+        mistakes: the catalogue of known mistakes for this exercise.
+        pointer: the lecture idea to revisit, appended to generic failures.
+        rtol, atol: tolerances for floating-point comparison.
+        quiet: do not print the success line.
+    Returns:
+        The number of cases passed (all of them).
+    """
+    __tracebackhide__ = True  # IPython and pytest hide this frame: the student sees the message
+    for case in cases:
+        got = _call(fn, name, case)
+        problem = _compare(got, case.expected, rtol=rtol, atol=atol)
+        if problem is None:
+            continue
+        matched = _diagnose(got, case, (*mistakes, *GENERIC_MISTAKES), rtol=rtol, atol=atol)
+        if matched is None and _is_array(got):
+            matched = _returns_an_input(got, case)
+        raise _failure(name, case, got, problem, matched, pointer)
+    if not quiet:
+        labels = ", ".join(c.label for c in cases)
+        print(f"✓ {name}: {len(cases)} of {len(cases)} checks passed ({labels}).")
+    return len(cases)
+
+
+def _call(fn: Callable, name: str, case: Case) -> Any:
+    __tracebackhide__ = True
+    args = copy.deepcopy(case.args)
+    kwargs = copy.deepcopy(case.kwargs)
+    try:
+        got = fn(*args, **kwargs)
+    except NotImplementedError as exc:
+        detail = f" ({exc})" if str(exc) else ""
+        raise CheckFailed(
+            f"{name} is not implemented yet{detail}. Write its body, run that cell, then "
+            "run this check again.",
+            mistake="not_implemented",
+            case=case.label,
+        ) from None
+    except Exception as exc:
+        # Chain the exception: the traceback then ends on the student's own line.
+        raise CheckFailed(
+            f"{case.call_text(name)} raised {type(exc).__name__}: {exc} "
+            f"(on {case.label}). The traceback above shows the line where it happened.",
+            mistake="raised",
+            case=case.label,
+        ) from exc
+    if got is None:
+        raise CheckFailed(
+            f"{name} returned None on {case.label}. Did you forget the `return` statement?",
+            mistake="returned_none",
+            case=case.label,
+        )
+    # A function that edits its argument in place breaks the caller's data.
+    for before, after in zip(case.args, args, strict=True):
+        if _is_array(before) and not np.array_equal(np.asarray(before), np.asarray(after)):
+            raise CheckFailed(
+                f"{name} changed its input array in place (on {case.label}). Work on a copy "
+                "or write into a new output array instead.",
+                mistake="mutates_input",
+                case=case.label,
+            )
+    return got
+
+
+def _compare(got: Any, expected: Any, *, rtol: float, atol: float) -> str | None:
+    """None when `got` equals `expected`; otherwise a short description of the difference."""
+    if isinstance(expected, tuple):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            return f"a tuple of {len(expected)} values was expected, got {_short(got)}"
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            problem = _compare(g, e, rtol=rtol, atol=atol)
+            if problem:
+                return f"item {i} of the result: {problem}"
+        return None
+    try:
+        g = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return f"a number or an array was expected, got {type(got).__name__}"
+    e = np.asarray(expected, dtype=float)
+    if g.shape != e.shape:
+        return f"shape {g.shape}, expected {e.shape}"
+    if not np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=False):
+        return "values differ"
+    return None
+
+
+def _diagnose(
+    got: Any, case: Case, mistakes: Sequence[Mistake], *, rtol: float, atol: float
+) -> Mistake | None:
+    for mistake in mistakes:
+        try:
+            wrong = mistake.wrong(case)
+        except Exception:  # a mistake that cannot be formed for this case does not apply
+            continue
+        if wrong is None or _compare(wrong, case.expected, rtol=rtol, atol=atol) is None:
+            continue  # indistinguishable from the right answer on this case
+        if _compare(got, wrong, rtol=rtol, atol=atol) is None:
+            return mistake
+    return None
+
+
+def _returns_an_input(got: Any, case: Case) -> Mistake | None:
+    g = np.asarray(got, dtype=float)
+    for i, arg in enumerate(case.args):
+        if _is_array(arg) and np.asarray(arg).shape == g.shape and np.allclose(g, arg):
+            return Mistake(
+                "returns_input",
+                f"your function returns its input (argument {i + 1}) unchanged",
+                "Compute a new array from the inputs and return that.",
+                lambda _c: None,
+            )
+    return None
+
+
+def _failure(
+    name: str, case: Case, got: Any, problem: str, mistake: Mistake | None, pointer: str
+) -> CheckFailed:
+    head = f"{case.call_text(name)} on {case.label}: {problem}."
+    body = f"\n  expected: {fmt(case.expected)}\n  got:      {fmt(got)}"
+    if mistake is not None:
+        tail = f"\nIt looks like {mistake.says}. {mistake.hint}"
+    else:
+        tail = f"\n{pointer}" if pointer else ""
+    return CheckFailed(head + body + tail, mistake=mistake and mistake.key, case=case.label)
+
+
+def assert_close(got: Any, expected: Any, what: str, *, rtol: float = 1e-6, atol: float = 1e-8):
+    """Hidden-test comparison that reveals no hidden value when it fails.
+
+    The message names the case (`what`) and the kind of difference (shape or values), never
+    the numbers, so feedback can be returned to students as is.
+    """
+    __tracebackhide__ = True
+    problem = _compare(got, expected, rtol=rtol, atol=atol)
+    if problem is not None:
+        if problem == "values differ":
+            problem = "the values differ from the reference"
+        raise AssertionError(f"{what}: {problem}.")
+
+
+def answer_digest(answer: Any) -> str:
+    """A short hash of a quiz answer, so that a visible check can verify it without
+    printing it. Numbers are normalised (3 == 3.0), sequences compared element-wise."""
+    return hashlib.sha256(_canonical(answer).encode()).hexdigest()[:16]
+
+
+def check_answer(answer: Any, *, question: str, digest: str, hint: str) -> None:
+    """Visible check of a quiz answer against its digest."""
+    __tracebackhide__ = True
+    if answer is None or answer is Ellipsis:
+        raise CheckFailed(f"{question}: no answer yet. Set the variable in the cell above.",
+                          mistake="not_answered")
+    if answer_digest(answer) != digest:
+        raise CheckFailed(f"{question}: {_short(answer)} is not right. {hint}",
+                          mistake="wrong_answer")
+    print(f"✓ {question}: correct.")
+
+
+def _canonical(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return _canonical(x.tolist())
+    if isinstance(x, (list, tuple)):
+        return "(" + ",".join(_canonical(v) for v in x) + ")"
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        v = float(x)
+        return str(int(v)) if v.is_integer() else repr(round(v, 9))
+    return str(x).strip().lower()
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, np.ndarray) or (
+        isinstance(x, (list, tuple)) and len(x) > 0 and not isinstance(x, str)
+    )
+
+
+def fmt(x: Any, *, max_rows: int = 6, max_cols: int = 8) -> str:
+    """Compact, readable text of an array for messages (large arrays are cut at a corner)."""
+    if isinstance(x, tuple) and not _is_numeric_tuple(x):
+        return "(" + ", ".join(fmt(v, max_rows=max_rows, max_cols=max_cols) for v in x) + ")"
+    try:
+        a = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        return repr(x)
+    if a.ndim == 0:
+        v = float(a)
+        return str(int(v)) if v.is_integer() else f"{v:.6g}"
+    shown = a
+    cut = a.ndim >= 2 and (a.shape[-2] > max_rows or a.shape[-1] > max_cols)
+    if a.ndim >= 2:
+        shown = a[..., :max_rows, :max_cols]
+    if a.ndim > 2:
+        shown = shown.reshape(-1, *shown.shape[-2:])[0]
+    integral = np.all(np.isfinite(shown)) and np.all(shown == np.round(shown))
+    text = np.array2string(
+        shown.astype(int) if integral and shown.size and np.abs(shown).max() < 1e15 else shown,
+        precision=4,
+        suppress_small=True,
+        separator=", ",
+        max_line_width=100,
+    ).replace("\n", "\n            ")
+    note = []
+    if a.ndim > 2:
+        note.append(f"first {shown.shape} slice")
+    if cut:
+        note.append("top-left corner")
+    suffix = f"  [shape {a.shape}" + (f", {', '.join(note)}" if note else "") + "]"
+    return text + (suffix if (a.ndim > 1 or note) else "")
+
+
+def _is_numeric_tuple(x: tuple) -> bool:
+    return all(isinstance(v, (int, float, np.integer, np.floating)) for v in x)
+
+
+def _short(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return f"<array {'×'.join(map(str, x.shape))}>"
+    if isinstance(x, (list, tuple)) and len(x) > 4:
+        return f"<{type(x).__name__} of {len(x)}>"
+    return repr(x)

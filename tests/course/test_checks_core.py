@@ -1,0 +1,107 @@
+"""The check engine: passes right answers, names recognised mistakes, explains the rest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course.checks import Case, CheckFailed, Mistake, answer_digest, assert_close, check
+from course.checks import check_answer, fmt
+
+X = np.arange(9.0).reshape(3, 3)
+CASE = Case("the lecture 000 example", (X,), X * 2)
+DOUBLED_WRONG = Mistake(
+    "added_instead", "you added X to itself twice", "Multiply once.", lambda c: c.args[0] * 3
+)
+
+
+def test_right_answer_passes_and_says_so(capsys):
+    """A correct function passes every case and prints one line naming them."""
+    assert check(lambda a: a * 2, name="double", cases=[CASE]) == 1
+    assert "✓ double: 1 of 1 checks passed (the lecture 000 example)" in capsys.readouterr().out
+
+
+def test_recognised_mistake_is_named():
+    """An output equal to a catalogued mistake's output gets that mistake's sentence."""
+    with pytest.raises(CheckFailed) as info:
+        check(lambda a: a * 3, name="double", cases=[CASE], mistakes=[DOUBLED_WRONG])
+    assert info.value.mistake == "added_instead"
+    assert "It looks like you added X to itself twice" in str(info.value)
+    assert "expected" in str(info.value) and "got" in str(info.value)
+
+
+def test_unrecognised_wrong_answer_points_to_the_lecture():
+    """A wrong answer that matches no mistake still says expected vs got and the pointer."""
+    with pytest.raises(CheckFailed) as info:
+        check(lambda a: a + 1, name="double", cases=[CASE], pointer="See lecture 000.")
+    assert info.value.mistake is None
+    assert "See lecture 000." in str(info.value)
+    assert "values differ" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("fn", "key"),
+    [
+        (lambda a: np.zeros_like(a), "returns_zeros"),
+        (lambda a: a, "returns_input"),
+        (lambda a: None, "returned_none"),
+        (lambda a: 1 / 0, "raised"),
+        (lambda a: (_ for _ in ()).throw(NotImplementedError("Exercise 1.1")), "not_implemented"),
+    ],
+)
+def test_generic_mistakes(fn, key):
+    """Mistakes any exercise can make are recognised without a catalogue."""
+    with pytest.raises(CheckFailed) as info:
+        check(fn, name="double", cases=[CASE])
+    assert info.value.mistake == key
+
+
+def test_in_place_edit_of_the_input_is_caught():
+    """A function that overwrites its argument is told so, even if its output is right."""
+
+    def double_in_place(a):
+        a *= 2
+        return a
+
+    with pytest.raises(CheckFailed) as info:
+        check(double_in_place, name="double", cases=[CASE])
+    assert info.value.mistake == "mutates_input"
+
+
+def test_mistake_equal_to_the_right_answer_is_not_blamed():
+    """If a mistake gives the right output on a case, it cannot explain a failure there."""
+    harmless = Mistake("harmless", "x", "y", lambda c: c.expected)
+    with pytest.raises(CheckFailed) as info:
+        check(lambda a: a - 1, name="double", cases=[CASE], mistakes=[harmless])
+    assert info.value.mistake is None
+
+
+def test_wrong_shape_is_reported_as_shape():
+    with pytest.raises(CheckFailed, match=r"shape \(2, 2\), expected \(3, 3\)"):
+        check(lambda a: a[:2, :2], name="double", cases=[CASE])
+
+
+def test_assert_close_reveals_no_values():
+    """Hidden-test failures name the case but print no numbers of the hidden data."""
+    secret = np.array([[123.456, 789.0]])
+    with pytest.raises(AssertionError) as info:
+        assert_close(secret + 1, secret, "corr2d on a random 1×2 input")
+    assert "123" not in str(info.value) and "789" not in str(info.value)
+    assert "corr2d on a random 1×2 input" in str(info.value)
+    assert_close(secret, secret.copy(), "same")
+
+
+def test_quiz_answers_are_checked_by_digest(capsys):
+    digest = answer_digest((3, 3))
+    check_answer([3.0, 3], question="Q2", digest=digest, hint="Use the formula.")
+    assert "✓ Q2: correct." in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="not right"):
+        check_answer((2, 2), question="Q2", digest=digest, hint="Use the formula.")
+    with pytest.raises(CheckFailed, match="no answer yet"):
+        check_answer(None, question="Q2", digest=digest, hint="")
+
+
+def test_fmt_is_compact():
+    assert fmt(np.array([[19.0, 25.0], [37.0, 43.0]])) == "[[19, 25],\n             [37, 43]]  [shape (2, 2)]"
+    assert "top-left corner" in fmt(np.zeros((20, 20)))
+    assert fmt(3.0) == "3"
