@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint bench
+.PHONY: setup test lint bench release lab
 
 setup: $(STAMP)
 
@@ -25,3 +25,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m solutions.bench
+
+# Regenerate the student notebooks from source/ (commit the result; CI fails on drift).
+release: $(STAMP)
+	$(PY) -m autograder.release
+
+# Open the student notebooks in JupyterLab.
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab release/
