@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-class CheckFailed(AssertionError):
+class CheckFailed(AssertionError):  # noqa: N818 (students read "check failed")
     """A visible check failed. `str(exc)` is the student-facing sentence.
 
     Attributes:
@@ -128,12 +128,15 @@ def check(
         The number of cases passed (all of them).
     """
     __tracebackhide__ = True  # IPython and pytest hide this frame: the student sees the message
-    for case in cases:
+    for i, case in enumerate(cases):
         got = _call(fn, name, case)
         problem = _compare(got, case.expected, rtol=rtol, atol=atol)
         if problem is None:
             continue
-        matched = _diagnose(got, case, (*mistakes, *GENERIC_MISTAKES), rtol=rtol, atol=atol)
+        # The student passed cases[:i]: a mistake that would have failed one of those is
+        # not what they did, even if it happens to coincide with their output here.
+        candidates = [m for m in mistakes if not _fails_any(m, cases[:i], rtol=rtol, atol=atol)]
+        matched = _diagnose(got, case, (*candidates, *GENERIC_MISTAKES), rtol=rtol, atol=atol)
         if matched is None and _is_array(got):
             matched = _returns_an_input(got, case)
         raise _failure(name, case, got, problem, matched, pointer)
@@ -205,6 +208,17 @@ def _compare(got: Any, expected: Any, *, rtol: float, atol: float) -> str | None
     return None
 
 
+def _fails_any(mistake: Mistake, cases: Sequence[Case], *, rtol: float, atol: float) -> bool:
+    for case in cases:
+        try:
+            wrong = mistake.wrong(case)
+        except Exception:
+            continue
+        if wrong is not None and _compare(wrong, case.expected, rtol=rtol, atol=atol) is not None:
+            return True
+    return False
+
+
 def _diagnose(
     got: Any, case: Case, mistakes: Sequence[Mistake], *, rtol: float, atol: float
 ) -> Mistake | None:
@@ -269,11 +283,14 @@ def check_answer(answer: Any, *, question: str, digest: str, hint: str) -> None:
     """Visible check of a quiz answer against its digest."""
     __tracebackhide__ = True
     if answer is None or answer is Ellipsis:
-        raise CheckFailed(f"{question}: no answer yet. Set the variable in the cell above.",
-                          mistake="not_answered")
+        raise CheckFailed(
+            f"{question}: no answer yet. Set the variable in the cell above.",
+            mistake="not_answered",
+        )
     if answer_digest(answer) != digest:
-        raise CheckFailed(f"{question}: {_short(answer)} is not right. {hint}",
-                          mistake="wrong_answer")
+        raise CheckFailed(
+            f"{question}: {_short(answer)} is not right. {hint}", mistake="wrong_answer"
+        )
     print(f"✓ {question}: correct.")
 
 

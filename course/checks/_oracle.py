@@ -25,8 +25,8 @@ def _torch():
 
 
 def t64(a: Any):
-    """numpy/list → torch float64 tensor (a copy)."""
-    return _torch().tensor(np.asarray(a, dtype=np.float64))
+    """numpy/list → torch float64 tensor (a copy; views such as K[::-1, ::-1] are fine)."""
+    return _torch().tensor(np.ascontiguousarray(a, dtype=np.float64))
 
 
 def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1) -> np.ndarray:
@@ -38,16 +38,18 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1) -> np.ndarray:
         (top, bottom), (left, right) = padding
         xt = F.pad(xt, (left, right, top, bottom))
         padding = 0
-    out = F.conv2d(xt, t64(w), None if b is None else t64(b), stride=stride, padding=padding,
-                   dilation=dilation)
+    out = F.conv2d(
+        xt, t64(w), None if b is None else t64(b), stride=stride, padding=padding, dilation=dilation
+    )
     return out.numpy()
 
 
 def corr2d(X, K, *, stride=1, padding=0, dilation=1) -> np.ndarray:
     """One-channel (H, W) cross-correlation."""
     X, K = np.asarray(X, float), np.asarray(K, float)
-    return conv2d(X[None, None], K[None, None], stride=stride, padding=padding,
-                  dilation=dilation)[0, 0]
+    return conv2d(X[None, None], K[None, None], stride=stride, padding=padding, dilation=dilation)[
+        0, 0
+    ]
 
 
 def pool2d(X, size, *, stride=None, padding=0, mode="max") -> np.ndarray:

@@ -5,8 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course.checks import Case, CheckFailed, Mistake, answer_digest, assert_close, check
-from course.checks import check_answer, fmt
+from course.checks import (
+    Case,
+    CheckFailed,
+    Mistake,
+    answer_digest,
+    assert_close,
+    check,
+    check_answer,
+    fmt,
+)
 
 X = np.arange(9.0).reshape(3, 3)
 CASE = Case("the lecture 000 example", (X,), X * 2)
@@ -102,6 +110,28 @@ def test_quiz_answers_are_checked_by_digest(capsys):
 
 
 def test_fmt_is_compact():
-    assert fmt(np.array([[19.0, 25.0], [37.0, 43.0]])) == "[[19, 25],\n             [37, 43]]  [shape (2, 2)]"
+    assert (
+        fmt(np.array([[19.0, 25.0], [37.0, 43.0]]))
+        == "[[19, 25],\n             [37, 43]]  [shape (2, 2)]"
+    )
     assert "top-left corner" in fmt(np.zeros((20, 20)))
     assert fmt(3.0) == "3"
+
+
+def test_mistake_ruled_out_by_an_earlier_case_is_not_named():
+    """A student who passed case 1 cannot have a mistake that fails case 1, even if that
+    mistake's output coincides with theirs on case 2."""
+    first = Case("case 1", (np.array([1.0, 2.0]),), np.array([2.0, 4.0]))
+    second = Case("case 2", (np.array([3.0, 5.0]),), np.array([6.0, 10.0]))
+    # Wrong on case 1 (gives a+1 = [2, 3]) and, on case 2, equal to the student's output.
+    plus_one = Mistake("plus_one", "you added one", "", lambda c: c.args[0] + 1)
+
+    def student(a):  # right on case 1, gives [4, 6] on case 2 (= a + 1 there)
+        return a * 2 if a[0] == 1 else a + 1
+
+    with pytest.raises(CheckFailed) as info:
+        check(student, name="double", cases=[first, second], mistakes=[plus_one])
+    assert info.value.mistake is None
+    with pytest.raises(CheckFailed) as info:
+        check(student, name="double", cases=[second], mistakes=[plus_one])
+    assert info.value.mistake == "plus_one"
