@@ -135,8 +135,15 @@ def check(
             continue
         # The student passed cases[:i]: a mistake that would have failed one of those is
         # not what they did, even if it happens to coincide with their output here.
-        candidates = [m for m in mistakes if not _fails_any(m, cases[:i], rtol=rtol, atol=atol)]
-        matched = _diagnose(got, case, (*candidates, *GENERIC_MISTAKES), rtol=rtol, atol=atol)
+        candidates = [
+            m
+            for m in (*mistakes, *GENERIC_MISTAKES)
+            if not _fails_any(m, cases[:i], rtol=rtol, atol=atol)
+            and _matches(m, got, case, rtol=rtol, atol=atol)
+        ]
+        if len(candidates) > 1:
+            candidates = _narrow(fn, candidates, cases[i + 1 :], rtol=rtol, atol=atol)
+        matched = candidates[0] if candidates else None
         if matched is None and _is_array(got):
             matched = _returns_an_input(got, case)
         raise _failure(name, case, got, problem, matched, pointer)
@@ -219,19 +226,45 @@ def _fails_any(mistake: Mistake, cases: Sequence[Case], *, rtol: float, atol: fl
     return False
 
 
-def _diagnose(
-    got: Any, case: Case, mistakes: Sequence[Mistake], *, rtol: float, atol: float
-) -> Mistake | None:
-    for mistake in mistakes:
+def _matches(mistake: Mistake, got: Any, case: Case, *, rtol: float, atol: float) -> bool:
+    """True when `mistake` explains `got` on `case` (and differs from the right answer)."""
+    try:
+        wrong = mistake.wrong(case)
+    except Exception:  # a mistake that cannot be formed for this case does not apply
+        return False
+    if wrong is None or _compare(wrong, case.expected, rtol=rtol, atol=atol) is None:
+        return False  # indistinguishable from the right answer on this case
+    return _compare(got, wrong, rtol=rtol, atol=atol) is None
+
+
+def _narrow(
+    fn: Callable, candidates: list[Mistake], later: Sequence[Case], *, rtol: float, atol: float
+) -> list[Mistake]:
+    """Several mistakes explain the failing case (e.g. flipping the rows of a kernel that
+    reads the same upside down changes nothing): keep those that the later cases agree
+    with. If the later cases rule out every candidate, keep the original list."""
+    kept = list(candidates)
+    for case in later:
+        if len(kept) <= 1:
+            break
         try:
-            wrong = mistake.wrong(case)
-        except Exception:  # a mistake that cannot be formed for this case does not apply
-            continue
-        if wrong is None or _compare(wrong, case.expected, rtol=rtol, atol=atol) is None:
-            continue  # indistinguishable from the right answer on this case
-        if _compare(got, wrong, rtol=rtol, atol=atol) is None:
-            return mistake
-    return None
+            got = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        except Exception:
+            continue  # no information from this case
+        agree = [m for m in kept if _consistent(m, got, case, rtol=rtol, atol=atol)]
+        if agree:
+            kept = agree
+    return kept
+
+
+def _consistent(mistake: Mistake, got: Any, case: Case, *, rtol: float, atol: float) -> bool:
+    try:
+        wrong = mistake.wrong(case)
+    except Exception:
+        return True
+    if wrong is None:
+        return True
+    return _compare(got, wrong, rtol=rtol, atol=atol) is None
 
 
 def _returns_an_input(got: Any, case: Case) -> Mistake | None:

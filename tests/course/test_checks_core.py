@@ -135,3 +135,23 @@ def test_mistake_ruled_out_by_an_earlier_case_is_not_named():
     with pytest.raises(CheckFailed) as info:
         check(student, name="double", cases=[second], mistakes=[plus_one])
     assert info.value.mistake == "plus_one"
+
+
+def test_ambiguous_mistakes_are_decided_by_later_cases():
+    """Two mistakes that coincide on the failing case are told apart by the next cases."""
+    symmetric = Case("symmetric", (np.array([1.0, 1.0]),), np.array([1.0, 2.0]))
+    plain = Case("plain", (np.array([1.0, 3.0]),), np.array([1.0, 6.0]))
+    reverse = Mistake("reversed", "you reversed", "", lambda c: c.args[0][::-1])
+    ignore = Mistake("ignored", "you ignored", "", lambda c: c.args[0])
+
+    def student(a):  # "ignored" on every case
+        return a.copy()
+
+    with pytest.raises(CheckFailed) as info:
+        check(student, name="f", cases=[symmetric, plain], mistakes=[reverse, ignore])
+    assert info.value.mistake == "ignored"
+    assert info.value.case == "symmetric"  # reported where it first fails
+    # Without the later case, the first catalogued candidate is all the check can say.
+    with pytest.raises(CheckFailed) as info:
+        check(student, name="f", cases=[symmetric], mistakes=[reverse, ignore])
+    assert info.value.mistake == "reversed"
