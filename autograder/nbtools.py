@@ -143,9 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     status = 0
     for nb_path in _notebooks(args.paths):
-        if args.action == "normalize":
-            if normalize(nb_path):
-                print(f"normalized {nb_path}")
+        if args.action == "normalize" and normalize(nb_path):
+            print(f"normalized {nb_path}")
         for problem in source_problems(nb_path):
             print(f"{nb_path}: {problem}")
             status = 1

@@ -37,7 +37,9 @@ def _conda_names() -> set[str]:
 def test_environment_yml_lists_every_dependency(group):
     """Every dependency of pyproject.toml appears in environment.yml (conda-forge name)."""
     project = _pyproject()["project"]
-    reqs = project["dependencies"] if group == "runtime" else project["optional-dependencies"]["dev"]
+    reqs = (
+        project["dependencies"] if group == "runtime" else project["optional-dependencies"]["dev"]
+    )
     conda = _conda_names()
     missing = [r for r in reqs if CONDA_NAME.get(_name(r), _name(r)) not in conda]
     assert not missing, f"environment.yml lacks {missing}; add them under dependencies"

@@ -62,7 +62,9 @@ def _solution_names(nb: nbformat.NotebookNode) -> set[str]:
     names = set()
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
-            names |= {m[0] or m[1] for m in re.findall(r"^def\s+(\w+)|^(\w+)\s*=", cell.source, re.M)}
+            names |= {
+                m[0] or m[1] for m in re.findall(r"^def\s+(\w+)|^(\w+)\s*=", cell.source, re.M)
+            }
     return names
 
 
@@ -110,16 +112,15 @@ def test_release_with_reference_bodies_passes(name, tmp_path):
     """Pasting the reference solution into each exercise cell makes every check pass."""
     source = nbformat.read(_notebook("source", name), as_version=4)
     reference = {
-        c.id: c.source
-        for c in source.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
+        c.id: c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")
     }
     nb = nbformat.read(_notebook("release", name), as_version=4)
     pasted = 0
     for cell in nb.cells:
         if cell.get("id") in reference:
-            cell.source = re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", reference[cell.id],
-                                 flags=re.M)
+            cell.source = re.sub(
+                r"^\s*### (BEGIN|END) SOLUTION\n", "", reference[cell.id], flags=re.M
+            )
             pasted += 1
     assert pasted == len(reference), "every solution cell of the source is in the release"
     seconds = execute(nb, tmp_path, allow_errors=True)

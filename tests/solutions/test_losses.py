@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F  # noqa: N812 (torch's own convention)
+import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
