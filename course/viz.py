@@ -156,6 +156,14 @@ class _CourseFigure(Figure):
     def _show_and_release(self):
         from IPython.display import display
 
+        # Figures made earlier in this cell would be drawn by the end-of-cell flush, i.e.
+        # after this one: draw them first, so pictures keep the order of the code.
+        for manager in sorted(Gcf.get_all_fig_managers(), key=lambda m: m.num):
+            earlier = manager.canvas.figure
+            if earlier is self:
+                break
+            plt.close(earlier)
+            display(earlier, metadata=_inline_metadata(earlier))
         plt.close(self)  # no longer managed: the flush skips it, this display draws it
         display(self, metadata=_inline_metadata(self))
 

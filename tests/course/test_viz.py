@@ -593,6 +593,8 @@ DISPLAY_CELLS = [
         1,
     ),
     ("viz.show_padding(A, 1)", 1),
+    # Order: a small figure, then a wide one as the cell's last expression.
+    ("viz.show_matrix(A, title='first')\nviz.show_matrix(np.zeros((2, 9)), title='second')", 2),
     ("print(plt.get_fignums())", 0),
 ]
 
@@ -622,3 +624,14 @@ def test_each_figure_is_shown_exactly_once_in_a_notebook():
     )
     leak = nb.cells[-1].outputs[0]["text"]
     assert leak.strip() == "[]"  # nothing left open in pyplot
+    # Pictures keep the order of the code (the echo of the last line must not jump ahead
+    # of figures the cell made earlier): the 2×9 matrix is the wider picture.
+    first, second = (out for out in nb.cells[-2].outputs if "image/png" in out.get("data", {}))
+    width = [_png_width(out["data"]["image/png"]) for out in (first, second)]
+    assert width[0] < width[1], width
+
+
+def _png_width(b64: str) -> int:
+    import base64
+
+    return int.from_bytes(base64.b64decode(b64)[16:20], "big")  # IHDR width
