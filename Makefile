@@ -25,6 +25,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m solutions.bench
+	$(PY) -m autograder.nbtiming
 
 # Regenerate the student notebooks from source/ (commit the result; CI fails on drift).
 release: $(STAMP)
