@@ -80,6 +80,29 @@ def release(
     return written
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignments", nargs="*", help="default: every folder of source/")
+
+
+def run(args: argparse.Namespace) -> int:
+    """`python -m autograder release`: rebuild release/ and record each assignment's source
+    cells (with the hidden tests) in the course gradebook, which grading needs."""
+    from autograder.layout import Course
+
+    course = Course.at(args.course)
+    try:
+        written = release(args.assignments or None, root=course.root, db_url=course.db_url)
+    except ReleaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"released {path.relative_to(course.root)}")
+    print(
+        f"registered {len({p.parent.name for p in written})} assignments in {course.gradebook}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.release", description=__doc__)
     parser.add_argument("assignments", nargs="*", help="default: all of source/")
