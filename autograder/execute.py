@@ -1,0 +1,1008 @@
+"""Run one submitted notebook, cell by cell, inside the grading sandbox.
+
+Two halves live in this file, on purpose:
+
+* the **driver** (`main`, `run_driver`): runs *inside* the sandbox, next to the student's
+  kernel. It starts an IPython kernel with nbclient, executes the code cells in order, keeps
+  at most `Limits.output_bytes` of outputs, stops at the first cell that times out or kills
+  the kernel, and reports every finished cell as it goes. It imports nothing from this
+  repository (the sandbox mounts this one file and no other), only nbclient and friends.
+* the **trusted side** (`execute_notebook`): runs in the grading process. It starts the
+  driver through `autograder.sandbox`, enforces the wall clock, and rebuilds the executed
+  notebook from the trusted input notebook plus the outputs the driver reported.
+
+The driver reports through a pipe (`--events-fd`), one JSON line per event, not through a
+file in the sandbox: a file is writable by the student's kernel (same uid), a pipe whose
+descriptor the kernel never inherits is not (the driver also makes itself non-dumpable, so
+the kernel cannot reach the descriptor through /proc or ptrace). Every finished cell is
+reported at once, so a kernel or driver that dies, is killed or runs out of wall clock
+loses at most the cell that was running.
+
+Run by hand (no sandbox, checkpoint file rewritten atomically after every cell):
+`python -m autograder.execute in.ipynb out.ipynb --limits-json '{"cell_timeout": 30}'`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MiB = 1024 * 1024
+
+STATUSES = (
+    "ok",
+    "cell_timeout",
+    "kernel_died",
+    "wall_timeout",
+    "output_limit",
+    "invalid_notebook",
+    "sandbox_error",
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one notebook execution (see docs/grading-sandbox.md)."""
+
+    memory_mb: int = 2048  # RLIMIT_DATA of each process of the kernel tree
+    processes: int = 64  # RLIMIT_NPROC: processes + threads of the sandbox uid
+    file_size_mb: int = 64  # RLIMIT_FSIZE
+    cpu_seconds: int = 600  # RLIMIT_CPU of each process
+    output_bytes: int = 5_000_000  # outputs kept, over the whole notebook (figures included)
+    cell_timeout: int = 60  # per-cell wall clock; then interrupt, then kill
+    wall_timeout: int = 900  # hard kill of the whole execution
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Limits:
+        data = json.loads(text) if text else {}
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown limits {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**{k: int(v) for k, v in data.items()})
+
+
+@dataclass
+class ExecResult:
+    """What happened to one notebook execution."""
+
+    status: str  # one of STATUSES
+    notebook_path: Path  # the executed notebook (outputs up to where execution stopped)
+    cells_run: int  # code cells that ran to completion (with or without an error)
+    message: str  # one line for the instructor
+    sandboxed: bool  # False when bubblewrap was unavailable (process limits only)
+    seconds: float
+
+
+# Seconds the kernel gets to answer SIGINT after a cell timeout before it is killed.
+INTERRUPT_GRACE = 2.0
+# Error outputs are always kept, even past the output budget (nbgrader grades a test cell
+# by whether it has one), so each is trimmed to a bounded size instead.
+MAX_ERROR_FIELD = 2_000
+MAX_TRACEBACK_LINES = 30
+MAX_TRACEBACK_BYTES = 16_000
+OUTPUT_OVERHEAD = 64  # bytes charged per output on top of its text or data
+TRUNCATION_NOTE = "\n[output truncated: limit of {n} bytes reached]\n"
+STDERR_DROPPED_NOTE = "[stderr output dropped: output limit reached]\n"
+
+
+# --------------------------------------------------------------------------------------
+# Driver (inside the sandbox)
+# --------------------------------------------------------------------------------------
+
+
+def _error_output(ename: str, evalue: str) -> dict[str, Any]:
+    return {
+        "output_type": "error",
+        "ename": ename,
+        "evalue": evalue,
+        "traceback": [f"{ename}: {evalue}"],
+    }
+
+
+def _trim_error(content: dict[str, Any]) -> dict[str, Any]:
+    """An error message content cut to a bounded size (the last traceback lines matter)."""
+    content = dict(content)
+    content["ename"] = str(content.get("ename", ""))[:MAX_ERROR_FIELD]
+    content["evalue"] = str(content.get("evalue", ""))[:MAX_ERROR_FIELD]
+    lines = [str(x)[:MAX_ERROR_FIELD] for x in (content.get("traceback") or [])]
+    lines = lines[-MAX_TRACEBACK_LINES:]
+    while lines and sum(map(len, lines)) > MAX_TRACEBACK_BYTES:
+        lines.pop(0)
+    content["traceback"] = lines
+    return content
+
+
+def _json_size(obj: Any) -> int:
+    return len(json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8"))
+
+
+def _make_client_class():
+    """NotebookClient that keeps a bounded amount of output (built lazily: nbclient is
+    only needed by the driver, not by the trusted side that imports this module)."""
+    from nbclient import NotebookClient
+
+    class BoundedNotebookClient(NotebookClient):
+        """Counts output bytes as messages arrive and drops what exceeds the budget.
+
+        nbclient keeps every output in memory until the cell ends; a cell that prints
+        500 MB would hold all of it. Here each message is measured (and a too-long stream
+        is cut) before nbclient stores it, so what is kept never exceeds the budget plus
+        a few bounded notes. Errors are always kept, trimmed: they decide grades.
+        """
+
+        def __init__(self, nb, km=None, *, output_bytes: int, **kw):
+            super().__init__(nb, km=km, **kw)
+            self.output_budget = output_bytes
+            self.kept_bytes = 0
+            self.truncated = False
+            self._cell_bytes: dict[int, int] = {}
+            self._stderr_noted: set[int] = set()
+            self.dropped_output = False
+
+        async def watch_iopub(self) -> None:
+            """Reconnect iopub after zmq dropped an oversized message (see
+            BoundedKernelClient) and remember it for note_dropped_output."""
+            import zmq
+            from zmq.utils.monitor import parse_monitor_message
+
+            sock = self.kc.iopub_channel.socket
+            url = self.kc._make_url("iopub")
+            monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            try:
+                while True:
+                    event = parse_monitor_message(await monitor.recv_multipart())
+                    if event["event"] != zmq.EVENT_DISCONNECTED:
+                        continue
+                    with contextlib.suppress(zmq.ZMQError):
+                        sock.disconnect(url)
+                    sock.connect(url)
+                    # A dying kernel disconnects too: the cell's outcome tells them apart
+                    # (see note_dropped_output).
+                    self.dropped_output = True
+            finally:
+                with contextlib.suppress(Exception):
+                    sock.disable_monitor()
+                monitor.close(linger=0)
+
+        def note_dropped_output(self, cell) -> None:
+            """Call when a cell ended without the kernel dying: an iopub disconnect during
+            it was zmq dropping an oversized message, so its output was cut."""
+            if self.dropped_output and not self.truncated:
+                note = TRUNCATION_NOTE.format(n=self.output_budget).lstrip("\n")
+                cell.outputs.append(_stream_output("stdout", note))
+                self.truncated = True
+            self.dropped_output = False
+
+        async def _check_raise_for_error(self, cell, cell_index, exec_reply):
+            # The error output may have been lost with a dropped iopub message; the
+            # execute_reply carries it too, and a test cell must not pass for want of it.
+            content = (exec_reply or {}).get("content", {})
+            if content.get("status") == "error" and not any(
+                o.get("output_type") == "error" for o in cell.outputs
+            ):
+                error = {"output_type": "error", **_trim_error(content)}
+                error.pop("status", None)
+                error.pop("execution_count", None)
+                error.pop("engine_info", None)
+                cell.outputs.append(_from_dict(error))
+            return await super()._check_raise_for_error(cell, cell_index, exec_reply)
+
+        # nbclient calls this for every iopub message of the running cell.
+        def process_message(self, msg, cell, cell_index):
+            msg_type = msg["msg_type"]
+            if msg_type.startswith("comm"):
+                # Widget state is stored without bound by nbclient; graded notebooks do
+                # not need it.
+                return None
+            if msg_type in ("stream", "display_data", "execute_result", "update_display_data"):
+                msg = self._admit(msg, cell, cell_index)
+                if msg is None:
+                    return None
+            elif msg_type == "error":
+                msg = {**msg, "content": _trim_error(msg["content"])}
+                self._charge(cell_index, _json_size(msg["content"]))
+            return super().process_message(msg, cell, cell_index)
+
+        def clear_output(self, outs, msg, cell_index):
+            super().clear_output(outs, msg, cell_index)
+            if not outs:  # cleared now (not delayed with wait=True)
+                self._refund(cell_index)
+
+        def output(self, outs, msg, display_id, cell_index):
+            if self.clear_before_next_output:
+                self._refund(cell_index)
+            return super().output(outs, msg, display_id, cell_index)
+
+        def _charge(self, cell_index: int, n: int) -> None:
+            self.kept_bytes += n
+            self._cell_bytes[cell_index] = self._cell_bytes.get(cell_index, 0) + n
+
+        def _refund(self, cell_index: int) -> None:
+            self.kept_bytes -= self._cell_bytes.pop(cell_index, 0)
+
+        def _admit(self, msg, cell, cell_index):
+            content = msg["content"]
+            remaining = self.output_budget - self.kept_bytes
+            if self.truncated:
+                # Budget spent: keep one short marker per cell that writes to stderr, so
+                # that nbgrader's "stderr fails a test cell" rule still sees it.
+                if (
+                    msg["msg_type"] == "stream"
+                    and content.get("name") == "stderr"
+                    and cell_index not in self._stderr_noted
+                ):
+                    self._stderr_noted.add(cell_index)
+                    return {**msg, "content": {"name": "stderr", "text": STDERR_DROPPED_NOTE}}
+                return None
+            # Each output also costs its JSON wrapper: a million one-byte flushes must not
+            # make a notebook of a million outputs.
+            remaining -= OUTPUT_OVERHEAD
+            if msg["msg_type"] == "stream":
+                text = str(content.get("text", ""))
+                # Slice before measuring: a 300 MB string is never encoded as a whole.
+                head = text[: max(remaining, 0) + 1]
+                size = len(head.encode("utf-8"))
+                if len(head) <= remaining and size <= remaining:
+                    self._charge(cell_index, size + OUTPUT_OVERHEAD)
+                    return msg
+                while size > remaining and head:
+                    head = head[: max(len(head) * remaining // size, 0)]
+                    size = len(head.encode("utf-8"))
+                self._charge(cell_index, size + OUTPUT_OVERHEAD)
+                self.truncated = True
+                note = TRUNCATION_NOTE.format(n=self.output_budget)
+                return {**msg, "content": {**content, "text": head + note}}
+            size = _json_size(content.get("data", {})) + _json_size(content.get("metadata", {}))
+            size += OUTPUT_OVERHEAD
+            remaining += OUTPUT_OVERHEAD
+            if size <= remaining:
+                self._charge(cell_index, size)
+                return msg
+            self.truncated = True
+            note = TRUNCATION_NOTE.format(n=self.output_budget).lstrip("\n")
+            cell.outputs.append(_stream_output("stdout", note))
+            return None
+
+    return BoundedNotebookClient
+
+
+def _from_dict(d: dict[str, Any]):
+    import nbformat
+
+    return nbformat.from_dict(
+        {k: d[k] for k in ("output_type", "ename", "evalue", "traceback") if k in d}
+    )
+
+
+def _stream_output(name: str, text: str):
+    import nbformat
+
+    return nbformat.v4.new_output("stream", name=name, text=text)
+
+
+def _pinned_kernel_manager(python: str, max_message_bytes: int):
+    """An AsyncKernelManager whose kernel command does not come from kernel.json files.
+
+    Kernel specs are searched in HOME, which is the student's folder: a planted
+    `.local/share/jupyter/kernels/python3/kernel.json` would otherwise choose the "kernel".
+    `-P` keeps the working directory (the student's folder) out of sys.path while the
+    kernel starts, so a planted `ipykernel_launcher.py` is not what runs either.
+    """
+    import zmq
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    # Once started, the notebook's folder is importable again, as in Jupyter.
+    argv = [python, "-P", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    argv += ["--InteractiveShellApp.exec_lines=__import__('sys').path.insert(0, '')"]
+
+    class PinnedKernelSpecManager(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name, *args, **kwargs):
+            return KernelSpec(
+                argv=argv, display_name="Python 3 (grading)", language="python", env={}
+            )
+
+    class BoundedKernelClient(AsyncKernelClient):
+        def connect_iopub(self, identity=None):
+            # ipykernel flushes a cell's buffered prints as ONE message (300 MB printed
+            # in a loop arrive as one 300 MB message). zmq refuses any message above
+            # MAXMSGSIZE while reading its header, before allocating it, and drops the
+            # connection; BoundedNotebookClient notices and reconnects.
+            sock = self.context.socket(zmq.SUB)
+            sock.linger = 1000
+            sock.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
+            sock.setsockopt(zmq.SUBSCRIBE, b"")
+            sock.connect(self._make_url("iopub"))
+            return sock
+
+    return AsyncKernelManager(
+        kernel_name="python3",
+        kernel_spec_manager=PinnedKernelSpecManager(),
+        client_factory=BoundedKernelClient,
+    )
+
+
+def apply_rlimits(limits: Limits, nproc: int | None) -> None:
+    """Set the limits on this process; the kernel and its children inherit them.
+
+    Soft = hard (except one second for CPU), so that code in the kernel cannot raise a
+    soft limit back up. Memory is
+    capped with RLIMIT_DATA, not RLIMIT_AS: see docs/grading-sandbox.md for the numbers.
+    `nproc` None leaves RLIMIT_NPROC alone (the kernel ignores it for root anyway).
+    """
+    import resource
+
+    wanted = [
+        (resource.RLIMIT_DATA, limits.memory_mb * MiB),
+        (resource.RLIMIT_FSIZE, limits.file_size_mb * MiB),
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    if nproc is not None:
+        wanted.append((resource.RLIMIT_NPROC, nproc))
+    for res, value in wanted:
+        _, hard = resource.getrlimit(res)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        # CPU: SIGXCPU one second before the SIGKILL of the hard limit, so that the
+        # death is reported as "CPU time limit" (the extra second is all it can buy).
+        soft = max(value - 1, 1) if res == resource.RLIMIT_CPU else value
+        resource.setrlimit(res, (soft, value))
+
+
+def _harden_driver() -> None:
+    """Linux only: keep the kernel (same uid) away from the driver's memory and fds, and
+    die with the trusted parent in the fallback mode (bwrap does that itself)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig, pr_set_dumpable = 1, 4
+    libc.prctl(pr_set_dumpable, 0, 0, 0, 0)
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the kernel stopped answering"
+    if code < 0:
+        sig = -code
+        name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else sig
+        why = {
+            signal.SIGKILL: " (killed: memory, CPU or process limit, or a kill)",
+            signal.SIGXCPU: " (CPU time limit reached)",
+            signal.SIGSEGV: " (segmentation fault)",
+            signal.SIGXFSZ: " (file size limit reached)",
+        }.get(sig, "")
+        return f"the kernel was killed by {name}{why}"
+    return f"the kernel exited with status {code} (os._exit or sys.exit in a cell?)"
+
+
+def _peak_rss_mb() -> int:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss over
+    execve, so it would count the memory of whatever process forked the driver."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // (1024 * 1024) if sys.platform == "darwin" else peak // 1024
+
+
+class _Reporter:
+    """Sends driver events to the trusted side and/or keeps a checkpoint notebook file."""
+
+    def __init__(self, nb, events_fd: int | None, out_path: Path | None):
+        self.nb = nb
+        self.events_fd = events_fd
+        self.out_path = out_path
+
+    def emit(self, event: dict[str, Any]) -> None:
+        if self.events_fd is not None:
+            line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
+            data = line.encode("utf-8", errors="backslashreplace")  # lone surrogates
+            view = memoryview(data)
+            while view:
+                n = os.write(self.events_fd, view)
+                view = view[n:]
+        if self.out_path is not None and event["event"] in ("cell_done", "end"):
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        import nbformat
+
+        tmp = self.out_path.with_name(self.out_path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
+            nbformat.write(self.nb, f)
+        os.replace(tmp, self.out_path)
+
+
+async def _exit_code_soon(km) -> int | None:
+    """The kernel's exit status, waiting a moment for the process to be reaped."""
+    import asyncio
+
+    for _ in range(20):
+        process = getattr(km.provisioner, "process", None)
+        code = process.poll() if process is not None else None
+        if code is not None:
+            return code
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def _stop_after_timeout(km, kc) -> bool:
+    """SIGINT the kernel, wait briefly for it to answer, then kill it.
+
+    Returns whether the kernel answered the interrupt.
+    """
+    import asyncio
+    from queue import Empty
+
+    answered = False
+    with contextlib.suppress(Exception):
+        await km.interrupt_kernel()
+    deadline = time.monotonic() + INTERRUPT_GRACE
+    while time.monotonic() < deadline:
+        try:
+            msg = await kc.shell_channel.get_msg(timeout=0.2)
+        except Empty:
+            if not await km.is_alive():
+                break
+            continue
+        except Exception:
+            break
+        if msg.get("msg_type") == "execute_reply":
+            answered = True
+            break
+    # The student's state is gone either way: the remaining cells do not run.
+    current = asyncio.current_task()
+    for task in asyncio.all_tasks():
+        if task is not current:
+            task.cancel()
+    with contextlib.suppress(Exception):
+        await km.shutdown_kernel(now=True)
+    return answered
+
+
+async def _execute(nb, limits: Limits, kernel_cwd: str, report: _Reporter) -> dict[str, Any]:
+    import asyncio
+
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    client_class = _make_client_class()
+    km = _pinned_kernel_manager(sys.executable, limits.output_bytes + 4 * MiB)
+    client = client_class(
+        nb,
+        km=km,
+        output_bytes=limits.output_bytes,
+        timeout=limits.cell_timeout,
+        interrupt_on_timeout=False,
+        allow_errors=True,
+        store_widget_state=False,
+        record_timing=False,
+        # Outputs may trail the execute_reply by seconds on a loaded machine; waiting
+        # costs nothing unless the final idle message was lost with a dropped message.
+        iopub_timeout=10,
+        raise_on_iopub_timeout=False,
+        startup_timeout=min(120, limits.wall_timeout),
+    )
+    cells_run = 0
+    try:
+        await km.start_kernel(
+            cwd=kernel_cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"]
+        )
+        report.emit({"event": "kernel", "pid": km.provisioner.pid})
+        await client.async_start_new_kernel_client()
+        watcher = asyncio.ensure_future(client.watch_iopub())
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            await km.shutdown_kernel(now=True)
+        return {"status": "sandbox_error", "message": f"the kernel did not start: {exc}"}
+
+    status, message = "ok", ""
+    try:
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            report.emit({"event": "cell_start", "index": index})
+            client.dropped_output = False
+            stop = None
+            try:
+                await client.async_execute_cell(
+                    cell, index, execution_count=client.code_cells_executed + 1
+                )
+                client.note_dropped_output(cell)
+                cells_run += 1
+            except CellTimeoutError:
+                answered = await _stop_after_timeout(km, client.kc)
+                client.note_dropped_output(cell)
+                how = "interrupted, then stopped" if answered else "killed: it ignored SIGINT"
+                stop = (
+                    "cell_timeout",
+                    _error_output(
+                        "CellTimeoutError",
+                        f"this cell ran longer than {limits.cell_timeout} s; the kernel was "
+                        f"{how}, so the cells after it did not run",
+                    ),
+                    f"cell {index} timed out after {limits.cell_timeout} s ({how})",
+                )
+            except DeadKernelError:
+                code = km.provisioner.process.poll() if km.provisioner else None
+                code = code if code is not None else await _exit_code_soon(km)
+                why = _describe_exit(code)
+                stop = (
+                    "kernel_died",
+                    _error_output(
+                        "DeadKernelError", f"{why}; the cells after this one did not run"
+                    ),
+                    f"cell {index}: {why}",
+                )
+            except Exception as exc:  # the driver's own failure: say so, keep what ran
+                with contextlib.suppress(Exception):
+                    await km.shutdown_kernel(now=True)
+                why = f"{type(exc).__name__}: {exc}"[:300]
+                stop = (
+                    "sandbox_error",
+                    _error_output("GradingDriverError", f"{why}; the cells after this did not run"),
+                    f"cell {index}: the grading driver failed: {why}",
+                )
+            if stop is not None:
+                status, error, message = stop
+                cell.outputs.append(error)
+            report.emit(
+                {
+                    "event": "cell_done",
+                    "index": index,
+                    "execution_count": cell.get("execution_count"),
+                    "outputs": cell.outputs,
+                    "completed": stop is None,
+                }
+            )
+            if stop is not None:
+                break
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(Exception):
+            client.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            await km.shutdown_kernel(now=True)
+
+    if client.truncated:
+        note = f"outputs cut at {limits.output_bytes} bytes"
+        if status == "ok":
+            status, message = "output_limit", note
+        else:
+            message = f"{message}; {note}"
+    return {"status": status, "message": message, "cells_run": cells_run}
+
+
+def run_driver(
+    nb_text: str,
+    *,
+    limits: Limits,
+    kernel_cwd: str,
+    events_fd: int | None = None,
+    out_path: Path | None = None,
+) -> dict[str, Any]:
+    """Execute a notebook (JSON text); report each cell; return the final event."""
+    import asyncio
+
+    import nbformat
+
+    try:
+        nb = nbformat.reads(nb_text, as_version=4)
+    except Exception as exc:
+        end = {"status": "invalid_notebook", "message": f"not a notebook: {exc}"}
+    else:
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+                cell.execution_count = None
+        report = _Reporter(nb, events_fd, out_path)
+        end = asyncio.run(_execute(nb, limits, kernel_cwd, report))
+        report.emit({"event": "end", **end})
+        return end
+    _Reporter(None, events_fd, None).emit({"event": "end", **end})
+    return end
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.execute",
+        description="Execute a notebook cell by cell with bounded outputs (the sandbox driver).",
+    )
+    parser.add_argument("notebook", help="input notebook, or - to read it from stdin")
+    parser.add_argument("out", help="executed notebook (rewritten after every cell), or -")
+    parser.add_argument("--limits-json", default="{}", help="Limits fields as JSON")
+    parser.add_argument("--events-fd", type=int, help="write JSON-line events to this fd")
+    parser.add_argument("--kernel-cwd", default=".", help="working directory of the kernel")
+    parser.add_argument("--nproc", type=int, help="RLIMIT_NPROC (default: Limits.processes)")
+    parser.add_argument("--no-nproc", action="store_true", help="leave RLIMIT_NPROC alone")
+    args = parser.parse_args(argv)
+
+    limits = Limits.from_json(args.limits_json)
+    # nbformat imports jsonschema, which imports rfc3987_syntax if present: building its
+    # grammar costs ~2.7 s of CPU per driver start, for an IRI format notebooks never use.
+    sys.modules.setdefault("rfc3987_syntax", None)
+    if args.events_fd is not None:
+        os.set_inheritable(args.events_fd, False)  # the kernel must never get it
+    _harden_driver()
+    if args.notebook == "-":
+        nb_text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        # The trusted notebook (hidden tests included) must not stay readable as fd 0.
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+    else:
+        nb_text = Path(args.notebook).read_text(encoding="utf-8", errors="replace")
+    nproc = None if args.no_nproc else (args.nproc or limits.processes)
+    apply_rlimits(limits, nproc)
+    out = None if args.out == "-" else Path(args.out)
+    end = run_driver(
+        nb_text, limits=limits, kernel_cwd=args.kernel_cwd, events_fd=args.events_fd, out_path=out
+    )
+    if args.events_fd is None:
+        print(f"{end['status']}: {end.get('message', '')} (driver peak RSS {_peak_rss_mb()} MB)")
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# Trusted side (the grading process)
+# --------------------------------------------------------------------------------------
+
+
+class _EventReader(threading.Thread):
+    """Reads the driver's events from a pipe, holding at most one event line at a time."""
+
+    def __init__(self, fd: int, max_line: int):
+        super().__init__(daemon=True)
+        self.file = os.fdopen(fd, "rb", buffering=1 << 16)
+        self.max_line = max_line
+        self.events: list[dict[str, Any]] = []
+        self.problem = ""
+
+    def run(self) -> None:
+        with self.file:
+            while line := self.file.readline(self.max_line + 1):
+                if not line.endswith(b"\n"):
+                    if len(line) <= self.max_line:
+                        return  # a partial last line: the driver died while writing it
+                    self.problem = "an event from the driver exceeded the size bound"
+                    while line and not line.endswith(b"\n"):  # skip the rest of it
+                        line = self.file.readline(self.max_line + 1)
+                    continue
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    self.problem = "the driver wrote an unreadable event"
+                    continue
+                if isinstance(event, dict):
+                    self.events.append(event)
+
+
+def _valid_output(out: Any) -> bool:
+    if not isinstance(out, dict):
+        return False
+    kind = out.get("output_type")
+    if kind == "stream":
+        return isinstance(out.get("text"), str) and out.get("name") in ("stdout", "stderr")
+    if kind in ("display_data", "execute_result"):
+        return isinstance(out.get("data"), dict)
+    if kind == "error":
+        return isinstance(out.get("ename"), str) and isinstance(out.get("traceback"), list)
+    return False
+
+
+def _stop_sandbox(
+    proc: subprocess.Popen, timed_out: bool, kernel_pids: Sequence[int], since: float
+) -> None:
+    """SIGKILL what is left of one execution.
+
+    After a wall timeout the sandbox's process group goes (bwrap, or the driver in the
+    fallback mode; not yet reaped, so the group id cannot have been reused). In the
+    fallback mode the kernel has its own session and is killed by its pid too, if that
+    pid is still a kernel started during this execution (`since`, epoch seconds).
+    """
+    if timed_out:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        proc.wait(timeout=10)
+    for pid in kernel_pids:
+        try:
+            import psutil
+
+            kernel = psutil.Process(pid)
+            if kernel.create_time() < since - 1 or os.getpgid(pid) != pid:
+                continue
+            os.killpg(pid, signal.SIGKILL)
+        except Exception:
+            continue
+
+
+def _rebuild(nb, events: list[dict[str, Any]], output_bytes: int):
+    """The trusted notebook with the outputs that the driver reported, cell by cell."""
+    import nbformat
+
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    running: int | None = None
+    kept = 0
+    bound = output_bytes + 64 * MAX_TRACEBACK_BYTES  # defensive: notes and errors on top
+    for ev in events:
+        index = ev.get("index")
+        if not isinstance(index, int) or not 0 <= index < len(nb.cells):
+            continue
+        cell = nb.cells[index]
+        if cell.cell_type != "code":
+            continue
+        if ev.get("event") == "cell_start":
+            running = index
+        elif ev.get("event") == "cell_done":
+            running = None
+            outputs = [o for o in ev.get("outputs") or [] if _valid_output(o)]
+            cell.outputs = []
+            for out in outputs:
+                size = _json_size(out)
+                if kept + size > bound and out["output_type"] != "error":
+                    continue
+                kept += size
+                cell.outputs.append(nbformat.from_dict(out))
+            count = ev.get("execution_count")
+            cell.execution_count = count if isinstance(count, int) else None
+    return nb, running
+
+
+def _add_error(cell, ename: str, evalue: str) -> None:
+    import nbformat
+
+    cell.outputs.append(nbformat.from_dict(_error_output(ename, evalue)))
+
+
+def _write_notebook_safely(nb, directory: Path, name: str) -> Path:
+    """Write `directory/name` without following anything the sandbox planted there."""
+    import nbformat
+
+    flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
+    dfd = os.open(directory, flags)
+    try:
+        try:
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            import stat as stat_mod
+
+            if stat_mod.S_ISDIR(st.st_mode):
+                shutil.rmtree(directory / name)
+            else:
+                os.unlink(name, dir_fd=dfd)
+        text = nbformat.writes(nb) + "\n"
+        fd = os.open(
+            name,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+            0o644,
+            dir_fd=dfd,
+        )
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
+            f.write(text)
+    finally:
+        os.close(dfd)
+    return directory / name
+
+
+def _read_trusted(nb_path: Path):
+    import nbformat
+
+    text = Path(nb_path).read_text(encoding="utf-8")
+    nb = nbformat.reads(text, as_version=4)
+    if not isinstance(nb.get("cells"), list):
+        raise ValueError("no cells")
+    return nb, text
+
+
+def execute_notebook(
+    nb_path: Path,
+    workdir: Path,
+    *,
+    limits: Limits = Limits(),
+    extra_ro_paths: Sequence[Path] = (),
+    env: Mapping[str, str] | None = None,
+) -> ExecResult:
+    """Execute an already-sanitized notebook in the sandbox; never raises for student code.
+
+    Args:
+        nb_path: the notebook to run (locked cells restored, hidden tests re-added). It is
+            passed to the driver through a file descriptor; if it lies inside `workdir`
+            it is masked there, so the student's code cannot read the hidden tests.
+        workdir: private copy of this submission's folder: the kernel's cwd and HOME, the
+            only place it can write. The executed notebook is written to
+            `workdir / nb_path.name` once the sandbox is gone.
+        limits: resource limits.
+        extra_ro_paths: more read-only paths. A Python package (a folder with
+            `__init__.py`, e.g. `solutions/` for hidden tests) is importable under its own
+            name; anything else appears at its own path (e.g. a data folder).
+        env: more environment variables for the kernel (e.g. CNN_COURSE_DATA).
+    Returns:
+        ExecResult; `status` says how the execution ended.
+    """
+    from autograder import sandbox
+
+    started = time.monotonic()
+    nb_path = Path(nb_path).resolve()
+    workdir = Path(workdir).resolve()
+    out_path = workdir / nb_path.name
+
+    def result(status: str, message: str, cells_run: int = 0, sandboxed: bool = False):
+        return ExecResult(
+            status=status,
+            notebook_path=out_path if status != "invalid_notebook" else nb_path,
+            cells_run=cells_run,
+            message=message,
+            sandboxed=sandboxed,
+            seconds=round(time.monotonic() - started, 3),
+        )
+
+    try:
+        nb, nb_text = _read_trusted(nb_path)
+    except Exception as exc:
+        return result("invalid_notebook", f"{nb_path.name} is not a readable notebook: {exc}")
+
+    available, reason = sandbox.sandbox_available()
+    with tempfile.TemporaryDirectory(prefix="autograder-exec-") as tmp:
+        tmp_path = Path(tmp)
+        nb_copy = tmp_path / "input.ipynb"
+        nb_copy.write_text(nb_text, encoding="utf-8")
+        log_path = tmp_path / "driver.log"
+        read_fd, write_fd = os.pipe()
+        try:
+            plan = sandbox.plan(
+                workdir=workdir,
+                limits=limits,
+                events_fd=write_fd,
+                extra_ro_paths=extra_ro_paths,
+                env=env or {},
+                masked=[nb_path],
+                scratch=tmp_path,
+                use_bwrap=available,
+            )
+        except Exception as exc:
+            os.close(read_fd)
+            os.close(write_fd)
+            return result("sandbox_error", f"could not prepare the sandbox: {exc}")
+
+        # One event holds at most one cell's outputs; JSON escaping can grow text up to 6x.
+        reader = _EventReader(read_fd, max_line=7 * limits.output_bytes + 4 * MiB)
+        proc = None
+        try:
+            with open(nb_copy, "rb") as stdin, open(log_path, "wb") as log:
+                try:
+                    plan.prepare()
+                    proc = subprocess.Popen(
+                        plan.argv,
+                        stdin=stdin,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        env=plan.popen_env,
+                        cwd=plan.popen_cwd,
+                        pass_fds=(write_fd,),
+                        start_new_session=True,  # one process group to kill
+                    )
+                except Exception as exc:
+                    os.close(write_fd)
+                    reader.file.close()
+                    plan.cleanup()
+                    return result("sandbox_error", f"could not start the sandbox: {exc}")
+                os.close(write_fd)
+                since = time.time()
+                reader.start()
+                timed_out = False
+                try:
+                    proc.wait(timeout=limits.wall_timeout)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                kernel_pgids = [
+                    e["pid"]
+                    for e in reader.events
+                    if e.get("event") == "kernel" and isinstance(e.get("pid"), int)
+                ]
+                # Whatever is left (wall timeout, or fallback-mode kernels) goes now.
+                _stop_sandbox(proc, timed_out, [] if plan.sandboxed else kernel_pgids, since)
+                reader.join(timeout=10)
+        finally:
+            if proc is not None and proc.poll() is None:  # interrupted: leave nothing behind
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            plan.cleanup()
+
+        nb, running = _rebuild(nb, list(reader.events), limits.output_bytes)
+        end = next((e for e in reversed(reader.events) if e.get("event") == "end"), None)
+        done = [e for e in reader.events if e.get("event") == "cell_done" and e.get("completed")]
+        cells_run = len(done)
+        log_tail = _tail(log_path)
+
+        if timed_out:
+            status = "wall_timeout"
+            message = f"the whole execution exceeded {limits.wall_timeout} s and was killed"
+            if running is not None:
+                _add_error(nb.cells[running], "WallTimeoutError", message)
+                message += f" during cell {running}"
+        elif end is not None and end.get("status") in STATUSES:
+            status = end["status"]
+            message = str(end.get("message", ""))[:500]
+        elif any(e.get("event") == "kernel" for e in reader.events):
+            status = "kernel_died"
+            message = f"the grading driver died ({_exit_text(proc.returncode)})"
+            if running is not None:
+                _add_error(nb.cells[running], "DeadKernelError", message)
+                message += f" during cell {running}"
+        else:
+            status = "sandbox_error"
+            message = f"the sandbox failed ({_exit_text(proc.returncode)}): {log_tail}"
+        if reader.problem:
+            message = f"{message}; {reader.problem}"
+
+    if status == "invalid_notebook":
+        return result(status, message, cells_run, plan.sandboxed)
+    try:
+        _write_notebook_safely(nb, workdir, nb_path.name)
+    except Exception as exc:
+        return result("sandbox_error", f"could not write the executed notebook: {exc}")
+    if not plan.sandboxed:
+        message = f"{message} [NOT SANDBOXED: {reason}]".strip()
+    return result(status, message or "all cells ran", cells_run, plan.sandboxed)
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code > 128:  # bwrap reports a command killed by signal N as 128 + N
+        code = 128 - code
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def _tail(path: Path, n: int = 400) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - n))
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return " | ".join(line.strip() for line in text.splitlines() if line.strip())[-n:]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

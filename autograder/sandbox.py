@@ -1,0 +1,427 @@
+"""The bubblewrap sandbox that one notebook execution runs in.
+
+`plan()` turns (workdir, limits, extra read-only paths, env) into the command line that
+`autograder.execute.execute_notebook` starts, plus what has to happen on the host before
+and after (ownership of the workdir, a synthesized /etc/passwd). What is isolated, the
+limits and their measured behaviour, and the residual risks: docs/grading-sandbox.md.
+
+Inside the sandbox the kernel sees:
+
+- /usr, /bin, /lib, ... (the OS), read-only;
+- the Python installation and the venv at their own paths, read-only;
+- /opt/course-pkgs/course (and each package of extra_ro_paths), importable through
+  PYTHONPATH, read-only; other extra_ro_paths (a data folder) at their own paths, read-only;
+- /opt/grader/execute.py, the driver, read-only;
+- /submission, the private workdir: cwd and HOME, read-write;
+- /tmp and /dev/shm, private size-capped tmpfs;
+- its own /proc (new pid namespace) and a minimal /dev (null, zero, urandom, ...).
+
+Nothing else of the host exists: not the repository (source/, release/, autograder/,
+gradebook.db), not other submissions, not /root or /home. No network (a new network
+namespace with only its own loopback), no IPC with the host, its own hostname.
+
+As root, bwrap runs without a user namespace and `setpriv` drops to a fresh unprivileged
+uid for each execution (RLIMIT_NPROC never applies to uid 0), with no capabilities, an
+empty bounding set and no_new_privs. As an ordinary user, bwrap is unprivileged (user
+namespaces) and the uid stays the user's own.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.execute import Limits, MiB
+
+SUBMISSION = "/submission"
+PACKAGES = "/opt/course-pkgs"
+DRIVER = "/opt/grader/execute.py"
+# Per-execution uids (root mode): far above real users and the usual subuid ranges, below
+# 2**31 so that no tool reads them as negative. pid << 4 | counter keeps concurrent
+# executions (processes, or up to 16 threads of one process) on distinct uids, so one
+# submission's fork bomb never eats another's RLIMIT_NPROC allowance.
+UID_BASE = 1_500_000_000
+TMP_SIZE_FRACTION = 4  # /tmp holds at most memory_mb / 4 (tmpfs is RAM, outside RLIMIT_DATA)
+SHM_SIZE = 64 * MiB
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "nsswitch.conf",
+    "alternatives",
+    "fonts",
+    "mime.types",
+)
+_uid_counter = itertools.count()
+_uid_lock = threading.Lock()
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _namespace_flags() -> list[str]:
+    if _is_root():
+        # --unshare-all would add a user namespace in which only uid 0 is mapped, and
+        # setpriv could not switch to the sandbox uid.
+        return [
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+        ]
+    # --unshare-all only *tries* a user namespace; --disable-userns needs a real one.
+    return ["--unshare-all", "--unshare-user", "--disable-userns"]
+
+
+def _setpriv(uid: int) -> list[str]:
+    return [
+        shutil.which("setpriv") or "setpriv",
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+    ]
+
+
+@functools.lru_cache(maxsize=1)
+def sandbox_available() -> tuple[bool, str]:
+    """Whether executions can be sandboxed here, and why not (or how) in one line."""
+    if not sys.platform.startswith("linux"):
+        return False, f"bubblewrap needs Linux (this is {sys.platform})"
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False, "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
+    if _is_root() and shutil.which("setpriv") is None:
+        return False, "running as root needs setpriv (util-linux) to drop privileges"
+    probe = [bwrap, *_namespace_flags(), "--die-with-parent", "--ro-bind", "/", "/"]
+    probe += ["--proc", "/proc", "--dev", "/dev", "--"]
+    probe += [*_setpriv(65534), "true"] if _is_root() else ["true"]
+    try:
+        run = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"bwrap could not run: {exc}"
+    if run.returncode != 0:
+        why = (run.stderr.strip().splitlines() or ["no message"])[-1]
+        return False, f"bwrap does not work here ({why}); user namespaces disabled?"
+    version = subprocess.run([bwrap, "--version"], capture_output=True, text=True).stdout
+    mode = "as root, dropping to a per-execution uid" if _is_root() else "unprivileged"
+    return True, f"{version.strip() or 'bwrap'} ({mode})"
+
+
+def course_package_dir() -> Path:
+    """The `course` package folder (what student notebooks import)."""
+    spec = importlib.util.find_spec("course")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the course package is not importable here")
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+def python_dirs() -> list[Path]:
+    """Folders that hold the interpreter: the venv (sys.prefix) and the base installation
+    (sys.base_prefix, read from pyvenv.cfg by Python itself), plus the executable's real
+    folder if it lies elsewhere."""
+    dirs = [Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent]
+    keep: list[Path] = []
+    for d in dirs:
+        d = Path(os.path.abspath(d))
+        if any(d == k or k in d.parents for k in keep):
+            continue
+        keep = [k for k in keep if d not in k.parents]
+        keep.append(d)
+    return keep
+
+
+def count_tasks(uid: int) -> int:
+    """Processes + threads owned by `uid` (what RLIMIT_NPROC counts), from /proc."""
+    n = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            n += int(fields.get("Threads", "1").strip())
+    return n
+
+
+def _unprivileged_nproc(allowance: int) -> int:
+    """RLIMIT_NPROC for an unprivileged bwrap (inside a new user namespace).
+
+    Since Linux 5.14 the count is kept per user namespace: inside the sandbox's namespace
+    only the sandbox's own tasks count, so the allowance is the limit. Older kernels count
+    every task of the real uid, so the user's current tasks come on top.
+    """
+    try:
+        major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+    except ValueError:
+        major, minor = 0, 0
+    if (major, minor) >= (5, 14):
+        return allowance
+    return count_tasks(os.getuid()) + allowance
+
+
+def allocate_uid() -> int:
+    with _uid_lock:
+        slot = next(_uid_counter) & 0xF
+    return UID_BASE + ((os.getpid() << 4) | slot)
+
+
+@dataclass
+class Plan:
+    """How to start one sandboxed execution, and the host-side set-up around it."""
+
+    argv: list[str]
+    popen_env: dict[str, str]
+    popen_cwd: str
+    sandboxed: bool
+    uid: int | None
+    workdir: Path
+    files: dict[Path, str] = field(default_factory=dict)  # host files to write first
+    _owner: tuple[int, int] | None = None
+
+    def prepare(self) -> None:
+        for path, text in self.files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            path.chmod(0o644)
+        if self.uid is not None:
+            st = self.workdir.stat()
+            self._owner = (st.st_uid, st.st_gid)
+            _chown_tree(self.workdir, self.uid, self.uid)
+
+    def cleanup(self) -> None:
+        """Give the workdir back to its owner (files the sandbox made included)."""
+        if self._owner is not None:
+            _chown_tree(self.workdir, *self._owner)
+            self._owner = None
+
+
+def _chown_tree(root: Path, uid: int, gid: int) -> None:
+    # lchown only: the tree may hold symlinks pointing anywhere.
+    os.chown(root, uid, gid, follow_symlinks=False)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
+
+
+def _importable(path: Path) -> bool:
+    return path.is_dir() and (path / "__init__.py").is_file()
+
+
+def base_env(*, home: str, pythonpath: str, tmp: str) -> dict[str, str]:
+    """The kernel's environment: nothing inherited from the grading process."""
+    return {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin:/usr/bin:/bin"]),
+        "HOME": home,
+        "PYTHONPATH": pythonpath,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LANG": "C.UTF-8",
+        "TMPDIR": tmp,
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        # Jupyter and IPython state goes to /tmp, never into the student's folder (whose
+        # planted kernel.json or ipython profile would otherwise be read).
+        "IPYTHONDIR": f"{tmp}/.ipython",
+        "JUPYTER_CONFIG_DIR": f"{tmp}/.jupyter",
+        "JUPYTER_DATA_DIR": f"{tmp}/.local/share/jupyter",
+        "JUPYTER_RUNTIME_DIR": f"{tmp}/.jupyter-runtime",
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "MPLCONFIGDIR": f"{tmp}/.matplotlib",
+        "XDG_CACHE_HOME": f"{tmp}/.cache",
+        "XDG_CONFIG_HOME": f"{tmp}/.config",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+
+
+def plan(
+    *,
+    workdir: Path,
+    limits: Limits,
+    events_fd: int,
+    extra_ro_paths: Sequence[Path] = (),
+    env: Mapping[str, str] | None = None,
+    masked: Sequence[Path] = (),
+    scratch: Path,
+    use_bwrap: bool = True,
+) -> Plan:
+    """Build the command line of one execution.
+
+    Args:
+        workdir: the submission's private folder (read-write inside).
+        limits: resource limits (passed to the driver, which applies the rlimits).
+        events_fd: the pipe the driver reports on (kept open through bwrap).
+        extra_ro_paths: packages (importable by name) or other paths (same path inside).
+        env: extra environment variables for the kernel.
+        masked: files inside `workdir` hidden from the sandbox (the trusted notebook).
+        scratch: a private host folder of the trusted side for synthesized files.
+        use_bwrap: False gives the fallback: rlimits only, no isolation at all.
+    """
+    workdir = Path(workdir).resolve()
+    course = course_package_dir()
+    repo = course.parent
+    packages: dict[str, Path] = {"course": course}
+    plain: list[Path] = []
+    for p in extra_ro_paths:
+        p = Path(p).resolve()
+        if not p.exists():
+            raise ValueError(f"extra read-only path {p} does not exist")
+        if p in (repo, workdir) or p in repo.parents or p in workdir.parents:
+            raise ValueError(f"{p} would expose the course repository or the workdir")
+        if _importable(p):
+            if p.name in packages and packages[p.name] != p:
+                raise ValueError(f"two packages named {p.name!r}: {packages[p.name]} and {p}")
+            packages[p.name] = p
+        else:
+            plain.append(p)
+
+    limits_json = limits.to_json()
+    driver_args = ["--limits-json", limits_json, "--events-fd", str(events_fd)]
+    uid = None
+    if not use_bwrap:
+        return _fallback_plan(workdir, limits, driver_args, packages, env, scratch)
+
+    if _is_root():
+        uid = allocate_uid()
+        nproc = ["--nproc", str(limits.processes)]
+    else:
+        nproc = ["--nproc", str(_unprivileged_nproc(limits.processes))]
+    kernel_env = {
+        **base_env(home=SUBMISSION, pythonpath=PACKAGES, tmp="/tmp"),
+        **(env or {}),
+    }
+
+    args = [shutil.which("bwrap") or "bwrap", *_namespace_flags()]
+    args += ["--hostname", "grading", "--die-with-parent", "--new-session", "--clearenv"]
+    for key, value in kernel_env.items():
+        args += ["--setenv", key, value]
+    made: set[str] = {"/"}
+
+    def parents(dest: str) -> list[str]:
+        out = []
+        for parent in reversed(Path(dest).parents):
+            s = str(parent)
+            if s not in made:
+                made.add(s)
+                out += ["--perms", "0755", "--dir", s]
+        return out
+
+    def ro(src: Path | str, dest: str) -> list[str]:
+        made.add(dest)
+        return [*parents(dest), "--ro-bind", str(src), dest]
+
+    # The OS: /usr and the merged-usr links (or real folders on older systems).
+    args += ro("/usr", "/usr")
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ro(top, top)
+    etc = scratch / "etc"
+    files = {
+        etc / "passwd": (
+            "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+            f"student:x:{uid if uid is not None else os.getuid()}:"
+            f"{uid if uid is not None else os.getgid()}:grading sandbox:{SUBMISSION}:"
+            "/usr/sbin/nologin\n"
+            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+        ),
+        etc / "group": (
+            f"root:x:0:\nstudent:x:{uid if uid is not None else os.getgid()}:\nnogroup:x:65534:\n"
+        ),
+        etc / "hosts": "127.0.0.1\tlocalhost grading\n::1\tlocalhost\n",
+    }
+    args += parents("/etc/x")
+    for name in ETC_FILES:
+        if os.path.exists(f"/etc/{name}"):
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    for path in files:
+        args += ["--ro-bind", str(path), f"/etc/{path.name}"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--perms", "1777", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm"]
+    tmp_size = max(64, limits.memory_mb // TMP_SIZE_FRACTION) * MiB
+    args += ["--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp"]
+    for d in python_dirs():
+        if d == repo or d in repo.parents:
+            raise ValueError(f"the Python installation {d} contains the course repository")
+        args += ro(d, str(d))
+    for name, src in packages.items():
+        args += ro(src, f"{PACKAGES}/{name}")
+    for p in plain:
+        args += ro(p, str(p))
+    args += ro(Path(__file__).with_name("execute.py").resolve(), DRIVER)
+    args += [*parents(SUBMISSION), "--bind", str(workdir), SUBMISSION]
+    for m in masked:
+        m = Path(m).resolve()
+        if workdir in m.parents and m.exists():
+            args += ["--ro-bind", "/dev/null", f"{SUBMISSION}/{m.relative_to(workdir)}"]
+    args += ["--chdir", SUBMISSION, "--"]
+    if uid is not None:
+        args += _setpriv(uid)
+    args += [sys.executable, "-I", DRIVER, "-", "-", *driver_args]
+    args += ["--kernel-cwd", SUBMISSION, *nproc]
+    return Plan(
+        argv=args,
+        popen_env={"PATH": "/usr/local/bin:/usr/bin:/bin"},
+        popen_cwd="/",
+        sandboxed=True,
+        uid=uid,
+        workdir=workdir,
+        files=files,
+    )
+
+
+def _fallback_plan(
+    workdir: Path,
+    limits: Limits,
+    driver_args: list[str],
+    packages: dict[str, Path],
+    env: Mapping[str, str] | None,
+    scratch: Path,
+) -> Plan:
+    """No bubblewrap: the driver runs as this user with rlimits, and that is all."""
+    pkgs = scratch / "pkgs"
+    pkgs.mkdir(parents=True, exist_ok=True)
+    for name, src in packages.items():
+        (pkgs / name).symlink_to(src, target_is_directory=True)
+    tmp = scratch / "tmp"
+    tmp.mkdir(exist_ok=True)
+    kernel_env = {
+        **base_env(home=str(workdir), pythonpath=str(pkgs), tmp=str(tmp)),
+        **(env or {}),
+    }
+    if _is_root():
+        nproc = ["--no-nproc"]  # the kernel exempts uid 0 from RLIMIT_NPROC
+    elif hasattr(os, "getuid") and sys.platform.startswith("linux"):
+        nproc = ["--nproc", str(count_tasks(os.getuid()) + limits.processes)]
+    else:
+        nproc = ["--no-nproc"]  # cannot count this user's processes cheaply
+    driver = Path(__file__).with_name("execute.py").resolve()
+    argv = [sys.executable, "-I", str(driver), "-", "-", *driver_args]
+    argv += ["--kernel-cwd", str(workdir), *nproc]
+    return Plan(
+        argv=argv,
+        popen_env=kernel_env,
+        popen_cwd=str(workdir),
+        sandboxed=False,
+        uid=None,
+        workdir=workdir,
+    )
