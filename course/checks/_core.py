@@ -268,7 +268,10 @@ def _consistent(mistake: Mistake, got: Any, case: Case, *, rtol: float, atol: fl
 
 
 def _returns_an_input(got: Any, case: Case) -> Mistake | None:
-    g = np.asarray(got, dtype=float)
+    try:
+        g = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):  # e.g. a tuple of arrays of different shapes
+        return None
     for i, arg in enumerate(case.args):
         if _is_array(arg) and np.asarray(arg).shape == g.shape and np.allclose(g, arg):
             return Mistake(

@@ -155,3 +155,11 @@ def test_ambiguous_mistakes_are_decided_by_later_cases():
     with pytest.raises(CheckFailed) as info:
         check(student, name="f", cases=[symmetric], mistakes=[reverse, ignore])
     assert info.value.mistake == "reversed"
+
+
+def test_ragged_tuple_output_gets_a_generic_message():
+    """A tuple of arrays of different shapes that matches nothing is still explained."""
+    case = Case("pair", (np.zeros(2),), (np.zeros(2), np.zeros((2, 3))))
+    with pytest.raises(CheckFailed) as info:
+        check(lambda a: (np.ones(2), np.zeros((2, 3))), name="f", cases=[case])
+    assert info.value.mistake is None
