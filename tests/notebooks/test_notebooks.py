@@ -86,8 +86,9 @@ def test_source_runs_clean(name, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_release_fails_only_at_unfinished_exercises(name, tmp_path):
+def test_release_fails_only_at_unfinished_exercises(name, tmp_path, monkeypatch):
     """The student's notebook runs; its only errors come from exercises not yet done."""
+    monkeypatch.setenv("CNN_COURSE_QUICK", "1")  # the grading mode: short training runs
     nb = nbformat.read(_notebook("release", name), as_version=4)
     execute(nb, tmp_path, allow_errors=True)
     answers = _solution_names(nb)
@@ -108,8 +109,10 @@ def test_release_fails_only_at_unfinished_exercises(name, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_release_with_reference_bodies_passes(name, tmp_path):
-    """Pasting the reference solution into each exercise cell makes every check pass."""
+def test_release_with_reference_bodies_passes(name, tmp_path, monkeypatch):
+    """Pasting the reference solution into each exercise cell makes every check pass
+    (in the grading mode, with short training runs: the source run trains in full)."""
+    monkeypatch.setenv("CNN_COURSE_QUICK", "1")
     source = nbformat.read(_notebook("source", name), as_version=4)
     reference = {
         c.id: c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")
