@@ -1,0 +1,2423 @@
+"""Visible checks for assignment 06, LeNet on MNIST (lectures 001, 002 and 003).
+
+    from course.checks import lenet as checks
+    from course.torch_layers import LAYERS
+    checks.check_lenet_forward(lenet_forward)
+
+Every LeNet function of the assignment takes a ``layers`` argument (a
+`course.torch_layers.Layers`). The checks here pass the torch-backed layers
+(`course.torch_layers.LAYERS`), so a mistake in a layer written for assignment 5 never
+makes a LeNet check fail: each check grades the LeNet logic on its own. The hidden tests
+do the same with the reference layers.
+
+The oracle is PyTorch in float64: lecture 002's ``LeNet5`` module (`TorchLeNet5`) with the
+same parameters, autograd for the gradients, ``torch.optim.SGD`` for the updates and
+``F.cross_entropy`` for the loss. Each catalogued mistake is recognised by the values it
+produces, computed here with a variant of that torch model (a ReLU left out, the feature
+maps flattened in NHWC order, another optimiser setting, ...). When a function raises, the
+checks look at the sequence of layer calls it made and name the first one that differs
+from LeNet's. Quiz answers are checked against digests, never stored.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from course import torch_layers
+from course.checks import _oracle
+from course.checks._core import Case, CheckFailed, Mistake, answer_digest, check, fmt
+from course.torch_layers import LAYER_NAMES, LAYERS, PAIRS, Layers, one_thread
+
+__all__ = [
+    "CACHE_KEYS",
+    "PARAM_SHAPES",
+    "check_alexnet_quiz",
+    "check_evaluate",
+    "check_init_lenet",
+    "check_lenet_backward",
+    "check_lenet_forward",
+    "check_my_layers",
+    "check_params_quiz",
+    "check_receptive_field_quiz",
+    "check_sgd_step",
+    "check_softmax_cross_entropy",
+    "check_train_epoch",
+    "check_training",
+    "choose_layers",
+    "quick_mode",
+    "require_training",
+]
+
+#: LeNet's parameters: torch's names for lecture 002's module, in registration order.
+PARAM_SHAPES: dict[str, tuple[int, ...]] = {
+    "conv1.weight": (6, 1, 5, 5),
+    "conv1.bias": (6,),
+    "conv2.weight": (16, 6, 5, 5),
+    "conv2.bias": (16,),
+    "fc1.weight": (120, 400),
+    "fc1.bias": (120,),
+    "fc2.weight": (84, 120),
+    "fc2.bias": (84,),
+    "fc3.weight": (10, 84),
+    "fc3.bias": (10,),
+}
+PARAM_NAMES = tuple(PARAM_SHAPES)
+LAYERS_WITH_PARAMS = ("conv1", "conv2", "fc1", "fc2", "fc3")
+
+#: The keys of the `caches` dict that lenet_forward returns, one per layer call, in order.
+CACHE_KEYS = (
+    "conv1",
+    "relu1",
+    "pool1",
+    "conv2",
+    "relu2",
+    "pool2",
+    "flatten",
+    "fc1",
+    "relu3",
+    "fc2",
+    "relu4",
+    "fc3",
+)
+
+#: Held-out accuracy the training must reach (full run, quick run).
+ACCURACY_FULL = 0.90
+ACCURACY_QUICK = 0.60
+
+# Digests of the quiz answers (course.checks.answer_digest); the answers are not stored.
+PARAMS_DIGESTS = {
+    "conv1": "0fecf9247f3ddc84",
+    "conv2": "0edcd7f37d75330b",
+    "fc1": "ef18688ae6789b7d",
+    "fc2": "00ad7e2e78ec717c",
+    "fc3": "7ffc2066e20c16e9",
+    "total": "ec92afbba21c4b7d",
+}
+RF_DIGESTS = {
+    "conv1": "ef2d127de37b942b",
+    "pool1": "e7f6c011776e8db7",
+    "conv2": "8527a891e2241369",
+    "pool2": "b17ef6d19c7a5b1e",
+}
+ALEXNET_DIGEST = "6255d984598d3a0b"
+
+POINTER_INIT = (
+    "Revisit the docstring's recipe (torch's default for nn.Conv2d and nn.Linear): for each "
+    "layer in the order conv1, conv2, fc1, fc2, fc3, draw the weight and then the bias from "
+    "U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with one Generator, fan_in = C_in*KH*KW or "
+    "in_features."
+)
+POINTER_FORWARD = (
+    "Revisit lecture 002's forward pass: conv1 (padding 2) → ReLU → max pool 2×2 → conv2 → "
+    "ReLU → max pool 2×2 → flatten → fc1 → ReLU → fc2 → ReLU → fc3, and the logits are "
+    "returned without a softmax."
+)
+POINTER_BACKWARD = (
+    "Backpropagation visits the layers in reverse order, fc3 first and conv1 last; each "
+    "layer's backward takes the gradient of its output and the cache of its own forward call "
+    "(lecture 002: 'apply softmax at the end, use backprop')."
+)
+POINTER_LOSS = (
+    "loss = -(1/N) sum_n log softmax(z_n)[y_n] and dlogits = (softmax(z) - onehot(y)) / N, "
+    "with the softmax taken over the classes (axis 1) after subtracting each row's max."
+)
+POINTER_SGD = (
+    "torch's SGD: d = g + weight_decay * p;  v = momentum * v + d;  p -= lr * v, for every "
+    "parameter (weights and biases), updating params and velocity in place."
+)
+POINTER_TRAIN = (
+    "One epoch: order = rng.permutation(N), then batches order[i : i + batch_size] of X and "
+    "y together; for each: forward, loss, backward, step; the epoch loss is the mean over "
+    "all N examples and the accuracy the fraction of correct predictions."
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LeNetCase(Case):
+    """A Case whose call is shown as written in the notebook (the arguments are dicts of
+    arrays, too long to print)."""
+
+    shown: str = ""
+
+    def call_text(self, name: str) -> str:
+        return self.shown or super().call_text(name)
+
+
+def _one_thread_check(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a check with torch on one thread (see `course.torch_layers.one_thread`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        with one_thread():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def quick_mode() -> bool:
+    """True when $CNN_COURSE_QUICK is "1": the autograder's shorter training run."""
+    return os.environ.get("CNN_COURSE_QUICK", "").strip() == "1"
+
+
+def _torch():
+    return _oracle._torch()
+
+
+def _default_init(seed: int, scale: float = 1.0) -> dict[str, np.ndarray]:
+    """torch's default init (U(±1/sqrt(fan_in))) drawn in the documented order, float64."""
+    rng = np.random.default_rng(seed)
+    params = {}
+    for layer in LAYERS_WITH_PARAMS:
+        w_shape = PARAM_SHAPES[f"{layer}.weight"]
+        bound = 1.0 / math.sqrt(math.prod(w_shape[1:]))
+        for kind in ("weight", "bias"):
+            shape = PARAM_SHAPES[f"{layer}.{kind}"]
+            params[f"{layer}.{kind}"] = scale * rng.uniform(-bound, bound, size=shape)
+    return params
+
+
+def _tensors(params: Mapping[str, Any]) -> dict[str, Any]:
+    torch = _torch()
+    return {
+        k: torch.tensor(np.asarray(params[k], dtype=np.float64), requires_grad=True)
+        for k in PARAM_NAMES
+    }
+
+
+ALL_RELUS = frozenset({"conv1", "conv2", "fc1", "fc2"})
+
+
+def _torch_lenet(
+    params: Mapping[str, Any],
+    x: Any,
+    *,
+    relu: frozenset[str] = ALL_RELUS,
+    skip_relu_grad: frozenset[str] = frozenset(),
+    flatten: str = "nchw",
+    pool: str = "max",
+    head: str | None = None,
+):
+    """Lecture 002's LeNet in torch float64, with switches that reproduce known mistakes.
+
+    Args:
+        relu: layers followed by a ReLU (default: all but fc3).
+        skip_relu_grad: layers whose ReLU passes the gradient through unchanged (a
+            backward pass that forgot relu_backward there).
+        flatten: "nchw" (torch's order) or "nhwc".
+        pool: "max" or "avg".
+        head: None, "relu" or "softmax" applied to the logits.
+    Returns:
+        (logits tensor attached to the graph, dict name -> parameter leaf tensor).
+    """
+    torch = _torch()
+    F = torch.nn.functional
+    P = _tensors(params)
+
+    def act(h, layer):
+        if layer in skip_relu_grad:
+            return h + (torch.relu(h) - h).detach()  # ReLU forward, identity backward
+        return torch.relu(h) if layer in relu else h
+
+    def pooled(h):
+        return F.max_pool2d(h, 2) if pool == "max" else F.avg_pool2d(h, 2)
+
+    h = _oracle.t64(x)
+    h = pooled(act(F.conv2d(h, P["conv1.weight"], P["conv1.bias"], padding=2), "conv1"))
+    h = pooled(act(F.conv2d(h, P["conv2.weight"], P["conv2.bias"]), "conv2"))
+    h = torch.flatten(h if flatten == "nchw" else h.permute(0, 2, 3, 1), 1)
+    h = act(F.linear(h, P["fc1.weight"], P["fc1.bias"]), "fc1")
+    h = act(F.linear(h, P["fc2.weight"], P["fc2.bias"]), "fc2")
+    logits = F.linear(h, P["fc3.weight"], P["fc3.bias"])
+    if head == "relu":
+        logits = torch.relu(logits)
+    elif head == "softmax":
+        logits = torch.softmax(logits, dim=1)
+    return logits, P
+
+
+def _logits(params, x, **variant) -> np.ndarray:
+    logits, _ = _torch_lenet(params, x, **variant)
+    return logits.detach().numpy()
+
+
+def _grads(params, x, dlogits, **variant) -> tuple[np.ndarray, ...]:
+    torch = _torch()
+    logits, P = _torch_lenet(params, x, **variant)
+    got = torch.autograd.grad(logits, [P[k] for k in PARAM_NAMES], _oracle.t64(dlogits))
+    return tuple(g.numpy() for g in got)
+
+
+def _passed(name: str, cases: Sequence[Case], extra: str = "") -> None:
+    """One success line; cases that check parts of one call ("<input>: <part>") are grouped."""
+    groups = list(dict.fromkeys(c.label.split(": ")[0] for c in cases))
+    print(f"✓ {name}: {len(cases)} of {len(cases)} checks passed ({'; '.join(groups)}){extra}.")
+
+
+def _not_implemented(name: str, exc: BaseException, case: str | None = None) -> CheckFailed:
+    detail = f" ({exc})" if str(exc) else ""
+    return CheckFailed(
+        f"{name} is not implemented yet{detail}. Write its body, run that cell, then run "
+        "this check again.",
+        mistake="not_implemented",
+        case=case,
+    )
+
+
+def _raised(name: str, exc: BaseException, case: str, extra: str = "") -> CheckFailed:
+    return CheckFailed(
+        f"{name} raised {type(exc).__name__}: {exc} (on {case}). The traceback above shows "
+        f"the line where it happened.{extra}",
+        mistake="raised",
+        case=case,
+    )
+
+
+def _shape(a: Any) -> tuple[int, ...] | None:
+    try:
+        return tuple(np.shape(a))
+    except Exception:
+        return None
+
+
+# ---------------------------------------------------------------------------------------
+# Recording the layer calls a LeNet function makes
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    name: str
+    shape: tuple[int, ...] | None  # shape of the first array argument (x or dout)
+    kwargs: dict[str, Any]
+    param: str | None = None  # which parameter was passed as w ("fc1.weight", "fc1.weight.T")
+    cache_of: int | None = None  # backward: index of the forward call whose cache it got
+    cache: Any = None  # forward: the cache it returned (kept alive so ids stay unique)
+
+
+class _Recorder:
+    """Wraps a Layers and records every call, so a failure can be traced to its layer."""
+
+    def __init__(self, base: Layers = LAYERS) -> None:
+        self.base = base
+        self.params: Mapping[str, Any] = {}
+        self.forward: list[_Call] = []
+        self.backward: list[_Call] = []
+        self.loss_calls = 0
+        wrapped = {name: self._wrap(name, getattr(base, name)) for name in LAYER_NAMES}
+        self.layers = Layers(**wrapped, origin=dict(base.origin))
+
+    def start(self, params: Mapping[str, Any]) -> None:
+        self.params = params
+        self.forward, self.backward, self.loss_calls = [], [], 0
+
+    def _which_param(self, w: Any) -> str | None:
+        w = np.asarray(w)
+        for name in PARAM_NAMES:
+            p = self.params.get(name) if isinstance(self.params, Mapping) else None
+            if p is None or not name.endswith("weight"):
+                continue
+            p = np.asarray(p)
+            if w.shape == p.shape and np.array_equal(w, p):
+                return name
+            if w.ndim == 2 and w.shape == p.shape[::-1] and np.array_equal(w.T, p):
+                return name + ".T"
+        return None
+
+    def _wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        if name == "softmax_cross_entropy":
+
+            def loss(*args, **kwargs):
+                self.loss_calls += 1
+                return fn(*args, **kwargs)
+
+            return loss
+        if name.endswith("_forward"):
+
+            def forward(*args, **kwargs):
+                call = _Call(name, _shape(args[0]) if args else None, dict(kwargs))
+                if len(args) >= 2 and name in ("conv2d_forward", "linear_forward"):
+                    call.param = self._which_param(args[1])
+                self.forward.append(call)
+                out, cache = fn(*args, **kwargs)
+                call.cache = cache
+                return out, cache
+
+            return forward
+
+        def backward(dout, cache, *args, **kwargs):
+            owner = next((i for i, c in enumerate(self.forward) if c.cache is cache), None)
+            self.backward.append(_Call(name, _shape(dout), {}, cache_of=owner))
+            return fn(dout, cache, *args, **kwargs)
+
+        return backward
+
+
+# What lenet_forward must call, in order: (function, layer, input shape without N).
+_FORWARD_PLAN: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("conv2d_forward", "conv1", (1, 28, 28)),
+    ("relu_forward", "conv1", (6, 28, 28)),
+    ("maxpool2d_forward", "conv1", (6, 28, 28)),
+    ("conv2d_forward", "conv2", (6, 14, 14)),
+    ("relu_forward", "conv2", (16, 10, 10)),
+    ("maxpool2d_forward", "conv2", (16, 10, 10)),
+    ("flatten_forward", "pool2", (16, 5, 5)),
+    ("linear_forward", "fc1", (400,)),
+    ("relu_forward", "fc1", (120,)),
+    ("linear_forward", "fc2", (120,)),
+    ("relu_forward", "fc2", (84,)),
+    ("linear_forward", "fc3", (84,)),
+)
+_BACKWARD_OF = {
+    "conv2d_forward": "conv2d_backward",
+    "relu_forward": "relu_backward",
+    "maxpool2d_forward": "maxpool2d_backward",
+    "flatten_forward": "flatten_backward",
+    "linear_forward": "linear_backward",
+}
+
+
+def _plan_text(k: int, N: int) -> str:
+    fn, layer, shape = _FORWARD_PLAN[k]
+    x = f"a {(N, *shape)} input"
+    if fn == "conv2d_forward":
+        pad = 2 if layer == "conv1" else 0
+        return f"layers.conv2d_forward on {x} with {layer}.weight and padding={pad}"
+    if fn == "linear_forward":
+        return f"layers.linear_forward on {x} with {layer}.weight"
+    if fn == "maxpool2d_forward":
+        return f"layers.maxpool2d_forward on {x} with kernel_size=2, stride=2"
+    if fn == "relu_forward":
+        return f"layers.relu_forward on {x} (the ReLU after {layer})"
+    return f"layers.flatten_forward on {x}"
+
+
+def _call_text(call: _Call) -> str:
+    parts = [f"layers.{call.name} on a {call.shape} input"]
+    if call.param:
+        parts.append(f"with {call.param}")
+    if call.kwargs:
+        parts.append("and " + ", ".join(f"{k}={v!r}" for k, v in call.kwargs.items()))
+    return " ".join(parts)
+
+
+@dataclass
+class _Deviation:
+    key: str
+    text: str
+
+
+def _forward_deviation(calls: Sequence[_Call], N: int) -> _Deviation | None:
+    """The first layer call that differs from LeNet's plan, described in one sentence."""
+    for k, (fn, layer, shape) in enumerate(_FORWARD_PLAN):
+        where = f"Layer call {k + 1} should be {_plan_text(k, N)}"
+        if k >= len(calls):
+            if not calls:
+                return None
+            return _Deviation(
+                "stopped_early",
+                f"{where}, but your lenet_forward made only {len(calls)} layer calls "
+                "before it stopped (or returned).",
+            )
+        call = calls[k]
+        got = f"; your lenet_forward called {_call_text(call)}"
+        if call.name != fn:
+            if fn == "relu_forward":
+                return _Deviation(
+                    "relu_missing",
+                    f"{where}{got}. The ReLU after {layer} is missing (lecture 002: "
+                    f"relu({layer}(x)) before the next layer).",
+                )
+            if fn == "maxpool2d_forward":
+                return _Deviation(
+                    "pool_missing",
+                    f"{where}{got}. The 2×2 max pooling after {layer}'s ReLU is missing: "
+                    "without it the maps stay twice as large and fc1 no longer gets 400 "
+                    "features.",
+                )
+            if fn == "flatten_forward":
+                return _Deviation(
+                    "flatten_missing",
+                    f"{where}{got}. Flatten the (N, 16, 5, 5) maps into (N, 400) vectors "
+                    "before fc1 (lecture 002: x.view(-1, 16*5*5)).",
+                )
+            return _Deviation("wrong_layer_order", f"{where}{got}.")
+        if call.shape is not None and call.shape[1:] != shape:
+            return _Deviation(
+                "wrong_input_shape",
+                f"{where}{got}: the input should have shape {(N, *shape)}.",
+            )
+        if fn == "conv2d_forward":
+            want = 2 if layer == "conv1" else 0
+            pad = call.kwargs.get("padding", 0)
+            if np.ndim(pad) != 0 or int(pad) != want or call.kwargs.get("stride", 1) != 1:
+                return _Deviation(
+                    "conv_padding",
+                    f"{where}{got}. {layer} uses stride 1 and padding={want} (lecture 002: "
+                    + (
+                        "padding 2 keeps the 28×28 digit at 28×28, as LeNet-5's 32×32 input did)."
+                        if want
+                        else "conv2 has no padding: 14×14 becomes 10×10)."
+                    ),
+                )
+        if fn == "maxpool2d_forward":
+            ks = call.kwargs.get("kernel_size")
+            st = call.kwargs.get("stride", ks)
+            if ks != 2 or st not in (2, None):
+                return _Deviation(
+                    "pool_size",
+                    f"{where}{got}. LeNet pools 2×2 windows with stride 2, halving each map.",
+                )
+        if fn in ("conv2d_forward", "linear_forward"):
+            expected = f"{layer}.weight"
+            if call.param == expected + ".T":
+                return _Deviation(
+                    "weight_transposed",
+                    f"{where}{got}. Pass the weight as stored, (out_features, in_features): "
+                    "linear_forward computes x @ w.T itself.",
+                )
+            if call.param is not None and call.param != expected:
+                return _Deviation(
+                    "wrong_parameter",
+                    f"{where}{got}: that is another layer's weight; use params['{expected}'] "
+                    f"and params['{layer}.bias'].",
+                )
+    return None
+
+
+def _backward_deviation(forward: Sequence[_Call], backward: Sequence[_Call]) -> _Deviation | None:
+    """The first backward call that differs from the reverse of the forward plan."""
+    n = len(_FORWARD_PLAN)
+    for k in range(n):
+        target = n - 1 - k
+        fn, layer, _ = _FORWARD_PLAN[target]
+        want = _BACKWARD_OF[fn]
+        key = CACHE_KEYS[target]
+        where = f"Backward call {k + 1} should be layers.{want}(d, caches['{key}'])"
+        if k >= len(backward):
+            if not backward:
+                return None
+            return _Deviation(
+                "stopped_early",
+                f"{where}, but your lenet_backward made only {len(backward)} backward calls.",
+            )
+        call = backward[k]
+        owner = call.cache_of
+        cache_text = (
+            f"caches['{CACHE_KEYS[owner]}']"
+            if owner is not None and owner < len(CACHE_KEYS)
+            else "a cache that lenet_forward did not return"
+        )
+        got = f"; your lenet_backward called layers.{call.name} with {cache_text}"
+        if call.name != want:
+            if want == "relu_backward":
+                return _Deviation(
+                    "relu_backward_missing",
+                    f"{where}{got}. The ReLU after {layer} needs its backward too: it zeroes "
+                    "the gradient where the forward input was negative.",
+                )
+            if want == "maxpool2d_backward":
+                return _Deviation(
+                    "pool_backward_missing",
+                    f"{where}{got}. The max pooling after {layer} needs its backward: it "
+                    "sends each gradient to the input that won its window.",
+                )
+            if want == "flatten_backward":
+                return _Deviation(
+                    "flatten_backward_missing",
+                    f"{where}{got}. Reshape the (N, 400) gradient back to (N, 16, 5, 5) "
+                    "with layers.flatten_backward before pool2's backward.",
+                )
+            return _Deviation("wrong_backward_order", f"{where}{got}. {POINTER_BACKWARD}")
+        if owner != target:
+            return _Deviation(
+                "wrong_cache",
+                f"{where}{got}. Each backward needs the cache of its own forward call.",
+            )
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Exercise 6.1: quiz, parameters per layer
+# ---------------------------------------------------------------------------------------
+
+
+def check_params_quiz(answer: Any) -> None:
+    """Quiz: LeNet's parameters per layer and in total (weights + biases).
+
+    `answer` is (conv1, conv2, fc1, fc2, fc3, total); each part is checked on its own so
+    that the message says which one is wrong.
+    """
+    __tracebackhide__ = True
+    question = "The parameter quiz (conv1, conv2, fc1, fc2, fc3, total)"
+    if answer is None or answer is Ellipsis:
+        raise CheckFailed(
+            f"{question}: no answer yet. Set the variables in the cell above.",
+            mistake="not_answered",
+        )
+    try:
+        values = [float(v) for v in answer]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) != 6 or any(v is Ellipsis for v in answer):
+        raise CheckFailed(
+            f"{question}: expected six numbers, got {answer!r}.", mistake="wrong_answer"
+        )
+    hints = {
+        "conv1": "conv1 has 6 filters of 1×5×5 weights, plus one bias per filter.",
+        "conv2": "conv2 has 16 filters, each 6×5×5 (one 5×5 kernel per input channel), "
+        "plus one bias per filter.",
+        "fc1": "fc1 connects each of the 16·5·5 = 400 inputs to each of its 120 outputs, "
+        "plus 120 biases.",
+        "fc2": "fc2 maps 120 inputs to 84 outputs: a weight per pair, plus 84 biases.",
+        "fc3": "fc3 maps 84 inputs to 10 outputs: a weight per pair, plus 10 biases.",
+        "total": "The total is the sum of the five layers (pooling and ReLU have no parameters).",
+    }
+    for (part, digest), value in zip(PARAMS_DIGESTS.items(), values, strict=True):
+        if answer_digest(value) != digest:
+            extra = ""
+            if part != "total" and _bias_left_out(part, value):
+                extra = " (Did you leave out the biases?)"
+            raise CheckFailed(
+                f"{question}: your {part} count, {fmt(value)}, is not right. {hints[part]}{extra}",
+                mistake="wrong_answer",
+            )
+    print(f"✓ {question}: correct.")
+
+
+def _bias_left_out(part: str, value: float) -> bool:
+    weight = math.prod(PARAM_SHAPES[f"{part}.weight"])
+    return value == weight
+
+
+# ---------------------------------------------------------------------------------------
+# Exercise 6.2: init_lenet
+# ---------------------------------------------------------------------------------------
+
+
+def _init_variant(seed: int, *, bound="fan_in", draw="uniform", order="interleaved", bias="same"):
+    rng = np.random.default_rng(seed)
+    bounds = {}
+    for layer in LAYERS_WITH_PARAMS:
+        w = PARAM_SHAPES[f"{layer}.weight"]
+        fan_in, fan_out = math.prod(w[1:]), w[0] * math.prod(w[2:])
+        bounds[layer] = {
+            "fan_in": 1 / math.sqrt(fan_in),
+            "fan_out": 1 / math.sqrt(fan_out),
+            "no_sqrt": 1 / fan_in,
+        }[bound]
+
+    def sample(layer, kind):
+        shape = PARAM_SHAPES[f"{layer}.{kind}"]
+        b = bounds[layer]
+        if kind == "bias" and bias == "zero":
+            return np.zeros(shape)
+        if draw == "normal":
+            return rng.normal(0.0, b, size=shape)
+        return rng.uniform(-b, b, size=shape)
+
+    params = {}
+    if order == "interleaved":
+        for layer in LAYERS_WITH_PARAMS:
+            for kind in ("weight", "bias"):
+                params[f"{layer}.{kind}"] = sample(layer, kind)
+    else:  # all weights first, then all biases
+        for kind in ("weight", "bias"):
+            for layer in LAYERS_WITH_PARAMS:
+                params[f"{layer}.{kind}"] = sample(layer, kind)
+    return params
+
+
+def _init_mistake(key, says, hint, **variant) -> Mistake:
+    return Mistake(
+        key, says, hint, lambda case: _init_variant(case.args[0], **variant)[case.args[1]]
+    )
+
+
+INIT_MISTAKES = (
+    _init_mistake(
+        "fan_out",
+        "the bound uses the number of outputs (fan_out) instead of the number of inputs",
+        "fan_in counts what ONE output unit sums over: C_in*KH*KW for a convolution, "
+        "in_features for a linear layer.",
+        bound="fan_out",
+    ),
+    _init_mistake(
+        "no_sqrt",
+        "the bound is 1/fan_in instead of 1/sqrt(fan_in)",
+        "torch's default bound is 1/sqrt(fan_in): it keeps the variance of a unit's weighted "
+        "sum about the same from layer to layer.",
+        bound="no_sqrt",
+    ),
+    _init_mistake(
+        "normal_draws",
+        "the numbers come from rng.normal instead of rng.uniform",
+        "Draw with rng.uniform(-bound, bound, size=shape).",
+        draw="normal",
+    ),
+    _init_mistake(
+        "weights_then_biases",
+        "all the weights were drawn first and the biases after them",
+        "Draw layer by layer: conv1.weight, conv1.bias, conv2.weight, conv2.bias, ... (the "
+        "order of the dict; the same Generator gives different numbers in another order).",
+        order="weights_first",
+    ),
+    _init_mistake(
+        "zero_biases",
+        "the biases are zeros",
+        "Zero biases would train too, but the recipe (torch's default) draws the biases from "
+        "the same U(-bound, bound) as the weights, right after each weight.",
+        bias="zero",
+    ),
+    Mistake(
+        "all_zeros",
+        "every parameter is zero",
+        "With all weights equal, every filter of a layer computes the same thing and gets the "
+        "same gradient, so they can never become different (the symmetry problem): draw "
+        "random numbers.",
+        lambda case: np.zeros(PARAM_SHAPES[case.args[1]]),
+    ),
+)
+
+
+@_one_thread_check
+def check_init_lenet(fn: Callable[[int], Any]) -> int:
+    """Exercise 6.2: init_lenet(seed) -> dict of float64 arrays with torch's names."""
+    __tracebackhide__ = True
+    try:
+        params = fn(0)
+    except NotImplementedError as exc:
+        raise _not_implemented("init_lenet", exc) from None
+    except Exception as exc:
+        raise _raised("init_lenet", exc, "seed 0") from exc
+    if not isinstance(params, Mapping):
+        raise CheckFailed(
+            f"init_lenet(0) returned {type(params).__name__}; it must return a dict "
+            "name -> array, e.g. params['conv1.weight'].",
+            mistake="not_a_dict",
+        )
+    missing = [k for k in PARAM_NAMES if k not in params]
+    extra = [k for k in params if k not in PARAM_SHAPES]
+    if missing or extra:
+        raise CheckFailed(
+            f"init_lenet(0) has the keys {sorted(params)}; expected exactly "
+            f"{list(PARAM_NAMES)} (torch's names for lecture 002's module: "
+            f"'<layer>.weight' and '<layer>.bias'). Missing: {missing}; unexpected: {extra}.",
+            mistake="wrong_keys",
+        )
+    for k in PARAM_NAMES:
+        shape = _shape(params[k])
+        if shape != PARAM_SHAPES[k]:
+            transposed = shape == PARAM_SHAPES[k][::-1] and len(shape) == 2
+            raise CheckFailed(
+                f"init_lenet(0)['{k}'] has shape {shape}; expected {PARAM_SHAPES[k]}."
+                + (
+                    " A linear weight is stored (out_features, in_features), as in "
+                    "torch's nn.Linear, so that out = x @ w.T + b."
+                    if transposed
+                    else " Conv weights are (C_out, C_in, KH, KW); biases have one entry "
+                    "per output channel or unit."
+                ),
+                mistake="weight_transposed" if transposed else "wrong_shape",
+            )
+        if np.asarray(params[k]).dtype != np.float64:
+            raise CheckFailed(
+                f"init_lenet(0)['{k}'] has dtype {np.asarray(params[k]).dtype}; return "
+                "float64 arrays (rng.uniform gives float64).",
+                mistake="wrong_dtype",
+            )
+    again = fn(0)
+    if not all(np.array_equal(np.asarray(params[k]), np.asarray(again[k])) for k in PARAM_NAMES):
+        raise CheckFailed(
+            "init_lenet(0) gave different numbers on two calls: use "
+            "rng = np.random.default_rng(seed) and draw every array from that rng, not from "
+            "np.random.",
+            mistake="seed_ignored",
+        )
+    cases = [
+        _LeNetCase(
+            f"seed {seed}",
+            (seed, k),
+            _init_variant(seed)[k],
+            shown=f"init_lenet({seed})['{k}']",
+        )
+        for seed in (0, 1, 2024)
+        for k in PARAM_NAMES
+    ]
+    passed = check(
+        lambda seed, name: fn(seed)[name],
+        name="init_lenet",
+        cases=cases,
+        mistakes=INIT_MISTAKES,
+        pointer=POINTER_INIT,
+        quiet=True,
+    )
+    print(
+        f"✓ init_lenet: names, shapes and float64 dtype right; all {len(cases)} arrays for "
+        "seeds 0, 1 and 2024 match torch's default recipe."
+    )
+    return passed
+
+
+# ---------------------------------------------------------------------------------------
+# Exercise 6.3: lenet_forward
+# ---------------------------------------------------------------------------------------
+
+
+def _forward_cases() -> list[Case]:
+    rng = np.random.default_rng(63)
+    p1 = _default_init(1)
+    p2 = _default_init(2, scale=2.0)
+    p3 = _default_init(3)
+    x1 = rng.standard_normal((2, 1, 28, 28))
+    x2 = rng.standard_normal((1, 1, 28, 28))
+    x3 = rng.standard_normal((3, 1, 28, 28))
+    shown = "lenet_forward(params, x, layers)[0]"
+    return [
+        _LeNetCase(
+            "2 random images, torch's default init (seed 1)",
+            (p1, x1),
+            _logits(p1, x1),
+            shown=shown,
+        ),
+        _LeNetCase("1 image (N = 1), larger weights", (p2, x2), _logits(p2, x2), shown=shown),
+        _LeNetCase("3 random images, seed 3", (p3, x3), _logits(p3, x3), shown=shown),
+    ]
+
+
+def _variant_mistake(key, says, hint, **variant) -> Mistake:
+    return Mistake(key, says, hint, lambda case: _logits(*case.args, **variant))
+
+
+FORWARD_MISTAKES = (
+    _variant_mistake(
+        "flatten_nhwc",
+        "the (N, 16, 5, 5) maps were flattened channel-last (N, 5, 5, 16), so fc1's weights "
+        "see the 400 features in a permuted order",
+        "Flatten in NCHW order, as torch.flatten(x, 1) and x.reshape(N, -1) do: channel 0's "
+        "25 values first, then channel 1's, ...",
+        flatten="nhwc",
+    ),
+    *(
+        _variant_mistake(
+            f"no_relu_after_{layer}",
+            f"the ReLU after {layer} is missing",
+            f"Lecture 002 applies relu after {layer}: h = relu({layer}(h)). Without it, "
+            "two linear layers in a row collapse into one.",
+            relu=ALL_RELUS - {layer},
+        )
+        for layer in ("conv1", "conv2", "fc1", "fc2")
+    ),
+    _variant_mistake(
+        "relu_on_logits",
+        "a ReLU was applied to fc3's output too",
+        "The logits are fc3's raw output: negative scores are information (a very unlikely "
+        "class), so no ReLU after fc3.",
+        head="relu",
+    ),
+    _variant_mistake(
+        "softmax_applied_twice",
+        "lenet_forward ends with a softmax, so the loss applies the softmax a second time",
+        "Return fc3's raw scores (the logits); softmax_cross_entropy turns them into "
+        "probabilities itself (lecture 002: 'apply softmax at the end', inside the loss).",
+        head="softmax",
+    ),
+    _variant_mistake(
+        "average_pooling",
+        "the network uses average pooling where lecture 002's LeNet uses max pooling",
+        "Use layers.maxpool2d_forward(h, kernel_size=2, stride=2) after each conv's ReLU.",
+        pool="avg",
+    ),
+)
+
+
+def _forward_result(result: Any, N: int) -> tuple[Any, Any]:
+    """Split (logits, caches) or say what is wrong with the return value."""
+    __tracebackhide__ = True
+    if isinstance(result, np.ndarray):
+        raise CheckFailed(
+            "lenet_forward returned one array; return the pair (logits, caches): the "
+            "backward pass needs the caches of every layer call.",
+            mistake="returns_logits_only",
+        )
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CheckFailed(
+            f"lenet_forward returned {type(result).__name__}; return the pair (logits, caches).",
+            mistake="wrong_return",
+        )
+    logits, caches = result
+    if _shape(logits) != (N, 10):
+        raise CheckFailed(
+            f"lenet_forward's logits have shape {_shape(logits)}; expected (N, 10) = ({N}, 10): "
+            "one score per class for each image.",
+            mistake="wrong_logits_shape",
+        )
+    return logits, caches
+
+
+def _check_caches(caches: Any, rec: _Recorder) -> None:
+    __tracebackhide__ = True
+    if not isinstance(caches, Mapping):
+        raise CheckFailed(
+            f"lenet_forward's caches is a {type(caches).__name__}; it must be a dict with the "
+            f"keys {list(CACHE_KEYS)}, each holding the cache its layer call returned.",
+            mistake="caches_not_a_dict",
+        )
+    missing = [k for k in CACHE_KEYS if k not in caches]
+    extra = [k for k in caches if k not in CACHE_KEYS]
+    if missing or extra:
+        raise CheckFailed(
+            f"lenet_forward's caches has the keys {list(caches)}; expected exactly "
+            f"{list(CACHE_KEYS)}. Missing: {missing}; unexpected: {extra}. The backward pass "
+            "(yours, and the one the hidden tests pair with it) looks them up by these names.",
+            mistake="cache_keys",
+        )
+    for k, key in enumerate(CACHE_KEYS):
+        owner = next((i for i, c in enumerate(rec.forward) if c.cache is caches[key]), None)
+        if owner != k:
+            got = (
+                f"the cache of layer call {owner + 1} ({rec.forward[owner].name})"
+                if owner is not None
+                else "something no layer call returned"
+            )
+            raise CheckFailed(
+                f"caches['{key}'] holds {got}; it must hold what layer call {k + 1}, "
+                f"{_plan_text(k, 0).split(' on ')[0]} for {key}, returned as its cache.",
+                mistake="cache_mixup",
+            )
+
+
+@_one_thread_check
+def check_lenet_forward(
+    fn: Callable[..., Any], *, layers: Layers | None = None, quiet: bool = False
+) -> int:
+    """Exercise 6.3: lenet_forward(params, x, layers) -> (logits, caches).
+
+    Runs `fn` with the torch layers (or `layers`), compares the logits with lecture 002's
+    LeNet5 in torch, and checks that `caches` holds each layer call's cache by name.
+    """
+    __tracebackhide__ = True
+    rec = _Recorder(layers or LAYERS)
+    cases = _forward_cases()
+
+    # First run: errors, the return value and the use of `layers`, traced call by call.
+    params, x = copy.deepcopy(cases[0].args)
+    N = x.shape[0]
+    rec.start(params)
+    try:
+        result = fn(params, x, rec.layers)
+    except NotImplementedError as exc:
+        raise _not_implemented("lenet_forward", exc, cases[0].label) from None
+    except Exception as exc:
+        dev = _forward_deviation(rec.forward, N)
+        if dev is not None:
+            raise CheckFailed(
+                f"lenet_forward raised {type(exc).__name__}: {exc} (on {cases[0].label}).\n"
+                f"{dev.text}",
+                mistake=dev.key,
+                case=cases[0].label,
+            ) from exc
+        raise _raised("lenet_forward", exc, cases[0].label, _no_layer_calls(rec)) from exc
+    if not rec.forward:
+        raise CheckFailed(
+            "lenet_forward made no call to the `layers` it was given. Call "
+            "layers.conv2d_forward, layers.relu_forward, ... (not global functions): that is "
+            "how the same LeNet runs with your layers, torch's, or the reference ones.",
+            mistake="ignores_layers",
+        )
+    _forward_result(result, N)
+
+    def run(params, x):
+        rec.start(params)
+        return _forward_result(fn(params, x, rec.layers), x.shape[0])[0]
+
+    try:
+        check(
+            run,
+            name="lenet_forward",
+            cases=cases,
+            mistakes=FORWARD_MISTAKES,
+            pointer=POINTER_FORWARD,
+            quiet=True,
+        )
+    except CheckFailed as err:
+        if err.mistake is None:
+            N_case = next((c.args[1].shape[0] for c in cases if c.label == err.case), N)
+            dev = _forward_deviation(rec.forward, N_case)
+            if dev is not None:
+                raise CheckFailed(f"{err}\n{dev.text}", mistake=dev.key, case=err.case) from None
+        raise
+    # Caches: re-run the first case so the recorder holds its calls.
+    rec.start(params)
+    _, caches = _forward_result(fn(params, x, rec.layers), N)
+    _check_caches(caches, rec)
+    if not quiet:
+        _passed("lenet_forward", cases, "; caches hold all 12 layer calls by name")
+    return len(cases)
+
+
+def _no_layer_calls(rec: _Recorder) -> str:
+    if rec.forward:
+        return ""
+    return (
+        " (It made no call to `layers` before failing: lenet_forward must call "
+        "layers.conv2d_forward, ... rather than global functions.)"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Exercise 6.4: lenet_backward
+# ---------------------------------------------------------------------------------------
+
+
+def _backward_cases() -> list[Case]:
+    """One case per gradient, fc3's first: the backward pass meets them in that order, so
+    the first wrong one points at the layer where the chain breaks."""
+    rng = np.random.default_rng(64)
+    cases = []
+    for label, seed, N, scale in [
+        ("2 random images", 1, 2, 1.0),
+        ("1 image (N = 1), larger weights", 2, 1, 2.0),
+    ]:
+        params = _default_init(seed, scale)
+        x = rng.standard_normal((N, 1, 28, 28))
+        dlogits = rng.standard_normal((N, 10))
+        grads = dict(zip(PARAM_NAMES, _grads(params, x, dlogits), strict=True))
+        for layer in reversed(LAYERS_WITH_PARAMS):
+            for k in (f"{layer}.weight", f"{layer}.bias"):
+                cases.append(
+                    _LeNetCase(
+                        f"{label}: grads['{k}']",
+                        (params, x, dlogits),
+                        grads[k],
+                        {"name": k},
+                        shown=f"lenet_backward(dlogits, caches, layers)['{k}']",
+                    )
+                )
+    return cases
+
+
+def _grad_mistake(key, says, hint, transform=None, **variant) -> Mistake:
+    def wrong(case):
+        grads = dict(zip(PARAM_NAMES, _grads(*case.args, **variant), strict=True))
+        g = grads[case.kwargs["name"]]
+        return transform(g) if transform else g
+
+    return Mistake(key, says, hint, wrong)
+
+
+BACKWARD_MISTAKES = (
+    *(
+        _grad_mistake(
+            f"relu_backward_missing_after_{layer}",
+            f"the gradient skips the ReLU after {layer} (relu_backward is missing there)",
+            "Call layers.relu_backward(d, caches['"
+            + {"conv1": "relu1", "conv2": "relu2", "fc1": "relu3", "fc2": "relu4"}[layer]
+            + "']) at that point: it zeroes the gradient where the ReLU's input was negative.",
+            skip_relu_grad=frozenset({layer}),
+        )
+        for layer in ("conv1", "conv2", "fc1", "fc2")
+    ),
+    _grad_mistake(
+        "sign_flipped",
+        "every gradient has the wrong sign",
+        "Pass dlogits to fc3's backward as it is; the minus sign of gradient descent belongs "
+        "in the update (p -= lr * g), not in the gradients.",
+        transform=lambda g: -g,
+    ),
+)
+
+
+def _backward_result(grads: Any) -> tuple[np.ndarray, ...]:
+    """The gradients as a tuple in PARAM_NAMES order, or a message on what is wrong."""
+    __tracebackhide__ = True
+    if not isinstance(grads, Mapping):
+        raise CheckFailed(
+            f"lenet_backward returned {type(grads).__name__}; return a dict with the keys of "
+            "params, e.g. grads['conv1.weight'].",
+            mistake="not_a_dict",
+        )
+    missing = [k for k in PARAM_NAMES if k not in grads or grads[k] is None]
+    if missing:
+        biases = all(k.endswith("bias") for k in missing)
+        raise CheckFailed(
+            f"lenet_backward's grads has no {missing}."
+            + (
+                " Biases are parameters too: every layer's backward returns db, keep it "
+                "(otherwise the biases never learn)."
+                if biases
+                else f" Return a gradient for each of {list(PARAM_NAMES)}."
+            ),
+            mistake="bias_grads_missing" if biases else "missing_grads",
+        )
+    for k in PARAM_NAMES:
+        shape = _shape(grads[k])
+        if shape != PARAM_SHAPES[k]:
+            transposed = len(PARAM_SHAPES[k]) == 2 and shape == PARAM_SHAPES[k][::-1]
+            raise CheckFailed(
+                f"grads['{k}'] has shape {shape}; it must have the parameter's shape "
+                f"{PARAM_SHAPES[k]}"
+                + (": it is transposed." if transposed else ". Is it another layer's gradient?"),
+                mistake="grad_transposed" if transposed else "wrong_grad_shape",
+            )
+    return tuple(np.asarray(grads[k]) for k in PARAM_NAMES)
+
+
+@_one_thread_check
+def check_lenet_backward(
+    fn: Callable[..., Any], forward: Callable[..., Any], *, layers: Layers | None = None
+) -> int:
+    """Exercise 6.4: lenet_backward(dlogits, caches, layers) -> grads.
+
+    The caches come from your `forward` (lenet_forward), run with the torch layers; the
+    gradients are compared with torch autograd on lecture 002's LeNet5.
+    """
+    __tracebackhide__ = True
+    try:
+        check_lenet_forward(forward, layers=layers, quiet=True)
+    except CheckFailed as err:
+        first = str(err).splitlines()[0]
+        raise CheckFailed(
+            "lenet_backward's check runs your lenet_forward to get the caches, and "
+            f"lenet_forward's own check fails: {first} Fix Exercise 6.3 first.",
+            mistake="forward_fails",
+        ) from None
+    rec = _Recorder(layers or LAYERS)
+    cases = _backward_cases()
+
+    def run(params, x, dlogits, *, name):
+        rec.start(params)
+        _, caches = forward(params, x, rec.layers)
+        grads = _backward_result(fn(dlogits, caches, rec.layers))
+        return grads[PARAM_NAMES.index(name)]
+
+    params, x, dlogits = copy.deepcopy(cases[0].args)
+    rec.start(params)
+    _, caches = forward(params, x, rec.layers)
+    try:
+        grads = fn(dlogits, caches, rec.layers)
+    except NotImplementedError as exc:
+        raise _not_implemented("lenet_backward", exc, cases[0].label) from None
+    except Exception as exc:
+        dev = _backward_deviation(rec.forward, rec.backward)
+        if dev is not None:
+            raise CheckFailed(
+                f"lenet_backward raised {type(exc).__name__}: {exc} (on {cases[0].label}).\n"
+                f"{dev.text}",
+                mistake=dev.key,
+                case=cases[0].label,
+            ) from exc
+        raise _raised("lenet_backward", exc, cases[0].label) from exc
+    if not rec.backward:
+        raise CheckFailed(
+            "lenet_backward made no call to the `layers` it was given. Call "
+            "layers.linear_backward, layers.relu_backward, ... with the caches from "
+            "lenet_forward.",
+            mistake="ignores_layers",
+        )
+    _backward_result(grads)
+    try:
+        check(
+            run,
+            name="lenet_backward",
+            cases=cases,
+            mistakes=BACKWARD_MISTAKES,
+            pointer=POINTER_BACKWARD,
+            quiet=True,
+        )
+    except CheckFailed as err:
+        if err.mistake is None:
+            dev = _backward_deviation(rec.forward, rec.backward)
+            if dev is not None:
+                raise CheckFailed(f"{err}\n{dev.text}", mistake=dev.key, case=err.case) from None
+        raise
+    _passed("lenet_backward", cases, "; all 10 gradients equal torch autograd's")
+    return len(cases)
+
+
+# ---------------------------------------------------------------------------------------
+# Exercise 6.5: softmax_cross_entropy
+# ---------------------------------------------------------------------------------------
+
+
+def _torch_ce(logits, y) -> tuple[float, np.ndarray]:
+    torch = _torch()
+    z = torch.tensor(np.asarray(logits, float), requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(z, torch.tensor(np.asarray(y, np.int64)))
+    (dz,) = torch.autograd.grad(loss, [z])
+    return float(loss.detach()), dz.numpy()
+
+
+def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    torch = _torch()
+    return torch.softmax(_oracle.t64(z), dim=axis).numpy()
+
+
+def _loss_cases() -> list[Case]:
+    rng = np.random.default_rng(65)
+
+    def cases(label, logits, y):
+        logits = np.asarray(logits, float)
+        y = np.asarray(y, np.int64)
+        loss, dlogits = _torch_ce(logits, y)
+        return [
+            _LeNetCase(
+                f"{label}: the loss",
+                (logits, y),
+                loss,
+                {"part": 0},
+                shown="softmax_cross_entropy(logits, y)[0]",
+            ),
+            _LeNetCase(
+                f"{label}: dlogits",
+                (logits, y),
+                dlogits,
+                {"part": 1},
+                shown="softmax_cross_entropy(logits, y)[1]",
+            ),
+        ]
+
+    return [
+        *cases("one example, three classes", [[2.0, 1.0, 0.1]], [0]),
+        *cases("a batch of 4, ten classes", rng.standard_normal((4, 10)) * 2, [3, 0, 9, 3]),
+        *cases("a batch of 5, repeated labels", rng.standard_normal((5, 4)) * 3, [1, 1, 2, 0, 1]),
+        *cases(
+            "large logits (hundreds): the stable softmax",
+            rng.standard_normal((3, 6)) * 20 + 800,
+            [5, 0, 2],
+        ),
+    ]
+
+
+def _loss_mistake(key, says, hint, wrong) -> Mistake:
+    def compute(case):
+        logits, y = case.args
+        right = _torch_ce(logits, y)
+        return wrong(np.asarray(logits, float), np.asarray(y), right)[case.kwargs["part"]]
+
+    return Mistake(key, says, hint, compute)
+
+
+def _axis0_loss(z, y, expected):
+    N = len(y)
+    p = _softmax(z, 0)
+    onehot = np.eye(z.shape[1])[y]
+    return float(-np.log(p[np.arange(N), y]).mean()), (p - onehot) / N
+
+
+def _matrix_index_loss(z, y, expected):
+    p = _softmax(z, 1)
+    with np.errstate(all="ignore"):
+        return float(-np.log(p[:, y]).mean()), expected[1]
+
+
+LOSS_MISTAKES = (
+    _loss_mistake(
+        "loss_summed",
+        "the loss and its gradient are summed over the batch instead of averaged",
+        "Divide by N: the loss is the MEAN over the batch (torch's default), and so its "
+        "gradient is (softmax - onehot) / N. A summed loss makes the step size grow with "
+        "the batch size.",
+        lambda z, y, e: (len(y) * e[0], len(y) * e[1]),
+    ),
+    _loss_mistake(
+        "grad_not_averaged",
+        "the loss is averaged but dlogits is not divided by N",
+        "The gradient of a mean carries the same 1/N: dlogits = (softmax - onehot) / N.",
+        lambda z, y, e: (e[0], len(y) * e[1]),
+    ),
+    _loss_mistake(
+        "grad_sign_flipped",
+        "dlogits has the wrong sign (onehot - softmax)",
+        "d loss / d z = softmax(z) - onehot(y): raising the right class's score lowers the "
+        "loss, so that entry is negative.",
+        lambda z, y, e: (e[0], -e[1]),
+    ),
+    _loss_mistake(
+        "onehot_not_subtracted",
+        "dlogits is softmax / N, without subtracting 1 at the right class",
+        "Subtract the one-hot labels: dlogits[n, y[n]] -= 1, then divide by N.",
+        lambda z, y, e: (e[0], _softmax(z, 1) / len(y)),
+    ),
+    _loss_mistake(
+        "loss_sign",
+        "the loss is the mean of log p (negative) instead of -log p",
+        "Cross-entropy is -log of the right class's probability: a positive number that is 0 "
+        "only for a perfect prediction.",
+        lambda z, y, e: (-e[0], e[1]),
+    ),
+    _loss_mistake(
+        "softmax_wrong_axis",
+        "the softmax normalises over the batch (axis 0) instead of over the classes (axis 1)",
+        "Each image's scores become probabilities on their own: subtract the max and sum "
+        "along axis=1 with keepdims=True.",
+        _axis0_loss,
+    ),
+    _loss_mistake(
+        "label_indexing",
+        "the loss picks p[:, y], an N×N block, instead of one probability per row",
+        "Pick p[np.arange(N), y]: row n, column y[n].",
+        _matrix_index_loss,
+    ),
+)
+
+
+@_one_thread_check
+def check_softmax_cross_entropy(fn: Callable[..., Any]) -> int:
+    """Exercise 6.5: softmax_cross_entropy(logits, y) -> (loss, dlogits), batch mean."""
+    __tracebackhide__ = True
+    cases = _loss_cases()
+    big = cases[-1]
+    try:
+        with np.errstate(all="ignore"):
+            got = fn(*copy.deepcopy(big.args))
+    except NotImplementedError as exc:
+        raise _not_implemented("softmax_cross_entropy", exc, big.label) from None
+    except Exception:
+        got = None  # the engine reports it below, on the first case that raises
+    else:
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise CheckFailed(
+                f"softmax_cross_entropy returned {type(got).__name__}; return the pair "
+                "(loss, dlogits).",
+                mistake="wrong_return",
+            )
+    if isinstance(got, (tuple, list)) and len(got) == 2:
+        try:
+            finite = np.all(np.isfinite(np.asarray(got[0], float))) and np.all(
+                np.isfinite(np.asarray(got[1], float))
+            )
+        except (TypeError, ValueError):
+            finite = True
+        if not finite:
+            raise CheckFailed(
+                f"softmax_cross_entropy on {big.label} returned inf or NaN. np.exp(800) "
+                "overflows to inf (and inf/inf is NaN): subtract each row's max from the "
+                "logits before np.exp. The softmax does not change (the factor cancels), but "
+                "every exponent is then <= 0.",
+                mistake="unstable_softmax",
+                case=big.label,
+            )
+
+    def run(logits, y, *, part):
+        result = fn(logits, y)
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise TypeError(f"expected the pair (loss, dlogits), got {type(result).__name__}")
+        return result[part]
+
+    with np.errstate(all="ignore"):
+        passed = check(
+            run,
+            name="softmax_cross_entropy",
+            cases=cases,
+            mistakes=LOSS_MISTAKES,
+            pointer=POINTER_LOSS,
+            quiet=True,
+        )
+    _passed("softmax_cross_entropy", cases, "; the loss and dlogits of each")
+    return passed
+
+
+# ---------------------------------------------------------------------------------------
+# Exercise 6.6: sgd_step
+# ---------------------------------------------------------------------------------------
+
+_SGD_SHAPES = {
+    "conv1.weight": (2, 1, 2, 2),
+    "conv1.bias": (2,),
+    "fc1.weight": (3, 4),
+    "fc1.bias": (3,),
+}
+
+
+def _flat(params: Mapping[str, Any]) -> np.ndarray:
+    return np.concatenate([np.asarray(params[k], float).ravel() for k in _SGD_SHAPES])
+
+
+class _Steps:
+    """The gradients of successive steps (not a list: the engine would compare it as an array)."""
+
+    def __init__(self, items) -> None:
+        self.items = list(items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _torch_sgd_run(params, velocity, grads_seq, *, lr, momentum, weight_decay, only=None):
+    """Parameters after each step of torch.optim.SGD, as rows of one array."""
+    torch = _torch()
+    names = [k for k in _SGD_SHAPES if only is None or only(k)]
+    P = {k: torch.tensor(np.asarray(params[k], float)) for k in _SGD_SHAPES}
+    for k in names:
+        P[k].requires_grad_(True)
+    opt = torch.optim.SGD(
+        [P[k] for k in names], lr=lr, momentum=momentum, weight_decay=weight_decay
+    )
+    if momentum:
+        for k in names:
+            opt.state[P[k]]["momentum_buffer"] = torch.tensor(np.asarray(velocity[k], float))
+    rows = []
+    for grads in grads_seq:
+        for k in names:
+            P[k].grad = torch.tensor(np.asarray(grads[k], float))
+        opt.step()
+        rows.append(_flat({k: P[k].detach().numpy() for k in _SGD_SHAPES}))
+    return np.array(rows)
+
+
+def _sgd_case(label, seed, steps, *, lr, momentum, weight_decay, warm=False) -> Case:
+    rng = np.random.default_rng(seed)
+    params = {k: rng.standard_normal(s) for k, s in _SGD_SHAPES.items()}
+    velocity = {
+        k: (rng.standard_normal(s) if warm else np.zeros(s)) for k, s in _SGD_SHAPES.items()
+    }
+    grads_seq = _Steps(
+        {k: rng.standard_normal(s) for k, s in _SGD_SHAPES.items()} for _ in range(steps)
+    )
+    kwargs = {"lr": lr, "momentum": momentum, "weight_decay": weight_decay}
+    expected = _torch_sgd_run(params, velocity, grads_seq, **kwargs)
+    options = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+    shown = f"sgd_step(params, grads, velocity, {options}) × {steps}"
+    return _LeNetCase(label, (params, velocity, grads_seq), expected, kwargs, shown=shown)
+
+
+def _sgd_cases() -> list[Case]:
+    return [
+        _sgd_case("one plain step (lr 0.1)", 1, 1, lr=0.1, momentum=0.0, weight_decay=0.0),
+        _sgd_case("three steps with momentum 0.9", 2, 3, lr=0.1, momentum=0.9, weight_decay=0.0),
+        _sgd_case(
+            "three steps, momentum 0.9, weight decay 0.01",
+            3,
+            3,
+            lr=0.05,
+            momentum=0.9,
+            weight_decay=0.01,
+        ),
+        _sgd_case(
+            "two steps from a velocity left by earlier steps (lr 0.5, momentum 0.5, "
+            "weight decay 0.1)",
+            4,
+            2,
+            lr=0.5,
+            momentum=0.5,
+            weight_decay=0.1,
+            warm=True,
+        ),
+    ]
+
+
+def _manual_sgd(case: Case, update) -> np.ndarray:
+    """Run `update(p, g, v, lr, mu, wd) -> (p, v)` per parameter and step (mistake models)."""
+    params, velocity, grads_seq = copy.deepcopy(case.args)
+    kw = case.kwargs
+    rows = []
+    for grads in grads_seq:
+        for k in _SGD_SHAPES:
+            params[k], velocity[k] = update(
+                k, params[k], grads[k], velocity[k], kw["lr"], kw["momentum"], kw["weight_decay"]
+            )
+        rows.append(_flat(params))
+    return np.array(rows)
+
+
+def _sgd_torch_mistake(key, says, hint, only=None, **change) -> Mistake:
+    def wrong(case):
+        params, velocity, grads_seq = case.args
+        return _torch_sgd_run(params, velocity, grads_seq, only=only, **{**case.kwargs, **change})
+
+    return Mistake(key, says, hint, wrong)
+
+
+def _no_velocity(case):
+    kw = case.kwargs
+    if not kw["momentum"]:
+        return None
+    params, velocity, grads_seq = case.args
+    return _torch_sgd_run(
+        params, velocity, grads_seq, lr=kw["lr"], momentum=0.0, weight_decay=kw["weight_decay"]
+    )
+
+
+SGD_MISTAKES = (
+    Mistake(
+        "not_in_place",
+        "the parameters did not change: the update went into a new array",
+        "`p = p - lr * v` makes a new array and leaves params[name] as it was. Update in "
+        "place (`p -= lr * v`, or params[name] -= ...) so the network sees the step.",
+        lambda case: np.tile(_flat(case.args[0]), (len(case.args[2]), 1)),
+    ),
+    _sgd_torch_mistake(
+        "lr_ignored",
+        "the learning rate is ignored (p -= v)",
+        "Scale the step by the learning rate: p -= lr * v.",
+        lr=1.0,
+    ),
+    Mistake(
+        "velocity_not_kept",
+        "momentum has no effect: the velocity is not carried from one step to the next",
+        "Store the new velocity back into the dict (velocity[name] = momentum * "
+        "velocity[name] + d, or update it in place) so the next step starts from it.",
+        _no_velocity,
+    ),
+    _sgd_torch_mistake(
+        "weight_decay_ignored",
+        "the weight decay is ignored",
+        "Add weight_decay * p to the gradient before the momentum: d = g + weight_decay * p.",
+        weight_decay=0.0,
+    ),
+    Mistake(
+        "weight_decay_sign",
+        "the weight decay has the wrong sign (d = g - weight_decay * p)",
+        "Weight decay is the gradient of (weight_decay / 2) * ||p||², which is "
+        "+weight_decay * p: it pulls every weight towards 0.",
+        lambda case: _manual_sgd(
+            case,
+            lambda k, p, g, v, lr, mu, wd: _momentum_update(p, g - wd * p, v, lr, mu),
+        ),
+    ),
+    _sgd_torch_mistake(
+        "biases_not_updated",
+        "only the weights were updated; the biases kept their values",
+        "Loop over every entry of params (weights AND biases): the biases are parameters "
+        "too, and LeNet has 236 of them.",
+        only=lambda k: k.endswith("weight"),
+    ),
+    Mistake(
+        "ema_momentum",
+        "the velocity is an average, v = momentum * v + (1 - momentum) * d",
+        "torch's SGD adds the whole gradient: v = momentum * v + d (no 1 - momentum factor).",
+        lambda case: _manual_sgd(
+            case,
+            lambda k, p, g, v, lr, mu, wd: _momentum_update(p, (1 - mu) * (g + wd * p), v, lr, mu),
+        ),
+    ),
+    Mistake(
+        "weight_decay_outside_momentum",
+        "the weight decay was added after the momentum (p -= lr * (v + weight_decay * p))",
+        "torch adds weight_decay * p to the gradient first, then the sum goes through the "
+        "velocity: d = g + weight_decay * p; v = momentum * v + d.",
+        lambda case: _manual_sgd(case, _decay_after),
+    ),
+)
+
+
+def _momentum_update(p, d, v, lr, mu):
+    v = mu * v + d
+    return p - lr * v, v
+
+
+def _decay_after(k, p, g, v, lr, mu, wd):
+    v = mu * v + g
+    return p - lr * (v + wd * p), v
+
+
+@_one_thread_check
+def check_sgd_step(fn: Callable[..., Any]) -> int:
+    """Exercise 6.6: sgd_step(params, grads, velocity, *, lr, momentum, weight_decay),
+    in place, compared with torch.optim.SGD over several steps."""
+    __tracebackhide__ = True
+    cases = _sgd_cases()
+
+    def run(params, velocity, grads_seq, **kwargs):
+        rows = []
+        for grads in grads_seq:
+            returned = fn(params, grads, velocity, **kwargs)
+            if returned is not None and isinstance(returned, Mapping) and returned is not params:
+                raise _ReturnedNewError()
+            rows.append(_flat(params))
+        return np.array(rows)
+
+    try:
+        return check(run, name="sgd_step", cases=cases, mistakes=SGD_MISTAKES, pointer=POINTER_SGD)
+    except CheckFailed as err:
+        if isinstance(err.__cause__, _ReturnedNewError):
+            raise CheckFailed(
+                "sgd_step returned a new dict of parameters. Update the arrays of `params` "
+                "(and `velocity`) in place and return nothing: the training loop keeps "
+                "using the same dict.",
+                mistake="returns_new_params",
+                case=err.case,
+            ) from None
+        raise
+
+
+class _ReturnedNewError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# Torch stand-ins for forward / backward / step (so train_epoch is checked on its own)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Spy:
+    """Torch-backed forward, backward and step with lenet_forward's signatures, counting calls."""
+
+    forward_calls: int = 0
+    backward_calls: int = 0
+    step_calls: int = 0
+    batch_sizes: list[int] = field(default_factory=list)
+
+    def forward(self, params, x, layers):
+        self.forward_calls += 1
+        self.batch_sizes.append(int(np.shape(x)[0]))
+        logits, P = _torch_lenet(params, x)
+        return logits.detach().numpy().copy(), {"torch graph": (logits, P)}
+
+    def backward(self, dlogits, caches, layers):
+        self.backward_calls += 1
+        torch = _torch()
+        logits, P = caches["torch graph"]
+        got = torch.autograd.grad(logits, [P[k] for k in PARAM_NAMES], _oracle.t64(dlogits))
+        return {k: g.numpy() for k, g in zip(PARAM_NAMES, got, strict=True)}
+
+    def step(self, params, grads, velocity, *, lr, momentum=0.0, weight_decay=0.0):
+        self.step_calls += 1
+        torch = _torch()
+        for k in PARAM_NAMES:
+            p = torch.tensor(np.asarray(params[k], float), requires_grad=True)
+            opt = torch.optim.SGD([p], lr=lr, momentum=momentum, weight_decay=weight_decay)
+            if momentum:
+                opt.state[p]["momentum_buffer"] = torch.tensor(np.asarray(velocity[k], float))
+            p.grad = torch.tensor(np.asarray(grads[k], float))
+            opt.step()
+            params[k][...] = p.detach().numpy()
+            if momentum:
+                velocity[k][...] = opt.state[p]["momentum_buffer"].numpy()
+
+
+def _torch_epoch(
+    params, velocity, X, y, *, batch_size, lr, momentum, weight_decay, seed, variant=None
+):
+    """One epoch in plain PyTorch (model, F.cross_entropy, optim.SGD); (loss, acc, params)."""
+    torch = _torch()
+    F = torch.nn.functional
+    model = torch_layers.TorchLeNet5(torch.float64)
+    model.load_state_dict({k: torch.tensor(np.asarray(v, float)) for k, v in params.items()})
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    named = dict(model.named_parameters())
+    if momentum and variant != "velocity_reset":
+        for k, p in named.items():
+            opt.state[p]["momentum_buffer"] = torch.tensor(np.asarray(velocity[k], float))
+    N = len(y)
+    rng = np.random.default_rng(seed)
+    order = np.arange(N) if variant == "not_shuffled" else rng.permutation(N)
+    label_order = rng.permutation(N) if variant == "labels_shuffled_separately" else order
+    stop = (N // batch_size) * batch_size if variant == "last_batch_dropped" else N
+    total, correct, batch_means = 0.0, 0, []
+    for start in range(0, stop, batch_size):
+        idx, idy = order[start : start + batch_size], label_order[start : start + batch_size]
+        xb = torch.tensor(np.asarray(X, float)[idx])
+        yb = torch.tensor(np.asarray(y)[idy].astype(np.int64))
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += float(loss.detach()) * len(idx)
+        batch_means.append(float(loss.detach()))
+        correct += int((logits.argmax(1) == yb).sum())
+    after = {k: p.detach().numpy().copy() for k, p in named.items()}
+    loss_value = total / N
+    if variant == "loss_not_divided":
+        loss_value = total
+    elif variant == "loss_mean_of_batch_means":
+        loss_value = float(np.mean(batch_means))
+    acc = correct if variant == "acc_count" else correct / N
+    return loss_value, acc, after
+
+
+def _fingerprint(params) -> np.ndarray:
+    return np.concatenate(
+        [
+            np.asarray(params["fc3.bias"], float),
+            np.asarray(params["conv1.weight"], float)[0, 0].ravel(),
+        ]
+    )
+
+
+_PARTS = ("the epoch loss", "the accuracy", "fc3.bias and conv1.weight[0, 0] after the epoch")
+
+
+def _train_cases() -> list[Case]:
+    rng = np.random.default_rng(67)
+    cases = []
+    for label, N, B, seed, kwargs, warm in [
+        (
+            "20 images in batches of 8 (the last one has 4), momentum 0.9",
+            20,
+            8,
+            3,
+            {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.0},
+            False,
+        ),
+        (
+            "21 images in batches of 5, weight decay, a velocity left by an earlier epoch",
+            21,
+            5,
+            4,
+            {"lr": 0.02, "momentum": 0.9, "weight_decay": 5e-4},
+            True,
+        ),
+    ]:
+        params = _default_init(seed)
+        velocity = {
+            k: (0.01 * rng.standard_normal(s) if warm else np.zeros(s))
+            for k, s in PARAM_SHAPES.items()
+        }
+        X = rng.standard_normal((N, 1, 28, 28))
+        y = _some_right_labels(params, X, rng)
+        loss, acc, after = _torch_epoch(params, velocity, X, y, batch_size=B, seed=seed, **kwargs)
+        options = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+        call = (
+            f"train_epoch(params, velocity, X, y, layers, batch_size={B}, {options}, "
+            f"rng=np.random.default_rng({seed}))"
+        )
+        for part, (what, expected) in enumerate(
+            zip(_PARTS, (loss, acc, _fingerprint(after)), strict=True)
+        ):
+            cases.append(
+                _LeNetCase(
+                    f"{label}: {what}",
+                    (params, velocity, X, y),
+                    expected,
+                    {"batch_size": B, "seed": seed, **kwargs, "part": part},
+                    shown=call,
+                )
+            )
+    return cases
+
+
+def _some_right_labels(params, X, rng) -> np.ndarray:
+    """Random labels, except that half of them are what the network predicts: the accuracy
+    is then strictly between 0 and 1, so a count cannot pass for a fraction."""
+    y = rng.integers(0, 10, size=len(X))
+    predicted = _logits(params, X).argmax(axis=1)
+    half = rng.permutation(len(X))[: len(X) // 2]
+    y[half] = predicted[half]
+    return y
+
+
+def _train_mistake(key, says, hint) -> Mistake:
+    def wrong(case):
+        params, velocity, X, y = case.args
+        kw = dict(case.kwargs)
+        if key == "velocity_reset" and not np.any([np.any(v) for v in velocity.values()]):
+            return None
+        part = kw.pop("part")
+        loss, acc, after = _torch_epoch(params, velocity, X, y, variant=key, **kw)
+        return (loss, acc, _fingerprint(after))[part]
+
+    return Mistake(key, says, hint, wrong)
+
+
+TRAIN_MISTAKES = (
+    _train_mistake(
+        "labels_shuffled_separately",
+        "the images and the labels were shuffled with two different permutations",
+        "Draw ONE order = rng.permutation(N) and index both with it: X[idx] and y[idx]. With "
+        "two permutations every image gets a random label and accuracy stays at chance (10%).",
+    ),
+    _train_mistake(
+        "not_shuffled",
+        "the examples were visited in their stored order (no shuffle)",
+        "Start with order = rng.permutation(N): data sets are often sorted by class (the "
+        "offline MNIST subset is), and sorted batches make SGD zig-zag.",
+    ),
+    _train_mistake(
+        "last_batch_dropped",
+        "the last, smaller batch was skipped",
+        "Loop `for start in range(0, N, batch_size)`: the last batch order[start:start + "
+        "batch_size] simply has fewer examples.",
+    ),
+    _train_mistake(
+        "loss_not_divided",
+        "the epoch loss is a sum over the batches, not a mean over the examples",
+        "Add loss * len(idx) for each batch, then divide the total by N.",
+    ),
+    _train_mistake(
+        "loss_mean_of_batch_means",
+        "the epoch loss is the plain mean of the batch losses, so the small last batch counts "
+        "as much as a full one",
+        "Weight each batch's mean loss by its size: total += loss * len(idx); total / N.",
+    ),
+    _train_mistake(
+        "acc_count",
+        "the accuracy is a count of correct predictions, not a fraction",
+        "Divide the number of correct predictions by N.",
+    ),
+    _train_mistake(
+        "velocity_reset",
+        "the velocity was reset to zeros instead of continuing from the `velocity` passed in",
+        "Use the velocity dict you are given (and update it in place): momentum carries over "
+        "from one epoch to the next.",
+    ),
+)
+
+
+@_one_thread_check
+def check_train_epoch(fn: Callable[..., Any], *, layers: Layers | None = None) -> int:
+    """Exercise 6.7: train_epoch(params, velocity, X, y, layers, *, batch_size, lr, momentum,
+    weight_decay, rng, forward, backward, step) -> {"loss", "acc"}.
+
+    torch stand-ins are passed as forward, backward and step, so this check grades the loop
+    itself; the expected values come from the same epoch in plain PyTorch.
+    """
+    __tracebackhide__ = True
+    rec = _Recorder(layers or LAYERS)
+    spy = _Spy()
+    cases = _train_cases()
+
+    def run(params, velocity, X, y, *, batch_size, seed, lr, momentum, weight_decay, part=None):
+        rec.start(params)
+        result = fn(
+            params,
+            velocity,
+            X,
+            y,
+            rec.layers,
+            batch_size=batch_size,
+            lr=lr,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            rng=np.random.default_rng(seed),
+            forward=spy.forward,
+            backward=spy.backward,
+            step=spy.step,
+        )
+        if not isinstance(result, Mapping) or "loss" not in result or "acc" not in result:
+            raise _BadReturnError(result)
+        return (float(result["loss"]), float(result["acc"]), _fingerprint(params))[part]
+
+    first = cases[0]
+    try:
+        run(*copy.deepcopy(first.args), **{**first.kwargs, "part": 0})
+    except NotImplementedError as exc:
+        raise _not_implemented("train_epoch", exc, first.label) from None
+    except _BadReturnError as bad:
+        raise CheckFailed(
+            f"train_epoch returned {bad.args[0]!r}; return a dict with the epoch's mean "
+            "loss and accuracy: {'loss': ..., 'acc': ...}.",
+            mistake="wrong_return",
+        ) from None
+    except Exception as exc:
+        raise _raised("train_epoch", exc, first.label) from exc
+    if spy.forward_calls == 0 or spy.backward_calls == 0 or spy.step_calls == 0:
+        raise CheckFailed(
+            "train_epoch did not call the forward, backward and step functions it was given "
+            f"(calls: forward {spy.forward_calls}, backward {spy.backward_calls}, step "
+            f"{spy.step_calls}). Keep the first lines of the template (forward = forward or "
+            "lenet_forward, ...) and call forward(...), backward(...), step(...): the hidden "
+            "tests pass reference versions there, so that a mistake in an earlier exercise "
+            "is not counted twice.",
+            mistake="ignores_injected_functions",
+        )
+    if rec.loss_calls == 0:
+        raise CheckFailed(
+            "train_epoch never called layers.softmax_cross_entropy. Compute each batch's loss "
+            "and dlogits with the `layers` you are given.",
+            mistake="ignores_layers",
+        )
+    try:
+        passed = check(
+            run,
+            name="train_epoch",
+            cases=cases,
+            mistakes=TRAIN_MISTAKES,
+            pointer=POINTER_TRAIN,
+            quiet=True,
+        )
+    except CheckFailed as err:
+        if isinstance(err.__cause__, _BadReturnError):
+            raise CheckFailed(
+                "train_epoch must return {'loss': ..., 'acc': ...}.", mistake="wrong_return"
+            ) from None
+        raise
+    _passed("train_epoch", cases, "; loss, accuracy and parameters match PyTorch's epoch")
+    return passed
+
+
+class _BadReturnError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# Exercise 6.8: evaluate
+# ---------------------------------------------------------------------------------------
+
+
+def _torch_eval(params, X, y, *, batch_size, variant=None):
+    torch = _torch()
+    F = torch.nn.functional
+    N = len(y)
+    stop = (N // batch_size) * batch_size if variant == "last_batch_dropped" else N
+    total, correct, means = 0.0, 0, []
+    for start in range(0, stop, batch_size):
+        xb, yb = X[start : start + batch_size], y[start : start + batch_size]
+        logits, _ = _torch_lenet(params, xb)
+        loss = float(F.cross_entropy(logits, torch.tensor(yb.astype(np.int64))).detach())
+        total += loss * len(yb)
+        means.append(loss)
+        correct += int((logits.argmax(1).numpy() == yb).sum())
+    value = total / N
+    if variant == "loss_not_divided":
+        value = total
+    elif variant == "loss_mean_of_batch_means":
+        value = float(np.mean(means))
+    return value, (correct if variant == "acc_count" else correct / N)
+
+
+def _eval_cases() -> list[Case]:
+    rng = np.random.default_rng(68)
+    cases = []
+    for label, N, B, seed in [
+        ("7 images in batches of 3 (the last one has 1)", 7, 3, 5),
+        ("10 images in one batch", 10, 500, 6),
+    ]:
+        params = _default_init(seed, scale=3.0)
+        X = rng.standard_normal((N, 1, 28, 28))
+        y = _some_right_labels(params, X, rng)
+        for part, value in enumerate(_torch_eval(params, X, y, batch_size=B)):
+            what, key = [("the loss", "loss"), ("the accuracy", "acc")][part]
+            cases.append(
+                _LeNetCase(
+                    f"{label}: {what}",
+                    (params, X, y),
+                    value,
+                    {"batch_size": B, "part": part},
+                    shown=f"evaluate(params, X, y, layers, batch_size={B})['{key}']",
+                )
+            )
+    return cases
+
+
+def _eval_mistake(key, says, hint) -> Mistake:
+    def wrong(case):
+        params, X, y = case.args
+        values = _torch_eval(params, X, y, batch_size=case.kwargs["batch_size"], variant=key)
+        return values[case.kwargs["part"]]
+
+    return Mistake(key, says, hint, wrong)
+
+
+EVAL_MISTAKES = (
+    _eval_mistake(
+        "last_batch_dropped",
+        "the last, smaller batch was skipped",
+        "Loop `for start in range(0, N, batch_size)`; every example counts.",
+    ),
+    _eval_mistake(
+        "loss_not_divided",
+        "the loss is a sum over the batches, not a mean over the examples",
+        "Add loss * len(batch) per batch and divide the total by N.",
+    ),
+    _eval_mistake(
+        "loss_mean_of_batch_means",
+        "the loss is the plain mean of the batch losses (a small last batch counts as much "
+        "as a full one)",
+        "Weight each batch's loss by its size, then divide by N.",
+    ),
+    _eval_mistake(
+        "acc_count",
+        "the accuracy is a count, not a fraction",
+        "Divide the number of correct predictions by N.",
+    ),
+)
+
+
+@_one_thread_check
+def check_evaluate(fn: Callable[..., Any], *, layers: Layers | None = None) -> int:
+    """Exercise 6.8: evaluate(params, X, y, layers, *, batch_size, forward) -> {"loss", "acc"}
+    without changing the parameters."""
+    __tracebackhide__ = True
+    rec = _Recorder(layers or LAYERS)
+    spy = _Spy()
+    cases = _eval_cases()
+
+    def run(params, X, y, *, batch_size, part):
+        before = {k: np.array(v, copy=True) for k, v in params.items()}
+        rec.start(params)
+        result = fn(params, X, y, rec.layers, batch_size=batch_size, forward=spy.forward)
+        if any(not np.array_equal(before[k], params[k]) for k in before):
+            raise _ChangedError()
+        if not isinstance(result, Mapping) or "loss" not in result or "acc" not in result:
+            raise _BadReturnError(result)
+        return (float(result["loss"]), float(result["acc"]))[part]
+
+    try:
+        passed = check(
+            run,
+            name="evaluate",
+            cases=cases,
+            mistakes=EVAL_MISTAKES,
+            pointer="evaluate runs the forward pass batch by batch and averages the "
+            "loss over all N examples; it never updates the parameters.",
+            quiet=True,
+        )
+    except CheckFailed as err:
+        cause = err.__cause__
+        if isinstance(cause, _ChangedError):
+            raise CheckFailed(
+                "evaluate changed the parameters. Evaluation only runs forward passes: no "
+                "backward, no step.",
+                mistake="updates_params",
+            ) from None
+        if isinstance(cause, _BadReturnError):
+            raise CheckFailed(
+                f"evaluate returned {cause.args[0]!r}; return {{'loss': ..., 'acc': ...}}.",
+                mistake="wrong_return",
+            ) from None
+        raise
+    _passed("evaluate", cases, "; parameters unchanged")
+    return passed
+
+
+class _ChangedError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# Exercise 6.9: the training run
+# ---------------------------------------------------------------------------------------
+
+
+def _accuracy(params: Mapping[str, Any], X: np.ndarray, y: np.ndarray) -> float:
+    torch = _torch()
+    model = torch_layers.TorchLeNet5()  # float32, like the training
+    model.load_state_dict({k: torch.tensor(np.asarray(params[k], np.float32)) for k in PARAM_NAMES})
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(y), 1000):
+            logits = model(torch.tensor(np.asarray(X[start : start + 1000], np.float32)))
+            correct += int((logits.argmax(1).numpy() == y[start : start + 1000]).sum())
+    return correct / len(y)
+
+
+@_one_thread_check
+def check_training(
+    params: Mapping[str, Any],
+    history: Sequence[Mapping[str, float]],
+    X_held: np.ndarray,
+    y_held: np.ndarray,
+    *,
+    quick: bool | None = None,
+) -> float:
+    """Exercise 6.9: the trained LeNet learned.
+
+    The training loss fell over the epochs, and the accuracy of `params` on the held-out
+    digits (recomputed here with torch, whatever the history says) reaches
+    ``ACCURACY_FULL`` (``ACCURACY_QUICK`` in the autograder's quick run).
+
+    Returns:
+        The held-out accuracy.
+    """
+    __tracebackhide__ = True
+    quick = quick_mode() if quick is None else quick
+    need = ACCURACY_QUICK if quick else ACCURACY_FULL
+    if not history:
+        raise CheckFailed(
+            "There is no training history: the training cell of section 9 has not finished an "
+            "epoch. If it stopped at an exercise that is not implemented yet, finish that "
+            "exercise and run the training cell again.",
+            mistake="not_trained",
+        )
+    losses = [float(h.get("loss", h.get("train_loss", np.nan))) for h in history]
+    if not np.all(np.isfinite(losses)):
+        raise CheckFailed(
+            f"The training loss became {losses[-1]} (inf or NaN): the steps are too large. "
+            "Lower the learning rate, and check that the loss is averaged over the batch "
+            "(softmax_cross_entropy divides by N).",
+            mistake="diverged",
+        )
+    missing = [k for k in PARAM_NAMES if k not in params]
+    if missing:
+        raise CheckFailed(f"params has no {missing}.", mistake="wrong_keys")
+    acc = _accuracy(params, X_held, y_held)
+    chance = acc < 0.2
+    if len(losses) >= 2 and not losses[-1] < losses[0]:
+        raise CheckFailed(
+            f"The training loss did not fall: {fmt(losses[0])} after the first epoch, "
+            f"{fmt(losses[-1])} after the last. Check the learning rate and the sign of the "
+            "update (p -= lr * v).",
+            mistake="loss_not_falling",
+        )
+    if acc < need:
+        why = (
+            " That is chance level (1 in 10): are the images and labels shuffled with the "
+            "same permutation, and are the parameters really updated in place?"
+            if chance
+            else " Train longer, or check the learning rate."
+        )
+        raise CheckFailed(
+            f"Held-out accuracy {acc:.1%} is below the {need:.0%} this run should reach.{why}",
+            mistake="chance_accuracy" if chance else "low_accuracy",
+        )
+    print(
+        f"✓ training: the loss fell from {losses[0]:.3f} to {losses[-1]:.3f}; held-out "
+        f"accuracy {acc:.1%} on {len(y_held):,} digits (at least {need:.0%} needed)."
+    )
+    return acc
+
+
+def require_training(history: Sequence[Mapping[str, float]] | None) -> None:
+    """Stop a cell that needs the trained network when the training has not run.
+
+    Raises:
+        NotImplementedError: `history` is empty: the training cell stopped (most likely at
+            an exercise not done yet) or was not run.
+    """
+    __tracebackhide__ = True
+    if not history:
+        raise NotImplementedError(
+            "There is no trained network yet: the training cell of section 9 stopped before "
+            "the end of its first epoch (or has not been run). Finish Exercises 6.2 to 6.8 "
+            "and run it again."
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Exercises 6.10 and 6.11: receptive fields and AlexNet
+# ---------------------------------------------------------------------------------------
+
+
+def check_receptive_field_quiz(answer: Any) -> None:
+    """Quiz: receptive field (rows = columns) of one unit after conv1, pool1, conv2, pool2."""
+    __tracebackhide__ = True
+    question = "The receptive-field quiz (conv1, pool1, conv2, pool2)"
+    if answer is None or answer is Ellipsis:
+        raise CheckFailed(
+            f"{question}: no answer yet. Set the variables in the cell above.",
+            mistake="not_answered",
+        )
+    try:
+        values = [float(v) for v in answer]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) != 4:
+        raise CheckFailed(
+            f"{question}: expected four numbers, got {answer!r}.", mistake="wrong_answer"
+        )
+    hints = {
+        "conv1": "One conv1 unit reads one 5×5 window of the (padded) input.",
+        "pool1": "A pool1 unit takes the max of a 2×2 block of conv1 units whose windows "
+        "start one pixel apart: r = r_prev + (k - 1) * j with jump j = 1.",
+        "conv2": "conv2 reads 5×5 pool1 units, and neighbouring pool1 units are 2 input pixels "
+        "apart (the jump after one stride-2 pool): r = r_prev + (5 - 1) * 2.",
+        "pool2": "pool2 takes a 2×2 block of conv2 units, 2 input pixels apart.",
+    }
+    for (part, digest), value in zip(RF_DIGESTS.items(), values, strict=True):
+        if answer_digest(value) != digest:
+            raise CheckFailed(
+                f"{question}: your {part} value, {fmt(value)}, is not right. {hints[part]}",
+                mistake="wrong_answer",
+            )
+    print(f"✓ {question}: correct.")
+
+
+def check_alexnet_quiz(answer: Any) -> None:
+    """Quiz: the parameters of lecture 003's AlexNet table (weights and biases)."""
+    __tracebackhide__ = True
+    question = "The AlexNet quiz (parameters of lecture 003's table)"
+    if answer is None or answer is Ellipsis:
+        raise CheckFailed(
+            f"{question}: no answer yet. Set the variable in the cell above.",
+            mistake="not_answered",
+        )
+    if answer_digest(answer) != ALEXNET_DIGEST:
+        raise CheckFailed(
+            f"{question}: {fmt(answer)} is not right. Add C_out*(C_in*K*K + 1) for the five "
+            "conv layers (C_in is the previous layer's depth: 3, 96, 256, 384, 384) and "
+            "out*(in + 1) for FC6, FC7 and FC8, where FC6's input is MAX POOL3's 6×6×256 "
+            "output. Pooling and normalisation layers have no parameters.",
+            mistake="wrong_answer",
+        )
+    print(f"✓ {question}: correct.")
+
+
+# ---------------------------------------------------------------------------------------
+# Your layers: self-test against the torch layers, and the choice for training
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _FamilyResult:
+    family: str
+    ok: bool
+    message: str
+    seconds_per_step: float = float("nan")
+
+
+def _family_inputs(rng: np.random.Generator) -> dict[str, list[tuple[tuple, dict]]]:
+    """Small float64 inputs for each family, shaped like LeNet's calls (odd sizes on purpose)."""
+    return {
+        "conv2d": [
+            (
+                (
+                    rng.standard_normal((2, 1, 8, 7)),
+                    rng.standard_normal((3, 1, 5, 5)),
+                    rng.standard_normal(3),
+                ),
+                {"padding": 2},
+            ),
+            (
+                (
+                    rng.standard_normal((2, 3, 9, 8)),
+                    rng.standard_normal((4, 3, 5, 5)),
+                    rng.standard_normal(4),
+                ),
+                {},
+            ),
+        ],
+        "relu": [((rng.standard_normal((2, 3, 4, 5)),), {}), ((rng.standard_normal((3, 7)),), {})],
+        "maxpool2d": [((rng.standard_normal((2, 3, 8, 6)),), {"kernel_size": 2, "stride": 2})],
+        "flatten": [((rng.standard_normal((2, 3, 4, 5)),), {})],
+        "linear": [
+            ((rng.standard_normal((4, 7)), rng.standard_normal((5, 7)), rng.standard_normal(5)), {})
+        ],
+        "softmax_cross_entropy": [
+            ((rng.standard_normal((5, 10)) * 3, rng.integers(0, 10, size=5)), {})
+        ],
+    }
+
+
+def _compare_family(family: str, mine: Layers, ref: Layers) -> _FamilyResult:
+    rng = np.random.default_rng(606)
+    names = PAIRS[family]
+    for args, kwargs in _family_inputs(rng)[family]:
+        shapes = ", ".join(str(np.shape(a)) for a in args)
+        call = f"{names[0]}({shapes}{''.join(f', {k}={v!r}' for k, v in kwargs.items())})"
+        try:
+            with np.errstate(all="ignore"):
+                got = getattr(mine, names[0])(*copy.deepcopy(args), **kwargs)
+        except NotImplementedError:
+            return _FamilyResult(family, False, "not written yet")
+        except Exception as exc:
+            return _FamilyResult(family, False, f"{call} raised {type(exc).__name__}: {exc}")
+        want = getattr(ref, names[0])(*args, **kwargs)
+        if family == "softmax_cross_entropy":
+            problem = _pair_problem(got, want, ("loss", "dlogits"))
+            if problem:
+                return _FamilyResult(family, False, f"{call}: {problem}")
+            continue
+        problem = _pair_problem(got, want, ("out", "cache"), only_first=True)
+        if problem:
+            return _FamilyResult(family, False, f"{call}: {problem}")
+        _, cache = got
+        dout = rng.standard_normal(np.shape(want[0]))
+        try:
+            with np.errstate(all="ignore"):
+                grads = getattr(mine, names[1])(dout.copy(), cache)
+        except NotImplementedError:
+            return _FamilyResult(family, False, f"{names[1]} not written yet")
+        except Exception as exc:
+            return _FamilyResult(
+                family, False, f"{names[1]} after {call} raised {type(exc).__name__}: {exc}"
+            )
+        ref_grads = getattr(ref, names[1])(dout, want[1])
+        labels = ("dx", "dw", "db") if isinstance(ref_grads, tuple) else ("dx",)
+        if not isinstance(ref_grads, tuple):
+            grads, ref_grads = (grads,), (ref_grads,)
+        problem = _pair_problem(grads, ref_grads, labels)
+        if problem:
+            return _FamilyResult(family, False, f"{names[1]} after {call}: {problem}")
+    return _FamilyResult(family, True, "agrees with torch")
+
+
+def _pair_problem(got, want, labels, *, only_first=False) -> str | None:
+    if not isinstance(got, (tuple, list)) or len(got) != len(want):
+        return f"expected a tuple ({', '.join(labels)}), got {type(got).__name__}"
+    for label, g, w in list(zip(labels, got, want, strict=True))[: 1 if only_first else None]:
+        try:
+            g = np.asarray(g, dtype=float)
+        except (TypeError, ValueError):
+            return f"{label} is not an array"
+        w = np.asarray(w, dtype=float)
+        if g.shape != w.shape:
+            return f"{label} has shape {g.shape}, torch's has {w.shape}"
+        if not np.allclose(g, w, rtol=1e-6, atol=1e-8):
+            err = float(np.max(np.abs(g - w)))
+            return f"{label} differs from torch's (largest difference {err:.3g})"
+    return None
+
+
+def _lenet_calls(batch: int) -> dict[str, list[tuple[str, tuple, dict]]]:
+    """The calls one training step makes, per family, at batch size `batch` (float32)."""
+    rng = np.random.default_rng(0)
+
+    def a(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    B = batch
+    return {
+        "conv2d": [
+            ("conv2d_forward", (a(B, 1, 28, 28), a(6, 1, 5, 5), a(6)), {"padding": 2}),
+            ("conv2d_forward", (a(B, 6, 14, 14), a(16, 6, 5, 5), a(16)), {}),
+        ],
+        "relu": [
+            ("relu_forward", (a(B, 6, 28, 28),), {}),
+            ("relu_forward", (a(B, 16, 10, 10),), {}),
+            ("relu_forward", (a(B, 120),), {}),
+            ("relu_forward", (a(B, 84),), {}),
+        ],
+        "maxpool2d": [
+            ("maxpool2d_forward", (a(B, 6, 28, 28),), {"kernel_size": 2, "stride": 2}),
+            ("maxpool2d_forward", (a(B, 16, 10, 10),), {"kernel_size": 2, "stride": 2}),
+        ],
+        "flatten": [("flatten_forward", (a(B, 16, 5, 5),), {})],
+        "linear": [
+            ("linear_forward", (a(B, 400), a(120, 400), a(120)), {}),
+            ("linear_forward", (a(B, 120), a(84, 120), a(84)), {}),
+            ("linear_forward", (a(B, 84), a(10, 84), a(10)), {}),
+        ],
+        "softmax_cross_entropy": [
+            ("softmax_cross_entropy", (a(B, 10), rng.integers(0, 10, size=B)), {})
+        ],
+    }
+
+
+def _time_family(family: str, layers: Layers, batch: int) -> float:
+    """Seconds one training step spends in `family` (forward + backward): the best of up
+    to three runs after a warm-up, so that a busy moment of the machine counts less."""
+    calls = _lenet_calls(batch)[family]
+
+    def once() -> float:
+        start = time.perf_counter()
+        for name, args, kwargs in calls:
+            result = getattr(layers, name)(*args, **kwargs)
+            if name == "softmax_cross_entropy":
+                continue
+            out, cache = result
+            getattr(layers, name.replace("_forward", "_backward"))(
+                np.ones_like(np.asarray(out)), cache
+            )
+        return time.perf_counter() - start
+
+    with np.errstate(all="ignore"):
+        spent = once()  # warm-up: first calls allocate
+        best = math.inf
+        for _ in range(3):  # then the best of three, unless that takes long
+            t = once()
+            best, spent = min(best, t), spent + t
+            if spent > 3.0:
+                break
+    return best
+
+
+def _self_test(mine: Layers, ref: Layers = LAYERS) -> list[_FamilyResult]:
+    results = []
+    for family, names in PAIRS.items():
+        if all(getattr(mine, n) is getattr(ref, n) for n in names):
+            results.append(_FamilyResult(family, False, "not defined: torch's is used"))
+            continue
+        results.append(_compare_family(family, mine, ref))
+    return results
+
+
+@_one_thread_check
+def check_my_layers(mine: Layers) -> dict[str, bool]:
+    """Print, for each layer family, whether your functions agree with the torch layers.
+
+    Returns:
+        family -> True when yours agree (forward values and backward gradients, float64).
+    """
+    results = _self_test(mine)
+    width = max(len(r.family) for r in results)
+    print("Your layers, compared with the torch layers (float64, small batches):")
+    for r in results:
+        print(f"  {'✓' if r.ok else '✗'} {r.family:<{width}}  {r.message}")
+    return {r.family: r.ok for r in results}
+
+
+@_one_thread_check
+def choose_layers(
+    mine: Layers,
+    *,
+    use_mine: bool | str = "auto",
+    epochs: int,
+    n_train: int,
+    batch_size: int,
+    budget_s: float = 60.0,
+) -> Layers:
+    """Pick the layers for training: yours where they agree with torch's, torch's elsewhere.
+
+    Args:
+        mine: your layers, e.g. ``layers_from(globals(), fallback=LAYERS)``.
+        use_mine: "auto" (yours where correct, unless training with them would take longer
+            than `budget_s`), True (yours where correct, however long it takes) or False
+            (torch's everywhere).
+        epochs, n_train, batch_size: the training run, to estimate its time.
+        budget_s: the longest training run "auto" accepts with your layers.
+    Returns:
+        The Layers to train with; ``origin`` says which family comes from where.
+    """
+    if use_mine not in (True, False, "auto"):
+        raise ValueError(f"use_mine must be True, False or 'auto'; got {use_mine!r}")
+    steps = epochs * -(-n_train // batch_size)
+    if use_mine is False:
+        print("use_mine=False: training uses the torch layers for everything.")
+        return LAYERS
+    results = _self_test(mine)
+    chosen = {r.family: r.ok for r in results}
+    torch_time = {f: _time_family(f, LAYERS, batch_size) for f in PAIRS}
+    my_time = {}
+    for r in results:
+        if r.ok:
+            try:
+                my_time[r.family] = _time_family(r.family, mine, batch_size)
+            except Exception as exc:  # right on small inputs, fails on LeNet's shapes
+                chosen[r.family] = r.ok = False
+                r.message = f"fails on LeNet's shapes: {type(exc).__name__}: {exc}"
+
+    def estimate() -> float:
+        # + 15 %: the validation and test passes of the run (forward only).
+        return 1.15 * steps * sum(my_time[f] if chosen[f] else torch_time[f] for f in PAIRS)
+
+    notes = []
+    if use_mine == "auto":
+        while estimate() > budget_s:
+            slow = [f for f in PAIRS if chosen[f]]
+            if not slow:
+                break
+            worst = max(slow, key=lambda f: my_time[f] - torch_time[f])
+            chosen[worst] = False
+            notes.append(
+                f"Your {worst} is correct, but training with it would take about "
+                f"{1.15 * my_time[worst] * steps:.0f} s (torch's: "
+                f"{1.15 * torch_time[worst] * steps:.0f} s), so torch's is used. Set "
+                "USE_MY_LAYERS = True to train with yours anyway."
+            )
+    print("Your layers, compared with the torch layers (float64, small batches):")
+    width = max(len(f) for f in PAIRS)
+    for r in results:
+        print(f"  {'✓' if r.ok else '✗'} {r.family:<{width}}  {r.message}")
+    used = ", ".join(f"{f} {'yours' if chosen[f] else 'torch'}" for f in PAIRS)
+    print(f"Training ({steps} steps) uses: {used}.")
+    for note in notes:
+        print(note)
+    print(f"Estimated time spent in the layers: about {estimate():.0f} s.")
+    functions = {}
+    for family, names in PAIRS.items():
+        source = mine if chosen[family] else LAYERS
+        for n in names:
+            functions[n] = getattr(source, n)
+    origin = {n: ("yours" if chosen[f] else "torch") for f, names in PAIRS.items() for n in names}
+    return Layers(**functions, origin=origin)
