@@ -26,7 +26,22 @@ Why a ``layers=`` mapping: the course lets students train this LeNet with *their
 layer functions. Any of the names in ``LAYER_NAMES`` can be swapped for a function with
 the reference signature; the rest stay the reference ones. The activation and pooling
 entries are generic (``act_forward``, ``pool_forward``) because which function they
-stand for depends on the variant.
+stand for depends on the variant. LeNet calls them exactly so::
+
+    conv2d_forward(x, w, b, padding=p)       -> (out, cache)
+    conv2d_backward(dout, cache)             -> (dx, dw, db)
+    pool_forward(x, kernel_size=2, stride=2) -> (out, cache)
+    pool_backward(dout, cache)               -> dx
+    act_forward(x)                           -> (out, cache)
+    act_backward(dout, cache)                -> dx
+    linear_forward(x, w, b)                  -> (out, cache)
+    linear_backward(dout, cache)             -> (dx, dw, db)
+    flatten_forward(x)                       -> (out, cache)
+    flatten_backward(dout, cache)            -> dx
+
+e.g. ``LeNet("relu-max", layers={"conv2d_forward": my_conv_forward,
+"conv2d_backward": my_conv_backward})`` trains with a student's convolution and the
+reference everything else.
 """
 
 from __future__ import annotations
@@ -169,7 +184,7 @@ class LeNet:
         h, cache["conv1"] = L["conv2d_forward"](x, p["conv1.weight"], p["conv1.bias"], padding=2)
         h, cache["act1"] = L["act_forward"](h)  # (N, 6, 28, 28)
         h, cache["pool1"] = L["pool_forward"](h, kernel_size=2, stride=2)  # (N, 6, 14, 14)
-        h, cache["conv2"] = L["conv2d_forward"](h, p["conv2.weight"], p["conv2.bias"])
+        h, cache["conv2"] = L["conv2d_forward"](h, p["conv2.weight"], p["conv2.bias"], padding=0)
         h, cache["act2"] = L["act_forward"](h)  # (N, 16, 10, 10)
         h, cache["pool2"] = L["pool_forward"](h, kernel_size=2, stride=2)  # (N, 16, 5, 5)
         h, cache["flatten"] = L["flatten_forward"](h)  # (N, 400)
