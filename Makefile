@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint bench release lab
+.PHONY: setup test lint bench release lab demo
 
 setup: $(STAMP)
 
@@ -34,3 +34,9 @@ release: $(STAMP)
 # Open the student notebooks in JupyterLab.
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab release/
+
+# The main job: a sample class (perfect, blank, one misconception each, a crash, an
+# endless loop, a broken file, a tamperer) graded end to end in the sandbox; prints the
+# score table and where the feedback and CSV are. Compared with the stored goldens.
+demo: $(STAMP)
+	$(PY) -m autograder demo

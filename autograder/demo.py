@@ -1,0 +1,572 @@
+"""A sample class graded end to end: release, collect, grade, feedback, export.
+
+    python -m autograder demo                        all assignments, into .demo-course/
+    python -m autograder demo --assignments 01_convolution 02_padding_stride
+    python -m autograder demo --update-goldens       accept today's scores as the goldens
+
+It builds a throw-away course root (wiped and rebuilt on every run), copies source/ and
+nbgrader_config.py there, releases the assignments into a fresh gradebook, and hands in
+a class made from the reference solutions:
+
+    perfect              the reference solution in every exercise cell
+    blank                the release notebooks, unchanged
+    flipped_kernel       01: corr2d flips the kernel (true convolution)
+    forgot_plus_one      02: output_size without the + 1
+    channels_not_summed  03: corr2d_multi_in stacks the channels instead of adding them
+    avg_max_swapped      04: pool2d computes the mean for "max" and the max for "avg"
+    raises               01: the corr2d_bias cell raises a NameError when it runs
+    never_finishes       01: the gaussian_kernel cell loops forever (cell timeout)
+    invalid_json         01: a truncated notebook file
+    tamper               01: perfect, plus `np.allclose = lambda *a, **k: True`
+
+`perfect` and `blank` hand in every assignment; the others hand in the one assignment
+their mistake is about. Submissions go through the real `collect` code path (a folder
+tree <student>/<assignment>/<notebook>.ipynb), are graded in parallel (a short cell
+timeout keeps `never_finishes` quick), and get feedback and a CSV. The scores are
+compared with the goldens in tests/autograder/goldens/demo_scores.json: any drift is
+reported and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from autograder.layout import Course
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO / ".demo-course"
+GOLDENS = REPO / "tests" / "autograder" / "goldens" / "demo_scores.json"
+#: A file that marks a folder as a demo course: only such a folder is ever wiped.
+MARKER = ".autograder-demo"
+#: The demo's cell timeout: long enough for every honest cell, short for never_finishes.
+DEMO_CELL_TIMEOUT = 20
+SOLUTION_REGION = re.compile(r"^\s*### (BEGIN|END) SOLUTION\n?", re.M)
+
+
+# ---------------------------------------------------------------------------------------
+# Notebooks of the sample class
+# ---------------------------------------------------------------------------------------
+
+
+def reference_bodies(source_nb) -> dict[str, str]:
+    """cell id -> the source solution cell without its `### BEGIN/END SOLUTION` lines
+    (what tests/notebooks/test_notebooks.py pastes into the release notebook)."""
+    return {
+        c.id: SOLUTION_REGION.sub("", c.source)
+        for c in source_nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def perfect_notebook(course: Course, assignment: str, notebook: str):
+    """The release notebook with the reference bodies pasted into its solution cells."""
+    import nbformat
+
+    source = nbformat.read(course.source / assignment / f"{notebook}.ipynb", as_version=4)
+    nb = nbformat.read(course.release / assignment / f"{notebook}.ipynb", as_version=4)
+    bodies = reference_bodies(source)
+    for cell in nb.cells:
+        if cell.get("id") in bodies:
+            cell.source = bodies[cell.id]
+    return nb
+
+
+def blank_notebook(course: Course, assignment: str, notebook: str):
+    import nbformat
+
+    return nbformat.read(course.release / assignment / f"{notebook}.ipynb", as_version=4)
+
+
+def edit_cell(nb, cell_id: str, edit: Callable[[str], str]):
+    """Apply `edit` to the source of cell `cell_id`; the edit must change something."""
+    for cell in nb.cells:
+        if cell.get("id") == cell_id:
+            new = edit(cell.source)
+            if new == cell.source:
+                raise ValueError(f"the edit of cell {cell_id} changed nothing")
+            cell.source = new
+            return nb
+    raise KeyError(f"no cell {cell_id!r} in the notebook")
+
+
+def _sub(old: str, new: str) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        if old not in text:
+            raise ValueError(f"{old!r} is not in the reference solution any more")
+        return text.replace(old, new)
+
+    return edit
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A sample student: one change to the perfect notebook of one assignment."""
+
+    student: str
+    assignment: str
+    cell_id: str
+    edit: Callable[[str], str]
+    about: str
+
+
+#: Each wrong version follows the student-style implementations of
+#: tests/course/test_checks_*.py.
+MISTAKES = (
+    Mistake(
+        "flipped_kernel",
+        "01_convolution",
+        "corr2d-impl",
+        _sub("    Y = np.zeros(", "    K = K[::-1, ::-1]  # flips the kernel\n    Y = np.zeros("),
+        "corr2d flips the kernel (true convolution instead of cross-correlation)",
+    ),
+    Mistake(
+        "forgot_plus_one",
+        "02_padding_stride",
+        "output-size-impl",
+        _sub("// stride + 1", "// stride"),
+        "output_size forgets the + 1",
+    ),
+    Mistake(
+        "channels_not_summed",
+        "03_channels",
+        "ex31-impl",
+        _sub(
+            "    Y = corr2d(X[0], K[0])\n    for c in range(1, X.shape[0]):\n"
+            "        Y += corr2d(X[c], K[c])\n    return Y\n",
+            "    return np.stack([corr2d(X[c], K[c]) for c in range(X.shape[0])])\n",
+        ),
+        "corr2d_multi_in stacks the channels instead of summing them",
+    ),
+    Mistake(
+        "avg_max_swapped",
+        "04_pooling",
+        "pool2d-impl",
+        _sub(
+            'window.max() if mode == "max" else window.mean()',
+            'window.mean() if mode == "max" else window.max()',
+        ),
+        "pool2d swaps average and max pooling",
+    ),
+    Mistake(
+        "raises",
+        "01_convolution",
+        "corr2d-bias-impl",
+        lambda src: "bias_scale = default_bias_scale  # NameError: defined nowhere\n" + src,
+        "the corr2d_bias cell raises a NameError when it runs",
+    ),
+    Mistake(
+        "never_finishes",
+        "01_convolution",
+        "gaussian-impl",
+        lambda src: src + "\n\nsize = 0\nwhile size >= 0:  # never ends\n    size += 1\n",
+        "the gaussian_kernel cell loops forever",
+    ),
+    Mistake(
+        "tamper",
+        "01_convolution",
+        "corr2d-impl",
+        lambda src: src + "\n\nnp.allclose = lambda *a, **k: True\n",
+        "monkeypatches np.allclose",
+    ),
+)
+#: Students who hand in a truncated (invalid JSON) file of this assignment.
+INVALID_JSON = ("invalid_json", "01_convolution")
+ALL_ASSIGNMENTS_STUDENTS = ("perfect", "blank")
+
+
+def sample_class(course: Course, assignments: list[str]) -> dict[tuple[str, str, str], bytes]:
+    """(student, assignment, notebook) -> the bytes that student hands in."""
+    import nbformat
+
+    files: dict[tuple[str, str, str], bytes] = {}
+
+    def put(student: str, assignment: str, notebook: str, nb) -> None:
+        files[(student, assignment, notebook)] = (nbformat.writes(nb) + "\n").encode()
+
+    for assignment in assignments:
+        for notebook in course.notebooks(assignment):
+            put("perfect", assignment, notebook, perfect_notebook(course, assignment, notebook))
+            put("blank", assignment, notebook, blank_notebook(course, assignment, notebook))
+    for m in MISTAKES:
+        if m.assignment not in assignments:
+            continue
+        for notebook in course.notebooks(m.assignment):
+            nb = perfect_notebook(course, m.assignment, notebook)
+            if any(c.get("id") == m.cell_id for c in nb.cells):
+                edit_cell(nb, m.cell_id, m.edit)
+            put(m.student, m.assignment, notebook, nb)
+    student, assignment = INVALID_JSON
+    if assignment in assignments:
+        for notebook in course.notebooks(assignment):
+            whole = files[("perfect", assignment, notebook)]
+            files[(student, assignment, notebook)] = whole[: len(whole) // 2]
+    return files
+
+
+# ---------------------------------------------------------------------------------------
+# The course
+# ---------------------------------------------------------------------------------------
+
+
+def build_course(out: Path, assignments: list[str] | None = None) -> tuple[Course, list[str]]:
+    """Wipe `out` (only if it is a demo course or empty), copy source/ and the nbgrader
+    configuration there, release and register the assignments. Returns (course, names)."""
+    from autograder.release import release
+
+    out = out.resolve()
+    if out.exists():
+        if not (out / MARKER).exists() and any(out.iterdir()):
+            raise ValueError(
+                f"{out} exists and is not a demo course (no {MARKER} in it): "
+                "refusing to wipe it; pick another --out"
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / MARKER).write_text("made by `python -m autograder demo`; wiped on every run\n")
+    available = sorted(
+        p.name for p in (REPO / "source").iterdir() if p.is_dir() and any(p.glob("*.ipynb"))
+    )
+    names = sorted(assignments) if assignments else available
+    unknown = sorted(set(names) - set(available))
+    if unknown:
+        raise ValueError(f"unknown assignment(s) {unknown}; source/ has {available}")
+    for name in names:
+        shutil.copytree(REPO / "source" / name, out / "source" / name)
+    shutil.copyfile(REPO / "nbgrader_config.py", out / "nbgrader_config.py")
+    course = Course.at(out)
+    release(names, root=course.root, db_url=course.db_url)
+    return course, names
+
+
+def hand_in(course: Course, files: dict[tuple[str, str, str], bytes]) -> str:
+    """Put the sample class's files where the instructor's collect step finds them, and
+    collect them. Returns a one-line summary."""
+    handins = course.root / "hand-ins"
+    for (student, assignment, notebook), data in sorted(files.items()):
+        path = handins / student / assignment / f"{notebook}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    from autograder.collect import collect_folder
+
+    report = collect_folder(course, handins)
+    return f"collected {len(report.taken)} notebooks from {handins}"
+
+
+# ---------------------------------------------------------------------------------------
+# The smallest course (tests, quick trials)
+# ---------------------------------------------------------------------------------------
+
+TINY = "tiny"
+TINY_CELLS = (
+    ("markdown", "title", None, "# Tiny assignment\n\nTwo exercises, 5 points."),
+    ("code", "setup", ("tiny_setup", "locked", None),
+     "import numpy as np\n\nfrom course.checks import assert_close"),
+    ("markdown", "ex1", None, "## Exercise 1 — add (2 points)"),
+    ("code", "add-impl", ("tiny_add_impl", "solution", None),
+     'def add(a, b):\n    """a + b, elementwise."""\n    ### BEGIN SOLUTION\n'
+     "    return a + b\n    ### END SOLUTION"),
+    ("code", "add-tests", ("tiny_add_tests", "grade", 2),
+     '"""add: two numbers, then arrays."""\nassert add(2, 3) == 5, "add(2, 3) should be 5"\n'
+     "### BEGIN HIDDEN TESTS\nimport solutions  # hidden tests can import the reference\n\n"
+     'assert_close(add(np.arange(3.0), np.ones(3)), np.arange(3.0) + 1, "add on arrays")\n'
+     "### END HIDDEN TESTS"),
+    ("markdown", "ex2", None, "## Exercise 2 — mul (3 points)"),
+    ("code", "mul-impl", ("tiny_mul_impl", "solution", None),
+     'def mul(a, b):\n    """a * b, elementwise."""\n    ### BEGIN SOLUTION\n'
+     "    return a * b\n    ### END SOLUTION"),
+    ("code", "mul-tests", ("tiny_mul_tests", "grade", 3),
+     '"""mul: an array by a scalar, then two numbers."""\n'
+     'assert_close(mul(np.arange(4.0), 2.0), np.arange(4.0) * 2.0, "mul by a scalar")\n'
+     "### BEGIN HIDDEN TESTS\nimport solutions\n\n"
+     'assert_close(mul(3, 4), 12.0, "mul of two integers")\n### END HIDDEN TESTS'),
+)  # fmt: skip
+
+
+def tiny_notebook():
+    """The source notebook of the tiny assignment (nbformat 4.5, nbgrader metadata)."""
+    import nbformat
+
+    cells = []
+    for kind, cell_id, grading, text in TINY_CELLS:
+        cell = (nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell)(
+            text, id=cell_id
+        )
+        if grading:
+            grade_id, role, points = grading
+            meta = {
+                "grade": role == "grade",
+                "grade_id": grade_id,
+                "locked": role != "solution",
+                "schema_version": 3,
+                "solution": role == "solution",
+            }
+            if points:
+                meta["points"] = points
+            cell.metadata["nbgrader"] = meta
+        cells.append(cell)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def tiny_course(root: Path) -> Course:
+    """A released course with one assignment, `tiny` (add: 2 points, mul: 3 points): a
+    submission of it grades in a few seconds. Tests and quick trials use it."""
+    import nbformat
+
+    from autograder.release import release
+
+    root = Path(root)
+    (root / "source" / TINY).mkdir(parents=True)
+    nbformat.write(tiny_notebook(), root / "source" / TINY / f"{TINY}.ipynb")
+    shutil.copyfile(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    course = Course.at(root)
+    release([TINY], root=course.root, db_url=course.db_url)
+    return course
+
+
+def tiny_submission(course: Course, *, add: str | None = None, mul: str | None = None) -> bytes:
+    """A student's tiny.ipynb: the reference solution, with the add or mul exercise cell
+    replaced by the given source."""
+    import nbformat
+
+    nb = perfect_notebook(course, TINY, TINY)
+    for cell in nb.cells:
+        if cell.get("id") == "add-impl" and add is not None:
+            cell.source = add
+        if cell.get("id") == "mul-impl" and mul is not None:
+            cell.source = mul
+    return (nbformat.writes(nb) + "\n").encode()
+
+
+def submit(
+    course: Course, student: str, assignment: str, files: dict[str, bytes], *, when: str = ""
+) -> Path:
+    """Write a submission folder directly (what `collect` produces): files by name, and
+    nbgrader's timestamp.txt."""
+    folder = course.submitted / student / assignment
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    (folder / "timestamp.txt").write_text(when or "2026-01-15 09:00:00.000000 UTC\n")
+    return folder
+
+
+# ---------------------------------------------------------------------------------------
+# Goldens
+# ---------------------------------------------------------------------------------------
+
+
+def results_of(report) -> dict[str, dict]:
+    """ "student/assignment" -> score, max_score and flags of a grading report."""
+    return {
+        f"{o.student}/{o.assignment}": {
+            "score": o.score,
+            "max_score": o.max_score,
+            "status": o.status,
+            "flags": list(o.flags),
+        }
+        for o in report.outcomes
+    }
+
+
+def load_goldens(path: Path = GOLDENS) -> dict[str, dict]:
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def save_goldens(results: dict[str, dict], path: Path = GOLDENS) -> None:
+    """Merge `results` into the goldens file (a subset run updates only its entries)."""
+    goldens = {**load_goldens(path), **results}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(goldens, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def drift(results: dict[str, dict], goldens: dict[str, dict]) -> list[str]:
+    """Differences between `results` and the goldens, one line each."""
+    lines = []
+    for key in sorted(results):
+        got, want = results[key], goldens.get(key)
+        if want is None:
+            lines.append(f"{key}: not in the goldens (got {got['score']}/{got['max_score']})")
+            continue
+        for field in ("score", "max_score", "status", "flags"):
+            if got.get(field) != want.get(field):
+                lines.append(f"{key}: {field} is {got.get(field)!r}, golden {want.get(field)!r}")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------
+
+
+def score_table(report, assignments: list[str]) -> str:
+    """Students × assignments, with totals (— where nothing was handed in)."""
+    cells = {(o.student, o.assignment): o for o in report.outcomes}
+    students = sorted({o.student for o in report.outcomes})
+    short = [a.split("_")[0] for a in assignments]
+    header = ["student", *short, "total"]
+    rows = [header]
+    for s in students:
+        row, total, top = [s], 0.0, 0.0
+        for a in assignments:
+            o = cells.get((s, a))
+            if o is None or o.score is None:
+                row.append("—" if o is None else "failed")
+                continue
+            row.append(f"{o.score:g}/{o.max_score:g}")
+            total += o.score
+            top += o.max_score or 0
+        row.append(f"{total:g}/{top:g}")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# The whole demo
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoResult:
+    course: Course
+    assignments: list[str]
+    report: object  # grade.GradeReport
+    results: dict[str, dict]
+    drift: list[str]
+    feedback_dir: Path | None
+    csv_path: Path | None
+    seconds: float
+
+
+def run_demo(
+    out: Path = DEFAULT_OUT,
+    assignments: list[str] | None = None,
+    *,
+    workers: int | None = None,
+    cell_timeout: int = DEMO_CELL_TIMEOUT,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> DemoResult:
+    """Build the demo course, hand in the sample class, grade it, write feedback and the
+    CSV. Returns the grading report and its drift from the goldens."""
+    from autograder.grade import GRADING_LIMITS, grade
+
+    started = time.monotonic()
+    course, names = build_course(Path(out), assignments)
+    log(f"course root: {course.root} ({', '.join(names)} released)")
+    log(hand_in(course, sample_class(course, names)))
+    limits = replace(GRADING_LIMITS, cell_timeout=cell_timeout)
+    report = grade(course, workers=workers or os.cpu_count(), limits=limits, progress=progress)
+    feedback_dir = csv_path = None
+    try:
+        from autograder import feedback
+
+        feedback.write_all(course)
+        feedback_dir = course.feedback
+    except ImportError:
+        pass
+    try:
+        from autograder import export
+
+        csv_path = export.export_csv(course)
+    except ImportError:
+        pass
+    results = results_of(report)
+    return DemoResult(
+        course,
+        names,
+        report,
+        results,
+        drift(results, load_goldens()),
+        feedback_dir,
+        csv_path,
+        time.monotonic() - started,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="PATH",
+        help=f"where to build the demo course (wiped first; default: {DEFAULT_OUT.name}/)",
+    )
+    parser.add_argument(
+        "--assignments", nargs="+", metavar="NAME", help="default: every folder of source/"
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count(), metavar="N")
+    parser.add_argument(
+        "--cell-timeout", type=int, default=DEMO_CELL_TIMEOUT, metavar="S", help="per cell"
+    )
+    parser.add_argument(
+        "--update-goldens",
+        action="store_true",
+        help=f"write today's scores to {GOLDENS.relative_to(REPO)} (on purpose only)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from autograder.release import ReleaseError
+
+    try:
+        result = run_demo(
+            args.out, args.assignments, workers=args.workers, cell_timeout=args.cell_timeout
+        )
+    except ReleaseError as exc:
+        print(f"error: the demo course could not be released: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print(result.report.table())
+    print()
+    print(score_table(result.report, result.assignments))
+    print()
+    if result.feedback_dir:
+        print(f"feedback: {result.feedback_dir}/<student>/<assignment>/<assignment>.html")
+    if result.csv_path:
+        print(f"grades CSV: {result.csv_path}")
+    print(f"ledger: {result.course.state / 'ledger.jsonl'}")
+    print(f"demo took {result.seconds:.0f} s")
+    if args.update_goldens:
+        save_goldens(result.results)
+        print(f"goldens updated: {GOLDENS}")
+        return 0
+    if result.drift:
+        print("SCORES DRIFTED FROM THE GOLDENS:", file=sys.stderr)
+        for line in result.drift:
+            print(f"  {line}", file=sys.stderr)
+        print(
+            "if the change is intended: python -m autograder demo --update-goldens",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"all {len(result.results)} scores match the goldens")
+    return 0

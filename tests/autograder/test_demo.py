@@ -1,0 +1,91 @@
+"""The demo (`make demo`): the sample class, and its scores against the goldens.
+
+The full demo grades every assignment; CI runs it on two assignments (01 and 02) and
+fails on any drift from tests/autograder/goldens/demo_scores.json. When a change of the
+notebooks or of the pipeline moves a score on purpose, refresh the goldens with
+`python -m autograder demo --update-goldens` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import demo
+from autograder.layout import Course
+
+REPO = Path(__file__).resolve().parents[2]
+SUBSET = ["01_convolution", "02_padding_stride"]
+RELEASED = sorted(p.parent.name for p in (REPO / "release").glob("*/*.ipynb"))
+
+
+def test_sample_class_builds_from_the_current_notebooks():
+    """Every misconception still applies to today's reference solution (an edit that no
+    longer matches fails here, in seconds, rather than in the slow demo)."""
+    course = Course(REPO)
+    files = demo.sample_class(course, RELEASED)
+    for m in demo.MISTAKES:
+        if m.assignment not in RELEASED:
+            continue
+        (nb_name,) = course.notebooks(m.assignment)
+        mine = nbformat.reads(files[(m.student, m.assignment, nb_name)].decode(), as_version=4)
+        perfect = nbformat.reads(files[("perfect", m.assignment, nb_name)].decode(), as_version=4)
+        changed = [a.id for a, b in zip(mine.cells, perfect.cells, strict=True) if a != b]
+        assert changed == [m.cell_id], m.student
+    student, assignment = demo.INVALID_JSON
+    (nb_name,) = course.notebooks(assignment)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(files[(student, assignment, nb_name)])
+    assert {s for s, _, _ in files} >= {"perfect", "blank", *(m.student for m in demo.MISTAKES)}
+
+
+def test_goldens_cover_the_ci_subset():
+    goldens = demo.load_goldens()
+    keys = {k for k in goldens if k.split("/")[1] in SUBSET}
+    assert "perfect/01_convolution" in keys and "blank/02_padding_stride" in keys
+    assert (
+        goldens["perfect/01_convolution"]["score"] == goldens["perfect/01_convolution"]["max_score"]
+    )
+    assert goldens["blank/01_convolution"]["score"] == 0
+
+
+def test_update_goldens_merges_a_subset(tmp_path):
+    path = tmp_path / "goldens.json"
+    demo.save_goldens({"a/01": {"score": 1.0}, "b/01": {"score": 2.0}}, path)
+    demo.save_goldens({"a/01": {"score": 3.0}}, path)
+    assert demo.load_goldens(path) == {"a/01": {"score": 3.0}, "b/01": {"score": 2.0}}
+
+
+def test_drift_names_what_changed():
+    got = {"a/01": {"score": 1.0, "max_score": 2.0, "status": "graded", "flags": []}}
+    want = {"a/01": {"score": 2.0, "max_score": 2.0, "status": "graded", "flags": []}}
+    assert demo.drift(got, want) == ["a/01: score is 1.0, golden 2.0"]
+    assert demo.drift(got, {}) == ["a/01: not in the goldens (got 1.0/2.0)"]
+
+
+def test_the_demo_never_wipes_a_folder_it_did_not_make(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="not a demo course"):
+        demo.build_course(tmp_path)
+    assert (tmp_path / "precious.txt").exists()
+
+
+@pytest.mark.slow
+def test_demo_on_two_assignments_matches_the_goldens(tmp_path):
+    result = demo.run_demo(tmp_path / "demo", SUBSET, workers=2, progress=False, log=print)
+    print(result.report.table())
+    print(demo.score_table(result.report, result.assignments))
+    assert not result.report.failed
+    assert result.drift == [], "\n".join(result.drift)
+    # Feedback for everyone, and the CSV.
+    for o in result.report.outcomes:
+        html = result.course.feedback / o.student / o.assignment / f"{o.assignment}.html"
+        assert html.is_file(), html
+    assert result.csv_path is not None and result.csv_path.is_file()
+    rows = result.csv_path.read_text().splitlines()
+    assert rows[0].startswith("student_id") and len(rows) == 1 + len(
+        {o.student for o in result.report.outcomes}
+    )
