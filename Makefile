@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint bench release lab demo
+.PHONY: setup test lint bench release lab demo register collect grade feedback export status
 
 setup: $(STAMP)
 
@@ -40,3 +40,23 @@ lab: $(STAMP)
 # score table and where the feedback and CSV are. Compared with the stored goldens.
 demo: $(STAMP)
 	$(PY) -m autograder demo
+
+# The instructor's grading steps on this course root (python -m autograder VERB --help).
+#   make collect FROM=canvas.zip ASSIGNMENT=01_convolution   (or FROM=<folder tree>)
+register: $(STAMP)
+	$(PY) -m autograder release
+
+collect: $(STAMP)
+	$(PY) -m autograder collect "$(FROM)" $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
+grade: $(STAMP)
+	$(PY) -m autograder grade $(if $(WORKERS),--workers $(WORKERS))
+
+feedback: $(STAMP)
+	$(PY) -m autograder feedback
+
+export: $(STAMP)
+	$(PY) -m autograder export
+
+status: $(STAMP)
+	$(PY) -m autograder status
