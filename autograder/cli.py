@@ -38,12 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for verb, module_name in VERBS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a verb whose module is not there yet
+        module = importlib.import_module(module_name)
         summary = (module.__doc__ or "").strip().splitlines()[0]
         verb_parser = sub.add_parser(
             verb,

@@ -52,6 +52,7 @@ from course.checks._core import (
     check,
     fmt,
 )
+from course.checks.lenet import PARAM_SHAPES  # one table for assignments 06 and 07
 
 __all__ = [
     "N_PARAMS",
@@ -68,20 +69,6 @@ __all__ = [
     "use_layers_that_pass",
 ]
 
-#: LeNet's parameters (lecture 002), named as torch names the attributes of the lecture's
-#: ``LeNet5`` (conv1, conv2, fc1, fc2, fc3), in registration order.
-PARAM_SHAPES: dict[str, tuple[int, ...]] = {
-    "conv1.weight": (6, 1, 5, 5),
-    "conv1.bias": (6,),
-    "conv2.weight": (16, 6, 5, 5),
-    "conv2.bias": (16,),
-    "fc1.weight": (120, 400),
-    "fc1.bias": (120,),
-    "fc2.weight": (84, 120),
-    "fc2.bias": (84,),
-    "fc3.weight": (10, 84),
-    "fc3.bias": (10,),
-}
 N_PARAMS = 61_706  # DESIGN.md, checked against torch
 VARIANTS = ("relu-max", "sigmoid-avg")
 LAYER_NAMES = ("conv1", "conv2", "fc1", "fc2", "fc3")
