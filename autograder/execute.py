@@ -101,6 +101,9 @@ MAX_TRACEBACK_BYTES = 16_000
 OUTPUT_OVERHEAD = 64  # bytes charged per output on top of its text or data
 TRUNCATION_NOTE = "\n[output truncated: limit of {n} bytes reached]\n"
 STDERR_DROPPED_NOTE = "[stderr output dropped: output limit reached]\n"
+# After an iopub disconnect, how long to wait for zmq's own CONNECT_RETRIED (it comes at
+# once when the kernel went away) before treating it as an oversized message.
+RETRY_EVENT_WAIT = 0.2
 
 
 # --------------------------------------------------------------------------------------
@@ -156,35 +159,77 @@ def _make_client_class():
             self._cell_bytes: dict[int, int] = {}
             self._stderr_noted: set[int] = set()
             self.dropped_output = False
+            self._classifying = False
 
         async def watch_iopub(self) -> None:
             """Reconnect iopub after zmq dropped an oversized message (see
-            BoundedKernelClient) and remember it for note_dropped_output."""
+            BoundedKernelClient) and remember it for note_dropped_output.
+
+            zmq reports two kinds of disconnect alike. After an oversized message
+            (a protocol error) it closes that connection for good and must be told to
+            connect again. After a lost peer (the kernel died) it reconnects by itself,
+            announcing CONNECT_RETRIED at once; disconnecting by hand then would tear
+            down a pipe that may be in the middle of a message, and libzmq aborts the
+            whole driver ("Assertion failed: !_more (src/fq.cpp:80)").
+            """
+            import asyncio
+
             import zmq
             from zmq.utils.monitor import parse_monitor_message
 
             sock = self.kc.iopub_channel.socket
             url = self.kc._make_url("iopub")
-            monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            self._monitor = monitor = sock.get_monitor_socket(
+                zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
+            )
+
+            async def next_event(timeout=None):
+                frames = await asyncio.wait_for(monitor.recv_multipart(), timeout)
+                return parse_monitor_message(frames)["event"]
+
             try:
                 while True:
-                    event = parse_monitor_message(await monitor.recv_multipart())
-                    if event["event"] != zmq.EVENT_DISCONNECTED:
+                    if await next_event() != zmq.EVENT_DISCONNECTED:
                         continue
-                    with contextlib.suppress(zmq.ZMQError):
-                        sock.disconnect(url)
-                    sock.connect(url)
-                    # A dying kernel disconnects too: the cell's outcome tells them apart
-                    # (see note_dropped_output).
-                    self.dropped_output = True
+                    self._classifying = True
+                    try:
+                        retrying = await next_event(RETRY_EVENT_WAIT)
+                        retrying = retrying == zmq.EVENT_CONNECT_RETRIED
+                    except TimeoutError:
+                        retrying = False
+                    if not retrying:
+                        with contextlib.suppress(zmq.ZMQError):
+                            sock.disconnect(url)
+                        sock.connect(url)
+                        self.dropped_output = True
+                    self._classifying = False
             finally:
                 with contextlib.suppress(Exception):
                     sock.disable_monitor()
                 monitor.close(linger=0)
 
-        def note_dropped_output(self, cell) -> None:
-            """Call when a cell ended without the kernel dying: an iopub disconnect during
-            it was zmq dropping an oversized message, so its output was cut."""
+        async def note_dropped_output(self, cell) -> None:
+            """Call when a cell ended: if zmq dropped an oversized message during it, its
+            output was cut, and the cell gets the truncation note.
+
+            A disconnect may still be queued on the monitor, or being classified, when
+            the cell's reply arrives; wait (briefly) until the watcher has seen it.
+            """
+            import asyncio
+
+            import zmq
+
+            monitor = getattr(self, "_monitor", None)
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline and (
+                self._classifying
+                or (
+                    monitor is not None
+                    and not monitor.closed
+                    and monitor.get(zmq.EVENTS) & zmq.POLLIN
+                )
+            ):
+                await asyncio.sleep(0.005)
             if self.dropped_output and not self.truncated:
                 note = TRUNCATION_NOTE.format(n=self.output_budget).lstrip("\n")
                 cell.outputs.append(_stream_output("stdout", note))
@@ -298,7 +343,86 @@ def _stream_output(name: str, text: str):
     return nbformat.v4.new_output("stream", name=name, text=text)
 
 
-def _pinned_kernel_manager(python: str, max_message_bytes: int):
+# Runs inside the kernel at start (see _guard_exec_line). Not a defence: the kernel is the
+# student's, who may undo it; the driver's own bounds (BoundedNotebookClient) are. It keeps
+# an accidental print loop from failing in the kernel itself: ipykernel buffers everything
+# printed between two flushes and serialises it as one message, so 300 MB printed in a
+# loop made the kernel's I/O thread run out of memory and lose the output (and with it
+# any sign, on the driver's side, that the output limit was reached).
+KERNEL_STREAM_CHUNK = 256 * 1024  # characters per stream message
+
+
+def _kernel_output_guard(limit: int, chunk: int) -> None:
+    """For each cell, cap stdout and stderr at `limit` characters, sent in messages of at
+    most `chunk` characters.
+
+    The cap is put on top of whatever `write` the cell starts with (IPython's own
+    per-cell wrapper, which keeps every printed string for its history, included) and
+    taken off when the cell ends.
+    """
+    import sys
+
+    from IPython import get_ipython
+
+    installed = []
+
+    def capped(stream, inner):
+        count = [0, 0]  # characters this cell, characters since the last flush
+
+        def write(text, *args, **kwargs):
+            if not isinstance(text, str):
+                return inner(text, *args, **kwargs)  # the stream's own TypeError
+            kept = text[: max(0, limit - count[0])]
+            for start in range(0, len(kept), chunk):
+                part = kept[start : start + chunk]
+                inner(part, *args, **kwargs)
+                count[0] += len(part)
+                count[1] += len(part)
+                if count[1] >= chunk:
+                    count[1] = 0
+                    stream.flush()
+            return len(text)
+
+        return write
+
+    def cell_starts(*args):
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name, None)
+            try:
+                own = getattr(stream, "__dict__", {}).get("write")
+                wrapper = capped(stream, stream.write)
+                stream.write = wrapper
+            except Exception:
+                continue  # a stream the cell replaced with something odd: left alone
+            installed.append((stream, wrapper, own))
+
+    def cell_ends(*args):
+        while installed:
+            stream, wrapper, own = installed.pop()
+            if getattr(stream, "__dict__", {}).get("write") is wrapper:
+                if own is None:
+                    del stream.write
+                else:
+                    stream.write = own
+
+    events = get_ipython().events
+    events.register("pre_execute", cell_starts)
+    events.register("post_execute", cell_ends)
+
+
+def _guard_exec_line(limit: int) -> str:
+    """One exec_lines entry that installs _kernel_output_guard without leaving names in
+    the student's namespace."""
+    import base64
+    import inspect
+
+    code = inspect.getsource(_kernel_output_guard)
+    code += f"\n_kernel_output_guard({int(limit)}, {KERNEL_STREAM_CHUNK})\n"
+    blob = base64.b64encode(code.encode()).decode()
+    return f"exec(__import__('base64').b64decode('{blob}').decode(), {{}})"
+
+
+def _pinned_kernel_manager(python: str, max_message_bytes: int, stream_chars: int):
     """An AsyncKernelManager whose kernel command does not come from kernel.json files.
 
     Kernel specs are searched in HOME, which is the student's folder: a planted
@@ -314,6 +438,7 @@ def _pinned_kernel_manager(python: str, max_message_bytes: int):
     # Once started, the notebook's folder is importable again, as in Jupyter.
     argv = [python, "-P", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     argv += ["--InteractiveShellApp.exec_lines=__import__('sys').path.insert(0, '')"]
+    argv += [f"--InteractiveShellApp.exec_lines={_guard_exec_line(stream_chars)}"]
 
     class PinnedKernelSpecManager(KernelSpecManager):
         def get_kernel_spec(self, kernel_name, *args, **kwargs):
@@ -495,7 +620,9 @@ async def _execute(nb, limits: Limits, kernel_cwd: str, report: _Reporter) -> di
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     client_class = _make_client_class()
-    km = _pinned_kernel_manager(sys.executable, limits.output_bytes + 4 * MiB)
+    km = _pinned_kernel_manager(
+        sys.executable, limits.output_bytes + 4 * MiB, limits.output_bytes + MiB
+    )
     client = client_class(
         nb,
         km=km,
@@ -536,11 +663,11 @@ async def _execute(nb, limits: Limits, kernel_cwd: str, report: _Reporter) -> di
                 await client.async_execute_cell(
                     cell, index, execution_count=client.code_cells_executed + 1
                 )
-                client.note_dropped_output(cell)
+                await client.note_dropped_output(cell)
                 cells_run += 1
             except CellTimeoutError:
                 answered = await _stop_after_timeout(km, client.kc)
-                client.note_dropped_output(cell)
+                await client.note_dropped_output(cell)
                 how = "interrupted, then stopped" if answered else "killed: it ignored SIGINT"
                 stop = (
                     "cell_timeout",
@@ -964,6 +1091,8 @@ def execute_notebook(
             if running is not None:
                 _add_error(nb.cells[running], "DeadKernelError", message)
                 message += f" during cell {running}"
+            if log_tail:  # for the instructor's log only (the student sees the cell's error)
+                message += f"; its last words: {log_tail[-200:]}"
         else:
             status = "sandbox_error"
             message = f"the sandbox failed ({_exit_text(proc.returncode)}): {log_tail}"
