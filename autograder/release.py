@@ -97,9 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for path in written:
         print(f"released {path.relative_to(course.root)}")
-    print(
-        f"registered {len({p.parent.name for p in written})} assignments in {course.gradebook}"
-    )
+    print(f"registered {len({p.parent.name for p in written})} assignments in {course.gradebook}")
     return 0
 
 
