@@ -107,11 +107,14 @@ class InvalidNotebookError(ValueError):
 # ---------------------------------------------------------------------------------------
 
 
-def read_submitted(path: Path):
+def read_submitted(path: Path, notes: list[str] | None = None):
     """The notebook at `path` as an nbformat 4.5 NotebookNode with outputs cleared.
 
+    nbformat 4.0-4.4 (older Jupyter versions save these) is upgraded: 4.5 only added
+    cell ids, which are filled in here anyway. What was upgraded is appended to `notes`.
+
     Raises:
-        InvalidNotebookError: not JSON, not a notebook, nbformat older than 4.5, too large...
+        InvalidNotebookError: not JSON, not a notebook, nbformat 3 or older, too large...
     """
     import nbformat
 
@@ -136,12 +139,16 @@ def read_submitted(path: Path):
     if not isinstance(raw, dict):
         raise InvalidNotebookError(f"holds a JSON {type(raw).__name__}, not a notebook object")
     major, minor = raw.get("nbformat"), raw.get("nbformat_minor")
-    if major != 4 or not isinstance(minor, int) or minor < 5:
+    if major != 4 or not isinstance(minor, int) or minor < 0:
         version = f"{major}.{minor}" if isinstance(major, int) else repr(major)
         raise InvalidNotebookError(
-            f"is nbformat {version}; grading needs 4.5 or newer "
-            "(open it in JupyterLab 3 or later, save, and submit again)"
+            f"is nbformat {version}; grading needs nbformat 4 "
+            "(open it in Jupyter Notebook 5 / JupyterLab 1 or later, save, and submit again)"
         )
+    if minor < 5:
+        raw["nbformat_minor"] = 5
+        if notes is not None:
+            notes.append(f"upgraded from nbformat 4.{minor} to 4.5")
     cells = raw.get("cells")
     if not isinstance(cells, list):
         raise InvalidNotebookError("has no list of cells")
@@ -419,8 +426,9 @@ def _grade_notebook(job: Job, name: str, files: dict[str, Path], run_dir: Path, 
 
     if name not in files:
         return NotebookResult(name, "missing", f"{name}.ipynb was not submitted")
+    upgraded: list[str] = []
     try:
-        nb = read_submitted(files[name])
+        nb = read_submitted(files[name], upgraded)
     except InvalidNotebookError as exc:
         return NotebookResult(
             name, "invalid_notebook", f"{name}.ipynb {exc}", problem=_short(str(exc))
@@ -460,6 +468,7 @@ def _grade_notebook(job: Job, name: str, files: dict[str, Path], run_dir: Path, 
         executed = out_dir / f"{name}.ipynb"
         shutil.move(str(result.notebook_path), executed)
     message = result.message
+    notes = upgraded + notes
     if notes:
         message = f"{message}; repaired: {'; '.join(notes)}"
     return NotebookResult(

