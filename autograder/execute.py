@@ -159,7 +159,8 @@ def _make_client_class():
             self._cell_bytes: dict[int, int] = {}
             self._stderr_noted: set[int] = set()
             self.dropped_output = False
-            self._classifying = False
+            self._classifying = False  # watch_iopub is deciding what a disconnect was
+            self._monitor = None  # watch_iopub's monitor socket, once it runs
 
         async def watch_iopub(self) -> None:
             """Reconnect iopub after zmq dropped an oversized message (see
@@ -193,16 +194,16 @@ def _make_client_class():
                         continue
                     self._classifying = True
                     try:
-                        retrying = await next_event(RETRY_EVENT_WAIT)
-                        retrying = retrying == zmq.EVENT_CONNECT_RETRIED
+                        retrying = await next_event(RETRY_EVENT_WAIT) == zmq.EVENT_CONNECT_RETRIED
                     except TimeoutError:
                         retrying = False
+                    finally:
+                        self._classifying = False
                     if not retrying:
                         with contextlib.suppress(zmq.ZMQError):
                             sock.disconnect(url)
                         sock.connect(url)
                         self.dropped_output = True
-                    self._classifying = False
             finally:
                 with contextlib.suppress(Exception):
                     sock.disable_monitor()
@@ -219,7 +220,7 @@ def _make_client_class():
 
             import zmq
 
-            monitor = getattr(self, "_monitor", None)
+            monitor = self._monitor
             deadline = time.monotonic() + 2.0
             while time.monotonic() < deadline and (
                 self._classifying

