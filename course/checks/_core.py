@@ -113,7 +113,7 @@ def check(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     quiet: bool = False,
-) -> int:
+) -> None:
     """Run `fn` on every case; raise `CheckFailed` at the first wrong answer.
 
     Args:
@@ -124,8 +124,9 @@ def check(
         pointer: the lecture idea to revisit, appended to generic failures.
         rtol, atol: tolerances for floating-point comparison.
         quiet: do not print the success line.
-    Returns:
-        The number of cases passed (all of them).
+
+    Returns nothing: a graded cell ends with its check, and nbgrader reads the value of a
+    cell's last expression as partial credit (docs/authoring.md).
     """
     __tracebackhide__ = True  # IPython and pytest hide this frame: the student sees the message
     for i, case in enumerate(cases):
@@ -150,7 +151,6 @@ def check(
     if not quiet:
         labels = ", ".join(c.label for c in cases)
         print(f"✓ {name}: {len(cases)} of {len(cases)} checks passed ({labels}).")
-    return len(cases)
 
 
 def _call(fn: Callable, name: str, case: Case) -> Any:

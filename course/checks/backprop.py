@@ -393,12 +393,12 @@ def _check_closure(fn: Callable) -> None:
     )
 
 
-def check_numerical_gradient(fn: Callable) -> int:
+def check_numerical_gradient(fn: Callable) -> None:
     """Exercise 5.1: numerical_gradient(f, x, *, h=1e-5), central differences in place."""
     __tracebackhide__ = True
     cases = _numgrad_cases()
     _check_restores(fn)
-    passed = check(
+    check(
         fn,
         name="numerical_gradient",
         cases=cases,
@@ -410,7 +410,6 @@ def check_numerical_gradient(fn: Callable) -> int:
     )
     _check_closure(fn)
     _passed("numerical_gradient", [*cases, Case("a function that reads x by closure", (), 0)])
-    return passed + 1
 
 
 # ---------------------------------------------------------------------------------------
@@ -533,11 +532,11 @@ def _check_rel_nan(fn: Callable) -> None:
             )
 
 
-def check_rel_error(fn: Callable) -> int:
+def check_rel_error(fn: Callable) -> None:
     """Exercise 5.2: rel_error(a, b, *, kind="elementwise", eps=1e-12)."""
     __tracebackhide__ = True
     _check_rel_nan(fn)
-    return check(
+    check(
         fn,
         name="rel_error",
         cases=_rel_cases(),
@@ -737,12 +736,12 @@ CONV_FORWARD_MISTAKES = (
 )
 
 
-def check_conv2d_forward(fn: Callable) -> int:
+def check_conv2d_forward(fn: Callable) -> None:
     """Exercise 5.3: conv2d_forward(x, w, b, *, stride=1, padding=0) -> (out, cache)."""
     __tracebackhide__ = True
     cases = _conv_forward_cases()
     _need_pair(fn, "conv2d_forward", cases[0], "x, w, b, stride and padding")
-    return check(
+    check(
         _out_only(fn),
         name="conv2d_forward",
         cases=cases,
@@ -1200,7 +1199,7 @@ def _through_forward(forward: Callable, backward: Callable, pick: int | None) ->
     return run
 
 
-def check_conv2d_backward(forward: Callable, backward: Callable, *, part: str) -> int:
+def check_conv2d_backward(forward: Callable, backward: Callable, *, part: str) -> None:
     """Exercise 5.4: one gradient (part = "db", "dw" or "dx") of conv2d_backward.
 
     The check runs `out, cache = forward(x, w, b, stride=..., padding=...)` and then
@@ -1220,7 +1219,7 @@ def check_conv2d_backward(forward: Callable, backward: Callable, *, part: str) -
         backward=f"{part} of conv2d_backward",
     )
     _need_triple(_through_forward(forward, backward, None), "conv2d_backward", cases[0], PARTS)
-    return check(
+    check(
         _through_forward(forward, backward, PARTS.index(part)),
         name=f"{part} of conv2d_backward",
         cases=cases,
@@ -1332,12 +1331,12 @@ MAXPOOL_FORWARD_MISTAKES = (
 )
 
 
-def check_maxpool2d_forward(fn: Callable) -> int:
+def check_maxpool2d_forward(fn: Callable) -> None:
     """Exercise 5.6: maxpool2d_forward(x, *, kernel_size, stride=None) -> (out, cache)."""
     __tracebackhide__ = True
     cases = _maxpool_forward_cases()
     _need_pair(fn, "maxpool2d_forward", cases[0], "what the backward pass needs (the argmax)")
-    return check(
+    check(
         _out_only(fn),
         name="maxpool2d_forward",
         cases=cases,
@@ -1600,12 +1599,12 @@ def _need_pool_pair(forward: Callable, name: str, case: Case) -> None:
     )
 
 
-def check_maxpool2d_backward(forward: Callable, backward: Callable) -> int:
+def check_maxpool2d_backward(forward: Callable, backward: Callable) -> None:
     """Exercise 5.6: maxpool2d_backward(dout, cache) -> dx, with the cache of your forward."""
     __tracebackhide__ = True
     cases = _maxpool_backward_cases()
     _need_pool_pair(forward, "maxpool2d_forward", cases[0])
-    return check(
+    check(
         _pool_through_forward(forward, backward),
         name="maxpool2d_backward",
         cases=cases,
@@ -1712,12 +1711,12 @@ AVGPOOL_FORWARD_MISTAKES = (
 )
 
 
-def check_avgpool2d_forward(fn: Callable) -> int:
+def check_avgpool2d_forward(fn: Callable) -> None:
     """Exercise 5.8: avgpool2d_forward(x, *, kernel_size, stride=None, padding=0)."""
     __tracebackhide__ = True
     cases = _avgpool_forward_cases()
     _need_pair(fn, "avgpool2d_forward", cases[0], "what the backward pass needs")
-    return check(
+    check(
         _out_only(fn),
         name="avgpool2d_forward",
         cases=cases,
@@ -1859,12 +1858,12 @@ def _avg_stride_one(x, dout, k, p) -> np.ndarray:
     return full[:, :, p : p + H, p : p + W]
 
 
-def check_avgpool2d_backward(forward: Callable, backward: Callable) -> int:
+def check_avgpool2d_backward(forward: Callable, backward: Callable) -> None:
     """Exercise 5.8: avgpool2d_backward(dout, cache) -> dx, with the cache of your forward."""
     __tracebackhide__ = True
     cases = _avgpool_backward_cases()
     _need_pool_pair(forward, "avgpool2d_forward", cases[0])
-    return check(
+    check(
         _pool_through_forward(forward, backward),
         name="avgpool2d_backward",
         cases=cases,

@@ -211,10 +211,10 @@ MISTAKES_MULTI_IN: tuple[Mistake, ...] = (
 )
 
 
-def check_corr2d_multi_in(fn: Callable) -> int:
+def check_corr2d_multi_in(fn: Callable) -> None:
     """Exercise 3.1: `fn(X, K)` with X (C_in, H, W), K (C_in, KH, KW) → (H_out, W_out)."""
     __tracebackhide__ = True
-    return check(
+    check(
         fn,
         name="corr2d_multi_in",
         cases=_cases_multi_in(),
@@ -310,10 +310,10 @@ MISTAKES_MULTI_IN_OUT: tuple[Mistake, ...] = (
 )
 
 
-def check_corr2d_multi_in_out(fn: Callable) -> int:
+def check_corr2d_multi_in_out(fn: Callable) -> None:
     """Exercise 3.2: `fn(X, K)`, X (C_in, H, W), K (C_out, C_in, KH, KW) → (C_out, H_out, W_out)."""
     __tracebackhide__ = True
-    return check(
+    check(
         fn,
         name="corr2d_multi_in_out",
         cases=_cases_multi_in_out(),
@@ -400,10 +400,10 @@ MISTAKES_1X1: tuple[Mistake, ...] = (
 )
 
 
-def check_conv1x1(fn: Callable) -> int:
+def check_conv1x1(fn: Callable) -> None:
     """Exercise 3.3: `fn(X, K)`, X (C_in, H, W), K (C_out, C_in, 1, 1) → (C_out, H, W)."""
     __tracebackhide__ = True
-    return check(fn, name="conv1x1", cases=_cases_1x1(), mistakes=MISTAKES_1X1, pointer=POINTER_1X1)
+    check(fn, name="conv1x1", cases=_cases_1x1(), mistakes=MISTAKES_1X1, pointer=POINTER_1X1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -477,10 +477,10 @@ MISTAKES_PARAMS: tuple[Mistake, ...] = (
 )
 
 
-def check_conv_params(fn: Callable) -> int:
+def check_conv_params(fn: Callable) -> None:
     """Exercise 3.4: `fn(C_in, C_out, KH, KW, *, bias=True)` → number of learnable parameters."""
     __tracebackhide__ = True
-    return check(
+    check(
         fn,
         name="conv_params",
         cases=_cases_params(),
@@ -540,10 +540,10 @@ MISTAKES_MULTS: tuple[Mistake, ...] = (
 )
 
 
-def check_conv_mults(fn: Callable) -> int:
+def check_conv_mults(fn: Callable) -> None:
     """Exercise 3.4: `fn(C_in, C_out, KH, KW, H_out, W_out)` → scalar multiplications."""
     __tracebackhide__ = True
-    return check(
+    check(
         fn, name="conv_mults", cases=_cases_mults(), mistakes=MISTAKES_MULTS, pointer=POINTER_MULTS
     )
 
@@ -794,7 +794,7 @@ MISTAKES_VECTORIZED: tuple[Mistake, ...] = (
 )
 
 
-def check_conv2d_vectorized(fn: Callable, loop: Callable | None = None) -> int:
+def check_conv2d_vectorized(fn: Callable, loop: Callable | None = None) -> None:
     """Exercise 3.5: same contract as corr2d_multi_in_out, checked against torch.
 
     When `loop` (the student's corr2d_multi_in_out) is given, the two are also compared on
@@ -803,7 +803,7 @@ def check_conv2d_vectorized(fn: Callable, loop: Callable | None = None) -> int:
     this cell should not take points a second time for the same mistake.
     """
     __tracebackhide__ = True
-    passed = check(
+    check(
         fn,
         name="conv2d_vectorized",
         cases=_cases_vectorized(),
@@ -811,7 +811,7 @@ def check_conv2d_vectorized(fn: Callable, loop: Callable | None = None) -> int:
         pointer=POINTER_MULTI_IN_OUT,
     )
     if loop is None:
-        return passed
+        return
     rng = np.random.default_rng(355)
     X, K = rng.standard_normal((3, 12, 10)), rng.standard_normal((4, 3, 3, 2))
     where = "a random 3×12×10 input with four 3×2 kernels"
@@ -823,7 +823,7 @@ def check_conv2d_vectorized(fn: Callable, loop: Callable | None = None) -> int:
             f"(Not compared with your loop corr2d_multi_in_out: it raised "
             f"{type(exc).__name__}: {exc})"
         )
-        return passed
+        return
     if slow.shape != fast.shape or not np.allclose(fast, slow, rtol=1e-6, atol=1e-8):
         what = (
             f"shape {slow.shape} instead of {fast.shape}"
@@ -834,6 +834,5 @@ def check_conv2d_vectorized(fn: Callable, loop: Callable | None = None) -> int:
             f"⚠ conv2d_vectorized agrees with torch, but your loop corr2d_multi_in_out "
             f"does not on {where} ({what}). Go back to the check of Exercise 3.2."
         )
-        return passed
+        return
     print(f"✓ conv2d_vectorized agrees with your loop corr2d_multi_in_out on {where}.")
-    return passed + 1

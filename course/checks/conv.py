@@ -400,10 +400,10 @@ def _corr2d_cases() -> list[Case]:
     ]
 
 
-def check_corr2d(corr2d: Callable) -> int:
+def check_corr2d(corr2d: Callable) -> None:
     """Exercise 1.2: corr2d(X, K) on the lecture examples, then non-square cases."""
     __tracebackhide__ = True
-    return check(
+    check(
         corr2d,
         name="corr2d",
         cases=_corr2d_cases(),
@@ -452,7 +452,7 @@ CORR2D_BIAS_MISTAKES = (
 )
 
 
-def check_corr2d_bias(corr2d_bias: Callable) -> int:
+def check_corr2d_bias(corr2d_bias: Callable) -> None:
     """Exercise 1.3: corr2d_bias(X, K, b) = corr2d(X, K) + b."""
     __tracebackhide__ = True
     rng = np.random.default_rng(3)
@@ -469,7 +469,7 @@ def check_corr2d_bias(corr2d_bias: Callable) -> int:
         ),
         Case("a 2×6 input, a 1×3 kernel and b = 2.5", (X26, K13, 2.5), _corr(X26, K13) + 2.5),
     ]
-    return check(
+    check(
         corr2d_bias,
         name="corr2d_bias",
         cases=cases,
@@ -555,7 +555,7 @@ def _check_fixed(
     )
 
 
-def check_edge_kernel(edge_kernel: Callable) -> int:
+def check_edge_kernel(edge_kernel: Callable) -> None:
     """Exercise 1.5: the edge-detection kernel of lecture 000."""
     __tracebackhide__ = True
     mistakes = (
@@ -580,7 +580,7 @@ def check_edge_kernel(edge_kernel: Callable) -> int:
             _const([[-1, -1, -1], [-1, 9, -1], [-1, -1, -1]]),
         ),
     )
-    return _check_fixed(
+    _check_fixed(
         edge_kernel,
         "edge_kernel",
         EDGE,
@@ -591,7 +591,7 @@ def check_edge_kernel(edge_kernel: Callable) -> int:
     )
 
 
-def check_sharpen_kernel(sharpen_kernel: Callable) -> int:
+def check_sharpen_kernel(sharpen_kernel: Callable) -> None:
     """Exercise 1.5: the sharpening kernel of lecture 000."""
     __tracebackhide__ = True
     mistakes = (
@@ -617,7 +617,7 @@ def check_sharpen_kernel(sharpen_kernel: Callable) -> int:
             _const([[-1, -1, -1], [-1, 9, -1], [-1, -1, -1]]),
         ),
     )
-    return _check_fixed(
+    _check_fixed(
         sharpen_kernel,
         "sharpen_kernel",
         SHARPEN,
@@ -659,10 +659,10 @@ def _sobel_mistakes(right: np.ndarray, other: np.ndarray, which: str) -> tuple[M
     )
 
 
-def check_sobel_x(sobel_x: Callable) -> int:
+def check_sobel_x(sobel_x: Callable) -> None:
     """Exercise 1.5: lecture 004's vertical-edge (Sobel x) kernel."""
     __tracebackhide__ = True
-    return _check_fixed(
+    _check_fixed(
         sobel_x,
         "sobel_x",
         SOBEL_X,
@@ -673,10 +673,10 @@ def check_sobel_x(sobel_x: Callable) -> int:
     )
 
 
-def check_sobel_y(sobel_y: Callable) -> int:
+def check_sobel_y(sobel_y: Callable) -> None:
     """Exercise 1.5: lecture 004's horizontal-edge (Sobel y) kernel."""
     __tracebackhide__ = True
-    return _check_fixed(
+    _check_fixed(
         sobel_y,
         "sobel_y",
         SOBEL_Y,
@@ -687,7 +687,7 @@ def check_sobel_y(sobel_y: Callable) -> int:
     )
 
 
-def check_box_blur(box_blur: Callable) -> int:
+def check_box_blur(box_blur: Callable) -> None:
     """Exercise 1.5: box_blur(k), the k×k averaging kernel (lecture 004 shows k = 3)."""
     __tracebackhide__ = True
 
@@ -723,7 +723,7 @@ def check_box_blur(box_blur: Callable) -> int:
     ]
     pointer = "box_blur(k) is the k×k array with every entry 1/k² (lecture 004)."
     pointer += _kernel_notes(box_blur, (5,), total=1, what="a blur kernel")
-    return check(box_blur, name="box_blur", cases=cases, mistakes=mistakes, pointer=pointer)
+    check(box_blur, name="box_blur", cases=cases, mistakes=mistakes, pointer=pointer)
 
 
 # ---------------------------------------------------------------------------------------
@@ -791,7 +791,7 @@ GAUSSIAN_MISTAKES = (
 )
 
 
-def check_gaussian_kernel(gaussian_kernel: Callable) -> int:
+def check_gaussian_kernel(gaussian_kernel: Callable) -> None:
     """Exercise 1.6: gaussian_kernel(size, sigma), normalised to sum 1."""
     __tracebackhide__ = True
     cases = [
@@ -811,7 +811,7 @@ def check_gaussian_kernel(gaussian_kernel: Callable) -> int:
         "by G.sum()."
     )
     pointer += _kernel_notes(gaussian_kernel, (5, 1.0), total=1, what="a blur kernel")
-    return check(
+    check(
         gaussian_kernel,
         name="gaussian_kernel",
         cases=cases,
@@ -939,7 +939,7 @@ def _conv_expected(X: Any, K: Any, mode: str) -> np.ndarray:
     return _corr(X, _flip(K), padding=pad)
 
 
-def check_conv2d_true(conv2d_true: Callable) -> int:
+def check_conv2d_true(conv2d_true: Callable) -> None:
     """Exercise 1.7: conv2d_true(X, K, mode) for mode 'full' and 'valid'."""
     __tracebackhide__ = True
     rng = np.random.default_rng(7)
@@ -982,7 +982,7 @@ def check_conv2d_true(conv2d_true: Callable) -> int:
             {"mode": "valid"},
         ),
     ]
-    return check(
+    check(
         conv2d_true,
         name="conv2d_true",
         cases=cases,
@@ -1108,7 +1108,7 @@ CORR2D_AS_MATRIX_MISTAKES = (
 )
 
 
-def check_corr2d_as_matrix(corr2d_as_matrix: Callable) -> int:
+def check_corr2d_as_matrix(corr2d_as_matrix: Callable) -> None:
     """Exercise 1.9: corr2d_as_matrix(input_shape, K) -> M, M @ X.ravel() = corr2d(X, K).ravel()."""
     __tracebackhide__ = True
     W = np.array([[1, 2], [3, 4]])  # W11, W12, W21, W22 of the slide
@@ -1131,7 +1131,7 @@ def check_corr2d_as_matrix(corr2d_as_matrix: Callable) -> int:
         Case("a kernel as large as the input", ((2, 5), K25), _matrix_oracle((2, 5), K25)),
         Case("a 5×1 input with a 2×1 kernel", ((5, 1), K21), _matrix_oracle((5, 1), K21)),
     ]
-    return check(
+    check(
         corr2d_as_matrix,
         name="corr2d_as_matrix",
         cases=cases,

@@ -449,7 +449,7 @@ MAKE_LENET_MISTAKES = (
 
 
 @_one_thread
-def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> int:
+def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> None:
     """Exercise 7.1: make_lenet_torch(variant) builds lecture 002's LeNet with torch.nn."""
     __tracebackhide__ = True
     for variant in VARIANTS:
@@ -496,7 +496,6 @@ def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> int:
     ]
     count = 3 * len(VARIANTS) + len(cases)
     _passed("make_lenet_torch", labels, count=count)
-    return count
 
 
 # ---------------------------------------------------------------------------------------
@@ -792,7 +791,7 @@ def _check_load_errors(fn: Callable, device: torch.device) -> list[str]:
 
 
 @_one_thread
-def check_load_numpy_params(fn: Callable, device: Any = "cpu") -> int:
+def check_load_numpy_params(fn: Callable, device: Any = "cpu") -> None:
     """Exercise 7.3: load_numpy_params(model, params) copies numpy arrays into the model."""
     __tracebackhide__ = True
     device = torch.device(device)
@@ -828,7 +827,6 @@ def check_load_numpy_params(fn: Callable, device: Any = "cpu") -> int:
     ]
     count = 3 * len(cases) + len(errors)
     _passed("load_numpy_params", labels, count=count)
-    return count
 
 
 # ---------------------------------------------------------------------------------------
@@ -1064,7 +1062,7 @@ def _run_train(fn: Callable, run: _LinearRun, device: torch.device, notes: set[s
 
 
 @_one_thread
-def check_train_epoch_torch(fn: Callable, device: Any = "cpu") -> int:
+def check_train_epoch_torch(fn: Callable, device: Any = "cpu") -> None:
     """Exercise 7.4: train_epoch_torch(model, batches, opt, device) -> {"loss", "acc"}."""
     __tracebackhide__ = True
     device = torch.device(device)
@@ -1119,7 +1117,6 @@ def check_train_epoch_torch(fn: Callable, device: Any = "cpu") -> int:
         ],
         count=len(param_cases) + len(stat_cases),
     )
-    return len(param_cases) + len(stat_cases)
 
 
 def _run_evaluate(fn: Callable, run: _LinearRun, device: torch.device, notes: set[str]):
@@ -1142,7 +1139,7 @@ def _run_evaluate(fn: Callable, run: _LinearRun, device: torch.device, notes: se
 
 
 @_one_thread
-def check_evaluate_torch(fn: Callable, device: Any = "cpu") -> int:
+def check_evaluate_torch(fn: Callable, device: Any = "cpu") -> None:
     """Exercise 7.5: evaluate_torch(model, batches, device) -> {"loss", "acc"}."""
     __tracebackhide__ = True
     device = torch.device(device)
@@ -1166,13 +1163,12 @@ def check_evaluate_torch(fn: Callable, device: Any = "cpu") -> int:
         print(note)
     labels = ["no gradient tracking", *(c.label for c in cases)]
     _passed("evaluate_torch", labels)
-    return len(labels)
 
 
 @_one_thread
 def check_trained_model(
     model: nn.Module, X: Any, y: Any, device: Any = "cpu", *, at_least: float = 0.5
-) -> float:
+) -> None:
     """Exercise 7.6: the LeNet trained in the notebook classifies held-out digits.
 
     Computes the accuracy on (X, y) with torch directly (not with your evaluate_torch) and
@@ -1216,7 +1212,6 @@ def check_trained_model(
         f"✓ the trained LeNet classifies {acc:.1%} of {len(y):,} held-out digits correctly "
         f"(at least {at_least:.0%} needed; chance is 10%)."
     )
-    return acc
 
 
 # ---------------------------------------------------------------------------------------

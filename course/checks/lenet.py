@@ -695,7 +695,7 @@ INIT_MISTAKES = (
 
 
 @_one_thread_check
-def check_init_lenet(fn: Callable[[int], Any]) -> int:
+def check_init_lenet(fn: Callable[[int], Any]) -> None:
     """Exercise 6.2: init_lenet(seed) -> dict of float64 arrays with torch's names."""
     __tracebackhide__ = True
     try:
@@ -758,7 +758,7 @@ def check_init_lenet(fn: Callable[[int], Any]) -> int:
         for seed in (0, 1, 2024)
         for k in PARAM_NAMES
     ]
-    passed = check(
+    check(
         lambda seed, name: fn(seed)[name],
         name="init_lenet",
         cases=cases,
@@ -770,7 +770,6 @@ def check_init_lenet(fn: Callable[[int], Any]) -> int:
         f"✓ init_lenet: names, shapes and float64 dtype right; all {len(cases)} arrays for "
         "seeds 0, 1 and 2024 match torch's default recipe."
     )
-    return passed
 
 
 # ---------------------------------------------------------------------------------------
@@ -904,7 +903,7 @@ def _check_caches(caches: Any, rec: _Recorder) -> None:
 @_one_thread_check
 def check_lenet_forward(
     fn: Callable[..., Any], *, layers: Layers | None = None, quiet: bool = False
-) -> int:
+) -> None:
     """Exercise 6.3: lenet_forward(params, x, layers) -> (logits, caches).
 
     Runs `fn` with the torch layers (or `layers`), compares the logits with lecture 002's
@@ -967,7 +966,6 @@ def check_lenet_forward(
     _check_caches(caches, rec)
     if not quiet:
         _passed("lenet_forward", cases, "; caches hold all 12 layer calls by name")
-    return len(cases)
 
 
 def _no_layer_calls(rec: _Recorder) -> str:
@@ -1080,7 +1078,7 @@ def _backward_result(grads: Any) -> tuple[np.ndarray, ...]:
 @_one_thread_check
 def check_lenet_backward(
     fn: Callable[..., Any], forward: Callable[..., Any], *, layers: Layers | None = None
-) -> int:
+) -> None:
     """Exercise 6.4: lenet_backward(dlogits, caches, layers) -> grads.
 
     The caches come from your `forward` (lenet_forward), run with the torch layers; the
@@ -1146,7 +1144,6 @@ def check_lenet_backward(
                 raise CheckFailed(f"{err}\n{dev.text}", mistake=dev.key, case=err.case) from None
         raise
     _passed("lenet_backward", cases, "; all 10 gradients equal torch autograd's")
-    return len(cases)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1277,7 +1274,7 @@ LOSS_MISTAKES = (
 
 
 @_one_thread_check
-def check_softmax_cross_entropy(fn: Callable[..., Any]) -> int:
+def check_softmax_cross_entropy(fn: Callable[..., Any]) -> None:
     """Exercise 6.5: softmax_cross_entropy(logits, y) -> (loss, dlogits), batch mean."""
     __tracebackhide__ = True
     cases = _loss_cases()
@@ -1320,7 +1317,7 @@ def check_softmax_cross_entropy(fn: Callable[..., Any]) -> int:
         return result[part]
 
     with np.errstate(all="ignore"):
-        passed = check(
+        check(
             run,
             name="softmax_cross_entropy",
             cases=cases,
@@ -1329,7 +1326,6 @@ def check_softmax_cross_entropy(fn: Callable[..., Any]) -> int:
             quiet=True,
         )
     _passed("softmax_cross_entropy", cases, "; the loss and dlogits of each")
-    return passed
 
 
 # ---------------------------------------------------------------------------------------
@@ -1530,7 +1526,7 @@ def _decay_after(k, p, g, v, lr, mu, wd):
 
 
 @_one_thread_check
-def check_sgd_step(fn: Callable[..., Any]) -> int:
+def check_sgd_step(fn: Callable[..., Any]) -> None:
     """Exercise 6.6: sgd_step(params, grads, velocity, *, lr, momentum, weight_decay),
     in place, compared with torch.optim.SGD over several steps."""
     __tracebackhide__ = True
@@ -1546,7 +1542,7 @@ def check_sgd_step(fn: Callable[..., Any]) -> int:
         return np.array(rows)
 
     try:
-        return check(run, name="sgd_step", cases=cases, mistakes=SGD_MISTAKES, pointer=POINTER_SGD)
+        check(run, name="sgd_step", cases=cases, mistakes=SGD_MISTAKES, pointer=POINTER_SGD)
     except CheckFailed as err:
         if isinstance(err.__cause__, _ReturnedNewError):
             raise CheckFailed(
@@ -1775,7 +1771,7 @@ TRAIN_MISTAKES = (
 
 
 @_one_thread_check
-def check_train_epoch(fn: Callable[..., Any], *, layers: Layers | None = None) -> int:
+def check_train_epoch(fn: Callable[..., Any], *, layers: Layers | None = None) -> None:
     """Exercise 6.7: train_epoch(params, velocity, X, y, layers, *, batch_size, lr, momentum,
     weight_decay, rng, forward, backward, step) -> {"loss", "acc"}.
 
@@ -1838,7 +1834,7 @@ def check_train_epoch(fn: Callable[..., Any], *, layers: Layers | None = None) -
             mistake="ignores_layers",
         )
     try:
-        passed = check(
+        check(
             run,
             name="train_epoch",
             cases=cases,
@@ -1853,7 +1849,6 @@ def check_train_epoch(fn: Callable[..., Any], *, layers: Layers | None = None) -
             ) from None
         raise
     _passed("train_epoch", cases, "; loss, accuracy and parameters match PyTorch's epoch")
-    return passed
 
 
 class _BadReturnError(Exception):
@@ -1945,7 +1940,7 @@ EVAL_MISTAKES = (
 
 
 @_one_thread_check
-def check_evaluate(fn: Callable[..., Any], *, layers: Layers | None = None) -> int:
+def check_evaluate(fn: Callable[..., Any], *, layers: Layers | None = None) -> None:
     """Exercise 6.8: evaluate(params, X, y, layers, *, batch_size, forward) -> {"loss", "acc"}
     without changing the parameters."""
     __tracebackhide__ = True
@@ -1964,7 +1959,7 @@ def check_evaluate(fn: Callable[..., Any], *, layers: Layers | None = None) -> i
         return (float(result["loss"]), float(result["acc"]))[part]
 
     try:
-        passed = check(
+        check(
             run,
             name="evaluate",
             cases=cases,
@@ -1988,7 +1983,6 @@ def check_evaluate(fn: Callable[..., Any], *, layers: Layers | None = None) -> i
             ) from None
         raise
     _passed("evaluate", cases, "; parameters unchanged")
-    return passed
 
 
 class _ChangedError(Exception):
@@ -2020,7 +2014,7 @@ def check_training(
     y_held: np.ndarray,
     *,
     quick: bool | None = None,
-) -> float:
+) -> None:
     """Exercise 6.9: the trained LeNet learned.
 
     The training loss fell over the epochs, and the accuracy of `params` on the held-out
@@ -2075,7 +2069,6 @@ def check_training(
         f"✓ training: the loss fell from {losses[0]:.3f} to {losses[-1]:.3f}; held-out "
         f"accuracy {acc:.1%} on {len(y_held):,} digits (at least {need:.0%} needed)."
     )
-    return acc
 
 
 def require_training(history: Sequence[Mapping[str, float]] | None) -> None:

@@ -208,11 +208,11 @@ OUTPUT_SIZE_MISTAKES = (
 )
 
 
-def check_output_size(fn: Callable) -> int:
+def check_output_size(fn: Callable) -> None:
     """Exercise 2.1: output_size(n, k, *, padding=0, stride=1) with per-side padding."""
     __tracebackhide__ = True
     cases = _output_size_cases()
-    passed = check(
+    check(
         fn,
         name="output_size",
         cases=cases,
@@ -224,7 +224,6 @@ def check_output_size(fn: Callable) -> int:
         fn, "output_size", cases, "Use floor division `//` (or int(...) of an exact result)."
     )
     _passed("output_size", cases)
-    return passed
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,11 +295,11 @@ OUTPUT_SIZE_TOTAL_MISTAKES = (
 )
 
 
-def check_output_size_total(fn: Callable) -> int:
+def check_output_size_total(fn: Callable) -> None:
     """Exercise 2.2: output_size_total(n, k, *, total_padding=0, stride=1), lecture 000."""
     __tracebackhide__ = True
     cases = _output_size_total_cases()
-    passed = check(
+    check(
         fn,
         name="output_size_total",
         cases=cases,
@@ -310,7 +309,6 @@ def check_output_size_total(fn: Callable) -> int:
     )
     _require_ints(fn, "output_size_total", cases, "Use floor division `//`.")
     _passed("output_size_total", cases)
-    return passed
 
 
 # ---------------------------------------------------------------------------------------
@@ -471,11 +469,11 @@ PAD2D_MISTAKES = (
 )
 
 
-def check_pad2d(fn: Callable) -> int:
+def check_pad2d(fn: Callable) -> None:
     """Exercise 2.4: pad2d(X, padding) with int, (ph, pw) or ((top, bottom), (left, right))."""
     __tracebackhide__ = True
     cases = _pad2d_cases()
-    return check(
+    check(
         fn,
         name="pad2d",
         cases=cases,
@@ -539,11 +537,11 @@ SAME_PADDING_MISTAKES = (
 )
 
 
-def check_same_padding(fn: Callable) -> int:
+def check_same_padding(fn: Callable) -> None:
     """Exercise 2.5: same_padding(k) -> (before, after) for stride 1."""
     __tracebackhide__ = True
     cases = _same_padding_cases()
-    passed = check(
+    check(
         fn,
         name="same_padding",
         cases=cases,
@@ -553,7 +551,6 @@ def check_same_padding(fn: Callable) -> int:
     )
     _require_ints(fn, "same_padding", cases, "Use `//` and integer arithmetic.")
     _passed("same_padding", cases)
-    return passed
 
 
 # ---------------------------------------------------------------------------------------
@@ -726,11 +723,11 @@ CORR2D_PADDED_MISTAKES = (
 )
 
 
-def check_corr2d_padded(fn: Callable) -> int:
+def check_corr2d_padded(fn: Callable) -> None:
     """Exercise 2.6: corr2d_padded(X, K, *, padding=0, stride=1)."""
     __tracebackhide__ = True
     cases = _corr2d_padded_cases()
-    return check(
+    check(
         fn,
         name="corr2d_padded",
         cases=cases,
@@ -836,11 +833,11 @@ CORR2D_DILATED_MISTAKES = (
 )
 
 
-def check_corr2d_dilated(fn: Callable) -> int:
+def check_corr2d_dilated(fn: Callable) -> None:
     """Exercise 2.7: corr2d_dilated(X, K, *, dilation=1, padding=0, stride=1)."""
     __tracebackhide__ = True
     cases = _corr2d_dilated_cases()
-    return check(
+    check(
         fn,
         name="corr2d_dilated",
         cases=cases,

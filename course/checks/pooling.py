@@ -452,7 +452,7 @@ def _pool_cases(mode: str) -> list[Case]:
     ]
 
 
-def check_pool2d(fn: Callable, *, mode: str | None = None, quiet: bool = False) -> int:
+def check_pool2d(fn: Callable, *, mode: str | None = None, quiet: bool = False) -> None:
     """Check `pool2d(X, size, *, stride=None, padding=0, mode="max")` (Exercise 4.2).
 
     Args:
@@ -460,15 +460,12 @@ def check_pool2d(fn: Callable, *, mode: str | None = None, quiet: bool = False) 
         mode: "max" or "avg" to check one mode only; None checks both. The average-pooling
             check also asks for a ValueError on an unknown mode (by then both modes work).
         quiet: do not print the success lines.
-    Returns:
-        The number of cases passed.
     """
     __tracebackhide__ = True
     modes = ("max", "avg") if mode is None else (mode,)
-    passed = 0
     for m in modes:
         cases = _pool_cases(m)
-        passed += check(
+        check(
             fn,
             name="pool2d",
             cases=cases,
@@ -486,7 +483,6 @@ def check_pool2d(fn: Callable, *, mode: str | None = None, quiet: bool = False) 
                 f"✓ pool2d, mode={m!r}: {len(cases)} of {len(cases)} checks passed "
                 f"({labels}){extra}."
             )
-    return passed
 
 
 def _check_unknown_mode(fn: Callable) -> None:
@@ -650,10 +646,10 @@ def _channel_cases() -> list[Case]:
     ]
 
 
-def check_pool2d_channels(fn: Callable, *, quiet: bool = False) -> int:
+def check_pool2d_channels(fn: Callable, *, quiet: bool = False) -> None:
     """Check `pool2d_channels(X, size, *, stride=None, padding=0, mode="max")` on (C, H, W)."""
     __tracebackhide__ = True
-    return check(
+    check(
         fn,
         name="pool2d_channels",
         cases=_channel_cases(),
@@ -868,10 +864,10 @@ def _grad_cases() -> list[Case]:
     ]
 
 
-def check_maxpool_grad_mask(fn: Callable, *, quiet: bool = False) -> int:
+def check_maxpool_grad_mask(fn: Callable, *, quiet: bool = False) -> None:
     """Check `maxpool_grad_mask(X, size, *, stride=None)` (Exercise 4.5) against autograd."""
     __tracebackhide__ = True
-    return check(
+    check(
         fn,
         name="maxpool_grad_mask",
         cases=_grad_cases(),

@@ -168,7 +168,7 @@ def test_missing_conv1_padding_is_explained():
 
 @pytest.mark.parametrize("fn", [make_lenet_student, make_lenet_class])
 def test_make_lenet_references_pass(fn, capsys):
-    assert checks.check_make_lenet_torch(fn) >= 5
+    assert checks.check_make_lenet_torch(fn) is None
     assert "✓ make_lenet_torch" in capsys.readouterr().out
 
 
@@ -336,7 +336,7 @@ def test_load_mistakes_are_named(key):
 
 @pytest.mark.parametrize("fn", [load_reference, load_with_state_dict, load_student])
 def test_load_references_pass(fn, capsys):
-    assert checks.check_load_numpy_params(fn) >= 5
+    assert checks.check_load_numpy_params(fn) is None
     assert "✓ load_numpy_params" in capsys.readouterr().out
 
 
@@ -430,9 +430,9 @@ def test_train_mistakes_are_named(key):
 
 
 def test_train_reference_passes_and_eval_mode_gets_a_note(capsys):
-    assert checks.check_train_epoch_torch(train_student) == 6
+    checks.check_train_epoch_torch(train_student)
     out = capsys.readouterr().out
-    assert "✓ train_epoch_torch" in out and "eval mode" not in out
+    assert "✓ train_epoch_torch: 6 of 6" in out and "eval mode" not in out
     checks.check_train_epoch_torch(lambda m, b, o, d: train_student(m, b, o, d, bug="eval_mode"))
     out = capsys.readouterr().out
     assert out.count("eval mode") == 1 and "✓ train_epoch_torch" in out
@@ -502,8 +502,9 @@ def test_evaluate_mistakes_are_named(key):
 
 
 def test_evaluate_reference_passes_and_train_mode_gets_a_note(capsys):
-    assert checks.check_evaluate_torch(evaluate_student) == 3
-    assert "training mode" not in capsys.readouterr().out
+    checks.check_evaluate_torch(evaluate_student)
+    out = capsys.readouterr().out
+    assert "✓ evaluate_torch: 3 of 3" in out and "training mode" not in out
     checks.check_evaluate_torch(lambda m, b, d: evaluate_student(m, b, d, bug="train_mode"))
     out = capsys.readouterr().out
     assert out.count("training mode") == 1 and "✓ evaluate_torch" in out
@@ -546,8 +547,8 @@ class Oracle(nn.Module):
 
 def test_trained_model_passes_above_the_threshold(capsys):
     X, y = _digits()
-    acc = checks.check_trained_model(Oracle(X, y), X, y)
-    assert acc == 1.0 and "✓" in capsys.readouterr().out
+    assert checks.check_trained_model(Oracle(X, y), X, y) is None
+    assert "✓ the trained LeNet classifies 100.0%" in capsys.readouterr().out
 
 
 def test_untrained_model_fails():

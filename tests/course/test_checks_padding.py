@@ -277,8 +277,7 @@ def _reference_dilated(X, K, *, dilation=1, padding=0, stride=1):
     ],
 )
 def test_references_pass(check, fn, capsys):
-    n = check(fn)
-    assert n >= 5
+    assert check(fn) is None
     assert "✓" in capsys.readouterr().out
 
 

@@ -127,7 +127,7 @@ def test_pool2d_stride_ignored_everywhere_is_caught_at_the_default_first():
 
 def test_pool2d_unknown_mode_must_raise():
     """After both modes pass, a mode such as 'median' must raise ValueError."""
-    assert checks.check_pool2d(student_pool2d("mode_not_validated"), mode="max", quiet=True) == 7
+    checks.check_pool2d(student_pool2d("mode_not_validated"), mode="max", quiet=True)
     with pytest.raises(CheckFailed) as info:
         checks.check_pool2d(student_pool2d("mode_not_validated"), mode="avg")
     assert info.value.mistake == "mode_not_validated"
@@ -141,9 +141,11 @@ def test_every_pool2d_mistake_is_exercised():
 
 
 def test_pool2d_reference_and_loop_pass(capsys):
-    assert checks.check_pool2d(solutions.pool2d) == 14
-    assert checks.check_pool2d(student_pool2d()) == 14
-    assert "✓ pool2d, mode='avg': 7 of 7 checks passed" in capsys.readouterr().out
+    checks.check_pool2d(solutions.pool2d)
+    checks.check_pool2d(student_pool2d())
+    out = capsys.readouterr().out
+    assert out.count("✓ pool2d, mode='max': 7 of 7 checks passed") == 2
+    assert out.count("✓ pool2d, mode='avg': 7 of 7 checks passed") == 2
 
 
 def test_pool2d_unknown_mistake_gets_the_pointer():
@@ -223,9 +225,10 @@ def test_every_channel_mistake_is_exercised():
     assert {m.key for m in checks.CHANNEL_MISTAKES} <= {key for _, key in CHANNEL_BUGS}
 
 
-def test_channels_reference_passes():
-    assert checks.check_pool2d_channels(solutions.pool2d, quiet=True) == 4
-    assert checks.check_pool2d_channels(student_channels()) == 4
+def test_channels_reference_passes(capsys):
+    checks.check_pool2d_channels(solutions.pool2d, quiet=True)
+    checks.check_pool2d_channels(student_channels())
+    assert capsys.readouterr().out.count("✓ pool2d_channels: 4 of 4 checks passed") == 1
 
 
 def test_channels_unknown_mistake_gets_the_pointer():
@@ -327,9 +330,10 @@ def reference_mask(X, size, *, stride=None):
     return solutions.maxpool2d_backward(np.ones_like(out), cache)[0, 0]
 
 
-def test_grad_mask_reference_passes():
-    assert checks.check_maxpool_grad_mask(reference_mask, quiet=True) == 6
-    assert checks.check_maxpool_grad_mask(student_mask(), quiet=True) == 6
+def test_grad_mask_reference_passes(capsys):
+    checks.check_maxpool_grad_mask(reference_mask)
+    checks.check_maxpool_grad_mask(student_mask())
+    assert capsys.readouterr().out.count("✓ maxpool_grad_mask: 6 of 6 checks passed") == 2
 
 
 def test_grad_mask_unknown_mistake_gets_the_pointer():
