@@ -17,6 +17,7 @@ from course.checks._core import (
     check,
     check_answer,
     fmt,
+    require_answer,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "check",
     "check_answer",
     "fmt",
+    "require_answer",
 ]

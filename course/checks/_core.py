@@ -15,8 +15,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
+import sys
+import textwrap
+import traceback
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,11 +36,24 @@ __all__ = [
     "check",
     "check_answer",
     "fmt",
+    "require_answer",
+    "wrap_message",
 ]
+
+# Messages are wrapped here, at word boundaries, so that the browser never has to break a
+# word; array excerpts (indented lines) are formatted to fit the same width.
+WIDTH = 88
+# Frames from this package are the checker's, never shown to a student.
+_COURSE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 
 
 class CheckFailed(AssertionError):  # noqa: N818 (students read "check failed")
     """A visible check failed. `str(exc)` is the student-facing sentence.
+
+    In Jupyter the failure shows as its message alone (IPython's `_render_traceback_`
+    protocol): no frame of the checker. When the student's own function raised (the
+    exception is chained as `__cause__`), the student's frames are shown above the message.
+    Plain Python and pytest ignore the protocol and print a normal traceback.
 
     Attributes:
         mistake: key of the recognised mistake (e.g. "kernel_flipped"), or None when the
@@ -46,6 +65,50 @@ class CheckFailed(AssertionError):  # noqa: N818 (students read "check failed")
         super().__init__(message)
         self.mistake = mistake
         self.case = case
+
+    def _render_traceback_(self) -> list[str]:
+        lines: list[str] = []
+        cause = self.__cause__
+        if cause is not None and not isinstance(cause, CheckFailed):
+            lines += [*_student_traceback(cause), ""]
+        text = wrap_message(f"Check failed: {self}")
+        # Red like any Jupyter error, so that a failure is never read as a pass.
+        lines.append("\x1b[1;31mCheck failed:\x1b[0m" + text.removeprefix("Check failed:"))
+        return lines
+
+
+def wrap_message(text: str, width: int = WIDTH) -> str:
+    """Wrap the prose lines of a message at word boundaries; indented lines (the expected
+    and got excerpts) are kept as they are."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width or line.startswith(" "):
+            out.append(line)
+        else:
+            out += textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(out)
+
+
+def _student_traceback(exc: BaseException) -> list[str]:
+    """The traceback of `exc` with every frame of this package left out, formatted the way
+    the running IPython formats tracebacks (plain Python's format outside IPython)."""
+    kept = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_COURSE_DIR):
+            kept.append(tb)
+        tb = tb.tb_next
+    chain = None
+    for t in reversed(kept):
+        chain = types.TracebackType(chain, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        try:
+            return list(shell.InteractiveTB.structured_traceback(type(exc), exc, chain))
+        except Exception:  # a formatter that fails must not hide the student's message
+            pass
+    return "".join(traceback.format_exception(type(exc), exc, chain)).rstrip("\n").split("\n")
 
 
 @dataclass(frozen=True)
@@ -315,14 +378,22 @@ def answer_digest(answer: Any) -> str:
     return hashlib.sha256(_canonical(answer).encode()).hexdigest()[:16]
 
 
-def check_answer(answer: Any, *, question: str, digest: str, hint: str) -> None:
-    """Visible check of a quiz answer against its digest."""
+def require_answer(answer: Any, question: str) -> None:
+    """A quiz answer still holding its `...` stub is an unfinished exercise, not a wrong
+    answer: one message for every quiz."""
     __tracebackhide__ = True
     if answer is None or answer is Ellipsis:
         raise CheckFailed(
-            f"{question}: no answer yet. Set the variable in the cell above.",
+            f"{question}: no answer yet. Put your answer in place of the `...` in the cell "
+            "above, run that cell, then run this check again.",
             mistake="not_answered",
         )
+
+
+def check_answer(answer: Any, *, question: str, digest: str, hint: str) -> None:
+    """Visible check of a quiz answer against its digest."""
+    __tracebackhide__ = True
+    require_answer(answer, question)
     if answer_digest(answer) != digest:
         raise CheckFailed(
             f"{question}: {_short(answer)} is not right. {hint}", mistake="wrong_answer"
@@ -372,7 +443,7 @@ def fmt(x: Any, *, max_rows: int = 6, max_cols: int = 8) -> str:
         precision=4,
         suppress_small=True,
         separator=", ",
-        max_line_width=100,
+        max_line_width=WIDTH - 12,  # after the 12-column indent of the excerpts
     ).replace("\n", "\n            ")
     note = []
     if a.ndim > 2:

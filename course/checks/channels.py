@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from course.checks import _oracle
-from course.checks._core import Case, CheckFailed, Mistake, answer_digest, check
+from course.checks._core import Case, CheckFailed, Mistake, answer_digest, check, require_answer
 
 __all__ = [
     "LECTURE_000_K",
@@ -557,7 +557,6 @@ def _answer(
     answer: Any,
     *,
     question: str,
-    var: str,
     digest: str,
     hint: str,
     known_wrong: Sequence[tuple[Any, str, str]] = (),
@@ -568,14 +567,7 @@ def _answer(
         "It looks like ..."). The wrong answers are compared by digest too.
     """
     __tracebackhide__ = True
-    if answer is None or answer is Ellipsis:
-        # Worded so that an unanswered quiz reads as an unfinished exercise (the notebook
-        # harness treats "is not implemented yet" as such), not as a wrong answer.
-        raise CheckFailed(
-            f"{question}: `{var}` is still `...` (this part is not implemented yet). Put "
-            "your answer in place of the `...`, run that cell, then run this check again.",
-            mistake="not_answered",
-        )
+    require_answer(answer, question)
     got = answer_digest(answer)
     if got == digest:
         print(f"✓ {question}: correct.")
@@ -605,7 +597,6 @@ def check_q3(answer_q3: Any) -> None:
     _answer(
         answer_q3,
         question="Q3 (multiplications)",
-        var="answer_q3",
         digest=_Q3,
         hint="Count the multiplications of one output value (C_in*KH*KW), then multiply by "
         "the number of output values, C_out*H_out*W_out, with H_out = 224 - 3 + 1.",
@@ -631,7 +622,6 @@ def check_q4(answer_q4: Any) -> None:
     _answer(
         answer_q4,
         question="Q4 (parameters)",
-        var="answer_q4",
         digest=_Q4,
         hint="Each kernel has C_in*KH*KW weights and one bias; the image size does not "
         "matter (weight sharing).",
@@ -668,7 +658,6 @@ def check_alexnet_conv1(alexnet_conv1_shape: Any, alexnet_conv1_params: Any) -> 
     _answer(
         shape,
         question="AlexNet CONV1 output shape",
-        var="alexnet_conv1_shape",
         digest=_ALEXNET_SHAPE,
         hint=hint,
         known_wrong=known_wrong,
@@ -676,7 +665,6 @@ def check_alexnet_conv1(alexnet_conv1_shape: Any, alexnet_conv1_params: Any) -> 
     _answer(
         alexnet_conv1_params,
         question="AlexNet CONV1 parameters",
-        var="alexnet_conv1_params",
         digest=_ALEXNET_PARAMS,
         hint="(C_in*KH*KW + 1) * C_out; neither the stride nor the image size changes it.",
         known_wrong=[
@@ -694,7 +682,6 @@ def check_small_filters(
     _answer(
         weights_one_7x7,
         question="weights of one 7×7 layer",
-        var="weights_one_7x7",
         digest=_WEIGHTS_7X7,
         hint="C filters of size 7×7×C, no biases: conv_params(C, C, 7, 7, bias=False).",
         known_wrong=[
@@ -704,7 +691,6 @@ def check_small_filters(
     _answer(
         weights_three_3x3,
         question="weights of three 3×3 layers",
-        var="weights_three_3x3",
         digest=_WEIGHTS_3X3_STACK,
         hint="Each of the three layers has C filters of size 3×3×C, no biases.",
         known_wrong=[
@@ -715,7 +701,6 @@ def check_small_filters(
     _answer(
         receptive_field_three_3x3,
         question="receptive field of three stacked 3×3 layers",
-        var="receptive_field_three_3x3",
         digest=_RECEPTIVE_FIELD,
         hint="Each extra 3×3 layer (stride 1) widens the region by 2 pixels: 3, then 5, "
         "then ...; give the side length as one number.",

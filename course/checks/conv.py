@@ -30,6 +30,7 @@ from course.checks._core import (
     check,
     check_answer,
     fmt,
+    require_answer,
 )
 
 __all__ = [
@@ -134,16 +135,6 @@ def _wrong(mistake: Mistake, case: Case) -> Any:
         return None
 
 
-def _answered(answer: Any, question: str, variable: str) -> None:
-    """A quiz variable still holding its `...` stub: the exercise is not done yet."""
-    __tracebackhide__ = True
-    if answer is None or answer is Ellipsis:
-        raise NotImplementedError(
-            f"{question} has no answer yet: replace the ... in `{variable} = ...` in the cell "
-            "above with your answer, run that cell, then run this one again."
-        )
-
-
 def _show(answer: Any) -> str:
     """A quiz answer on one line: [[1, 2], [3, 4]] rather than a multi-line array."""
     try:
@@ -233,7 +224,7 @@ def check_params(answer: Any) -> None:
     """Exercise 1.1: (fully connected, locally connected, convolutional) weight counts for a
     1000×1000 image mapped to a 1000×1000 hidden layer (weights only, no biases)."""
     __tracebackhide__ = True
-    _answered(answer, "Exercise 1.1", "answer_params")
+    require_answer(answer, "Exercise 1.1")
     if not isinstance(answer, (tuple, list)) or len(answer) != 3:
         raise CheckFailed(
             f"Exercise 1.1: answer_params should be a tuple of three numbers (fully connected, "
@@ -499,7 +490,7 @@ _Q1_WRONG = {
 def check_q1(answer: Any) -> None:
     """Exercise 1.4: the 2×2 output of lecture 000's Q1, worked out by hand."""
     __tracebackhide__ = True
-    _answered(answer, "Exercise 1.4 (Q1)", "answer_q1")
+    require_answer(answer, "Exercise 1.4 (Q1)")
     try:
         shape = np.asarray(answer, dtype=float).shape
     except (TypeError, ValueError):
@@ -1021,7 +1012,7 @@ def check_border(answer: Any) -> None:
     """Exercise 1.8: how many output columns differ between corr(shift(X)) and
     shift(corr(X)) for a 7×7 kernel and a shift of 8 pixels to the right."""
     __tracebackhide__ = True
-    _answered(answer, "Exercise 1.8", "answer_border")
+    require_answer(answer, "Exercise 1.8")
     _quiz(
         answer,
         question="Exercise 1.8",

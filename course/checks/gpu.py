@@ -51,6 +51,7 @@ from course.checks._core import (
     answer_digest,
     check,
     fmt,
+    require_answer,
 )
 from course.checks.lenet import PARAM_SHAPES  # one table for assignments 06 and 07
 
@@ -508,11 +509,7 @@ def check_quiz_work(answer: Any) -> None:
     multiplications of one forward pass. `answer` is (layer name, number)."""
     __tracebackhide__ = True
     question = "The quiz on LeNet's multiplications"
-    if answer is None or answer is Ellipsis:
-        raise CheckFailed(
-            f"{question}: no answer yet. Set the variables in the cell above.",
-            mistake="not_answered",
-        )
+    require_answer(answer, question)
     parts = list(answer) if isinstance(answer, (tuple, list)) else []
     if len(parts) != 2 or str(parts[0]).strip().lower() not in LAYER_NAMES:
         raise CheckFailed(

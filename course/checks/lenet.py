@@ -34,7 +34,15 @@ import numpy as np
 
 from course import torch_layers
 from course.checks import _oracle
-from course.checks._core import Case, CheckFailed, Mistake, answer_digest, check, fmt
+from course.checks._core import (
+    Case,
+    CheckFailed,
+    Mistake,
+    answer_digest,
+    check,
+    fmt,
+    require_answer,
+)
 from course.torch_layers import LAYER_NAMES, LAYERS, PAIRS, Layers, one_thread
 
 __all__ = [
@@ -564,11 +572,7 @@ def check_params_quiz(answer: Any) -> None:
     """
     __tracebackhide__ = True
     question = "The parameter quiz (conv1, conv2, fc1, fc2, fc3, total)"
-    if answer is None or answer is Ellipsis:
-        raise CheckFailed(
-            f"{question}: no answer yet. Set the variables in the cell above.",
-            mistake="not_answered",
-        )
+    require_answer(answer, question)
     try:
         values = [float(v) for v in answer]
     except (TypeError, ValueError):
@@ -2075,15 +2079,16 @@ def require_training(history: Sequence[Mapping[str, float]] | None) -> None:
     """Stop a cell that needs the trained network when the training has not run.
 
     Raises:
-        NotImplementedError: `history` is empty: the training cell stopped (most likely at
+        CheckFailed: `history` is empty: the training cell stopped (most likely at
             an exercise not done yet) or was not run.
     """
     __tracebackhide__ = True
     if not history:
-        raise NotImplementedError(
+        raise CheckFailed(
             "There is no trained network yet: the training cell of section 9 stopped before "
-            "the end of its first epoch (or has not been run). Finish Exercises 6.2 to 6.8 "
-            "and run it again."
+            "the end of its first epoch (an exercise it needs is not implemented yet), or it "
+            "has not been run. Finish Exercises 6.2 to 6.8 and run it again.",
+            mistake="not_trained_yet",
         )
 
 
@@ -2096,11 +2101,7 @@ def check_receptive_field_quiz(answer: Any) -> None:
     """Quiz: receptive field (rows = columns) of one unit after conv1, pool1, conv2, pool2."""
     __tracebackhide__ = True
     question = "The receptive-field quiz (conv1, pool1, conv2, pool2)"
-    if answer is None or answer is Ellipsis:
-        raise CheckFailed(
-            f"{question}: no answer yet. Set the variables in the cell above.",
-            mistake="not_answered",
-        )
+    require_answer(answer, question)
     try:
         values = [float(v) for v in answer]
     except (TypeError, ValueError):
@@ -2130,11 +2131,7 @@ def check_alexnet_quiz(answer: Any) -> None:
     """Quiz: the parameters of lecture 003's AlexNet table (weights and biases)."""
     __tracebackhide__ = True
     question = "The AlexNet quiz (parameters of lecture 003's table)"
-    if answer is None or answer is Ellipsis:
-        raise CheckFailed(
-            f"{question}: no answer yet. Set the variable in the cell above.",
-            mistake="not_answered",
-        )
+    require_answer(answer, question)
     if answer_digest(answer) != ALEXNET_DIGEST:
         raise CheckFailed(
             f"{question}: {fmt(answer)} is not right. Add C_out*(C_in*K*K + 1) for the five "

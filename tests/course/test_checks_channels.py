@@ -384,9 +384,10 @@ def test_quiz_wrong_answers_are_named(call, key):
 
 
 def test_unanswered_quiz_reads_as_unfinished():
-    """The notebook harness treats "is not implemented yet" as an unfinished exercise."""
-    with pytest.raises(CheckFailed, match="is not implemented yet"):
+    """The notebook harness treats "no answer yet" as an unfinished exercise."""
+    with pytest.raises(CheckFailed, match="no answer yet") as info:
         checks.check_q3(...)
+    assert info.value.mistake == "not_answered"
 
 
 def test_course_holds_no_quiz_answer():

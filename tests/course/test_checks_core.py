@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import traceback
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,6 +13,7 @@ from course.checks import (
     Case,
     CheckFailed,
     Mistake,
+    _core,
     answer_digest,
     assert_close,
     check,
@@ -164,3 +169,108 @@ def test_ragged_tuple_output_gets_a_generic_message():
     with pytest.raises(CheckFailed) as info:
         check(lambda a: (np.ones(2), np.zeros((2, 3))), name="f", cases=[case])
     assert info.value.mistake is None
+
+
+# ---------------------------------------------------------------------------------------
+# What a student sees in Jupyter: the message, the student's frames, never the checker's
+# ---------------------------------------------------------------------------------------
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+KERNEL_CELLS = [
+    "import numpy as np\nfrom course.checks import conv as checks",
+    # 1: a wrong answer the catalogue names
+    "def corr2d(X, K):\n"
+    "    X, K = np.asarray(X, float), np.asarray(K, float)[::-1, ::-1]\n"
+    "    h, w = K.shape\n"
+    "    return np.array([[np.sum(X[i:i + h, j:j + w] * K)\n"
+    "                      for j in range(X.shape[1] - w + 1)]\n"
+    "                     for i in range(X.shape[0] - h + 1)])\n"
+    "checks.check_corr2d(corr2d)",
+    # 2: the student's own function raises
+    "def corr2d(X, K):\n    scale = 0\n    return helper_of_mine(X, K) / scale\n"
+    "def helper_of_mine(X, K):\n    raise ZeroDivisionError('my own bug on this line')\n"
+    "checks.check_corr2d(corr2d)",
+    # 3: a pass shows its line and no Out[n]
+    "def corr2d(X, K):\n"
+    "    X, K = np.asarray(X, float), np.asarray(K, float)\n"
+    "    h, w = K.shape\n"
+    "    return np.array([[np.sum(X[i:i + h, j:j + w] * K)\n"
+    "                      for j in range(X.shape[1] - w + 1)]\n"
+    "                     for i in range(X.shape[0] - h + 1)])\n"
+    "checks.check_corr2d(corr2d)",
+]
+
+
+@pytest.fixture(scope="module")
+def kernel_outputs():
+    """Run KERNEL_CELLS in a real IPython kernel, as JupyterLab would."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in KERNEL_CELLS])
+    NotebookClient(
+        nb,
+        timeout=60,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(Path(__file__).resolve().parents[2])}},
+    ).execute()
+    return [cell.outputs for cell in nb.cells]
+
+
+def _error_text(outputs) -> str:
+    (err,) = [o for o in outputs if o["output_type"] == "error"]
+    return ANSI.sub("", "\n".join(err["traceback"]))
+
+
+@pytest.mark.slow  # starts a kernel: about 3 s
+def test_jupyter_shows_the_diagnosis_and_no_checker_frame(kernel_outputs):
+    text = _error_text(kernel_outputs[1])
+    assert text.startswith("Check failed: corr2d(")
+    assert "It looks like" in text and "flipped" in text
+    assert "course/checks" not in text and "_core.py" not in text and "File " not in text
+    # Wrapped at word boundaries to a fixed width: the browser never breaks a word.
+    assert max(len(line) for line in text.split("\n")) <= _core.WIDTH
+
+
+@pytest.mark.slow
+def test_jupyter_shows_the_students_frames_when_their_function_raised(kernel_outputs):
+    text = _error_text(kernel_outputs[2])
+    assert "helper_of_mine(X, K) / scale" in text  # the student's frames, with their lines
+    assert "raise ZeroDivisionError('my own bug on this line')" in text
+    assert "ZeroDivisionError: my own bug on this line" in text
+    assert "course/checks" not in text and "_core.py" not in text
+    # The message comes after the student's traceback, which it points to ("above").
+    assert text.index("ZeroDivisionError: my own bug") < text.index("Check failed:")
+    assert "traceback above" in text
+
+
+@pytest.mark.slow
+def test_a_passing_check_prints_its_line_and_no_value(kernel_outputs):
+    outputs = kernel_outputs[3]
+    assert [o["output_type"] for o in outputs] == ["stream"]
+    assert outputs[0]["text"].startswith("✓ corr2d: 8 of 8 checks passed")
+
+
+def test_plain_python_keeps_a_normal_traceback():
+    """Outside IPython the protocol is not used: pytest and scripts see every frame."""
+
+    def broken(a):
+        raise ZeroDivisionError("boom")
+
+    try:
+        check(broken, name="double", cases=[CASE])
+    except CheckFailed as exc:
+        text = "".join(traceback.format_exception(exc))
+    assert "_core.py" in text and "ZeroDivisionError: boom" in text
+    assert "The above exception was the direct cause" in text
+
+
+def test_long_messages_wrap_at_words_and_keep_excerpts():
+    prose = "word " * 40 + "a_very_long_identifier_that_must_not_be_broken_anywhere"
+    text = _core.wrap_message(f"{prose}\n  expected: [1, 2, 3]")
+    lines = text.split("\n")
+    assert all(len(line) <= _core.WIDTH for line in lines)
+    assert lines[-1] == "  expected: [1, 2, 3]"
+    assert "a_very_long_identifier_that_must_not_be_broken_anywhere" in lines[-2]
