@@ -94,7 +94,9 @@ PALETTE = [  # tab10 without grey
     "#bcbd22",
     "#17becf",
 ]
-WINDOWS = [c for c in PALETTE if c != "#ff7f0e"]  # pooling windows: orange is ACCENT's
+# pooling windows: orange is ACCENT's; nine colours, so that the nine windows of a 3×3
+# pooling output never share one
+WINDOWS = [c for c in PALETTE if c != "#ff7f0e"] + ["#393b79"]
 _RC = {
     "figure.facecolor": "white",  # readable on a dark JupyterLab theme too
     "savefig.facecolor": "white",
@@ -959,22 +961,29 @@ def _kernel_inset(ax, K: np.ndarray, *, size=0.38):
     inset = ax.inset_axes([0.02, 0.02, w, h])
     d = _kernel_scale(K)
     shown = K * d
-    face, _ = _value_colors(shown, "Blues", signed=bool(shown.min() < 0))
-    if shown.min() >= 0:
-        face = _solid(shown.shape, CELL)
-    if max(KH, KW) <= 5:
+    if shown.min() < 0:
+        face, _ = _value_colors(shown, "Blues", signed=True)
+    elif np.ptp(shown) > 1e-12 * max(1.0, float(np.abs(shown).max())):
+        # unequal positive weights (a Gaussian): shade them from 0, darker = heavier, so
+        # the shape shows even where the cells are too small for numbers
+        face, _ = _value_colors(shown, "Blues", vmin=0.0, signed=False)
+    else:
+        face = _solid(shown.shape, CELL)  # all equal (a box blur): the numbers say it
+    numbers = max(KH, KW) <= 5
+    if numbers:
         text = _strings(shown, _decimals_for(shown))
         cell = 2.1 * size / max(KH, KW)
         _grid(inset, face, text, fontsize=_fontsize(cell, text.ravel(), largest=8.5))
     else:
-        _grid(inset, face, None, fontsize=6)
-    if d != 1:
+        _grid(inset, face, None, fontsize=6, edgecolor="white")
+    label = f"1/{d} ×" if d != 1 else (None if numbers else "weights: darker = larger")
+    if label:
         inset.text(
-            0.5,
+            0 if not numbers and d == 1 else 0.5,
             1.04,
-            f"1/{d} ×",
+            label,
             transform=inset.transAxes,
-            ha="center",
+            ha="left" if not numbers and d == 1 else "center",
             va="bottom",
             fontsize=8,
             color=INK,
@@ -987,8 +996,9 @@ def _kernel_inset(ax, K: np.ndarray, *, size=0.38):
 def show_kernel_zoo(image, kernels, results, *, ncols=4):
     """What classic hand-made kernels do to an image: the input, then each kernel's output
     with the kernel's numbers in a small inset (lower left; a common factor such as 1/16
-    is pulled out). Outputs of kernels whose entries sum to 0 (edge detectors) use a
-    diverging colormap (white = 0), the others grey.
+    is pulled out; a kernel too large for numbers is shaded, darker = larger weight).
+    Outputs of kernels whose entries sum to 0 (edge detectors) use a diverging colormap
+    (white = 0) with a colour bar, the others grey.
 
     The student computes ``results`` with their own corr2d; this function only draws.
 
@@ -1022,22 +1032,33 @@ def show_kernel_zoo(image, kernels, results, *, ncols=4):
         # a kernel whose entries sum to 0 (edges, Sobel) measures change: its output is
         # signed by nature and gets the diverging map; blur/sharpen stay grey
         measures_change = abs(Ks[name].sum()) <= 1e-9 * max(1.0, np.abs(Ks[name]).sum())
-        _imshow(ax, Ys[name], "gray", measures_change and _is_signed(Ys[name]))
+        signed = measures_change and _is_signed(Ys[name])
+        im = _imshow(ax, Ys[name], "gray", signed)
+        if signed:  # red and blue need a scale: how strong, and which sign
+            fig.colorbar(im, ax=ax, shrink=0.75, pad=0.02, aspect=25)
         ax.set_title(str(name))
         _kernel_inset(ax, Ks[name])
     return fig
 
 
 @_styled
-def show_feature_maps(maps, *, titles=None, ncols=8, suptitle=None, cmap="viridis"):
+def show_feature_maps(
+    maps, *, titles=None, ncols=8, suptitle=None, cmap="viridis", signed=None, colorbar=None
+):
     """Feature maps (the channels of one activation) as a grid, each with its own scale.
+
+    A signed map (an edge filter's response, a colour difference) is drawn with a
+    diverging colormap centred at 0 (white = 0, red > 0, blue < 0), so that its sign can
+    be read; an unsigned one (after a ReLU) with ``cmap``.
 
     Args:
         maps: shape (C, H, W), or (1, C, H, W) for a batch of one.
         titles: one per channel (default "0", "1", ...).
         ncols: panels per row.
         suptitle: a title over all panels.
-        cmap: colormap.
+        cmap: colormap of unsigned maps.
+        signed: None detects per map (any value < 0); True/False forces it for all.
+        colorbar: a colour bar beside each panel; None draws one for the signed maps.
     Returns:
         The Figure.
     """
@@ -1048,13 +1069,17 @@ def show_feature_maps(maps, *, titles=None, ncols=8, suptitle=None, cmap="viridi
     titles = [str(t) for t in titles]
     if len(titles) != C:
         raise ValueError(f"got {len(titles)} titles for {C} channels")
-    panel = min(1.25, MAX_WIDTH / max(1, min(ncols, C)))
+    is_signed = [_is_signed(m) if signed is None else bool(signed) for m in maps]
+    bars = [s if colorbar is None else bool(colorbar) for s in is_signed]
+    panel = min(1.25 if not any(bars) else 2.2, MAX_WIDTH / max(1, min(ncols, C)))
     fig, axes, _ = _subplots_grid(
         C, ncols, panel, panel * H / W + 0.25, extra_h=0.4 if suptitle else 0
     )
     fs = 9 if panel < 1.5 else 10
-    for ax, fmap, t in zip(axes, maps, titles, strict=True):
-        _imshow(ax, fmap, cmap, False)
+    for ax, fmap, t, s, bar in zip(axes, maps, titles, is_signed, bars, strict=True):
+        im = _imshow(ax, fmap, cmap, s)
+        if bar:
+            fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02, aspect=20)
         ax.set_title(t, fontsize=fs)
     if suptitle:
         fig.suptitle(suptitle)
@@ -1273,18 +1298,30 @@ def show_pooling(X, size, *, stride=None, padding=0, mode="max", out=None):
     return fig
 
 
+def _window_colour(a: int, c: int, W_out: int) -> str:
+    return WINDOWS[(a * W_out + c) % len(WINDOWS)]
+
+
 @_styled
-def show_gradient_routing(x, dout, dx, *, title=None, size=None, stride=None):
-    """Max-pool backward: where the upstream gradient goes. Three panels: x with the cells
-    that received gradient highlighted, dout, and dx with its values (zeros greyed).
+def show_gradient_routing(x, dout, dx, *, title=None, size=None, stride=None, mode="max"):
+    """Pooling backward: where the upstream gradient goes. Three panels: x, dout, and dx
+    with its values (zeros greyed). For max pooling the inputs that received gradient (the
+    winners) are highlighted in x and dx; average pooling has no winners, every input of a
+    window gets a share, so nothing is highlighted.
+
+    With ``size`` the windows are drawn and each dout cell takes its window's colour.
+    Windows that tile the input are outlined on x and dx. Overlapping windows (stride <
+    size) would draw a patchwork of borders, so they get a row of small panels instead,
+    one per window: the window filled in its colour and, for max pooling, its winner
+    ringed.
 
     Args:
         x: pooling input, shape (H, W).
         dout: upstream gradient, shape (H_out, W_out).
         dx: gradient w.r.t. x, shape (H, W).
         title: a title over the panels.
-        size, stride: if given, the pooling windows are outlined on x and dx and each dout
-            cell takes its window's colour.
+        size, stride: the pooling window and stride (stride defaults to size).
+        mode: "max" or "avg".
     Returns:
         The Figure.
     """
@@ -1293,7 +1330,10 @@ def show_gradient_routing(x, dout, dx, *, title=None, size=None, stride=None):
     dx = _array(dx, "dx", 2, "(H, W)")
     if dx.shape != x.shape:
         raise ValueError(f"dx has shape {dx.shape} but x has {x.shape}; they must match")
-    windows = []
+    if mode not in _MODES:
+        raise ValueError(f"mode must be 'max' or 'avg'; got {mode!r}")
+    is_max = _MODES[mode] == "max"
+    windows, overlap = [], False
     if size is not None:
         kh, kw = _pair(size, "size", minimum=1)
         sh, sw = (kh, kw) if stride is None else _pair(stride, "stride", minimum=1)
@@ -1303,15 +1343,27 @@ def show_gradient_routing(x, dout, dx, *, title=None, size=None, stride=None):
                 f"dout has shape {dout.shape}, but {kh}×{kw} windows with stride ({sh}, {sw}) "
                 f"on a {x.shape[0]}×{x.shape[1]} input give {shape}"
             )
-    got = dx != 0
+        overlap = (sh < kh or sw < kw) and len(windows) > 1
+    W_out = dout.shape[1]
+    got = (dx != 0) if is_max else np.zeros(dx.shape, dtype=bool)
     H, W = x.shape
     dec_x = _decimals_for(x)
     dec_g = _decimals_for(dout, dx)
     units = 2 * W + dout.shape[1] + 2.0
     cell = min(0.5, 8.2 / units)
     rows = max(H, dout.shape[0])
-    fig = _new_figure(max(units * cell + 0.6, 5.0), rows * cell + (1.2 if title else 0.8))
-    gs = fig.add_gridspec(1, 5, width_ratios=[W, 1, dout.shape[1], 1, W])
+    strip = overlap and len(windows) <= 16
+    n_small = len(windows) if strip else 0
+    small_w = min(1.1, MAX_WIDTH / max(1, n_small)) if strip else 0.0
+    top_h = rows * cell + (1.2 if title else 0.8)
+    fig = _new_figure(
+        max(units * cell + 0.6, 5.0), top_h + (small_w * H / W + 0.35 if strip else 0)
+    )
+    if strip:
+        outer = fig.add_gridspec(2, 1, height_ratios=[top_h, small_w * H / W + 0.35])
+        gs = outer[0].subgridspec(1, 5, width_ratios=[W, 1, dout.shape[1], 1, W])
+    else:
+        gs = fig.add_gridspec(1, 5, width_ratios=[W, 1, dout.shape[1], 1, W])
     ax_x, ax_d, ax_dx = (fig.add_subplot(gs[0, k]) for k in (0, 2, 4))
 
     face = _solid(x.shape, CELL)
@@ -1322,7 +1374,7 @@ def show_gradient_routing(x, dout, dx, *, title=None, size=None, stride=None):
     if windows:
         face_d = np.array(
             [
-                [_tint(WINDOWS[(3 * a + c) % len(WINDOWS)], 0.72) for c in range(dout.shape[1])]
+                [_tint(_window_colour(a, c, W_out), 0.72) for c in range(W_out)]
                 for a in range(dout.shape[0])
             ]
         )
@@ -1334,20 +1386,42 @@ def show_gradient_routing(x, dout, dx, *, title=None, size=None, stride=None):
     face_dx = _solid(dx.shape, EMPTY)
     face_dx[got] = mcolors.to_rgba(ACCENT_FILL)
     tdx = _strings(dx, dec_g)
-    ink = [[INK if got[r, c] else PAD_INK for c in range(W)] for r in range(H)]
+    routed = got if is_max else dx != 0
+    ink = [[INK if routed[r, c] else PAD_INK for c in range(W)] for r in range(H)]
     _grid(ax_dx, face_dx, tdx, fontsize=_fontsize(cell, tdx.ravel()), text_color=ink, bold=got)
-    for a, c, r0, c0 in windows:
-        for ax in (ax_x, ax_dx):
-            _outline(ax, r0, c0, kh, kw, WINDOWS[(3 * a + c) % len(WINDOWS)], lw=2.0, inset=0.06)
+    if not overlap:
+        for a, c, r0, c0 in windows:
+            for ax in (ax_x, ax_dx):
+                _outline(ax, r0, c0, kh, kw, _window_colour(a, c, W_out), lw=2.0, inset=0.06)
     for ax in (ax_x, ax_dx):
         for r, c in zip(*np.nonzero(got), strict=True):
             _outline(ax, r, c, 1, 1, ACCENT, lw=2.5, inset=0.12, zorder=6)
+
+    if strip:
+        small = outer[1].subgridspec(1, n_small, wspace=0.15)
+        for k, (a, c, r0, c0) in enumerate(windows):
+            ax = fig.add_subplot(small[0, k])
+            colour = _window_colour(a, c, W_out)
+            face_w = _solid(x.shape, EMPTY)
+            face_w[r0 : r0 + kh, c0 : c0 + kw] = _tint(colour, 0.55)
+            _grid(ax, face_w, None, fontsize=6, edgecolor="#d0d7de")
+            _outline(ax, r0, c0, kh, kw, colour, lw=1.6, inset=0.0)
+            if is_max:
+                win = x[r0 : r0 + kh, c0 : c0 + kw]
+                p, q = np.unravel_index(np.argmax(win), win.shape)
+                ax.plot(c0 + q, r0 + p, "o", ms=5, mfc=ACCENT, mec=INK, mew=0.6, zorder=7)
+            ax.set_title(f"window ({a}, {c})", fontsize=7.5, color=INK, pad=2)
 
     ax_x.set_title("x (input)")
     ax_d.set_title("dout (upstream)")
     ax_dx.set_title("dx = gradient w.r.t. x")
     _between(fig, ax_d, ax_dx, "→", fontsize=20)
-    fig.suptitle(title or "max-pool backward: each dout value goes to the max of its window")
+    default = (
+        "max-pool backward: each dout value goes to the max of its window"
+        if is_max
+        else "average-pool backward: each window shares its dout among all its inputs"
+    )
+    fig.suptitle(title or default)
     return fig
 
 
@@ -1499,19 +1573,33 @@ def show_padding(X, padding, *, ax=None, title=None):
     return fig
 
 
+def _rightward_shift(image: np.ndarray, shifted: np.ndarray) -> int:
+    """The dx >= 1 with shifted[:, dx:] == image[:, :-dx] (the smallest), else an error."""
+    W = image.shape[1]
+    for dx in range(1, W):
+        if np.allclose(shifted[:, dx:], image[:, : W - dx]):
+            return dx
+    raise ValueError(
+        "shifted must be image moved to the right by some dx >= 1 "
+        "(shifted[:, dx:] == image[:, :-dx]); no such dx was found"
+    )
+
+
 @_styled
 def show_shift_equivariance(image, shifted, out, out_shifted):
-    """conv(shift(x)) = shift(conv(x)): the input and its output on top, the shifted input
-    and its output below; a ring marks the strongest response in both outputs, so the
-    output's feature moves exactly as the input did.
+    """corr(g(X)) = g(corr(X)), and where it fails. Top row: X, corr(X) and corr(X)
+    shifted; bottom row: g(X) (X shifted right by dx, zeros coming in), corr(g(X)), and the
+    difference corr(g(X)) - g(corr(X)). A ring marks the strongest response in each output,
+    so the feature can be seen moving with the input; the difference is zero except in a
+    thin strip of columns next to the zeros, shown enlarged.
 
     Args:
-        image: x, shape (H, W).
-        shifted: shift(x), same shape.
-        out: conv(x).
-        out_shifted: conv(shift(x)), same shape as ``out``.
+        image: X, shape (H, W).
+        shifted: g(X): X moved dx >= 1 pixels to the right (dx is read from the two).
+        out: corr(X).
+        out_shifted: corr(g(X)), same shape as ``out``.
     Returns:
-        The Figure (2 × 2 panels).
+        The Figure (2 × 3 panels).
     """
     image = _array(image, "image", 2, "(H, W)")
     shifted = _array(shifted, "shifted", 2, "(H, W)")
@@ -1521,26 +1609,67 @@ def show_shift_equivariance(image, shifted, out, out_shifted):
         raise ValueError(f"shifted has shape {shifted.shape}, image has {image.shape}")
     if out_shifted.shape != out.shape:
         raise ValueError(f"out_shifted has shape {out_shifted.shape}, out has {out.shape}")
+    dx = _rightward_shift(image, shifted)
+    g_out = np.zeros_like(out)
+    g_out[:, dx:] = out[:, : out.shape[1] - dx]
+    diff = out_shifted - g_out
+    differ = np.flatnonzero(np.abs(diff).max(axis=0) > 1e-9 * max(1.0, np.abs(out).max()))
+
     aspect = image.shape[0] / image.shape[1]
-    fig = _new_figure(5.8, 2 * 2.5 * aspect + 0.8)
-    axes = fig.subplots(2, 2)
-    signed = _is_signed(out) or _is_signed(out_shifted)
-    vlim = float(max(np.abs(out).max(), np.abs(out_shifted).max())) or 1.0
+    panel = MAX_WIDTH / 3
+    fig = _new_figure(MAX_WIDTH, 2 * panel * aspect + 1.0)
+    axes = fig.subplots(2, 3)
+    # one scale for the three outputs and the difference; the 99th percentile of |corr(X)|
+    # (not its maximum), so that ordinary edges are drawn in colour, not near-white
+    mags = np.abs(out[np.isfinite(out)])
+    vlim = float(np.percentile(mags, 99) if mags.size >= 1024 else mags.max()) or 1.0
     panels = [
-        (image, "x", False),
-        (out, "conv(x)", signed),
-        (shifted, "shift(x)", False),
-        (out_shifted, "conv(shift(x)) = shift(conv(x))", signed),
+        (image, "X", None),
+        (out, "corr(X)", vlim),
+        (g_out, f"g(corr(X)): shifted by {dx}", vlim),
+        (shifted, f"g(X): X shifted by {dx}", None),
+        (out_shifted, "corr(g(X))", vlim),
+        (diff, "corr(g(X)) − g(corr(X))", vlim),
     ]
-    for ax, (img, t, s) in zip(axes.flat, panels, strict=True):
-        _imshow(ax, img, "gray", s or _is_signed(img), vlim=vlim if s else None)
-        ax.set_title(t)
-    for ax, o in ((axes[0, 1], out), (axes[1, 1], out_shifted)):
+    for ax, (img, t, v) in zip(axes.flat, panels, strict=True):
+        signed = v is not None and (_is_signed(out) or _is_signed(img))
+        _imshow(ax, img, "gray", signed, vlim=v if signed else None)
+        ax.set_title(t, fontsize=10)
+    for ax, o in ((axes[0, 1], out), (axes[0, 2], g_out), (axes[1, 1], out_shifted)):
         r, c = np.unravel_index(np.argmax(np.abs(o)), o.shape)
-        ax.plot(c, r, "o", ms=16, mfc="none", mec="#f5b700", mew=2.2)
+        ax.plot(c, r, "o", ms=14, mfc="none", mec="#f5b700", mew=2.2)
     for row in axes:
-        _between(fig, row[0], row[1], "→", fontsize=18)
-    fig.suptitle("Shift the input, and the output shifts the same way")
+        _between(fig, row[0], row[1], "→", fontsize=16)
+    ax = axes[1, 2]
+    if differ.size:
+        c0, c1 = int(differ[0]), int(differ[-1])
+        # enlarge a piece of the strip: a few columns either side of it, a band of rows
+        H_out = out.shape[0]
+        r0 = H_out // 3
+        r1 = min(H_out, r0 + 24)
+        x0, x1 = max(0, c0 - 6), min(out.shape[1], c1 + 7)
+        zoom = ax.inset_axes([0.38, 0.06, 0.58, 0.56])
+        zoom.imshow(
+            diff[r0:r1, x0:x1],
+            cmap=DIVERGING,
+            vmin=-vlim,
+            vmax=vlim,
+            interpolation="nearest",
+            aspect="auto",
+            extent=(x0 - 0.5, x1 - 0.5, r1 - 0.5, r0 - 0.5),
+        )
+        zoom.set_xticks([])
+        zoom.set_yticks([])
+        zoom.set_title("enlarged", fontsize=8, color=MUTED, pad=2)
+        for spine in zoom.spines.values():
+            spine.set_visible(True)
+            spine.set_edgecolor(ACCENT)
+        ax.indicate_inset_zoom(zoom, edgecolor=ACCENT)
+        cols = f"column {c0}" if c1 == c0 else f"columns {c0}–{c1}"
+        ax.set_xlabel(f"zero except {cols}", fontsize=9, color=INK)
+    else:
+        ax.set_xlabel("zero everywhere", fontsize=9, color=INK)
+    fig.suptitle(f"Shift the input by {dx}: the output shifts the same way, except at the zeros")
     return fig
 
 
@@ -1722,7 +1851,12 @@ def show_digits(images, labels=None, preds=None, *, ncols=10, limit=100, suptitl
         elif labels is not None:
             ax.set_title(str(int(labels[k])), fontsize=9, color=INK)
     if suptitle is None and preds is not None and labels is not None:
-        suptitle = f"predictions: {wrong} of {n} wrong (red, true label in brackets)"
+        # of the digits drawn, which may have been picked because they are wrong
+        suptitle = (
+            f"all {n} digits shown are misclassified: prediction (true label in brackets)"
+            if wrong == n
+            else f"{wrong} of the {n} digits shown are misclassified (red, true label in brackets)"
+        )
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     return fig

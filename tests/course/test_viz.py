@@ -346,6 +346,20 @@ def test_kernel_zoo_panels_and_insets():
     assert texts(panels[3].child_axes[0]) == ["1", "2", "1", "2", "4", "2", "1", "2", "1", "1/16 ×"]
     assert panels[2].images[0].get_cmap().name == "RdBu_r"  # sums to 0: signed edges
     assert panels[1].images[0].get_cmap().name == "gray"
+    colorbars = [ax for ax in fig.axes if not ax.images and ax.get_label() == "<colorbar>"]
+    assert len(colorbars) == 1  # the signed panel (edge) has a scale, the grey ones not
+
+
+def test_kernel_zoo_shades_a_kernel_too_large_for_numbers():
+    """A 7×7 Gaussian has no room for numbers: its cells are shaded by weight, so the bell
+    shows (the centre darker than the corners), and a label says how to read it."""
+    g = np.exp(-((np.arange(7) - 3.0) ** 2) / 8)
+    gauss = np.outer(g, g) / np.outer(g, g).sum()
+    fig = viz.show_kernel_zoo(IMG, {"gauss": gauss}, {"gauss": _corr(IMG, gauss)})
+    (inset,) = [ax for ax in fig.axes if ax.images][1].child_axes
+    faces = np.asarray(inset.collections[0].get_array()).reshape(7, 7, 4)
+    assert faces[3, 3, :3].sum() < faces[0, 0, :3].sum()  # darker in the middle
+    assert texts(inset) == ["weights: darker = larger"]
 
 
 def test_kernel_zoo_rejects_mismatched_names():
@@ -362,6 +376,17 @@ def test_feature_maps_grid():
     assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c"]
     with pytest.raises(ValueError, match="maps must be 3-D"):
         viz.show_feature_maps(np.zeros((4, 4)))
+
+
+def test_feature_maps_signed_get_a_diverging_map_and_a_colour_bar():
+    """An edge map has a sign: red/blue centred at 0 with a scale, not viridis."""
+    maps = np.random.default_rng(0).normal(size=(2, 6, 6))
+    maps[1] = np.abs(maps[1])  # the second map is unsigned
+    fig = viz.show_feature_maps(maps, ncols=2)
+    ims = _images(fig)
+    assert [im.get_cmap().name for im in ims] == ["RdBu_r", "viridis"]
+    assert ims[0].norm.vmin == -ims[0].norm.vmax
+    assert sum(ax.get_label() == "<colorbar>" for ax in fig.axes) == 1
 
 
 def test_show_kernels_layouts_and_shared_diverging_scale():
@@ -454,6 +479,36 @@ def test_gradient_routing():
         viz.show_gradient_routing(POOL_X, dout, POOL_DX[:2])
     with pytest.raises(ValueError, match="dout has shape"):
         viz.show_gradient_routing(POOL_X, dout, POOL_DX, size=3)
+    with pytest.raises(ValueError, match="mode must be"):
+        viz.show_gradient_routing(POOL_X, dout, POOL_DX, mode="median")
+
+
+def test_gradient_routing_overlapping_windows_get_one_panel_each():
+    """3×3 windows at stride 1 on a 5×5 input: nine overlapping windows are drawn one per
+    small panel (window filled, winner ringed), not as nine borders on top of each other."""
+    x = np.zeros((5, 5))
+    x[2, 2] = 9.0
+    dx = np.zeros((5, 5))
+    dx[2, 2] = 9.0
+    fig = viz.show_gradient_routing(x, np.ones((3, 3)), dx, size=3, stride=1)
+    ax_x, ax_d, _, *small = fig.axes
+    assert len(small) == 9
+    assert [ax.get_title() for ax in small[:2]] == ["window (0, 0)", "window (0, 1)"]
+    assert len(rects(ax_x)) == 1  # only the winner, no window borders
+    assert all(len(ax.lines) == 1 for ax in small)  # each window's winner ringed
+    faces_d = np.asarray(ax_d.collections[0].get_array()).reshape(9, 4)
+    colours = {tuple(np.round(f, 3)) for f in faces_d}
+    assert len(colours) == 9  # nine windows, nine colours
+
+
+def test_gradient_routing_average_has_no_winners():
+    """Average pooling shares dout over every input: nothing is highlighted as a winner."""
+    x = np.arange(16.0).reshape(4, 4)
+    dx = np.full((4, 4), 0.25)
+    fig = viz.show_gradient_routing(x, np.ones((2, 2)), dx, size=2, mode="avg")
+    ax_x, _, ax_dx = fig.axes
+    assert not any(t.get_fontweight() == "bold" for t in ax_x.texts + ax_dx.texts)
+    assert "average-pool" in all_text(fig)
 
 
 # ---------------------------------------------------------------------------------------
@@ -505,16 +560,34 @@ def test_show_padding_rejects_bad_padding():
 def test_shift_equivariance():
     out = RESULTS["edge"]
     fig = viz.show_shift_equivariance(IMG, np.roll(IMG, 2, 1), out, np.roll(out, 2, 1))
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == 6
     assert [ax.get_title() for ax in fig.axes] == [
-        "x",
-        "conv(x)",
-        "shift(x)",
-        "conv(shift(x)) = shift(conv(x))",
+        "X",
+        "corr(X)",
+        "g(corr(X)): shifted by 2",
+        "g(X): X shifted by 2",
+        "corr(g(X))",
+        "corr(g(X)) − g(corr(X))",
     ]
     assert fig.axes[1].images[0].get_cmap().name == "RdBu_r"
     with pytest.raises(ValueError, match="out_shifted has shape"):
         viz.show_shift_equivariance(IMG, IMG, out, out[:-1])
+    with pytest.raises(ValueError, match="moved to the right"):
+        viz.show_shift_equivariance(IMG, IMG + 100.0, out, out)
+
+
+def test_shift_equivariance_shows_the_strip_where_they_differ():
+    """With zeros coming in, corr(g(X)) and g(corr(X)) differ only in the KW - 1 columns
+    next to the zeros; the difference panel names them and enlarges them."""
+    img = np.random.default_rng(1).random((30, 20))
+    K = np.ones((3, 3))
+    shifted = np.zeros_like(img)
+    shifted[:, 5:] = img[:, :-5]
+    fig = viz.show_shift_equivariance(img, shifted, _corr(img, K), _corr(shifted, K))
+    diff_ax = fig.axes[5]
+    assert diff_ax.get_xlabel() == "zero except columns 3–4"
+    (zoom,) = diff_ax.child_axes
+    assert zoom.images
 
 
 # ---------------------------------------------------------------------------------------
@@ -563,7 +636,9 @@ def test_show_digits_titles_wrong_predictions_in_red():
     titles = [ax.title for ax in fig.axes]
     red = [t.get_text() for t in titles if t.get_color() == "#cf222e"]
     assert red == ["7 (true 1)", "7 (true 1)"]
-    assert "2 of 6 wrong" in all_text(fig)
+    assert "2 of the 6 digits shown are misclassified" in all_text(fig)
+    fig = viz.show_digits(rng.random((2, 784)), labels=[1, 1], preds=[7, 7])
+    assert "all 2 digits shown are misclassified" in all_text(fig)
     assert len(viz.show_digits(np.zeros((6, 1, 28, 28)), limit=4).axes) == 4
     with pytest.raises(ValueError, match="labels has 3 entries for 2 images"):
         viz.show_digits(np.zeros((2, 28, 28)), labels=[1, 2, 3])
