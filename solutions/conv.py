@@ -29,9 +29,21 @@ slice of dcols back onto the input pixels it read, a strided slice of a padded b
 Python loops only over the KH*KW kernel offsets there (and over a few blocks of input
 channels, to keep dcols small), never over pixels or images.
 
-Speed, float32, against torch's `F.conv2d` + autograd on the same CPU and threads: the
-three matrix products are nearly all of the time on real layers, so the reference runs
-at the speed of numpy's BLAS (measure with `python -m solutions.bench`).
+This is the readable path, the one the lectures and notebooks build step by step. Two
+faster paths compute the same function, and `conv2d_forward` picks one by shape
+(`algorithm="auto"`, see `choose_algorithm`); its cache tells `conv2d_backward` which:
+
+- "im2col": the algorithm above on the whole batch at once. Small batches.
+- "im2col-blocked" (`solutions.im2col_blocked`): the same, a cache-sized block of images
+  at a time. Batches whose column matrix is bigger than a block (LeNet at batch 64-256);
+  any stride, padding and dilation.
+- "winograd" (`solutions.winograd`): minimal filtering F(2x2, 3x3) for 3x3 kernels at
+  stride 1 without dilation, when the layer has enough channels for its 2.25x fewer
+  multiplications to pay for the tile transforms.
+
+`conv2d_backward(..., need_dx=False)` skips the gradient w.r.t. the input (a network's
+first layer: the images need none). Speed against torch: `python -m solutions.bench` and
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -43,10 +55,20 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from ._utils import as_float_array, as_padding, as_pair, result_dtype
+from .im2col_blocked import (
+    BlockedCache,
+    Geometry,
+    blocked_backward,
+    blocked_forward,
+    images_per_block,
+)
 from .padding import pad2d, same_padding
+from .winograd import WinogradCache, winograd_backward, winograd_forward
 
 __all__ = [
+    "ALGORITHMS",
     "ConvCache",
+    "choose_algorithm",
     "conv1x1",
     "conv2d_backward",
     "conv2d_forward",
@@ -245,6 +267,47 @@ def _windows(
 _DCOLS_BLOCK_BYTES = 32 << 20
 
 
+ALGORITHMS = ("auto", "im2col", "im2col-blocked", "winograd")
+
+# Winograd's output tile: F(2x2, 3x3). Measured against torch in float64 on the
+# 64-channel 32x32 layer (float32): max error / max |value| 3e-7 for F(2x2, 3x3), like
+# im2col, and 8e-6 for F(4x4, 3x3), whose transforms also cost more numpy passes than its
+# smaller products save (see solutions.winograd and docs/performance.md).
+_WINOGRAD_TILE = 2
+# ((KH, KW), stride, dilation) of the layers Winograd covers.
+WINOGRAD_LAYER = ((3, 3), (1, 1), (1, 1))
+# Winograd only where its products dominate its transforms: both channel counts at
+# least this (measured crossover, docs/performance.md).
+_WINOGRAD_MIN_CHANNELS = 16
+
+
+def choose_algorithm(
+    x_shape: tuple[int, int, int, int],
+    w_shape: tuple[int, int, int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    out_hw: tuple[int, int],
+    itemsize: int,
+) -> str:
+    """The path `conv2d_forward(..., algorithm="auto")` takes for a layer.
+
+    - "winograd" for 3x3 kernels, stride 1, no dilation, >= `_WINOGRAD_MIN_CHANNELS`
+      input and output channels;
+    - else "im2col-blocked" when the batch spans more than one cache-sized block;
+    - else "im2col".
+    """
+    N, C_in = x_shape[:2]
+    C_out, _, KH, KW = w_shape
+    if ((KH, KW), stride, dilation) == WINOGRAD_LAYER and min(C_in, C_out) >= (
+        _WINOGRAD_MIN_CHANNELS
+    ):
+        return "winograd"
+    per_block = images_per_block(C_in, KH, KW, *out_hw, itemsize)
+    if per_block < N:
+        return "im2col-blocked"
+    return "im2col"
+
+
 @dataclass(frozen=True)
 class ConvCache:
     """What `conv2d_backward` needs from `conv2d_forward`.
@@ -253,25 +316,37 @@ class ConvCache:
         x_shape: (N, C_in, H, W) of the input.
         w: the filters (C_out, C_in, KH, KW), in the computation dtype.
         has_bias: whether a bias was given (db is None otherwise).
-        cols: the column matrix (C_in*KH*KW, H_out*W_out*N), kept for dw = dout @ cols.T.
+        cols: for "im2col", the column matrix (C_in*KH*KW, H_out*W_out*N), kept for
+            dw = dout @ cols.T; None on the other paths.
         padding: ((top, bottom), (left, right)).
         stride: (sh, sw).
         dilation: (dil_h, dil_w).
         out_shape: (N, C_out, H_out, W_out).
+        algorithm: the path the forward took, one of `ALGORITHMS` but "auto".
+        state: that path's own cache (`BlockedCache`, `WinogradCache`), or None.
     """
 
     x_shape: tuple[int, int, int, int]
     w: np.ndarray
     has_bias: bool
-    cols: np.ndarray
+    cols: np.ndarray | None
     padding: tuple[tuple[int, int], tuple[int, int]]
     stride: tuple[int, int]
     dilation: tuple[int, int]
     out_shape: tuple[int, int, int, int]
+    algorithm: str = "im2col"
+    state: BlockedCache | WinogradCache | None = None
 
 
 def conv2d_forward(
-    x: Any, w: Any, b: Any, *, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+    x: Any,
+    w: Any,
+    b: Any,
+    *,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    algorithm: str = "auto",
 ) -> tuple[np.ndarray, ConvCache]:
     """Batched 2-D cross-correlation (torch's `F.conv2d`), vectorised with im2col.
 
@@ -285,6 +360,9 @@ def conv2d_forward(
         stride: an int or (sh, sw), >= 1.
         padding: zeros per side: an int, (ph, pw), or ((top, bottom), (left, right)).
         dilation: an int or (dil_h, dil_w), >= 1: spacing between kernel taps.
+        algorithm: "auto" (by shape, `choose_algorithm`), or one of "im2col",
+            "im2col-blocked", "winograd" (3x3, stride 1, dilation 1 only) to force a path.
+            All give the same result up to float rounding.
     Returns:
         out: shape (N, C_out, H_out, W_out), with
             H_out = (H + top + bottom - dil_h*(KH - 1) - 1) // sh + 1
@@ -293,8 +371,11 @@ def conv2d_forward(
         cache: a `ConvCache` for `conv2d_backward`.
     Raises:
         ValueError: wrong ndim, channel mismatch, bad bias shape, stride or dilation < 1,
-            negative padding, or a (dilated) kernel larger than the padded input.
+            negative padding, a (dilated) kernel larger than the padded input, or an
+            unknown algorithm / "winograd" for a layer it does not cover.
     """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}; got {algorithm!r}")
     x = as_float_array(x, "x", 4, "(N, C_in, H, W)")
     w = as_float_array(w, "w", 4, "(C_out, C_in, KH, KW)")
     N, C_in, H, W = x.shape
@@ -332,9 +413,53 @@ def conv2d_forward(
     dtype = result_dtype(*arrays)
     x = x.astype(dtype, copy=False)
     w = w.astype(dtype, copy=False)
+    b = None if b is None else b.astype(dtype, copy=False)
+    per_side = ((top, bottom), (left, right))
+    geo = Geometry(per_side, (sh, sw), (dil_h, dil_w), (H_out, W_out))
+    if algorithm == "auto":
+        algorithm = choose_algorithm(
+            x.shape, w.shape, (sh, sw), (dil_h, dil_w), (H_out, W_out), dtype.itemsize
+        )
+    elif algorithm == "winograd" and ((KH, KW), (sh, sw), (dil_h, dil_w)) != WINOGRAD_LAYER:
+        raise ValueError(
+            "algorithm='winograd' needs a 3x3 kernel, stride 1 and dilation 1; got a "
+            f"{KH}x{KW} kernel, stride {(sh, sw)}, dilation {(dil_h, dil_w)}"
+        )
+    cols, state = None, None
+    if algorithm == "winograd":
+        out, state = winograd_forward(x, w, b, per_side, m=_WINOGRAD_TILE)
+    elif algorithm == "im2col-blocked":
+        out, state = blocked_forward(x, w, b, geo)
+    else:
+        out, cols = _im2col_forward(x, w, b, geo)
+    cache = ConvCache(
+        x_shape=(N, C_in, H, W),
+        w=w,
+        has_bias=b is not None,
+        cols=cols,
+        padding=per_side,
+        stride=(sh, sw),
+        dilation=(dil_h, dil_w),
+        out_shape=(N, C_out, H_out, W_out),
+        algorithm=algorithm,
+        state=state,
+    )
+    return out, cache
+
+
+def _im2col_forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geo: Geometry
+) -> tuple[np.ndarray, np.ndarray]:
+    """The readable path: out and the column matrix cols (C_in*KH*KW, H_out*W_out*N)."""
+    N, C_in, H, W = x.shape
+    C_out, _, KH, KW = w.shape
+    (top, bottom), (left, right) = geo.padding
+    (sh, sw), (dil_h, dil_w) = geo.stride, geo.dilation
+    H_out, W_out = geo.out_hw
+    dtype = x.dtype
 
     # Padded input, batch last. np.zeros is lazily zeroed memory; only the border stays 0.
-    xt = np.zeros((C_in, Hp, Wp, N), dtype=dtype)  # (C_in, Hp, Wp, N)
+    xt = np.zeros((C_in, H + top + bottom, W + left + right, N), dtype=dtype)  # (C_in, Hp, Wp, N)
     xt[:, top : top + H, left : left + W, :] = x.transpose(1, 2, 3, 0)
     s_c, s_h, s_w, s_n = xt.strides
     windows = as_strided(
@@ -352,24 +477,13 @@ def conv2d_forward(
     if b is None:
         out[...] = out_t
     else:  # the bias rides along with the copy back to NCHW
-        np.add(out_t, b.astype(dtype, copy=False)[:, None, None], out=out)
-
-    cache = ConvCache(
-        x_shape=(N, C_in, H, W),
-        w=w,
-        has_bias=b is not None,
-        cols=cols,
-        padding=((top, bottom), (left, right)),
-        stride=(sh, sw),
-        dilation=(dil_h, dil_w),
-        out_shape=(N, C_out, H_out, W_out),
-    )
-    return out, cache
+        np.add(out_t, b[:, None, None], out=out)
+    return out, cols
 
 
 def conv2d_backward(
-    dout: Any, cache: ConvCache
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    dout: Any, cache: ConvCache, *, need_dx: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of `conv2d_forward` (torch's autograd for `F.conv2d`).
 
     db[o] = sum_{n, h, v} dout[n, o, h, v]
@@ -379,11 +493,16 @@ def conv2d_backward(
          the padding is then cut off. Pixels that no window read (the last rows/columns
          when (H + 2p - dil_h*(KH-1) - 1) % sh != 0) get a zero gradient.
 
+    The path is the one the forward took (`cache.algorithm`); the formulas above are
+    the "im2col" path's, the others compute the same gradients.
+
     Args:
         dout: upstream gradient, shape (N, C_out, H_out, W_out) (the shape of `out`).
         cache: the `ConvCache` returned by `conv2d_forward`.
+        need_dx: False skips dx (returned as None): the input of a network's first layer
+            needs no gradient, and dx is about a third of the backward's work.
     Returns:
-        dx: shape (N, C_in, H, W).
+        dx: shape (N, C_in, H, W), or None when need_dx is False.
         dw: shape (C_out, C_in, KH, KW).
         db: shape (C_out,), or None when the forward had no bias.
         All in the dtype of the forward pass.
@@ -398,6 +517,24 @@ def conv2d_backward(
             f"dout must have the shape of conv2d_forward's output (N, C_out, H_out, W_out) = "
             f"{cache.out_shape}; got {dout.shape}"
         )
+    dout = dout.astype(cache.w.dtype, copy=False)
+    db = dout.sum(axis=(0, 2, 3)) if cache.has_bias else None  # (C_out,)
+    if cache.algorithm == "winograd":
+        assert isinstance(cache.state, WinogradCache)
+        dx, dw = winograd_backward(dout, cache.state, need_dx=need_dx)
+    elif cache.algorithm == "im2col-blocked":
+        assert isinstance(cache.state, BlockedCache)
+        geo = Geometry(cache.padding, cache.stride, cache.dilation, cache.out_shape[2:])
+        dx, dw = blocked_backward(dout, cache.w, cache.state, geo, need_dx=need_dx)
+    else:
+        dx, dw = _im2col_backward(dout, cache, need_dx=need_dx)
+    return dx, dw, db
+
+
+def _im2col_backward(
+    dout: np.ndarray, cache: ConvCache, *, need_dx: bool
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """The readable path's dx (None unless `need_dx`) and dw."""
     N, C_in, H, W = cache.x_shape
     _, C_out, H_out, W_out = cache.out_shape
     w = cache.w
@@ -409,9 +546,10 @@ def conv2d_backward(
     K = C_in * KH * KW
 
     M = H_out * W_out * N
-    dout_mat = dout.astype(dtype, copy=False).transpose(1, 2, 3, 0).reshape(C_out, M)  # batch last
-    db = dout_mat.sum(axis=1) if cache.has_bias else None  # (C_out,)
+    dout_mat = dout.transpose(1, 2, 3, 0).reshape(C_out, M)  # batch last
     dw = (dout_mat @ cache.cols.T).reshape(w.shape)  # (C_out, C_in, KH, KW)
+    if not need_dx:
+        return None, dw
 
     # dx: dcols = w_mat.T @ dout_mat, then col2im. Done a block of input channels at a time
     # so that the full (C_in*KH*KW, H_out*W_out*N) matrix never exists (151 MB for a
@@ -432,4 +570,4 @@ def conv2d_backward(
                 r, c = i * dil_h, j * dil_w
                 dxt[c0:c1, r : r + reach_h : sh, c : c + reach_w : sw, :] += dcols[:, i, j]
     dx = np.ascontiguousarray(dxt[:, top : top + H, left : left + W, :].transpose(3, 0, 1, 2))
-    return dx, dw, db
+    return dx, dw

@@ -30,6 +30,7 @@ stand for depends on the variant. LeNet calls them exactly so::
 
     conv2d_forward(x, w, b, padding=p)       -> (out, cache)
     conv2d_backward(dout, cache)             -> (dx, dw, db)
+    conv2d_backward(dout, cache, need_dx=False)  (conv1 only, if the function takes it)
     pool_forward(x, kernel_size=2, stride=2) -> (out, cache)
     pool_backward(dout, cache)               -> dx
     act_forward(x)                           -> (out, cache)
@@ -46,6 +47,7 @@ reference everything else.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -116,6 +118,15 @@ def reference_layers(variant: str = "relu-max") -> dict[str, Callable[..., Any]]
         "flatten_forward": flatten_forward,
         "flatten_backward": flatten_backward,
     }
+
+
+def _takes_need_dx(fn: Callable[..., Any]) -> bool:
+    """Whether a conv2d_backward accepts the keyword `need_dx` (students' need not)."""
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # builtins and C functions may have no signature
+        return False
+    return "need_dx" in parameters
 
 
 def _check_variant(variant: str) -> None:
@@ -225,8 +236,11 @@ class LeNet:
         dh, g["conv2.weight"], g["conv2.bias"] = L["conv2d_backward"](dh, c["conv2"])
         dh = L["pool_backward"](dh, c["pool1"])
         dh = L["act_backward"](dh, c["act1"])
-        # conv1's dx is the gradient w.r.t. the images: computed, but nobody needs it.
-        _, g["conv1.weight"], g["conv1.bias"] = L["conv2d_backward"](dh, c["conv1"])
+        # conv1's dx would be the gradient w.r.t. the images, which nobody needs: skipped
+        # (about 8 % of a step) when the function takes need_dx, as the reference does.
+        conv1_backward = L["conv2d_backward"]
+        skip = {"need_dx": False} if _takes_need_dx(conv1_backward) else {}
+        _, g["conv1.weight"], g["conv1.bias"] = conv1_backward(dh, c["conv1"], **skip)
         return {name: g[name] for name in PARAM_SHAPES}
 
     def loss(self, x: Any, y: Any) -> tuple[float, dict[str, np.ndarray]]:

@@ -1,6 +1,9 @@
-"""conv2d_forward / conv2d_backward against torch (float64 values, autograd gradients)."""
+"""conv2d_forward / conv2d_backward against torch (float64 values, autograd gradients),
+on each of its paths (im2col, batch-blocked im2col, Winograd)."""
 
 from __future__ import annotations
+
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -9,18 +12,9 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from solutions.conv import ConvCache, conv2d_backward, conv2d_forward
-
-
-def torch_conv(x, w, b, dout, *, stride=1, padding=0, dilation=1):
-    """out, dx, dw, db from torch in float64 (db is None without bias)."""
-    tx = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
-    tw = torch.tensor(np.asarray(w, dtype=np.float64), requires_grad=True)
-    tb = None if b is None else torch.tensor(np.asarray(b, dtype=np.float64), requires_grad=True)
-    out = F.conv2d(tx, tw, tb, stride=stride, padding=padding, dilation=dilation)
-    out.backward(torch.tensor(np.asarray(dout, dtype=np.float64)))
-    db = None if tb is None else tb.grad.numpy()
-    return out.detach().numpy(), tx.grad.numpy(), tw.grad.numpy(), db
+from solutions import conv, im2col_blocked, winograd
+from solutions.conv import ALGORITHMS, ConvCache, choose_algorithm, conv2d_backward, conv2d_forward
+from solutions.winograd import TILES
 
 
 @st.composite
@@ -40,16 +34,15 @@ def conv_cases(draw):
     return (N, C_in, H, W), (C_out, C_in, KH, KW), stride, padding, dilation, with_bias, seed
 
 
-@given(conv_cases())
-def test_forward_and_backward_match_torch(case):
-    x_shape, w_shape, stride, padding, dilation, with_bias, seed = case
+def check_against_torch(torch_conv, x_shape, w_shape, with_bias, seed, algorithm, **kwargs):
+    """Forward and backward of one path against torch in float64 (atol 1e-10)."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(x_shape)
     w = rng.standard_normal(w_shape)
     b = rng.standard_normal(w_shape[0]) if with_bias else None
-    kwargs = {"stride": stride, "padding": padding, "dilation": dilation}
 
-    out, cache = conv2d_forward(x, w, b, **kwargs)
+    out, cache = conv2d_forward(x, w, b, algorithm=algorithm, **kwargs)
+    assert cache.algorithm == algorithm
     dout = rng.standard_normal(out.shape)
     dx, dw, db = conv2d_backward(dout, cache)
     t_out, t_dx, t_dw, t_db = torch_conv(x, w, b, dout, **kwargs)
@@ -62,10 +55,57 @@ def test_forward_and_backward_match_torch(case):
         np.testing.assert_allclose(db, t_db, rtol=0, atol=1e-10)
     else:
         assert db is None
-    assert out.flags.c_contiguous and dx.flags.c_contiguous
+    assert out.flags.c_contiguous and dx.flags.c_contiguous and dw.flags.c_contiguous
 
 
-def test_float32_stays_float32():
+@given(conv_cases())
+def test_forward_and_backward_match_torch(torch_conv, case):
+    """The readable im2col path, every stride / padding / dilation."""
+    x_shape, w_shape, stride, padding, dilation, with_bias, seed = case
+    kwargs = {"stride": stride, "padding": padding, "dilation": dilation}
+    check_against_torch(torch_conv, x_shape, w_shape, with_bias, seed, "im2col", **kwargs)
+
+
+@given(conv_cases())
+def test_blocked_im2col_matches_torch(torch_conv, case):
+    """The batch-blocked im2col path, one image per block (so N > 1 means several)."""
+    x_shape, w_shape, stride, padding, dilation, with_bias, seed = case
+    kwargs = {"stride": stride, "padding": padding, "dilation": dilation}
+    with mock.patch.object(im2col_blocked, "_BLOCK_BYTES", 1):
+        check_against_torch(
+            torch_conv, x_shape, w_shape, with_bias, seed, "im2col-blocked", **kwargs
+        )
+
+
+@st.composite
+def winograd_cases(draw):
+    """3x3, stride 1, no dilation; padding per side 0-3, any input the kernel fits."""
+    N = draw(st.integers(1, 4))
+    C_in, C_out = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    (top, bottom), (left, right) = ((draw(st.integers(0, 3)) for _ in range(2)) for _ in range(2))
+    H = draw(st.integers(max(1, 3 - top - bottom), 13))
+    W = draw(st.integers(max(1, 3 - left - right), 13))
+    with_bias = draw(st.booleans())
+    seed = draw(st.integers(0, 2**32 - 1))
+    padding = ((top, bottom), (left, right))
+    return (N, C_in, H, W), (C_out, C_in, 3, 3), padding, with_bias, seed
+
+
+@pytest.mark.parametrize("tile", sorted(TILES))
+@given(case=winograd_cases())
+def test_winograd_matches_torch(torch_conv, tile, case):
+    """Winograd F(2x2, 3x3) and F(4x4, 3x3), one image per block, ragged last tiles."""
+    x_shape, w_shape, padding, with_bias, seed = case
+    with (
+        mock.patch.object(conv, "_WINOGRAD_TILE", tile),
+        mock.patch.object(winograd, "_BLOCK_BYTES", 1),
+    ):
+        check_against_torch(
+            torch_conv, x_shape, w_shape, with_bias, seed, "winograd", padding=padding
+        )
+
+
+def test_float32_stays_float32(torch_conv):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 8, 7)).astype(np.float32)
     w = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)
@@ -99,7 +139,7 @@ def test_mixed_float32_and_float64_computes_in_float64():
     assert out.dtype == np.float64
 
 
-def test_no_bias():
+def test_no_bias(torch_conv):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((3, 2, 6, 5))
     w = rng.standard_normal((4, 2, 3, 3))
@@ -112,7 +152,7 @@ def test_no_bias():
         np.testing.assert_allclose(got, want, atol=1e-10)
 
 
-def test_windows_that_skip_the_last_rows_give_them_zero_gradient():
+def test_windows_that_skip_the_last_rows_give_them_zero_gradient(torch_conv):
     """(H + 2p - K) % s != 0: 7x8 input, 3x3 kernel, stride 3 -> rows 6 and cols 6, 7 unread."""
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 2, 7, 8))
@@ -129,7 +169,7 @@ def test_windows_that_skip_the_last_rows_give_them_zero_gradient():
         np.testing.assert_allclose(got, want, atol=1e-10)
 
 
-def test_single_image_batch():
+def test_single_image_batch(torch_conv):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((1, 3, 9, 6))
     w = rng.standard_normal((2, 3, 4, 2))
@@ -253,7 +293,7 @@ def test_backward_errors():
 
 
 @pytest.mark.parametrize("block_bytes", [1, 2 * 9 * (6 * 4 * 3) * 8])  # 1 and 2 channels
-def test_backward_in_channel_blocks(monkeypatch, block_bytes):
+def test_backward_in_channel_blocks(torch_conv, monkeypatch, block_bytes):
     """dx is built a few input channels at a time; 1 channel per block and blocks of 2
     channels with a partial last block (C_in = 5) give torch's gradients too."""
     import solutions.conv as conv
@@ -276,3 +316,101 @@ def test_empty_batch():
     dx, dw, db = conv2d_backward(np.zeros(out.shape), cache)
     assert dx.shape == (0, 2, 5, 5)
     assert not dw.any() and not db.any()
+
+
+# ------------------------------------------------------------------- dispatch and paths
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "stride", "expected"),
+    [
+        ((256, 1, 28, 28), (6, 1, 5, 5), 1, "im2col-blocked"),  # LeNet conv1, padding 2
+        ((256, 6, 14, 14), (16, 6, 5, 5), 1, "im2col-blocked"),  # LeNet conv2
+        ((64, 64, 32, 32), (64, 64, 3, 3), 1, "winograd"),
+        ((64, 64, 32, 32), (64, 64, 3, 3), 2, "im2col-blocked"),  # stride 2: no Winograd
+        ((64, 4, 32, 32), (4, 4, 3, 3), 1, "im2col-blocked"),  # too few channels
+        ((2, 3, 8, 8), (4, 3, 3, 3), 1, "im2col"),  # small: the readable path
+        ((1, 1, 3, 3), (1, 1, 2, 2), 1, "im2col"),
+    ],
+)
+def test_choose_algorithm(x_shape, w_shape, stride, expected):
+    """auto picks Winograd for wide 3x3 stride-1 layers, blocks for big batches."""
+    x = np.zeros(x_shape, dtype=np.float32)
+    w = np.zeros(w_shape, dtype=np.float32)
+    pad = 2 if w_shape[-1] == 5 and x_shape[1] == 1 else int(w_shape[-1] == 3)
+    out, cache = conv2d_forward(x, w, None, stride=stride, padding=pad)
+    assert cache.algorithm == expected
+    assert choose_algorithm(x.shape, w.shape, (stride,) * 2, (1, 1), out.shape[2:], 4) == expected
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS[1:])
+def test_need_dx_false_skips_dx_only(algorithm):
+    """need_dx=False returns dx=None and the same dw, db as a full backward."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((5, 3, 9, 8))
+    w = rng.standard_normal((4, 3, 3, 3))
+    b = rng.standard_normal(4)
+    with mock.patch.object(im2col_blocked, "_BLOCK_BYTES", 1):
+        out, cache = conv2d_forward(x, w, b, padding=1, algorithm=algorithm)
+        dout = rng.standard_normal(out.shape)
+        dx, dw, db = conv2d_backward(dout, cache)
+        none, dw2, db2 = conv2d_backward(dout, cache, need_dx=False)
+    assert none is None and dx is not None
+    np.testing.assert_array_equal(dw, dw2)
+    np.testing.assert_array_equal(db, db2)
+
+
+def test_blocked_im2col_with_a_short_last_block(torch_conv):
+    """N = 5 in blocks of 2 (2 + 2 + 1), stride 2, dilation and padding on one layer."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((5, 3, 11, 10))
+    w = rng.standard_normal((2, 3, 3, 2))
+    b = rng.standard_normal(2)
+    kwargs = {"stride": 2, "padding": (1, 2), "dilation": (2, 1)}
+    columns_per_image = 3 * 3 * 2 * 5 * 6 * 8  # C_in*KH*KW * H_out*W_out * 8 bytes
+    with mock.patch.object(im2col_blocked, "_BLOCK_BYTES", 2 * columns_per_image):
+        assert im2col_blocked.images_per_block(3, 3, 2, 5, 6, 8) == 2
+        out, cache = conv2d_forward(x, w, b, algorithm="im2col-blocked", **kwargs)
+        dout = rng.standard_normal(out.shape)
+        got = (out, *conv2d_backward(dout, cache))
+    for g, t in zip(got, torch_conv(x, w, b, dout, **kwargs), strict=True):
+        np.testing.assert_allclose(g, t, atol=1e-10)
+
+
+# max |error| / max |torch float64| on a float32 layer, per path: the bounds the
+# docstrings state (measured: im2col and F(2x2, 3x3) <= 1.1e-6, F(4x4, 3x3) <= 1.1e-5).
+FLOAT32_BOUNDS = [("im2col", 2, 2e-6), ("im2col-blocked", 2, 2e-6), ("winograd", 2, 2e-6)]
+FLOAT32_BOUNDS += [("winograd", 4, 3e-5)]
+
+
+@pytest.mark.parametrize(("algorithm", "tile", "bound"), FLOAT32_BOUNDS)
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "padding"),
+    [
+        ((4, 64, 16, 16), (64, 64, 3, 3), 1),  # a wide 3x3 layer, Winograd's kind
+        ((8, 6, 14, 14), (16, 6, 5, 5), 0),  # LeNet conv2 (not Winograd's)
+    ],
+)
+def test_float32_accuracy(torch_conv, algorithm, tile, bound, x_shape, w_shape, padding):
+    """float32 results against torch in float64: inputs ~ N(0, 1), weights ~ N(0, 0.1^2)."""
+    if algorithm == "winograd" and w_shape[-1] != 3:
+        pytest.skip("Winograd covers 3x3 kernels only")
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = (0.1 * rng.standard_normal(w_shape)).astype(np.float32)
+    b = rng.standard_normal(w_shape[0]).astype(np.float32)
+    with mock.patch.object(conv, "_WINOGRAD_TILE", tile):
+        out, cache = conv2d_forward(x, w, b, padding=padding, algorithm=algorithm)
+        dout = rng.standard_normal(out.shape).astype(np.float32)
+        got = (out, *conv2d_backward(dout, cache))
+    assert all(g.dtype == np.float32 for g in got)
+    for g, t in zip(got, torch_conv(x, w, b, dout, padding=padding), strict=True):
+        assert np.abs(g - t).max() <= bound * np.abs(t).max()
+
+
+def test_algorithm_errors():
+    x, w = np.zeros((1, 1, 6, 6)), np.zeros((1, 1, 5, 5))
+    with pytest.raises(ValueError, match="algorithm must be one of"):
+        conv2d_forward(x, w, None, algorithm="fft")
+    with pytest.raises(ValueError, match="'winograd' needs a 3x3 kernel, stride 1"):
+        conv2d_forward(x, w, None, algorithm="winograd")
+    with pytest.raises(ValueError, match="'winograd' needs a 3x3 kernel, stride 1"):
+        conv2d_forward(x, np.zeros((1, 1, 3, 3)), None, stride=2, algorithm="winograd")

@@ -308,3 +308,27 @@ def test_a_wrong_swapped_layer_changes_the_result():
     broken = LeNet(layers={"act_forward": lambda x: (x, None)}, dtype=np.float64)
     x = images(2)
     assert not np.allclose(broken.forward(x), LeNet(dtype=np.float64).forward(x))
+
+
+def test_conv1_skips_dx_when_the_backward_takes_need_dx():
+    """conv1's gradient w.r.t. the images is skipped (need_dx=False) when the function
+    accepts the keyword; a student's two-argument conv2d_backward still works."""
+    ref = reference_layers("relu-max")["conv2d_backward"]
+    seen = []
+
+    def with_keyword(dout, cache, *, need_dx=True):
+        seen.append(need_dx)
+        return ref(dout, cache, need_dx=need_dx)
+
+    def student(dout, cache):
+        seen.append("student")
+        return ref(dout, cache)
+
+    x, y = images(2), np.array([3, 4])
+    _, expected = LeNet(dtype=np.float64).loss(x, y)
+    for fn, calls in ((with_keyword, [True, False]), (student, ["student", "student"])):
+        seen.clear()
+        _, grads = LeNet(layers={"conv2d_backward": fn}, dtype=np.float64).loss(x, y)
+        assert seen == calls
+        for name in PARAM_SHAPES:
+            np.testing.assert_array_equal(grads[name], expected[name])
