@@ -41,8 +41,9 @@ __all__ = [
 ]
 
 # Messages are wrapped here, at word boundaries, so that the browser never has to break a
-# word; array excerpts (indented lines) are formatted to fit the same width.
-WIDTH = 88
+# word; array excerpts (indented lines) are formatted to fit the same width. 80 columns
+# also survive `nbgrader validate`, which cuts every line at 83 characters after its indent.
+WIDTH = 80
 # Frames from this package are the checker's, never shown to a student.
 _COURSE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 
