@@ -898,6 +898,7 @@ def show_images(
     signed=None,
     figsize=None,
     suptitle=None,
+    colorbar=None,
 ):
     """Images side by side.
 
@@ -912,6 +913,8 @@ def show_images(
         signed: None detects per image (any value < 0); True/False forces it for all.
         figsize: (width, height) in inches.
         suptitle: a title over all panels.
+        colorbar: a colour bar beside each grey-level panel; None draws one for the signed
+            images only.
     Returns:
         The Figure.
     """
@@ -934,7 +937,8 @@ def show_images(
         is_signed = _is_signed(img) if signed is None else bool(signed)
         is_signed = is_signed and img.ndim == 2
         im = _imshow(ax, img, cmap, is_signed)
-        if is_signed:
+        bar = is_signed if colorbar is None else (bool(colorbar) and img.ndim == 2)
+        if bar:
             fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
         if titles is not None:
             ax.set_title(titles[k])

@@ -334,6 +334,14 @@ def test_show_images_accepts_stacks_and_lays_out_a_grid():
         viz.show_images(np.zeros((2, 2, 5, 5)))
 
 
+def test_show_images_colorbar_on_request():
+    """Unsigned counts can ask for a scale; signed images have one anyway."""
+    fig = viz.show_images([np.ones((4, 4)), np.eye(4)], colorbar=True)
+    assert sum(ax.get_label() == "<colorbar>" for ax in fig.axes) == 2
+    fig = viz.show_images([np.ones((4, 4)), -np.eye(4)])
+    assert sum(ax.get_label() == "<colorbar>" for ax in fig.axes) == 1
+
+
 def test_kernel_zoo_panels_and_insets():
     kernels = {**KERNELS, "blur": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16}
     results = {name: _corr(IMG, k) for name, k in kernels.items()}
