@@ -140,7 +140,7 @@ def blocked_backward(
     nb = min(N, images_per_block(C_in, KH, KW, H_out, W_out, x.itemsize))
     columns = _Columns(x.shape, (KH, KW), geo, nb, x.dtype)
     w_t = w.reshape(C_out, -1).T  # (C_in*KH*KW, C_out)
-    dw = np.zeros((C_out, C_in * KH * KW), dtype=x.dtype)
+    dw_t = np.zeros((C_in * KH * KW, C_out), dtype=x.dtype)  # dw transposed, see below
     dx = np.empty(x.shape, dtype=x.dtype) if need_dx else None
     dout_t = np.empty((C_out, H_out, W_out, nb), dtype=x.dtype)  # batch last
     dcols = np.empty_like(columns.cols)
@@ -153,7 +153,9 @@ def blocked_backward(
         block[...] = dout[n0:n1].transpose(1, 2, 3, 0)
         dout_mat = block.reshape(C_out, -1)  # (C_out, H_out*W_out*k)
         cols = columns.of(x[n0:n1])
-        dw += dout_mat @ cols.T
+        # cols @ dout_mat.T rather than dout_mat @ cols.T: the same product, but OpenBLAS
+        # runs it 1.7x faster with the long side (C_in*KH*KW) as the rows (LeNet's conv2).
+        dw_t += cols @ dout_mat.T
         if dx is None:
             continue
         d = dcols[:, : dout_mat.shape[1]]
@@ -166,4 +168,4 @@ def blocked_backward(
                 r, c = i * dil_h, j * dil_w
                 target[:, r : r + reach_h : sh, c : c + reach_w : sw, :] += d[:, i, j]
         dx[n0:n1] = target[:, top : top + H, left : left + W, :].transpose(3, 0, 1, 2)
-    return dx, dw.reshape(w.shape)
+    return dx, np.ascontiguousarray(dw_t.T).reshape(w.shape)
