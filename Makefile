@@ -5,9 +5,25 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint bench release lab demo register collect grade feedback export status
+.PHONY: setup sandbox-tool test lint bench release lab instructor demo register collect grade feedback export status
 
-setup: $(STAMP)
+setup: $(STAMP) sandbox-tool
+
+# Sandboxed grading needs bubblewrap (docs/grading-sandbox.md). Installed here when it is
+# missing and we are root with apt-get; otherwise the one command to run is printed and
+# set-up goes on (grading then says loudly that it is not sandboxed; the sandbox tests skip).
+APT_GET ?= apt-get
+sandbox-tool:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v $(APT_GET) >/dev/null 2>&1; then \
+	    echo "Installing bubblewrap for sandboxed grading ($(APT_GET) install bubblewrap)"; \
+	    $(APT_GET) install -y -qq bubblewrap >/dev/null 2>&1 \
+	      || { $(APT_GET) update -qq >/dev/null 2>&1 && $(APT_GET) install -y -qq bubblewrap >/dev/null 2>&1; } \
+	      || echo "Could not install bubblewrap; run: apt-get install bubblewrap"; \
+	  else \
+	    echo "Sandboxed grading needs bubblewrap, which is missing. Install it with:"; \
+	    echo "    sudo apt-get install bubblewrap"; \
+	  fi; }
 
 # Re-install when the dependency list or the pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -16,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) sandbox-tool
 	$(PY) -m pytest -q -n auto
 
 lint: $(STAMP)
@@ -38,7 +54,7 @@ lab: $(STAMP)
 # The main job: a sample class (perfect, blank, one misconception each, a crash, an
 # endless loop, a broken file, a tamperer) graded end to end in the sandbox; prints the
 # score table and where the feedback and CSV are. Compared with the stored goldens.
-demo: $(STAMP)
+demo: $(STAMP) sandbox-tool
 	$(PY) -m autograder demo
 
 # The instructor's grading steps on this course root (python -m autograder VERB --help).

@@ -27,8 +27,6 @@ from autograder.execute import (
     execute_notebook,
 )
 
-BWRAP, WHY_NOT = sandbox.sandbox_available()
-needs_bwrap = pytest.mark.skipif(not BWRAP, reason=f"no working bubblewrap: {WHY_NOT}")
 linux_only = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="RLIMIT_DATA is only enforced on Linux"
 )
@@ -134,7 +132,7 @@ def test_invalid_notebook_is_reported_not_raised(tmp_path):
 
 
 @pytest.mark.slow
-@needs_bwrap
+@pytest.mark.sandbox
 def test_ordinary_notebook_runs_sandboxed(tmp_path):
     result, cells = run(
         tmp_path,
@@ -412,7 +410,7 @@ def test_checkpoint_file_survives_a_killed_driver(tmp_path):
 
 
 @pytest.mark.slow
-@needs_bwrap
+@pytest.mark.sandbox
 def test_killing_the_driver_from_a_cell_keeps_earlier_outputs(tmp_path):
     result, cells = run(
         tmp_path, ["print('kept')", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"]

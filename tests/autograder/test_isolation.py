@@ -113,6 +113,7 @@ def hostile_cases(root: Path, port: int, marker: str) -> dict[str, tuple[str, in
     }  # fmt: skip
 
 
+@pytest.mark.sandbox  # its assertions are about what the sandbox prevents
 def test_hostile_batch(tmp_path, capsys):
     course: Course = demo.tiny_course(tmp_path / "course")
     marker = tmp_path.name

@@ -22,8 +22,6 @@ import pytest
 from autograder import sandbox
 from autograder.execute import Limits, execute_notebook
 
-BWRAP, WHY_NOT = sandbox.sandbox_available()
-needs_bwrap = pytest.mark.skipif(not BWRAP, reason=f"no working bubblewrap: {WHY_NOT}")
 SMALL = Limits(cell_timeout=30, memory_mb=1024, wall_timeout=120, file_size_mb=8)
 REPO = sandbox.course_package_dir().parent
 
@@ -88,7 +86,7 @@ def test_sandbox_available_says_why():
     assert isinstance(ok, bool) and why
 
 
-@needs_bwrap
+@pytest.mark.sandbox
 def test_plan_isolates_namespaces_and_binds_only_what_is_needed(tmp_path):
     workdir = tmp_path / "run"
     workdir.mkdir()
@@ -149,7 +147,7 @@ def test_uids_differ_between_concurrent_executions():
 
 
 @pytest.mark.slow
-@needs_bwrap
+@pytest.mark.sandbox
 def test_filesystem_outside_the_workdir_is_invisible_or_read_only(tmp_path):
     course = tmp_path / "course-root"
     (course / "submitted" / "alice").mkdir(parents=True)
@@ -214,7 +212,7 @@ def test_filesystem_outside_the_workdir_is_invisible_or_read_only(tmp_path):
 
 
 @pytest.mark.slow
-@needs_bwrap
+@pytest.mark.sandbox
 def test_extra_paths_make_solutions_importable_and_data_readable(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -243,7 +241,7 @@ def test_extra_paths_make_solutions_importable_and_data_readable(tmp_path):
 
 
 @pytest.mark.slow
-@needs_bwrap
+@pytest.mark.sandbox
 def test_no_network_not_even_the_hosts_loopback(tmp_path):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -274,7 +272,7 @@ def test_no_network_not_even_the_hosts_loopback(tmp_path):
 
 
 @pytest.mark.slow
-@needs_bwrap
+@pytest.mark.sandbox
 def test_fork_bombs_are_capped_and_leave_no_process_behind(tmp_path):
     limits = Limits(cell_timeout=5, memory_mb=1024, processes=48, wall_timeout=120)
     result, cells = run(
@@ -333,7 +331,7 @@ def test_fork_bombs_are_capped_and_leave_no_process_behind(tmp_path):
 
 
 @pytest.mark.slow
-@needs_bwrap
+@pytest.mark.sandbox
 def test_killing_the_grading_process_leaves_no_sandbox_behind(tmp_path):
     workdir = tmp_path / "run"
     workdir.mkdir()
@@ -365,7 +363,7 @@ def test_killing_the_grading_process_leaves_no_sandbox_behind(tmp_path):
 
 
 @pytest.mark.slow
-@needs_bwrap
+@pytest.mark.sandbox
 def test_planted_kernel_spec_and_ipykernel_are_not_used(tmp_path):
     """A folder that ships its own kernel.json or ipykernel_launcher.py does not choose
     the kernel that grades it."""
