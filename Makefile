@@ -47,9 +47,23 @@ bench: $(STAMP)
 release: $(STAMP)
 	$(PY) -m autograder.release
 
-# Open the student notebooks in JupyterLab.
+# JupyterLab for students: release/, with the student tools only (Validate). The project-
+# local Jupyter config in .jupyter/ turns off the instructor plugins (create assignment,
+# formgrader) and the exchange plugins (assignment and course list: this course sets up no
+# exchange); the user's own Jupyter config is left alone.
+LAB_DIR   ?= release
+LAB_ARGS  ?=
+AS_ROOT   := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab release/
+	JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter/student$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+	  $(VENV)/bin/jupyter lab $(AS_ROOT) --ServerApp.root_dir="$(LAB_DIR)" $(LAB_ARGS)
+
+# JupyterLab for instructors: the course root, with formgrader and create assignment. The
+# venv's bin goes first on PATH, since nbgrader runs `alembic` to create the gradebook.
+instructor: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" \
+	JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter/instructor$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+	  $(VENV)/bin/jupyter lab $(AS_ROOT) --ServerApp.root_dir="$(CURDIR)" $(LAB_ARGS)
 
 # The main job: a sample class (perfect, blank, one misconception each, a crash, an
 # endless loop, a broken file, a tamperer) graded end to end in the sandbox; prints the

@@ -1,0 +1,260 @@
+"""The course in JupyterLab, driven in Debian's Chromium, as a student and an instructor.
+
+The student: `make lab` on a copy of the course; open 01_convolution; paste the answers,
+type a wrong `corr2d` (a flipped kernel) into its editor, run all, and read the check's
+rendered output: the diagnosis, no frame of the checker. Then fix corr2d, run all, click
+Validate: success. The instructor: `make instructor` on the same copy; formgrader opens the
+first time, lists the seven assignments, and its links open.
+
+Needs /usr/bin/chromium and the `playwright` package (never `playwright install`: it
+downloads a browser). `.ci/run` installs both; elsewhere the test skips with the reason.
+On failure a screenshot is saved and its path is in the message.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import demo
+from autograder.layout import Course
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV = Path(sys.executable).parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "course-browser-test"
+ASSIGNMENT = "01_convolution"
+WRONG_CORR2D = """def corr2d(X, K):
+    \"\"\"My corr2d (it flips the kernel).\"\"\"
+    X = np.asarray(X, dtype=float)
+    K = np.asarray(K, dtype=float)[::-1, ::-1]
+    KH, KW = K.shape
+    Y = np.zeros((X.shape[0] - KH + 1, X.shape[1] - KW + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + KH, j:j + KW] * K).sum()
+    return Y
+"""
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
+    ),
+    pytest.mark.skipif(shutil.which("make") is None, reason="needs make"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def course_copy(tmp_path_factory) -> Path:
+    """A fresh course root: what a clone holds, without any gradebook or runtime state."""
+    root = tmp_path_factory.mktemp("course")
+    for name in ("Makefile", "pyproject.toml", "constraints.txt", "nbgrader_config.py"):
+        shutil.copy2(ROOT / name, root / name)
+    for name in (".jupyter", "source", "release"):
+        shutil.copytree(ROOT / name, root / name)
+    return root
+
+
+@contextmanager
+def jupyterlab(root: Path, target: str, log: Path) -> Iterator[str]:
+    """Run `make TARGET` (lab or instructor) in `root` on 127.0.0.1; yield its URL."""
+    port = _free_port()
+    args = (
+        f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token={TOKEN} "
+        "--LabApp.expose_app_in_browser=True"
+    )
+    env = {**os.environ, "CNN_COURSE_QUICK": "1"}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            ["make", "-s", "-C", str(root), target, f"VENV={VENV}", f"LAB_ARGS={args}"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"JupyterLab did not start:\n{log.read_text()[-3000:]}"
+                    ) from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@contextmanager
+def screenshot_on_failure(page, path: Path):
+    try:
+        yield
+    except BaseException as exc:
+        page.screenshot(path=str(path), full_page=True)
+        raise AssertionError(f"{exc}\n(screenshot: {path})") from exc
+
+
+# JavaScript run in the page; `window.jupyterapp` is there because of
+# --LabApp.expose_app_in_browser (test only).
+PANEL = "window.jupyterapp.shell.currentWidget"
+CELL_INDEX = f"""(key) => {PANEL}.content.widgets.findIndex(c =>
+    c.model.id === key || (c.model.getMetadata('nbgrader') || {{}}).grade_id === key)"""
+SET_SOURCES = f"""(bodies) => {{
+    for (const cell of {PANEL}.content.widgets) {{
+        if (cell.model.id in bodies) cell.model.sharedModel.setSource(bodies[cell.model.id]);
+    }}
+}}"""
+IDLE = f"""() => {{
+    const p = {PANEL};
+    return p && p.sessionContext && p.sessionContext.session &&
+        p.sessionContext.session.kernel && p.sessionContext.session.kernel.status === 'idle';
+}}"""
+ERRORS = f"""() => {PANEL}.content.widgets.filter(c => c.model.type === 'code').flatMap(c =>
+    c.model.outputs.toJSON().filter(o => o.output_type === 'error')
+        .map(o => (c.model.getMetadata('nbgrader') || {{}}).grade_id || c.model.id))"""
+
+
+def _run_all(page) -> None:
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_timeout(1000)  # let the first cell start before waiting for idle
+    page.wait_for_function(IDLE, timeout=180_000)
+
+
+def test_student_reads_the_diagnosis_and_validates(browser, course_copy, tmp_path):
+    course = Course(ROOT)
+    (name,) = course.notebooks(ASSIGNMENT)
+    bodies = demo.reference_bodies(
+        nbformat.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb", as_version=4)
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with (
+        jupyterlab(course_copy, "lab", tmp_path / "lab.log") as url,
+        screenshot_on_failure(page, tmp_path / "student.png"),
+    ):
+        page.goto(f"{url}/lab/tree/{ASSIGNMENT}/{name}.ipynb?token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.wait_for_function(IDLE, timeout=60_000)
+        # The student tools only: Validate, but no formgrader, create-assignment or
+        # exchange plugins.
+        assert page.locator(".validate-button").count() == 1
+        for command in ("formgrader", "create-assignment", "assignment-list", "course-list"):
+            assert not page.evaluate(
+                f"() => window.jupyterapp.commands.hasCommand('nbgrader:open-{command}')"
+            ), command
+
+        # Every answer pasted in but corr2d, which is typed wrong into its editor.
+        page.evaluate(SET_SOURCES, {k: v for k, v in bodies.items() if k != "corr2d-impl"})
+        index = page.evaluate(CELL_INDEX, "corr2d-impl")
+        page.evaluate(
+            f"""(i) => {{ const nb = {PANEL}.content; nb.activeCellIndex = i;
+                nb.activeCell.node.scrollIntoView(); nb.mode = 'edit';
+                nb.activeCell.editor.focus(); }}""",
+            index,
+        )
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(WRONG_CORR2D)
+        _run_all(page)
+
+        check = page.evaluate(CELL_INDEX, "conv_corr2d_tests")
+        assert page.evaluate(ERRORS) == ["conv_corr2d_tests"], page.evaluate(ERRORS)
+        # What the browser rendered (the cell is scrolled into view first: JupyterLab only
+        # renders the cells near the viewport).
+        page.evaluate(f"(i) => {PANEL}.content.scrollToItem(i)", check)
+        page.wait_for_timeout(500)
+        text = page.evaluate(
+            f"(i) => {PANEL}.content.widgets[i].node.querySelector('.jp-OutputArea').innerText",
+            check,
+        )
+        assert "Check failed:" in text and "It looks like you flipped the kernel" in text, text
+        for checker in ("_core.py", "course/checks", "Traceback", "site-packages"):
+            assert checker not in text, text
+        page.screenshot(path=str(tmp_path / "diagnosis.png"))
+
+        # Fixed, run again, and Validate (it saves the notebook, then runs nbgrader).
+        page.evaluate(SET_SOURCES, {"corr2d-impl": bodies["corr2d-impl"]})
+        _run_all(page)
+        assert page.evaluate(ERRORS) == []
+        page.locator(".validate-button").click()
+        result = page.wait_for_selector(
+            ".validation-success, .validation-failed, .jp-Dialog-body pre", timeout=180_000
+        )
+        assert "Success! Your notebook passes all the tests." in result.inner_text(), (
+            result.inner_text()
+        )
+        page.screenshot(path=str(tmp_path / "validated.png"))
+
+
+def test_instructor_opens_formgrader_on_a_fresh_course(browser, course_copy, tmp_path):
+    assignments = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())
+    assert len(assignments) == 7
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with (
+        jupyterlab(course_copy, "instructor", tmp_path / "instructor.log") as url,
+        screenshot_on_failure(page, tmp_path / "formgrader.png"),
+    ):
+        response = page.goto(f"{url}/formgrader?token={TOKEN}")
+        assert response is not None and response.status == 200
+        table = page.locator("#main-table")
+        for name in assignments:
+            table.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
+        page.screenshot(path=str(tmp_path / "formgrader.png"))
+        # The gradebook was created with nbgrader's migrations (alembic from the venv).
+        db = course_copy / "gradebook.db"
+        with sqlite3.connect(db) as con:
+            (version,) = con.execute("select version_num from alembic_version").fetchone()
+        assert version
+        # Every link of the assignment list opens (the course root is the server's root).
+        hrefs = table.locator("a[href]").evaluate_all("els => els.map(e => e.href)")
+        assert any(ASSIGNMENT in h for h in hrefs), hrefs
+        for href in hrefs:
+            if href.startswith(url) and "#" not in href:
+                status = page.request.get(href).status
+                assert status < 400, f"{href}: HTTP {status}"
