@@ -21,8 +21,10 @@ from LeNet's. Quiz answers are checked against digests, never stored.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+import io
 import math
 import os
 import time
@@ -62,6 +64,7 @@ __all__ = [
     "check_training",
     "choose_layers",
     "quick_mode",
+    "quiz_passed",
     "require_training",
 ]
 
@@ -557,6 +560,27 @@ def _backward_deviation(forward: Sequence[_Call], backward: Sequence[_Call]) -> 
                 f"{where}{got}. Each backward needs the cache of its own forward call.",
             )
     return None
+
+
+# ---------------------------------------------------------------------------------------
+# Demo cells that show a quiz's numbers only once the quiz is answered
+# ---------------------------------------------------------------------------------------
+
+
+def quiz_passed(quiz_check: Callable[..., None], *answers: Any) -> bool:
+    """True when ``quiz_check(*answers)`` passes, without printing anything.
+
+    A cell that computes a quiz's answer (the parameter count after init_lenet, the
+    receptive fields measured with autograd, AlexNet's total) calls it first and shows
+    its numbers only when the student's own answer already passes, so that running the
+    notebook ahead never answers the quiz. A missing answer (``None``) does not pass.
+    """
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            quiz_check(*answers)
+    except Exception:  # CheckFailed, or an answer the check cannot read
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------
@@ -2041,9 +2065,13 @@ def check_training(
     losses = [float(h.get("loss", h.get("train_loss", np.nan))) for h in history]
     if not np.all(np.isfinite(losses)):
         raise CheckFailed(
-            f"The training loss became {losses[-1]} (inf or NaN): the steps are too large. "
-            "Lower the learning rate, and check that the loss is averaged over the batch "
-            "(softmax_cross_entropy divides by N).",
+            f"The training loss became {losses[-1]} (inf or NaN): the numbers blew up. "
+            "Look for the cause in this order: a softmax that overflows (np.exp of a large "
+            "logit is inf: subtract each row's max; the check of Exercise 6.5 says so), an "
+            "update with the wrong sign (sgd_step must step against the gradient, "
+            "p -= lr * v: a wrong sign climbs the loss), a loss summed instead of averaged "
+            "(softmax_cross_entropy divides by N). If all three are right, the steps are "
+            "too large: lower the learning rate.",
             mistake="diverged",
         )
     missing = [k for k in PARAM_NAMES if k not in params]

@@ -836,3 +836,24 @@ def test_random_wrong_answer_gets_the_generic_message(check, fn, pointer):
     assert err.mistake is None
     text = str(err)
     assert "expected" in text and "got" in text and pointer in text
+
+
+def test_a_diverged_run_is_not_blamed_on_the_learning_rate_first(monkeypatch, digits):
+    """A NaN loss most often comes from an overflowing softmax or an update with the wrong
+    sign; lowering the learning rate fixes neither, so it comes last."""
+    monkeypatch.setattr(checks, "_accuracy", lambda params, X, y: 0.1)
+    history = [{"loss": 2.3}, {"loss": float("nan")}]
+    err = _named(checks.check_training, solutions.LeNet().params, history, *digits, quick=False)
+    text = str(err)
+    assert "wrong sign" in text and "subtract each row's max" in text
+    assert text.index("wrong sign") < text.index("lower the learning rate")
+
+
+def test_quiz_passed_is_silent_and_needs_the_right_answer(capsys):
+    """Demo cells reveal a quiz's numbers only once the student's own answer passes."""
+    right = (156, 2416, 48120, 10164, 850, 61706)
+    assert checks.quiz_passed(checks.check_params_quiz, right)
+    assert not checks.quiz_passed(checks.check_params_quiz, (*right[:5], 61705))
+    assert not checks.quiz_passed(checks.check_params_quiz, None)  # not answered yet
+    assert not checks.quiz_passed(checks.check_params_quiz, "sixty thousand")
+    assert capsys.readouterr().out == ""
