@@ -1701,11 +1701,12 @@ _METRIC_NAMES = {"acc": "accuracy", "loss": "loss"}
 
 @_styled
 def plot_history(history, *, metrics=("loss", "acc"), axes=None):
-    """Training curves, one panel per metric, train and validation together.
+    """Training curves, one panel per metric: train, and validation or test, together.
 
     Args:
-        history: a list of per-epoch dicts with keys like "loss", "acc", "val_loss",
-            "val_acc" (or "train_loss"), or a dict of lists.
+        history: a list of per-epoch dicts with keys like "loss", "acc" (or "train_loss"),
+            and "val_loss", "val_acc" for a validation set or "test_loss", "test_acc" for a
+            test set (each curve is labelled by what it is), or a dict of lists.
         metrics: which metrics, one panel each.
         axes: draw into these axes (one per metric).
     Returns:
@@ -1717,11 +1718,18 @@ def plot_history(history, *, metrics=("loss", "acc"), axes=None):
         raise ValueError("history and metrics must not be empty")
     found = {}
     for m in metrics:
-        train = cols.get(m, cols.get(f"train_{m}"))
-        val = cols.get(f"val_{m}")
-        if train is None and val is None:
-            raise ValueError(f"history has no {m!r} or 'val_{m}'; its keys are {sorted(cols)}")
-        found[m] = (train, val)
+        curves = [
+            (label, cols.get(key))
+            for label, key in (("train", m), ("validation", f"val_{m}"), ("test", f"test_{m}"))
+        ]
+        if cols.get(m) is None and cols.get(f"train_{m}") is not None:
+            curves[0] = ("train", cols[f"train_{m}"])
+        curves = [(label, values) for label, values in curves if values is not None]
+        if not curves:
+            raise ValueError(
+                f"history has no {m!r}, 'val_{m}' or 'test_{m}'; its keys are {sorted(cols)}"
+            )
+        found[m] = curves
     if axes is None:
         fig = _new_figure(min(MAX_WIDTH, 4.3 * len(metrics)), 3.2)
         axes = np.atleast_1d(fig.subplots(1, len(metrics))).ravel()
@@ -1730,15 +1738,28 @@ def plot_history(history, *, metrics=("loss", "acc"), axes=None):
         if len(axes) != len(metrics):
             raise ValueError(f"got {len(axes)} axes for {len(metrics)} metrics")
         fig = _adopt(axes[0])
+    colours = {"train": PALETTE[0], "validation": PALETTE[1], "test": PALETTE[2]}
     for ax, m in zip(axes, metrics, strict=True):
-        train, val = found[m]
-        n = len(train if train is not None else val)
+        n = len(found[m][0][1])
         epochs = np.arange(1, n + 1)
         style = {"marker": "o", "ms": 4} if n <= 30 else {}
-        if train is not None:
-            ax.plot(epochs, train, color=PALETTE[0], label="train", lw=2, **style)
-        if val is not None:
-            ax.plot(epochs, val, color=PALETTE[1], label="validation", lw=2, **style)
+        broken = []
+        for label, values in found[m]:
+            ax.plot(epochs, values, color=colours[label], label=label, lw=2, **style)
+            bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=float)))
+            if bad.size:
+                broken.append(f"{label}: inf or NaN from epoch {bad[0] + 1}")
+        if broken:  # nothing finite to draw there: say so instead of an empty panel
+            ax.text(
+                0.5,
+                0.5,
+                "\n".join(broken),
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="#cf222e",
+            )
         ax.set_title(_METRIC_NAMES.get(m, m))
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)

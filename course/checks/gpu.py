@@ -323,9 +323,37 @@ def _check_structure(model: Any, variant: str) -> None:
                 mistake="wrong_shape",
                 case=variant,
             )
+    _check_no_shared_layers(model, call, variant)
     count = sum(p.numel() for p in model.parameters())
     if count != N_PARAMS:  # pragma: no cover - names and shapes above already pin it
         raise CheckFailed(f"{call} has {count:,} parameters, expected {N_PARAMS:,}.", case=variant)
+
+
+def _check_no_shared_layers(model: nn.Module, call: str, variant: str) -> None:
+    """One module object in two places of the Sequential: it computes the right logits,
+    but named_children() (printing the model, walking it layer by layer, moving it)
+    yields a shared object only once, so such code silently skips the second place."""
+    __tracebackhide__ = True
+    places: dict[int, list[str]] = {}
+    for name, module in model._modules.items():  # every place, duplicates included
+        if module is not None:
+            places.setdefault(id(module), []).append(name)
+    shared = [names for names in places.values() if len(names) > 1]
+    if shared:
+        names = shared[0]
+        kind = type(model._modules[names[0]]).__name__
+        where = " and ".join(repr(n) for n in names)
+        raise CheckFailed(
+            f"{call}: the places {where} hold the same nn.{kind} object, not two of them.\n"
+            "It looks like one activation or pooling object was created once and used in "
+            "several places. nn.Sequential then runs it in each place, but "
+            "model.named_children() yields a shared module only once, so anything that "
+            f"walks the model layer by layer (the next cell does) skips {names[-1]!r} and "
+            "fails with a shape error far from here. Create a new object for each place: "
+            f"nn.{kind}(...) once per activation or pooling in the OrderedDict.",
+            mistake="shared_layer",
+            case=variant,
+        )
 
 
 def _check_output_shape(model: nn.Module, variant: str) -> None:

@@ -72,6 +72,9 @@ def make_lenet_student(variant="relu-max", *, bug=None):
         ("act4", act()),
         ("fc3", nn.Linear(84, 10)),
     ]
+    if bug == "shared_layer":  # one ReLU and one MaxPool2d object for every place
+        shared = {"act": act(), "pool": pool()}
+        layers = [(n, shared.get(n[:-1], m)) for n, m in layers]
     if bug == "no_fc_activation":
         layers = [(n, m) for n, m in layers if n not in ("act3", "act4")]
     if bug == "activation_after_fc3":
@@ -123,6 +126,7 @@ MAKE_KEYS = [m.key for m in checks.MAKE_LENET_MISTAKES] + [
     "wrong_shape",
     "wrong_output_shape",
     "not_a_module",
+    "shared_layer",
 ]
 
 
@@ -181,6 +185,18 @@ def test_make_lenet_generic_failure_gets_the_pointer():
     err = _named(checks.check_make_lenet_torch, scaled)
     assert err.mistake is None
     assert "expected" in str(err) and "lecture 002" in str(err)
+
+
+def test_make_lenet_shared_layer_names_the_places():
+    """A shared activation computes the right logits, but the model walked layer by layer
+    skips its second place: the check says which places share one object, and why."""
+    err = _named(
+        checks.check_make_lenet_torch,
+        lambda variant="relu-max": make_lenet_student(variant, bug="shared_layer"),
+    )
+    text = str(err)
+    assert "'act1' and 'act2' and 'act3' and 'act4' hold the same nn.ReLU object" in text
+    assert "named_children()" in text and "Create a new object for each place" in text
 
 
 def test_make_lenet_not_implemented():

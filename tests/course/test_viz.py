@@ -613,6 +613,19 @@ def test_plot_history_list_and_dict_forms():
     assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 1
 
 
+def test_plot_history_labels_a_test_set_as_test():
+    """Curves of the test set are not called validation (assignment 7 tracks the test set)."""
+    history = [{"loss": 1.0, "test_loss": 1.2, "acc": 0.5, "test_acc": 0.4}] * 3
+    loss, _ = viz.plot_history(history).axes
+    assert [line.get_label() for line in loss.lines] == ["train", "test"]
+
+
+def test_plot_history_says_when_the_loss_diverged():
+    """A NaN loss draws nothing; the panel says so rather than stay empty."""
+    fig = viz.plot_history([{"loss": 2.3}, {"loss": float("nan")}], metrics=("loss",))
+    assert "train: inf or NaN from epoch 2" in all_text(fig)
+
+
 def test_plot_history_rejects_unknown_metrics():
     with pytest.raises(ValueError, match="no 'f1'"):
         viz.plot_history(HISTORY, metrics=("f1",))
