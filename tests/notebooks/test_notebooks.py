@@ -68,6 +68,28 @@ def _solution_names(nb: nbformat.NotebookNode) -> set[str]:
     return names
 
 
+# A cell whose last line returns a matplotlib object prints its repr under the figure
+# (`Text(0.5, 0.98, '...')`, `[<matplotlib.lines.Line2D ...>]`): noise for the student.
+STRAY = re.compile(r"^\[?<?(Text|matplotlib|Figure|_CourseFigure|Axes)\b|^\[?<matplotlib")
+
+
+def stray_outputs(nb: nbformat.NotebookNode) -> list[str]:
+    """Cells that display a matplotlib object's repr, and graded cells that write to
+    stderr (nbgrader counts stderr in a graded cell as a failure)."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        graded = cell.metadata.get("nbgrader", {}).get("grade", False)
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("data", {}).get("text/plain", ""))
+            if out.get("output_type") == "execute_result" and STRAY.match(text):
+                found.append(f"[{cell.get('id')}] displays {text[:60]!r}")
+            if graded and out.get("output_type") == "stream" and out.get("name") == "stderr":
+                found.append(f"[{cell.get('id')}] (graded) writes to stderr: {out['text'][:60]!r}")
+    return found
+
+
 def describe(cell, out) -> str:
     gid = cell.metadata.get("nbgrader", {}).get("grade_id", cell.get("id"))
     return f"[{gid}] {out.get('ename')}: {out.get('evalue')}"
@@ -81,6 +103,7 @@ def test_source_runs_clean(name, tmp_path):
     seconds = execute(nb, tmp_path, allow_errors=True)
     failures = [describe(c, o) for c, o in errors(nb)]
     assert not failures, f"{name}: source notebook cells failed:\n" + "\n".join(failures)
+    assert not stray_outputs(nb), f"{name}: stray outputs:\n" + "\n".join(stray_outputs(nb))
     print(f"{name}: source ran in {seconds:.1f} s")
 
 
@@ -129,4 +152,5 @@ def test_release_with_reference_bodies_passes(name, tmp_path, monkeypatch):
     seconds = execute(nb, tmp_path, allow_errors=True)
     failures = [describe(c, o) for c, o in errors(nb)]
     assert not failures, f"{name}: checks fail on the reference bodies:\n" + "\n".join(failures)
+    assert not stray_outputs(nb), f"{name}: stray outputs:\n" + "\n".join(stray_outputs(nb))
     print(f"{name}: release with reference bodies ran in {seconds:.1f} s")
