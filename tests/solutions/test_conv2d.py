@@ -358,21 +358,26 @@ def test_need_dx_false_skips_dx_only(algorithm):
     np.testing.assert_array_equal(db, db2)
 
 
-def test_blocked_im2col_with_a_short_last_block(torch_conv):
-    """N = 5 in blocks of 2 (2 + 2 + 1), stride 2, dilation and padding on one layer."""
+@pytest.mark.parametrize("stride", [1, 2])  # stride 1 shifts rows inside the products
+def test_blocked_im2col_with_a_short_last_block(torch_conv, stride):
+    """N = 5 in blocks of 2 (2 + 2 + 1), dilation and padding on one layer."""
     rng = np.random.default_rng(8)
     x = rng.standard_normal((5, 3, 11, 10))
     w = rng.standard_normal((2, 3, 3, 2))
     b = rng.standard_normal(2)
-    kwargs = {"stride": 2, "padding": (1, 2), "dilation": (2, 1)}
-    columns_per_image = 3 * 3 * 2 * 5 * 6 * 8  # C_in*KH*KW * H_out*W_out * 8 bytes
+    kwargs = {"stride": stride, "padding": (1, 2), "dilation": (2, 1)}
+    out_hw = conv2d_forward(x[:1], w, b, **kwargs)[0].shape[2:]
+    columns_per_image = 3 * 3 * 2 * out_hw[0] * out_hw[1] * 8  # C_in*KH*KW*H_out*W_out*8 B
     with mock.patch.object(im2col_blocked, "_BLOCK_BYTES", 2 * columns_per_image):
-        assert im2col_blocked.images_per_block(3, 3, 2, 5, 6, 8) == 2
+        assert im2col_blocked.images_per_block(3, 3, 2, *out_hw, 8) == 2
         out, cache = conv2d_forward(x, w, b, algorithm="im2col-blocked", **kwargs)
         dout = rng.standard_normal(out.shape)
         got = (out, *conv2d_backward(dout, cache))
+        again = conv2d_backward(dout, cache)  # buffers laid out anew on each call
     for g, t in zip(got, torch_conv(x, w, b, dout, **kwargs), strict=True):
         np.testing.assert_allclose(g, t, atol=1e-10)
+    for g1, g2 in zip(got[1:], again, strict=True):
+        np.testing.assert_array_equal(g1, g2)
 
 
 # max |error| / max |torch float64| on a float32 layer, per path: the bounds the
