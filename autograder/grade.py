@@ -24,6 +24,7 @@ import concurrent.futures as cf
 import contextlib
 import multiprocessing
 import os
+import secrets
 import sqlite3
 import sys
 import time
@@ -33,7 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import ledger
+from autograder import judge, ledger
 from autograder.execute import Limits
 from autograder.layout import Course
 from autograder.worker import Job, JobResult, init_worker, run_job, submission_notebooks
@@ -138,9 +139,20 @@ def solutions_dir(course: Course) -> Path:
     return Path(solutions.__file__).resolve().parent
 
 
+def needs_solutions(course: Course, assignment: str) -> bool:
+    """Whether some graded cell of the assignment still runs a hidden test in the kernel
+    (which imports `solutions`); an assignment judged by probes alone never sees it."""
+    return any(
+        judge.in_kernel_tests(nb)
+        for name in course.notebooks(assignment)
+        if (nb := judge.source_notebook(course.root, assignment, name)) is not None
+    )
+
+
 def execution_context(course: Course) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """Read-only paths and environment for the kernels: the solutions package, and the
-    MNIST data folder when CNN_COURSE_DATA names one."""
+    """Read-only paths and environment for the kernels: the solutions package (first;
+    left out for assignments judged by probes alone), and the MNIST data folder when
+    CNN_COURSE_DATA names one."""
     paths = [str(solutions_dir(course))]
     env = {"CNN_COURSE_QUICK": "1"}
     data = os.environ.get("CNN_COURSE_DATA")
@@ -205,6 +217,9 @@ def plan_jobs(
 
     limits = limits or GRADING_LIMITS
     ro_paths, env = execution_context(course)
+    # One secret per grading run: the inputs the probes get are drawn from it.
+    seed = secrets.token_hex(16)
+    in_kernel = {a: needs_solutions(course, a) for a in assignments}
     last = ledger.latest(course)
     jobs: list[Job] = []
     skipped: list[JobOutcome] = []
@@ -244,8 +259,9 @@ def plan_jobs(
                     course_root=str(course.root),
                     db_url=db_url or course.db_url,
                     limits=limits,
-                    extra_ro_paths=ro_paths,
+                    extra_ro_paths=ro_paths if in_kernel[assignment] else ro_paths[1:],
                     env=env,
+                    probe_seed=seed,
                 )
             )
     return jobs, skipped

@@ -29,7 +29,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import integrity
+from autograder import integrity, judge
 from autograder.layout import Course
 from autograder.worker import JobResult, NotebookResult, load_config
 
@@ -335,6 +335,7 @@ def score_notebook(
     *,
     on_tamper: str = "zero",
     multi: bool = False,
+    seed: str = "",
 ) -> tuple[list[str], list[integrity.Finding]]:
     """Score one notebook into the gradebook; write its autograded copy. Returns (flags,
     integrity findings)."""
@@ -357,6 +358,8 @@ def score_notebook(
         if executed is None or not merge_outputs(nb, executed):
             merge_outputs(nb, nbformat.v4.new_notebook())  # clears all outputs
         mark_unrun(nb, res.status)
+        # The judge decides the probed cells: their outputs become its verdicts.
+        judge.grade_notebook(str(course.root), assignment, res.name, nb, seed)
     flags = _notebook_flags(res, nb, multi)
     findings = integrity.scan_notebook(trusted) if trusted is not None else []
     flags += [("" if not multi else f"{res.name}: ") + f.flag() for f in findings]
@@ -414,7 +417,13 @@ def _score_job(course: Course, result: JobResult, *, on_tamper: str) -> Scored:
     multi = len(result.notebooks) > 1
     for res in result.notebooks:
         nb_flags, nb_findings = score_notebook(
-            course, job.student, job.assignment, res, on_tamper=on_tamper, multi=multi
+            course,
+            job.student,
+            job.assignment,
+            res,
+            on_tamper=on_tamper,
+            multi=multi,
+            seed=job.probe_seed,
         )
         flags += nb_flags
         findings += nb_findings

@@ -30,10 +30,11 @@ import re
 import shutil
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from autograder import judge
 from autograder.execute import Limits
 
 #: A notebook file over this size is not read (it would only be a way to exhaust memory).
@@ -64,6 +65,8 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     extra_ro_paths: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
+    # The secret the probe's inputs are drawn from (autograder.judge); one per grading run.
+    probe_seed: str = ""
 
 
 @dataclass
@@ -502,6 +505,11 @@ def run_job(job: Job) -> JobResult:
         work = Path(job.workdir)
         run_dir, out_dir = _fresh(work / "run"), _fresh(work / "out")
         _copy_release_files(Path(job.release_dir), run_dir)
+        plan = judge.write_plan(
+            job.course_root, job.assignment, job.notebooks, job.probe_seed, run_dir
+        )
+        if plan is not None:
+            job = replace(job, env=(*job.env, (judge.PLAN_ENV, plan.name)))
         for name in job.notebooks:
             results.append(_grade_notebook(job, name, files, run_dir, out_dir))
     except Exception:

@@ -1,0 +1,256 @@
+"""The grading probe: the half of a hidden test that runs in the student's kernel.
+
+The student's kernel is a witness, never a judge (docs/grading-sandbox.md, "Probe and
+judge"). While a notebook is graded, the trusted grader writes a *plan* next to it: for
+each graded cell, the calls to make (the student's function, and inputs drawn from a
+secret seed) or the variables to read. The hidden block of each graded test cell calls
+`probe(grade_id, globals())`, which makes those calls and reports the raw results as one
+display output of that cell. Whether they are right is decided outside the sandbox, by
+the grader, with the reference solutions that the sandbox never sees.
+
+The probe reveals nothing: it holds no expected value and no solution. Outside grading
+(a student's own run, stock `nbgrader validate`) there is no plan and it does nothing.
+
+The wire format (`encode`/`decode`) is JSON: numbers, strings, lists, dicts and numpy
+arrays as base64 of a whitelisted dtype. Nothing is ever unpickled, and `decode` bounds
+what it accepts.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from IPython.display import display
+
+__all__ = ["MIME", "PLAN_ENV", "ProbeFormatError", "decode", "encode", "probe"]
+
+#: The display output that carries a cell's results to the grader.
+MIME = "application/vnd.cnn-course.probe+json"
+#: Environment variable naming the plan (relative to $HOME, the submission's folder).
+PLAN_ENV = "CNN_COURSE_PROBE_PLAN"
+#: dtypes an array may have on the wire (anything else is refused).
+DTYPES = ("float64", "float32", "int64", "int32", "bool")
+#: At most this many array elements in one cell's report (a LeNet has 61,706 parameters).
+MAX_ELEMENTS = 4_000_000
+MAX_DEPTH = 12
+MAX_TEXT = 300
+
+
+class ProbeFormatError(ValueError):
+    """A value that cannot travel (too large, too deep, or of a type the wire refuses)."""
+
+
+# ---------------------------------------------------------------------------------------
+# Wire format
+# ---------------------------------------------------------------------------------------
+
+
+class _Budget:
+    def __init__(self, elements: int = MAX_ELEMENTS):
+        self.left = elements
+
+    def take(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise ProbeFormatError(f"more than {MAX_ELEMENTS:,} numbers")
+
+
+def encode(value: Any, *, refs: dict[int, list] | None = None, _budget=None, _depth=0) -> Any:
+    """`value` as JSON-ready data. Objects in `refs` (by identity) travel as references
+    to an earlier result (`{"ref": path}`); anything the wire cannot carry becomes
+    `{"opaque": type name}` (a cache whose contents only the student's code reads)."""
+    budget = _budget if _budget is not None else _Budget()
+    if _depth > MAX_DEPTH:
+        raise ProbeFormatError("nested too deeply")
+    if refs and id(value) in refs:
+        return {"ref": refs[id(value)]}
+    if value is None or isinstance(value, (bool, str)):
+        return value if not isinstance(value, str) else value[:MAX_TEXT]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
+        return {"int": str(int(value))}  # exact, also beyond 2**53
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return v if math.isfinite(v) else {"float": repr(v)}
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        return _encode_array(value, budget)
+    if isinstance(value, (list, tuple)):
+        items = [encode(v, refs=refs, _budget=budget, _depth=_depth + 1) for v in value]
+        return {"tuple": items} if isinstance(value, tuple) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {
+            "dict": {
+                k[:MAX_TEXT]: encode(v, refs=refs, _budget=budget, _depth=_depth + 1)
+                for k, v in value.items()
+            }
+        }
+    return {"opaque": type(value).__name__[:MAX_TEXT]}
+
+
+def _encode_array(a: np.ndarray, budget: _Budget) -> dict:
+    if a.dtype.kind == "f":
+        a = a.astype(np.float64) if a.dtype != np.float32 else a
+    elif a.dtype.kind in "iu":
+        a = a.astype(np.int64)
+    elif a.dtype.kind != "b":
+        raise ProbeFormatError(f"an array of dtype {a.dtype}")
+    budget.take(a.size)
+    data = np.ascontiguousarray(a).tobytes()
+    return {"array": [a.dtype.name, list(a.shape), base64.b64encode(data).decode("ascii")]}
+
+
+class Opaque:
+    """A value the wire carried only by its type name (e.g. a student's cache)."""
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}>"
+
+
+def decode(data: Any, *, _budget=None, _depth=0) -> Any:
+    """The inverse of `encode`, for data that came from an untrusted kernel: types,
+    dtypes, shapes, sizes and depth are all checked. A reference decodes to a `Ref`."""
+    budget = _budget if _budget is not None else _Budget()
+    if _depth > MAX_DEPTH:
+        raise ProbeFormatError("nested too deeply")
+    if data is None or isinstance(data, (bool, str)):
+        return data
+    if isinstance(data, (int, float)):
+        return data
+    if isinstance(data, list):
+        return [decode(v, _budget=budget, _depth=_depth + 1) for v in data]
+    if not isinstance(data, dict) or len(data) != 1:
+        raise ProbeFormatError("not a value of the probe's wire format")
+    ((kind, body),) = data.items()
+    if kind == "int" and isinstance(body, str) and len(body) < 400:
+        return int(body)
+    if kind == "float" and body in ("nan", "inf", "-inf"):
+        return float(body)
+    if kind == "tuple" and isinstance(body, list):
+        return tuple(decode(v, _budget=budget, _depth=_depth + 1) for v in body)
+    if kind == "dict" and isinstance(body, dict):
+        return {str(k): decode(v, _budget=budget, _depth=_depth + 1) for k, v in body.items()}
+    if kind == "array" and isinstance(body, list) and len(body) == 3:
+        return _decode_array(body, budget)
+    if kind == "opaque" and isinstance(body, str):
+        return Opaque(body)
+    if kind == "ref" and isinstance(body, list) and all(isinstance(i, int) for i in body):
+        return Ref(tuple(body))
+    raise ProbeFormatError(f"unknown or malformed {kind!r} value")
+
+
+def _decode_array(body: list, budget: _Budget) -> np.ndarray:
+    dtype, shape, b64 = body
+    if dtype not in DTYPES or not isinstance(shape, list) or not isinstance(b64, str):
+        raise ProbeFormatError("malformed array")
+    if len(shape) > 8 or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise ProbeFormatError("malformed array shape")
+    size = math.prod(shape)
+    budget.take(size)
+    raw = base64.b64decode(b64, validate=True)
+    if len(raw) != size * np.dtype(dtype).itemsize:
+        raise ProbeFormatError("array data does not match its shape")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+class Ref:
+    """A reference to (part of) an earlier call's result: (call index, item, item, ...)."""
+
+    def __init__(self, path: tuple[int, ...]):
+        self.path = tuple(path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ref) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+    def __repr__(self) -> str:
+        return f"Ref{self.path}"
+
+
+# ---------------------------------------------------------------------------------------
+# The probe itself (in the kernel)
+# ---------------------------------------------------------------------------------------
+
+
+def _plan() -> dict | None:
+    name = os.environ.get(PLAN_ENV)
+    if not name:
+        return None
+    path = Path(os.environ.get("HOME", ".")) / name
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _resolve(value: Any, results: list) -> Any:
+    """Put the student's own earlier results where the plan refers to them."""
+    if isinstance(value, Ref):
+        obj = results[value.path[0]]
+        for i in value.path[1:]:
+            obj = obj[i]
+        return obj
+    if isinstance(value, list):
+        return [_resolve(v, results) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_resolve(v, results) for v in value)
+    if isinstance(value, dict):
+        return {k: _resolve(v, results) for k, v in value.items()}
+    return value
+
+
+def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
+    """Make the planned `calls` on the functions and variables of `namespace`; one
+    report entry per call: {"ok": result, "mutated": bool}, {"raised": [type, message]}
+    or {"missing": name}."""
+    kept: list[Any] = []  # the student's own results, for later references
+    report: list[Any] = []
+    for call in calls:
+        kept.append(None)
+        name = call.get("value") or call.get("fn")
+        if name not in namespace:
+            report.append({"missing": str(name)[:MAX_TEXT]})
+            continue
+        try:
+            if "value" in call:
+                result = namespace[name]
+                mutated = False
+            else:
+                args = _resolve(decode(call["args"]), kept)
+                kwargs = _resolve(decode(call["kwargs"]), kept)
+                before = [a.copy() for a in args if isinstance(a, np.ndarray)]
+                result = namespace[name](*args, **kwargs)
+                after = [a for a in args if isinstance(a, np.ndarray)]
+                mutated = any(
+                    not np.array_equal(b, a, equal_nan=True)
+                    for b, a in zip(before, after, strict=True)
+                )
+            kept[-1] = result
+            report.append({"ok": encode(result), "mutated": mutated})
+        except BaseException as exc:  # the student's code may raise anything
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            report.append({"raised": [type(exc).__name__[:80], str(exc)[:MAX_TEXT]]})
+    return report
+
+
+def probe(grade_id: str, namespace: dict) -> None:
+    """Make the planned calls of `grade_id` on the student's `namespace` and report the
+    results as one display output. Does nothing when no plan is there."""
+    plan = _plan()
+    if plan is None or grade_id not in plan.get("cells", {}):
+        return
+    report = run_calls(plan["cells"][grade_id], namespace)
+    payload = {"grade_id": grade_id, "nonce": plan.get("nonce"), "results": report}
+    display({MIME: payload, "text/plain": ""}, raw=True)

@@ -1,0 +1,266 @@
+"""Probe and judge: the student's kernel reports raw results, the grader decides.
+
+The first part tests the pieces in-process (the wire format, planning from the trusted
+source, judging reported results). The last part is the red-team table: hand-ins that
+tamper with their own kernel, graded through the real pipeline, must score what their
+honest work earns (here: nothing, they are blank) on every tampered cell. A new attack is
+one more row of ATTACKS.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import demo, grade, judge
+from autograder.grade import GRADING_LIMITS
+from course.checks import conv
+from course.probe import MIME, ProbeFormatError, Ref, decode, encode, run_calls
+
+REPO = Path(__file__).resolve().parents[2]
+SEED = "test-seed"
+JUDGED = ["01_convolution", "02_padding_stride", "03_channels", "04_pooling", "05_backprop"]
+
+
+def _source(assignment: str):
+    return nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def _report_cell(plan: judge.CellPlan, report: list, *, nonce: str | None = None) -> dict:
+    payload = {
+        "grade_id": plan.spec.grade_id,
+        "nonce": judge.nonce(SEED) if nonce is None else nonce,
+        "results": json.loads(json.dumps(report)),
+    }
+    return {"outputs": [{"output_type": "display_data", "data": {MIME: payload}}]}
+
+
+def _verdicts(assignment: str, student: dict) -> dict[str, judge.Verdict]:
+    """Plan every judged cell, let `student` (a namespace) answer as the probe would in
+    a kernel, and judge the reports; everything through JSON, as over the wire."""
+    source = _source(assignment)
+    checks = judge.checks_module(source)
+    verdicts = {}
+    for gid, plan in judge.plan_notebook(source, SEED).items():
+        report = run_calls(json.loads(json.dumps(plan.calls)), student)
+        results = judge.probe_report(_report_cell(plan, report), plan, SEED)
+        assert not isinstance(results, str), results
+        verdicts[gid] = judge.judge_cell(plan, results, checks)
+    return verdicts
+
+
+@pytest.fixture(scope="module")
+def reference01():
+    return judge.reference_namespace(_source("01_convolution"))
+
+
+# ---------------------------------------------------------------------------------------
+# Wire format
+# ---------------------------------------------------------------------------------------
+
+
+def test_wire_round_trip_keeps_types_and_values():
+    value = (np.arange(6.0).reshape(2, 3), [1, 2**70, 2.5, float("nan")], {"k": True}, None)
+    back = decode(json.loads(json.dumps(encode(value))))
+    assert isinstance(back, tuple) and back[1][1] == 2**70 and np.isnan(back[1][3])
+    np.testing.assert_array_equal(back[0], value[0])
+    assert back[2] == {"k": True} and back[3] is None
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        ({"array": ["object", [1], base64.b64encode(b"x" * 8).decode()]}, "malformed"),
+        ({"array": ["float64", [2, 2], base64.b64encode(b"\0" * 8).decode()]}, "does not match"),
+        ({"array": ["float64", [10**5, 10**5], ""]}, "more than"),
+        ({"pickle": "gASVAAAAAAAAAAB9lC4="}, "unknown"),
+        (json.loads("[" * 40 + "]" * 40), "deeply"),
+    ],
+    ids=["object-dtype", "short-data", "huge", "pickle", "deep"],
+)
+def test_decode_refuses_what_the_kernel_should_not_send(data, why):
+    with pytest.raises(ProbeFormatError, match=why):
+        decode(data)
+
+
+def test_unknown_objects_travel_as_their_type_name_only():
+    class Cache:
+        secret = "never sent"
+
+    assert encode(Cache()) == {"opaque": "Cache"}
+
+
+# ---------------------------------------------------------------------------------------
+# Planning and judging
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("assignment", JUDGED)
+def test_the_reference_passes_every_judged_cell(assignment):
+    verdicts = _verdicts(assignment, dict(judge.reference_namespace(_source(assignment))))
+    assert verdicts
+    failed = {g: v.message for g, v in verdicts.items() if not v.passed}
+    assert not failed
+
+
+def test_inputs_are_secret_per_seed_and_the_plan_has_no_expected_value(reference01):
+    spec = judge.judged_cells(_source("01_convolution"))["conv_corr2d_tests"]
+    checks = judge.checks_module(_source("01_convolution"))
+    a = judge.plan_cell(spec, checks, reference01, "seed-a")
+    b = judge.plan_cell(spec, checks, reference01, "seed-b")
+    assert a.calls[: a.visible] == b.calls[: b.visible]  # the visible check's own cases
+    assert a.calls[a.visible :] != b.calls[b.visible :]  # new values each grading run
+    text = json.dumps(a.calls)
+    for expected in a.expected:  # the answers are not in what the kernel reads
+        assert json.dumps(encode(expected))[20:80] not in text
+
+
+def test_a_catalogued_mistake_is_named_by_the_judge(reference01):
+    student = dict(reference01)
+    student["corr2d"] = lambda X, K: reference01["corr2d"](X, np.asarray(K)[::-1, ::-1])
+    verdict = _verdicts("01_convolution", student)["conv_corr2d_tests"]
+    assert not verdict.passed and verdict.mistake == "kernel_flipped"
+    assert "It looks like" in verdict.message
+
+
+def test_answers_learnt_by_heart_fail_on_the_secret_inputs(reference01):
+    table = {
+        (np.asarray(c.args[0]).tobytes(), np.asarray(c.args[1]).tobytes()): c.expected
+        for c in conv._corr2d_cases()
+    }
+    student = dict(reference01)
+    student["corr2d"] = lambda X, K: table[(np.asarray(X).tobytes(), np.asarray(K).tobytes())]
+    verdict = _verdicts("01_convolution", student)["conv_corr2d_tests"]
+    assert not verdict.passed and verdict.mistake == "hidden_cases"
+    assert "hidden inputs" in verdict.message
+
+
+def test_a_function_that_edits_its_input_fails(reference01):
+    def corr2d(X, K):
+        out = reference01["corr2d"](X, K)
+        X[...] = 0
+        return out
+
+    student = {**reference01, "corr2d": corr2d}
+    verdict = _verdicts("01_convolution", student)["conv_corr2d_tests"]
+    assert not verdict.passed and "in place" in verdict.message
+
+
+def test_a_missing_function_and_a_raising_one_fail_with_the_reason(reference01):
+    student = {k: v for k, v in reference01.items() if k != "corr2d"}
+    student["corr2d_bias"] = lambda X, K, b: 1 / 0
+    verdicts = _verdicts("01_convolution", student)
+    assert "not defined" in verdicts["conv_corr2d_tests"].message
+    assert "ZeroDivisionError" in verdicts["conv_corr2d_bias_tests"].message
+
+
+def test_chained_calls_pass_the_students_own_cache():
+    """conv2d_backward gets the cache that the student's own conv2d_forward returned."""
+    reference = judge.reference_namespace(_source("05_backprop"))
+    seen = []
+
+    def forward(*args, **kwargs):
+        out, cache = reference["conv2d_forward"](*args, **kwargs)
+        return out, ("mine", cache)
+
+    def backward(dout, cache):
+        seen.append(cache[0])
+        return reference["conv2d_backward"](dout, cache[1])
+
+    student = {**reference, "conv2d_forward": forward, "conv2d_backward": backward}
+    verdicts = _verdicts("05_backprop", student)
+    assert verdicts["backprop_conv2d_backward_dx_tests"].passed
+    assert seen and set(seen) == {"mine"}
+
+
+@pytest.mark.parametrize(
+    ("tamper", "why"),
+    [
+        (lambda cell, plan: {"outputs": []}, "did not report"),
+        (lambda cell, plan: {"outputs": cell["outputs"] * 2}, "more than once"),
+        (lambda cell, plan: _report_cell(plan, [], nonce="0" * 24), "another grading run"),
+        (lambda cell, plan: _report_cell(plan, []), "wrong number"),
+        (
+            lambda cell, plan: _report_cell(plan, [{"ok": {"pickle": "x"}}] * len(plan.calls)),
+            "refused",
+        ),
+    ],
+    ids=["none", "twice", "stale-nonce", "short", "garbage"],
+)
+def test_a_report_that_cannot_be_trusted_scores_zero(reference01, tamper, why):
+    source = _source("01_convolution")
+    plan = judge.plan_notebook(source, SEED)["conv_corr2d_tests"]
+    honest = _report_cell(plan, run_calls(json.loads(json.dumps(plan.calls)), reference01))
+    cell = tamper(honest, plan)
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("pass")
+    code.metadata["nbgrader"] = {"grade": True, "grade_id": "conv_corr2d_tests", "points": 4}
+    code.outputs = [nbformat.from_dict(o) for o in cell["outputs"]]
+    nb.cells = [code]
+    verdict = judge.judge_notebook(nb, {"conv_corr2d_tests": plan}, SEED, conv)
+    assert not verdict["conv_corr2d_tests"].passed
+    assert why in verdict["conv_corr2d_tests"].message
+
+
+def test_apply_verdicts_leaves_only_the_judges_words():
+    cell = nbformat.v4.new_code_cell("x")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "g", "points": 1}
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hidden code: ...")]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    judge.apply_verdicts(nb, {"g": judge.Verdict("g", False, "corr2d is wrong.", "x")})
+    assert [o.output_type for o in cell.outputs] == ["error"]
+    assert "hidden code" not in json.dumps(cell.outputs)
+
+
+def test_refs_point_at_the_call_they_came_from():
+    assert Ref((1, 2)) == Ref((1, 2)) and Ref((1, 2)) != Ref((2, 2))
+
+
+# ---------------------------------------------------------------------------------------
+# Red team: in-kernel tampering, graded through the real pipeline
+# ---------------------------------------------------------------------------------------
+
+#: (student, code put in a new first code cell of a blank 01 notebook). Each spells its
+#: attack so that no static scan would know it; the kernel is theirs to rewrite.
+ATTACKS = {
+    "checks_noop": "import sys\nm = sys.modules['course.checks.' + 'conv']\n"
+    "for n in dir(m):\n    if n.startswith('check_'):\n        setattr(m, n, lambda *a, **k: None)",
+    "allclose_alias": "import numpy as xp\nsetattr(xp, 'all' + 'close', lambda *a, **k: True)",
+    "input_transformer": "ip = get_ipython()\n"
+    "getattr(ip, 'input_transformers_' + 'post').append(lambda lines: ['pass\\n'])",
+    "pre_run_cell": "ip = get_ipython()\n"
+    "def _blank(info):\n    info.raw_cell = 'pass'\n"
+    "ip.events.register('pre_' + 'run_cell', _blank)",
+    "settrace": "import sys\ndef _t(frame, event, arg):\n    return None\nsys.settrace(_t)",
+    "import_reference": "import importlib\nref = importlib.import_module('sol' + 'utions')\n"
+    "corr2d = ref.corr2d",
+    "fake_report": "from IPython.display import display\n"
+    "display({'application/vnd.cnn-course.probe+json': {'grade_id': 'conv_corr2d_tests', "
+    "'nonce': 'x', 'results': []}, 'text/plain': ''}, raw=True)",
+    "probe_disabled": "import course.probe as p\np.probe = lambda *a, **k: None",
+    "exec_payload": "import base64\nexec(base64.b64decode("
+    + repr(base64.b64encode(b"import course.probe as p\np.run_calls = lambda c, n: []").decode())
+    + "))",
+}
+
+
+@pytest.mark.slow
+def test_tampering_blank_notebooks_score_zero(tmp_path):
+    course, _ = demo.build_course(tmp_path / "course", ["01_convolution"])
+    files = {}
+    for student, attack in ATTACKS.items():
+        nb = demo.blank_notebook(course, "01_convolution", "01_convolution")
+        first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+        nb.cells.insert(first + 1, nbformat.v4.new_code_cell(attack))
+        files[(student, "01_convolution", "01_convolution")] = nbformat.writes(nb).encode()
+    demo.hand_in(course, files)
+    limits = replace(GRADING_LIMITS, cell_timeout=30)
+    report = grade.grade(course, workers=2, limits=limits, progress=False, on_tamper="flag")
+    scores = {o.student: o.score for o in report.outcomes}
+    assert scores == dict.fromkeys(ATTACKS, 0.0), scores
