@@ -226,32 +226,123 @@ def test_refs_point_at_the_call_they_came_from():
 # Red team: in-kernel tampering, graded through the real pipeline
 # ---------------------------------------------------------------------------------------
 
-#: (student, code put in a new first code cell of a blank 01 notebook). Each spells its
-#: attack so that no static scan would know it; the kernel is theirs to rewrite.
+#: name -> code put in a new cell right after the setup cell of a blank 01 notebook. Each
+#: spells its attack so that no static scan would know it: the kernel is theirs to rewrite.
+#: Families: IPython's machinery, the checks rewritten in memory, interpreter hooks, lying
+#: objects, the reference, the probe and its plan, and the kernel's own life.
 ATTACKS = {
-    "checks_noop": "import sys\nm = sys.modules['course.checks.' + 'conv']\n"
-    "for n in dir(m):\n    if n.startswith('check_'):\n        setattr(m, n, lambda *a, **k: None)",
-    "allclose_alias": "import numpy as xp\nsetattr(xp, 'all' + 'close', lambda *a, **k: True)",
+    # IPython's machinery: later cells (the graded ones) never run, or their errors vanish.
     "input_transformer": "ip = get_ipython()\n"
     "getattr(ip, 'input_transformers_' + 'post').append(lambda lines: ['pass\\n'])",
-    "pre_run_cell": "ip = get_ipython()\n"
-    "def _blank(info):\n    info.raw_cell = 'pass'\n"
+    "cleanup_transformer": "get_ipython().input_transformers_cleanup.append(lambda l: ['1\\n'])",
+    "ast_transformer": "import ast\nclass T(ast.NodeTransformer):\n"
+    "    def visit_Module(self, node):\n        return ast.Module(body=[], type_ignores=[])\n"
+    "get_ipython().ast_transformers.append(T())",
+    "pre_run_cell": "ip = get_ipython()\ndef _blank(info):\n    info.raw_cell = 'pass'\n"
     "ip.events.register('pre_' + 'run_cell', _blank)",
+    "run_cell_replaced": "ip = get_ipython()\nreal = ip.run_cell\n"
+    "ip.run_cell = lambda cell, *a, **k: real('pass', *a, **k)",
+    "custom_exc": "ip = get_ipython()\nip.set_custom_exc((BaseException,), lambda *a, **k: None)",
+    "showtraceback": "get_ipython().showtraceback = lambda *a, **k: None",
+    "excepthook": "import sys\nsys.excepthook = lambda *a: None",
+    "displayhook": "import sys\nsys.displayhook = lambda v: None",
+    # The checking functions rewritten in memory.
+    "checks_noop": "import sys\nm = sys.modules['course.checks.' + 'conv']\n"
+    "for n in dir(m):\n    if n.startswith('check_'):\n        setattr(m, n, lambda *a, **k: None)",
+    "engine_noop": "import course.checks._core as c\nc.check = lambda *a, **k: None",
+    "checkfailed_neutered": "import course.checks._core as c\n"
+    "class Quiet(Exception):\n    pass\nc.CheckFailed = Quiet",
+    "code_swap": "import gc, types\ndef _ok(*a, **k):\n    return None\n"
+    "for f in gc.get_objects():\n"
+    "    if isinstance(f, types.FunctionType) and f.__name__.startswith('check_'):\n"
+    "        f.__code__ = _ok.__code__",
+    "allclose_alias": "import numpy as xp\nsetattr(xp, 'all' + 'close', lambda *a, **k: True)",
+    "array_equal_alias": "import numpy as xp\nxp.array_equal = lambda *a, **k: True",
+    "testing_patched": "import numpy.testing as t\nt.assert_allclose = lambda *a, **k: None",
+    "exec_payload": "import base64\nexec(base64.b64decode("
+    + repr(
+        base64.b64encode(
+            b"import sys\nm = sys.modules['course.checks.conv']\nm.check_corr2d = print"
+        ).decode()
+    )
+    + "))",
+    "chr_payload": "exec(''.join(map(chr, "
+    + repr([ord(c) for c in "import course.checks._core as c\nc._compare = lambda *a, **k: None"])
+    + ")))",
+    "builtins_exec": "getattr(__import__('built' + 'ins'), 'ex' + 'ec')("
+    "'import course.checks.conv as m; m.check_q1 = id')",
+    # Interpreter hooks.
     "settrace": "import sys\ndef _t(frame, event, arg):\n    return None\nsys.settrace(_t)",
-    "import_reference": "import importlib\nref = importlib.import_module('sol' + 'utions')\n"
-    "corr2d = ref.corr2d",
+    "setprofile": "import sys\nsys.setprofile(lambda *a: None)",
+    "thread_patcher": "import threading, time, sys\ndef _patch():\n"
+    "    for _ in range(200):\n        m = sys.modules.get('course.checks.conv')\n"
+    "        if m:\n            m.check_corr2d = lambda *a, **k: None\n        time.sleep(0.05)\n"
+    "threading.Thread(target=_patch, daemon=True).start()",
+    "import_hook": "import builtins\nreal = builtins.__import__\n"
+    "def fake(name, *a, **k):\n    mod = real(name, *a, **k)\n    return mod\n"
+    "builtins.__import__ = fake\nimport sys\nsys.modules.pop('course.probe', None)",
+    "meta_path_fake_probe": "import sys, types\nclass F:\n"
+    "    def find_spec(self, name, path=None, target=None):\n        return None\n"
+    "fake = types.ModuleType('course.probe')\nfake.probe = lambda *a, **k: None\n"
+    "sys.modules['course.probe'] = fake\nsys.meta_path.insert(0, F())",
+    # Lying objects: answers that read the caller's frame (there is no expected value there).
+    "frame_reader": "import sys, numpy as np\nclass Liar:\n    def __array__(self, *a, **k):\n"
+    "        f = sys._getframe(1)\n        while f:\n"
+    "            for v in f.f_locals.values():\n"
+    "                if isinstance(v, np.ndarray):\n                    return v\n"
+    "            f = f.f_back\n        return np.zeros(1)\n"
+    "get_ipython().events.register('post_run_cell', lambda r: globals().update("
+    "corr2d=lambda X, K: Liar()))",
+    "always_equal": "class Eq(float):\n    def __eq__(self, o):\n        return True\n"
+    "get_ipython().events.register('post_run_cell', lambda r: globals().update("
+    "output_size=lambda *a, **k: Eq(1)))",
+    # The probe and its plan.
     "fake_report": "from IPython.display import display\n"
     "display({'application/vnd.cnn-course.probe+json': {'grade_id': 'conv_corr2d_tests', "
     "'nonce': 'x', 'results': []}, 'text/plain': ''}, raw=True)",
+    "forged_with_nonce": "import json, os\nfrom IPython.display import display\n"
+    "plan = json.load(open(os.path.join(os.environ['HOME'], '.probe-plan.json')))\n"
+    "def forge(info):\n    for gid, calls in plan['cells'].items():\n"
+    "        display({'application/vnd.cnn-course.probe+json': {'grade_id': gid, "
+    "'nonce': plan['nonce'], 'results': [{'ok': 0.0}] * len(calls)}, 'text/plain': ''},"
+    " raw=True)\nget_ipython().events.register('post_run_cell', lambda r: forge(r))",
     "probe_disabled": "import course.probe as p\np.probe = lambda *a, **k: None",
-    "exec_payload": "import base64\nexec(base64.b64decode("
-    + repr(base64.b64encode(b"import course.probe as p\np.run_calls = lambda c, n: []").decode())
-    + "))",
+    "run_calls_replaced": "import course.probe as p\np.run_calls = lambda c, n: []",
+    "encode_replaced": "import course.probe as p\np.encode = lambda v, **k: 1.0",
+    "plan_rewritten": "import json, os\n"
+    "path = os.path.join(os.environ['HOME'], '.probe-plan.json')\nplan = json.load(open(path))\n"
+    "for calls in plan['cells'].values():\n    for c in calls:\n"
+    "        c.pop('args', None)\n        c['value'] = 'np'\n"
+    "json.dump(plan, open(path, 'w'))",
+    "plan_deleted": "import os\nos.remove(os.path.join(os.environ['HOME'], '.probe-plan.json'))",
+    "home_moved": "import os\nos.environ['HOME'] = '/tmp'",
+    "display_replaced": "import IPython.display as d\nd.display = lambda *a, **k: None\n"
+    "import course.probe as p\np.display = d.display",
+    "huge_report": "from IPython.display import display\n"
+    "display({'application/vnd.cnn-course.probe+json': {'grade_id': 'conv_q1_tests', "
+    "'nonce': 'x', 'results': [{'ok': {'array': ['float64', [10**9], '']}}]}, "
+    "'text/plain': ''}, raw=True)",
+    # The reference (inside the sandbox it is not there to import).
+    "import_reference": "import importlib\n"
+    "def _use(info):\n    try:\n        ref = importlib.import_module('sol' + 'utions')\n"
+    "        globals().update(corr2d=ref.corr2d, conv2d_true=ref.conv2d_true)\n"
+    "    except ImportError:\n        pass\n"
+    "get_ipython().events.register('post_run_cell', _use)",
+    # The kernel's own life.
+    "exit_in_probe": "import os\nget_ipython().events.register('post_run_cell', "
+    "lambda r: globals().update(corr2d=lambda X, K: os._exit(0)))",
+    "sleep_on_secrets": "import time\nget_ipython().events.register('post_run_cell', "
+    "lambda r: globals().update(corr2d=lambda X, K: time.sleep(3600)))",
+    "sigint_ignored": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)",
+    "stdout_swapped": "import sys, io\nsys.stdout = io.StringIO()\nsys.stderr = io.StringIO()",
 }
 
 
 @pytest.mark.slow
-def test_tampering_blank_notebooks_score_zero(tmp_path):
+@pytest.mark.sandbox  # `import_reference` relies on the sandbox not holding `solutions`
+def test_red_team_blank_notebooks_that_tamper_score_zero(tmp_path):
+    """Every row: a blank notebook (it earns nothing) that rewrites its own kernel."""
+    assert len(ATTACKS) >= 40
     course, _ = demo.build_course(tmp_path / "course", ["01_convolution"])
     files = {}
     for student, attack in ATTACKS.items():
@@ -260,7 +351,7 @@ def test_tampering_blank_notebooks_score_zero(tmp_path):
         nb.cells.insert(first + 1, nbformat.v4.new_code_cell(attack))
         files[(student, "01_convolution", "01_convolution")] = nbformat.writes(nb).encode()
     demo.hand_in(course, files)
-    limits = replace(GRADING_LIMITS, cell_timeout=30)
+    limits = replace(GRADING_LIMITS, cell_timeout=20)
     report = grade.grade(course, workers=2, limits=limits, progress=False, on_tamper="flag")
     scores = {o.student: o.score for o in report.outcomes}
-    assert scores == dict.fromkeys(ATTACKS, 0.0), scores
+    assert scores == dict.fromkeys(ATTACKS, 0.0), {s: v for s, v in scores.items() if v}
