@@ -105,12 +105,12 @@ POINTER_MULTS = (
 
 
 def _multi_in(X: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """(C_in, H, W) ⋆ (C_in, KH, KW) → (H_out, W_out), by torch."""
+    """corr((C_in, H, W), (C_in, KH, KW)) → (H_out, W_out), by torch."""
     return _oracle.conv2d(np.asarray(X)[None], np.asarray(K)[None])[0, 0]
 
 
 def _multi_in_out(X: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """(C_in, H, W) ⋆ (C_out, C_in, KH, KW) → (C_out, H_out, W_out), by torch."""
+    """corr((C_in, H, W), (C_out, C_in, KH, KW)) → (C_out, H_out, W_out), by torch."""
     return _oracle.conv2d(np.asarray(X)[None], np.asarray(K))[0]
 
 
@@ -183,8 +183,9 @@ MISTAKES_MULTI_IN: tuple[Mistake, ...] = (
     Mistake(
         "summed_inputs_first",
         "you added up the input channels (and the kernel slices) first and correlated the two sums",
-        "That mixes every channel with every kernel slice: (X0 + X1) ⋆ (K0 + K1) has the "
-        "cross terms X0 ⋆ K1 and X1 ⋆ K0. Correlate channel c with slice c only, then add. "
+        "That mixes every channel with every kernel slice: corr(X0 + X1, K0 + K1) has the "
+        "cross terms corr(X0, K1) and corr(X1, K0). Correlate channel c with slice c only, "
+        "then add. "
         + POINTER_MULTI_IN,
         lambda c: _oracle.corr2d(c.args[0].sum(axis=0), c.args[1].sum(axis=0)),
     ),

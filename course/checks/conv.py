@@ -415,22 +415,22 @@ def _b(c: Case) -> float:
 CORR2D_BIAS_MISTAKES = (
     Mistake(
         "bias_missing",
-        "the bias is missing (you returned X ⋆ K)",
-        "Add b to every entry of the output: Y = X ⋆ K + b (lecture 000, '2-D Convolution "
+        "the bias is missing (you returned corr(X, K))",
+        "Add b to every entry of the output: Y = corr(X, K) + b (lecture 000, '2-D Convolution "
         "Layer': [[19, 25], [37, 43]] + 1 = [[20, 26], [38, 44]]).",
         lambda c: _corr(_x(c), _k(c)),
     ),
     Mistake(
         "bias_added_to_kernel",
-        "you added the bias to the kernel (X ⋆ (K + b)), so every pixel of the window was "
+        "you added the bias to the kernel (corr(X, K + b)), so every pixel of the window was "
         "multiplied by b as well",
-        "The bias is added once per output value, after the weighted sum: Y = X ⋆ K + b.",
+        "The bias is added once per output value, after the weighted sum: Y = corr(X, K) + b.",
         lambda c: _corr(_x(c), _f(_k(c)) + _b(c)),
     ),
     Mistake(
         "bias_added_to_input",
-        "you added the bias to the input ((X + b) ⋆ K), which adds b · sum(K) instead of b",
-        "Add b to the output of the cross-correlation, not to X: Y = X ⋆ K + b.",
+        "you added the bias to the input (corr(X + b, K)), which adds b · sum(K) instead of b",
+        "Add b to the output of the cross-correlation, not to X: Y = corr(X, K) + b.",
         lambda c: _corr(_f(_x(c)) + _b(c), _k(c)),
     ),
     Mistake(
@@ -478,7 +478,7 @@ _Q1_DIGEST = "92e8e3b99ffe1b18"
 _Q1_WRONG = {
     "355bdbfe0b1362ee": (
         "bias_missing",
-        "That is X ⋆ K without the bias: the layer adds b = 1 to every output value.",
+        "That is corr(X, K) without the bias: the layer adds b = 1 to every output value.",
     ),
     "e6b9e2181b002d64": (
         "kernel_flipped",
