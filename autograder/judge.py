@@ -41,8 +41,10 @@ import nbformat
 import numpy as np
 
 import solutions
-from course.checks import CheckFailed
+from course import torch_layers
+from course.checks import CheckFailed, gpu, lenet
 from course.checks._core import _compare
+from course.data import MNISTUnavailableError, load_mnist, to_float_nchw, train_val_split
 from course.probe import MIME, PLAN_ENV, Opaque, ProbeFormatError, Ref, decode, encode
 
 #: The plan's file name in the submission's folder (the kernel's $HOME); the environment
@@ -222,7 +224,9 @@ def _strict(value: Any, refs: dict[int, list]) -> Any:
 
 
 def _perturb(data: Any, rng: np.random.Generator) -> Any:
-    """The same call with fresh values in every array (same shape and dtype)."""
+    """The same call with fresh values in every float array (same shape and dtype).
+    Integer arrays keep their values: they are labels, indices or sizes, whose meaning a
+    random draw would break (a label outside [0, C))."""
     if isinstance(data, list):
         return [_perturb(v, rng) for v in data]
     if not isinstance(data, dict):
@@ -231,8 +235,6 @@ def _perturb(data: Any, rng: np.random.Generator) -> Any:
         a = decode(data)
         if a.dtype.kind == "f" and a.size:
             a = rng.standard_normal(a.shape).astype(a.dtype)
-        elif a.dtype.kind == "i" and a.size:
-            a = rng.integers(-5, 6, size=a.shape).astype(a.dtype)
         return encode(a)
     if "ref" in data:
         return data
@@ -316,7 +318,98 @@ def plan_notebook(source_nb, seed: str) -> dict[str, CellPlan]:
         return {}
     checks = checks_module(source_nb)
     reference = reference_namespace(source_nb)
-    return {gid: plan_cell(spec, checks, reference, seed) for gid, spec in cells.items()}
+    return {
+        gid: TRAINED[gid].plan(spec) if gid in TRAINED else plan_cell(spec, checks, reference, seed)
+        for gid, spec in cells.items()
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Trained networks (06, 07): the probe reports the parameters, the judge evaluates them
+# ---------------------------------------------------------------------------------------
+
+
+def held_out_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The digits a trained LeNet is judged on, loaded here on the trusted side: the
+    official MNIST test set, or where it is not to be had, the notebooks' own validation
+    split (10 %, seed 0) of the 5,000 training digits."""
+    try:
+        test = load_mnist("test", download=False)
+        return to_float_nchw(test.images, normalize=True), test.labels
+    except MNISTUnavailableError:
+        train = load_mnist("train", download=False)
+        images, labels = train.images, train.labels
+        if len(labels) > 5000:
+            keep = np.random.default_rng(0).permutation(len(labels))[:5000]
+            images, labels = images[keep], labels[keep]
+        _, val_images, _, val_labels = train_val_split(images, labels, val_fraction=0.1, seed=0)
+        return to_float_nchw(val_images, normalize=True), val_labels
+
+
+def _lenet_from_state(state: dict) -> Any:
+    """Lecture 002's LeNet (the reference architecture) with the reported parameters."""
+    torch = torch_layers._torch()  # the one lazy import of torch
+    model = torch_layers.TorchLeNet5()
+    model.load_state_dict(
+        {k: torch.tensor(np.asarray(state[k], np.float32)) for k in lenet.PARAM_NAMES}
+    )
+    return model
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A cell that grades a trained network: the probe reads `values` (a torch module as
+    its state_dict), and `run(values, X, y)` is the check, run here on held-out digits."""
+
+    values: tuple[str, ...]
+    run: Callable[[dict, np.ndarray, np.ndarray], None]
+    state_dict: tuple[str, ...] = ()
+
+    def plan(self, spec: CellSpec) -> CellPlan:
+        calls = [
+            {"value": v, **({"as": "state_dict"} if v in self.state_dict else {})}
+            for v in self.values
+        ]
+        return CellPlan(spec, calls, 0, [], self.values)
+
+
+TRAINED = {
+    "lenet_training_tests": Trained(
+        ("params", "history"),
+        lambda v, X, y: lenet.check_training(v["params"], v["history"], X, y, quick=True),
+    ),
+    "gpu_trained_model_tests": Trained(
+        ("model",),
+        lambda v, X, y: gpu.check_trained_model(_lenet_from_state(v["model"]), X, y, "cpu"),
+        state_dict=("model",),
+    ),
+}
+
+
+def judge_trained(plan: CellPlan, results: list[dict]) -> Verdict:
+    gid = plan.spec.grade_id
+    values = {}
+    for call, result in zip(plan.calls, results, strict=True):
+        if "value" not in result:
+            return Verdict(
+                gid, False, f"{call['value']} is not defined: run the training cell.", "not_run"
+            )
+        values[call["value"]] = result["value"]
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            TRAINED[gid].run(values, *held_out_digits())
+    except CheckFailed as exc:
+        return Verdict(gid, False, str(exc), exc.mistake)
+    except Exception as exc:  # parameters of the wrong names or shapes, and the like
+        return Verdict(
+            gid,
+            False,
+            f"the trained network could not be evaluated ({type(exc).__name__}: {str(exc)[:200]})",
+            "unusable_parameters",
+        )
+    lines = out.getvalue().strip().splitlines()
+    return Verdict(gid, True, (lines[-1] if lines else f"✓ {gid}") + " Evaluated by the grader.")
 
 
 def nonce(seed: str) -> str:
@@ -587,6 +680,8 @@ def judge_notebook(nb, plans: dict[str, CellPlan], seed: str, checks) -> dict[st
         report = probe_report(cell, plans[gid], seed)
         if isinstance(report, str):
             verdicts[gid] = Verdict(gid, False, f"Not graded: {report}.", "no_report")
+        elif gid in TRAINED:
+            verdicts[gid] = judge_trained(plans[gid], report)
         else:
             verdicts[gid] = judge_cell(plans[gid], report, checks)
     for gid in plans:

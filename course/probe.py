@@ -225,6 +225,8 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
         try:
             if "value" in call:
                 result = namespace[name]
+                if call.get("as") == "state_dict":  # a torch module: its parameters
+                    result = {k: v.detach().cpu().numpy() for k, v in result.state_dict().items()}
                 mutated = False
             else:
                 args = _resolve(decode(call["args"]), kept)
