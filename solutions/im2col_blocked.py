@@ -103,10 +103,10 @@ def blocked_forward(
     N, C_in = x.shape[:2]
     C_out, _, KH, KW = w.shape
     H_out, W_out = geo.out_hw
-    nb = images_per_block(C_in, KH, KW, H_out, W_out, x.itemsize)
-    columns = _Columns(x.shape, (KH, KW), geo, min(nb, N), x.dtype)
+    nb = max(1, min(N, images_per_block(C_in, KH, KW, H_out, W_out, x.itemsize)))
+    columns = _Columns(x.shape, (KH, KW), geo, nb, x.dtype)
     w_mat = w.reshape(C_out, -1)  # (C_out, C_in*KH*KW)
-    out_mat = np.empty((C_out, H_out * W_out * min(nb, N)), dtype=x.dtype)
+    out_mat = np.empty((C_out, H_out * W_out * nb), dtype=x.dtype)
     out = np.empty((N, C_out, H_out, W_out), dtype=x.dtype)
     for n0 in range(0, N, nb):
         n1 = min(N, n0 + nb)
@@ -140,7 +140,7 @@ def blocked_backward(
     H_out, W_out = geo.out_hw
     (top, _), (left, _) = geo.padding
     (sh, sw), (dil_h, dil_w) = geo.stride, geo.dilation
-    nb = min(N, images_per_block(C_in, KH, KW, H_out, W_out, x.itemsize))
+    nb = max(1, min(N, images_per_block(C_in, KH, KW, H_out, W_out, x.itemsize)))
     columns = _Columns(x.shape, (KH, KW), geo, nb, x.dtype)
     w_t = w.reshape(C_out, -1).T  # (C_in*KH*KW, C_out)
     dw_t = np.zeros((C_in * KH * KW, C_out), dtype=x.dtype)  # dw transposed, see below

@@ -310,11 +310,13 @@ def test_backward_in_channel_blocks(torch_conv, monkeypatch, block_bytes):
         np.testing.assert_allclose(g, t, atol=1e-10)
 
 
-def test_empty_batch():
-    out, cache = conv2d_forward(np.zeros((0, 2, 5, 5)), np.zeros((3, 2, 3, 3)), np.zeros(3))
-    assert out.shape == (0, 3, 3, 3)
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_empty_batch(algorithm):
+    w = np.zeros((16, 16, 3, 3))
+    out, cache = conv2d_forward(np.zeros((0, 16, 5, 5)), w, np.zeros(16), algorithm=algorithm)
+    assert out.shape == (0, 16, 3, 3)
     dx, dw, db = conv2d_backward(np.zeros(out.shape), cache)
-    assert dx.shape == (0, 2, 5, 5)
+    assert dx.shape == (0, 16, 5, 5)
     assert not dw.any() and not db.any()
 
 
