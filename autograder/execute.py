@@ -101,6 +101,9 @@ MAX_TRACEBACK_BYTES = 16_000
 OUTPUT_OVERHEAD = 64  # bytes charged per output on top of its text or data
 TRUNCATION_NOTE = "\n[output truncated: limit of {n} bytes reached]\n"
 STDERR_DROPPED_NOTE = "[stderr output dropped: output limit reached]\n"
+#: An output whose lists and dicts nest deeper than this is dropped (an error output in
+#: its cell says so): every JSON reader and writer on the way recurses per level.
+MAX_OUTPUT_DEPTH = 64
 # After an iopub disconnect, how long to wait for zmq's own CONNECT_RETRIED (it comes at
 # once when the kernel went away) before treating it as an oversized message.
 RETRY_EVENT_WAIT = 0.2
@@ -133,6 +136,32 @@ def _trim_error(content: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
+def json_depth(obj: Any, limit: int) -> int:
+    """How deeply `obj` nests lists and dicts, counted without recursion; counting stops
+    once past `limit`."""
+    deepest = 0
+    stack = [(obj, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _output_error(what: str):
+    """The error output that stands in a cell for output the driver could not keep: a
+    test cell that produced it fails, as it would have without the grader."""
+    return _from_dict(_error_output("OutputError", what))
+
+
 def _json_size(obj: Any) -> int:
     return len(json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8"))
 
@@ -141,6 +170,7 @@ def _make_client_class():
     """NotebookClient that keeps a bounded amount of output (built lazily: nbclient is
     only needed by the driver, not by the trusted side that imports this module)."""
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionComplete
 
     class BoundedNotebookClient(NotebookClient):
         """Counts output bytes as messages arrive and drops what exceeds the budget.
@@ -161,6 +191,7 @@ def _make_client_class():
             self.dropped_output = False
             self._classifying = False  # watch_iopub is deciding what a disconnect was
             self._monitor = None  # watch_iopub's monitor socket, once it runs
+            self._malformed: list[str] = []  # messages of the running cell not kept
 
         async def watch_iopub(self) -> None:
             """Reconnect iopub after zmq dropped an oversized message (see
@@ -236,6 +267,19 @@ def _make_client_class():
                 cell.outputs.append(_stream_output("stdout", note))
                 self.truncated = True
             self.dropped_output = False
+            channel = getattr(self.kc, "_iopub_channel", None)
+            self._malformed += getattr(channel, "unreadable", [])
+            if channel is not None and hasattr(channel, "unreadable"):
+                channel.unreadable = []
+            if self._malformed:
+                why = ", ".join(sorted(set(self._malformed)))
+                cell.outputs.append(
+                    _output_error(
+                        f"{len(self._malformed)} output message(s) of this cell could not "
+                        f"be read ({why}) and were dropped"
+                    )
+                )
+                self._malformed = []
 
         async def _check_raise_for_error(self, cell, cell_index, exec_reply):
             # The error output may have been lost with a dropped iopub message; the
@@ -258,6 +302,17 @@ def _make_client_class():
                 # Widget state is stored without bound by nbclient; graded notebooks do
                 # not need it.
                 return None
+            kept = ("stream", "display_data", "execute_result", "update_display_data", "error")
+            if msg_type in kept and json_depth(msg["content"], MAX_OUTPUT_DEPTH) > MAX_OUTPUT_DEPTH:
+                # Student data, not a grader's problem: nbformat, JSON and repr() all
+                # recurse per level, so the output goes and its cell gets an error.
+                error = _output_error(
+                    f"an output of this cell nested more than {MAX_OUTPUT_DEPTH} levels "
+                    "deep and was dropped"
+                )
+                self._charge(cell_index, _json_size(error))
+                cell.outputs.append(error)
+                return None
             if msg_type in ("stream", "display_data", "execute_result", "update_display_data"):
                 msg = self._admit(msg, cell, cell_index)
                 if msg is None:
@@ -265,7 +320,13 @@ def _make_client_class():
             elif msg_type == "error":
                 msg = {**msg, "content": _trim_error(msg["content"])}
                 self._charge(cell_index, _json_size(msg["content"]))
-            return super().process_message(msg, cell, cell_index)
+            try:
+                return super().process_message(msg, cell, cell_index)
+            except CellExecutionComplete:
+                raise
+            except Exception as exc:  # a message nbclient cannot use: the cell's problem
+                self._malformed.append(f"malformed {msg_type}: {type(exc).__name__}")
+                return None
 
         def clear_output(self, outs, msg, cell_index):
             super().clear_output(outs, msg, cell_index)
@@ -433,8 +494,10 @@ def _pinned_kernel_manager(python: str, max_message_bytes: int, stream_chars: in
     """
     import zmq
     from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.channels import AsyncZMQSocketChannel
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Type
 
     # Once started, the notebook's folder is importable again, as in Jupyter.
     argv = [python, "-P", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
@@ -447,7 +510,32 @@ def _pinned_kernel_manager(python: str, max_message_bytes: int, stream_chars: in
                 argv=argv, display_name="Python 3 (grading)", language="python", env={}
             )
 
+    class TolerantIOPubChannel(AsyncZMQSocketChannel):
+        """Skips a message it cannot decode instead of failing the driver: JSON nested
+        too deeply for the parser, a bad signature or header (the kernel is the
+        student's). BoundedNotebookClient turns what was skipped into the cell's error."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.unreadable: list[str] = []
+
+        async def get_msg(self, timeout=None):
+            while True:
+                try:
+                    msg = await super().get_msg(timeout)
+                except (RecursionError, ValueError, KeyError, TypeError) as exc:
+                    self.unreadable.append(type(exc).__name__)
+                    continue
+                parts = ("header", "parent_header", "content", "metadata")
+                if all(isinstance(msg.get(k), dict) for k in parts) and isinstance(
+                    msg.get("msg_type"), str
+                ):
+                    return msg
+                self.unreadable.append("malformed message")
+
     class BoundedKernelClient(AsyncKernelClient):
+        iopub_channel_class = Type(TolerantIOPubChannel)
+
         def connect_iopub(self, identity=None):
             # ipykernel flushes a cell's buffered prints as ONE message (300 MB printed
             # in a loop arrive as one 300 MB message). zmq refuses any message above
@@ -826,7 +914,7 @@ class _EventReader(threading.Thread):
                     continue
                 try:
                     event = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     self.problem = "the driver wrote an unreadable event"
                     continue
                 if isinstance(event, dict):
@@ -834,7 +922,9 @@ class _EventReader(threading.Thread):
 
 
 def _valid_output(out: Any) -> bool:
-    if not isinstance(out, dict):
+    """An output as the driver reports it: the right fields, nested no deeper than the
+    driver lets through (two levels for the output itself and its data bundle)."""
+    if not isinstance(out, dict) or json_depth(out, MAX_OUTPUT_DEPTH + 2) > MAX_OUTPUT_DEPTH + 2:
         return False
     kind = out.get("output_type")
     if kind == "stream":
