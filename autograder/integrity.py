@@ -204,6 +204,12 @@ FILE_FUNCS = {
     "shutil.move",
 }
 _BUILTIN_NAMES = set(dir(builtins)) | {"get_ipython", "__builtins__"}
+#: The scan follows code this many syntax-tree levels deep with every rule (a couple of
+#: Python frames per level); deeper code (a 900-term sum) is checked by an iterative pass
+#: without function scopes, and gets a "deep-nesting" finding.
+MAX_SCAN_DEPTH = 120
+#: Nested assignment targets followed at most this deep: ((((a, b), c), d), ...) = ...
+MAX_TARGET_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -275,6 +281,52 @@ class _Scanner(ast.NodeVisitor):
         self.findings: list[Finding] = []
         self.scopes: list[set[str]] = []  # locals of the enclosing functions
         self.globals_declared: set[str] = set()
+        self.depth = 0  # syntax-tree levels being visited (bounded by MAX_SCAN_DEPTH)
+
+    def visit(self, node: ast.AST) -> None:
+        """NodeVisitor.visit, bounded: below MAX_SCAN_DEPTH the tree is scanned without
+        recursion (see _flat), so no code is too deep for the scan."""
+        if self.depth >= MAX_SCAN_DEPTH:
+            self._flat(node)
+            return
+        self.depth += 1
+        try:
+            super().visit(node)
+        finally:
+            self.depth -= 1
+
+    def _flat(self, node: ast.AST) -> None:
+        """The rules that need no scope, over a subtree, without recursion (ast.walk)."""
+        self.add(
+            SUSPICIOUS,
+            "deep-nesting",
+            f"code nested more than {MAX_SCAN_DEPTH} levels deep (checked without scopes)",
+            node,
+        )
+        for n in ast.walk(node):
+            if isinstance(n, ast.Import):
+                for a in n.names:
+                    self._check_module(a.name, n)
+            elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
+                self._check_module(n.module, n)
+            elif isinstance(n, (ast.Assign, ast.Delete)):
+                for t in n.targets:
+                    self._check_target(t, n, "assigns" if isinstance(n, ast.Assign) else "deletes")
+            elif isinstance(n, (ast.AugAssign, ast.AnnAssign, ast.NamedExpr)):
+                self._check_target(n.target, n, "assigns")
+            elif isinstance(n, ast.Attribute):
+                if n.attr in TAMPER_ATTRIBUTES:
+                    rule, what = TAMPER_ATTRIBUTES[n.attr]
+                    self.add(TAMPER, rule, what, n)
+                qual = self.qualname(n)
+                if qual and isinstance(n.ctx, ast.Load):
+                    self._check_name(qual, n)
+            elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                qual = self.qualname(n)
+                if qual:
+                    self._check_name(qual, n)
+            elif isinstance(n, ast.Constant):
+                self.visit_Constant(n)
 
     # -- reporting ------------------------------------------------------------------
     def add(self, severity: str, rule: str, message: str, node: ast.AST) -> None:
@@ -290,24 +342,27 @@ class _Scanner(ast.NodeVisitor):
 
     def qualname(self, node: ast.AST) -> str | None:
         """The dotted name an expression refers to, if it starts at an import or a
-        builtin: `np.testing.assert_allclose` → numpy.testing.assert_allclose."""
-        if isinstance(node, ast.Name):
-            if self.shadowed(node.id):
-                return None
+        builtin: `np.testing.assert_allclose` → numpy.testing.assert_allclose.
+        (Iterative: an attribute chain of any length is no recursion.)"""
+        attrs: list[str] = []
+        while isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Call) and not isinstance(node.func, ast.Call):
+            base = self.qualname(node.func)  # a Name or an attribute chain: one level
+            base = (
+                "IPython.shell" if base in ("builtins.get_ipython", "IPython.get_ipython") else None
+            )
+        elif isinstance(node, ast.Name) and not self.shadowed(node.id):
             if node.id in self.aliases:
-                return self.aliases[node.id]
-            if node.id in _BUILTIN_NAMES:
-                return f"builtins.{node.id}"
-            return None
-        if isinstance(node, ast.Attribute):
-            base = self.qualname(node.value)
-            return f"{base}.{node.attr}" if base else None
-        if isinstance(node, ast.Call):
-            base = self.qualname(node.func)
-            if base in ("builtins.get_ipython", "IPython.get_ipython"):
-                return "IPython.shell"
-            return None
-        return None
+                base = self.aliases[node.id]
+            elif node.id in _BUILTIN_NAMES:
+                base = f"builtins.{node.id}"
+            else:
+                base = None
+        else:
+            base = None
+        return ".".join([base, *reversed(attrs)]) if base else None
 
     def imported_root(self, node: ast.AST) -> str | None:
         """Qualified name of an attribute chain whose root is an imported name."""
@@ -442,12 +497,14 @@ class _Scanner(ast.NodeVisitor):
                 node,
             )
 
-    def _check_target(self, target: ast.AST, node: ast.AST, verb: str) -> None:
-        if isinstance(target, (ast.Tuple, ast.List)):
+    def _check_target(self, target: ast.AST, node: ast.AST, verb: str, depth: int = 0) -> None:
+        if depth > MAX_TARGET_DEPTH:
+            self._flat(target)
+        elif isinstance(target, (ast.Tuple, ast.List)):
             for t in target.elts:
-                self._check_target(t, node, verb)
+                self._check_target(t, node, verb, depth + 1)
         elif isinstance(target, ast.Starred):
-            self._check_target(target.value, node, verb)
+            self._check_target(target.value, node, verb, depth + 1)
         elif isinstance(target, ast.Name):
             self._check_rebind(target.id, node)
         elif isinstance(target, ast.Attribute):
@@ -619,8 +676,12 @@ class _Scanner(ast.NodeVisitor):
             if name in PYTHON_CELL_MAGICS:
                 # The code a %time / %%timeit / %%capture runs is scanned like any other.
                 body = args[2] if f.attr == "run_cell_magic" else args[1]
-                inner = _parse(body) if len(args) > 1 and isinstance(body, str) else None
-                if inner is not None:
+                try:
+                    inner = _parse(body, strict=True) if isinstance(body, str) else None
+                except _TooDeepError:
+                    self.add(TAMPER, "unscannable", UNSCANNABLE, node)
+                    inner = None
+                if len(args) > 1 and inner is not None:
                     self.visit(inner)
         else:
             return False
@@ -639,10 +700,23 @@ class _Scanner(ast.NodeVisitor):
             self.add(TAMPER, "plants-module", f"names a Python file ({text.strip()!r})", node)
 
 
-def _parse(code: str) -> ast.AST | None:
+UNSCANNABLE = "code nested too deeply for Python's parser to check"
+
+
+class _TooDeepError(Exception):
+    """Code that parses only with more recursion than the grader allows itself."""
+
+
+def _parse(code: str, *, strict: bool = False) -> ast.AST | None:
+    """The cell's syntax tree, or None if it is not Python (a syntax error). Code nested
+    too deeply to build a tree of raises _TooDeepError when `strict`, else is None as well."""
     try:
         return ast.parse(_transform(code))
     except (SyntaxError, ValueError):
+        return None
+    except (RecursionError, MemoryError) as exc:
+        if strict:
+            raise _TooDeepError from exc
         return None
 
 
@@ -668,7 +742,12 @@ def scan_source(
         protected: names the course's locked cells import; rebinding one is tampering.
         cell: the cell's name, for the findings.
     """
-    tree = _parse(source)
+    try:
+        tree = _parse(source, strict=True)
+    except _TooDeepError:
+        # The kernel can run it after raising its recursion limit; nothing in it can be
+        # checked, so it is reviewed by a person (scored 0 pending review).
+        return [Finding(TAMPER, "unscannable", UNSCANNABLE, cell, 1)]
     if tree is None:
         return []
     names = {**(aliases or {}), **import_aliases(tree)}
