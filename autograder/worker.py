@@ -37,8 +37,14 @@ from typing import Any
 from autograder import judge
 from autograder.execute import Limits
 
-#: A notebook file over this size is not read (it would only be a way to exhaust memory).
+#: A notebook over this size without its outputs is refused (code and text only).
 MAX_NOTEBOOK_BYTES = 20 * 2**20
+#: A notebook file over this size is not read at all (outputs included).
+MAX_NOTEBOOK_FILE_BYTES = 64 * 2**20
+#: At most this many JSON lists and objects in a notebook file (bounds the parser's memory).
+MAX_JSON_CONTAINERS = 2_000_000
+#: Cells and metadata nested deeper than this are refused (outputs are dropped first).
+MAX_JSON_DEPTH = 100
 CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 CELL_TYPES = ("code", "markdown", "raw")
 CELL_KEYS = ("cell_type", "id", "metadata", "source", "outputs", "execution_count", "attachments")
@@ -110,27 +116,71 @@ class InvalidNotebookError(ValueError):
 # ---------------------------------------------------------------------------------------
 
 
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of `path`, read only if it is a regular file of its own (never through a
+    symbolic link, never a FIFO or device, never a hard link to another file) and at
+    most `limit` bytes long. The type is checked on the opened descriptor
+    (collect.open_regular), so nothing can be swapped in between the check and the read.
+
+    Raises:
+        InvalidNotebookError: with the reason in a few words.
+    """
+    from autograder.collect import NotRegularFileError, open_regular
+
+    try:
+        f, st = open_regular(path)
+    except NotRegularFileError as exc:
+        raise InvalidNotebookError(f"is {exc}, not a file: refused") from exc
+    except OSError as exc:
+        raise InvalidNotebookError(f"cannot be read ({exc.strerror})") from exc
+    with f:
+        if st.st_nlink > 1:
+            raise InvalidNotebookError(
+                f"is a hard link shared with {st.st_nlink - 1} other path(s): refused"
+            )
+        if st.st_size > limit:
+            raise InvalidNotebookError(
+                f"is {st.st_size / 2**20:.0f} MB, over the {limit >> 20} MB limit for a file"
+            )
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidNotebookError(f"is over the {limit >> 20} MB limit for a file")
+    return data
+
+
 def read_submitted(path: Path, notes: list[str] | None = None):
     """The notebook at `path` as an nbformat 4.5 NotebookNode with outputs cleared.
 
     nbformat 4.0-4.4 (older Jupyter versions save these) is upgraded: 4.5 only added
-    cell ids, which are filled in here anyway. What was upgraded is appended to `notes`.
+    cell ids, which are filled in here anyway. A UTF-8 byte-order mark is ignored.
+    Outputs are dropped before the size limit applies: a notebook that kept its plots
+    is graded on its code. What was repaired is appended to `notes`.
+
+    The file is opened without following links and must be a regular file of its own
+    (see _read_regular).
 
     Raises:
-        InvalidNotebookError: not JSON, not a notebook, nbformat 3 or older, too large...
+        InvalidNotebookError: not JSON, not a notebook, nbformat 3 or older, too large,
+            nested too deeply, a link or a device...
     """
     import nbformat
 
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InvalidNotebookError(f"cannot be read ({exc.strerror})") from exc
-    if size > MAX_NOTEBOOK_BYTES:
+    from autograder.execute import json_depth
+
+    data = _read_regular(Path(path), MAX_NOTEBOOK_FILE_BYTES)
+    # Every list or object costs Python ~100 bytes: bound them before parsing (a plot's
+    # base64 text holds no brackets; 2 million is far beyond any honest notebook).
+    containers = data.count(b"[") + data.count(b"{")
+    if containers > MAX_JSON_CONTAINERS:
         raise InvalidNotebookError(
-            f"is {size / 2**20:.0f} MB, over the {MAX_NOTEBOOK_BYTES >> 20} MB limit"
+            f"holds {containers} JSON lists or objects (at most {MAX_JSON_CONTAINERS})"
         )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        if notes is not None:
+            notes.append("ignored a UTF-8 byte-order mark")
     try:
-        raw = json.loads(path.read_bytes().decode("utf-8"))
+        raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InvalidNotebookError(f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
@@ -138,7 +188,10 @@ def read_submitted(path: Path, notes: list[str] | None = None):
             f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from exc
     except RecursionError as exc:
-        raise InvalidNotebookError("is not valid JSON (nested too deeply)") from exc
+        raise InvalidNotebookError(
+            f"nests JSON too deeply (more than {MAX_JSON_DEPTH} levels)"
+        ) from exc
+    del data
     if not isinstance(raw, dict):
         raise InvalidNotebookError(f"holds a JSON {type(raw).__name__}, not a notebook object")
     major, minor = raw.get("nbformat"), raw.get("nbformat_minor")
@@ -161,6 +214,12 @@ def read_submitted(path: Path, notes: list[str] | None = None):
     for i, cell in enumerate(cells):
         if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES:
             raise InvalidNotebookError(f"cell {i} is not a code, markdown or raw cell")
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []  # first: outputs are not graded, whatever they hold
+            cell["execution_count"] = None
+        else:
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
         source = cell.get("source", "")
         if isinstance(source, list) and all(isinstance(s, str) for s in source):
             source = "".join(source)
@@ -169,12 +228,6 @@ def read_submitted(path: Path, notes: list[str] | None = None):
         cell["source"] = source
         if not isinstance(cell.get("metadata"), dict):
             cell["metadata"] = {}
-        if cell["cell_type"] == "code":
-            cell["outputs"] = []
-            cell["execution_count"] = None
-        else:
-            cell.pop("outputs", None)
-            cell.pop("execution_count", None)
         cid = cell.get("id")
         if not isinstance(cid, str) or not CELL_ID.match(cid) or cid in seen:
             base = f"cell-{i}"
@@ -185,21 +238,25 @@ def read_submitted(path: Path, notes: list[str] | None = None):
             cell["id"] = cid
         seen.add(cid)
         for key in list(cell):
-            if key not in (
-                "cell_type",
-                "id",
-                "metadata",
-                "source",
-                "outputs",
-                "execution_count",
-                "attachments",
-            ):
+            if key not in CELL_KEYS:
                 del cell[key]
-    nb = nbformat.from_dict(raw)
+    if json_depth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise InvalidNotebookError(
+            f"nests JSON more than {MAX_JSON_DEPTH} levels deep (in its metadata or cells)"
+        )
+    size = len(json.dumps(raw, ensure_ascii=False).encode("utf-8", errors="replace"))
+    if size > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebookError(
+            f"is {size / 2**20:.0f} MB without its outputs, over the "
+            f"{MAX_NOTEBOOK_BYTES >> 20} MB limit"
+        )
     try:
+        nb = nbformat.from_dict(raw)
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
         raise InvalidNotebookError(f"is not a valid notebook ({str(exc).splitlines()[0]})") from exc
+    except RecursionError as exc:
+        raise InvalidNotebookError("is not a valid notebook (nested too deeply)") from exc
     return nb
 
 
@@ -268,6 +325,123 @@ def _release_order(release_dir: Path, notebook: str) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class ReleaseCell:
+    """One cell of the released notebook, as a student received it."""
+
+    grade_id: str | None  # None: an ordinary cell
+    cell_type: str
+    source: str
+
+
+def _release_cells(release_dir: Path, notebook: str) -> tuple[ReleaseCell, ...]:
+    """Every cell of the released notebook, in order (empty if it cannot be read)."""
+    path = Path(release_dir) / f"{notebook}.ipynb"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    cells = []
+    for c in raw.get("cells", []) if isinstance(raw, dict) else []:
+        if not isinstance(c, dict):
+            continue
+        meta = (c.get("metadata") or {}).get("nbgrader")
+        gid = meta.get("grade_id") if isinstance(meta, dict) else None
+        source = c.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        cells.append(ReleaseCell(str(gid) if gid else None, str(c.get("cell_type")), source))
+    return tuple(cells)
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Equal but for trailing spaces and blank lines (what editors change on save)."""
+    return [line.rstrip() for line in a.strip().splitlines()] == [
+        line.rstrip() for line in b.strip().splitlines()
+    ]
+
+
+def _dedupe(nb, known: dict[str, SourceCell]) -> list[str]:
+    """A cell copy-pasted (the same grade_id twice): the last copy is the graded one, as
+    the kernel ran it last; the earlier copies become ordinary cells (still executed)."""
+    where: dict[str, list[int]] = {}
+    for i, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader")
+        if isinstance(meta, dict) and meta.get("grade_id") in known:
+            where.setdefault(meta["grade_id"], []).append(i)
+    notes = []
+    for gid, places in where.items():
+        for i in places[:-1]:
+            del nb.cells[i].metadata["nbgrader"]
+        if len(places) > 1:
+            kind = "exercise" if known[gid].solution else "test" if known[gid].grade else "locked"
+            notes.append(
+                f"{kind} cell {gid} appeared {len(places)} times; the last one is graded "
+                "(the others ran as ordinary cells)"
+            )
+    return notes
+
+
+def _match_release(nb, known: dict[str, SourceCell], release: tuple[ReleaseCell, ...]) -> int:
+    """Give nbgrader cells whose metadata was stripped (some editors and copy-paste do
+    that) their metadata back, by matching the submission to the release notebook in order.
+
+    A locked cell (tests, set-up) matches an unmarked cell of the same type and the same
+    text that comes after the previous matched cell; an exercise cell matches the unmarked
+    cell of its type between its matched neighbours (the one closest to the released
+    text when there are several, the later one on a tie). Returns how many were matched.
+    """
+    import difflib
+
+    order = [r for r in release if r.grade_id in known]
+    at: dict[str, int] = {}  # grade_id -> index in nb.cells
+    for i, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader")
+        if isinstance(meta, dict) and meta.get("grade_id") in known:
+            at.setdefault(meta["grade_id"], i)
+    if len(at) == len(order):
+        return 0
+    free = {i for i, c in enumerate(nb.cells) if "nbgrader" not in c.metadata}
+    matched = 0
+
+    def claim(rel: ReleaseCell, i: int) -> None:
+        nonlocal matched
+        nb.cells[i].metadata["nbgrader"] = _canonical_metadata(known[rel.grade_id])
+        at[rel.grade_id] = i
+        free.discard(i)
+        matched += 1
+
+    def bounds(k: int) -> tuple[int, int]:
+        before = [at[r.grade_id] for r in order[:k] if r.grade_id in at]
+        after = [at[r.grade_id] for r in order[k + 1 :] if r.grade_id in at]
+        return (max(before) if before else -1), (min(after) if after else len(nb.cells))
+
+    for k, rel in enumerate(order):  # locked cells first: they are the anchors
+        if rel.grade_id in at or known[rel.grade_id].solution:
+            continue
+        low, high = bounds(k)
+        for i in range(low + 1, high):
+            cell = nb.cells[i]
+            same = cell.cell_type == rel.cell_type and _same_text(cell.source, rel.source)
+            if i in free and same:
+                claim(rel, i)
+                break
+    for k, rel in enumerate(order):
+        if rel.grade_id in at:
+            continue
+        low, high = bounds(k)
+        options = [
+            i for i in range(low + 1, high) if i in free and nb.cells[i].cell_type == rel.cell_type
+        ]
+        if options:
+            ratio = [
+                difflib.SequenceMatcher(None, rel.source, nb.cells[i].source).ratio()
+                for i in options
+            ]
+            best = max(range(len(options)), key=lambda j: (ratio[j], j))
+            claim(rel, options[best])
+    return matched
+
+
 def _canonical_metadata(sc: SourceCell) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "grade": sc.grade,
@@ -283,13 +457,18 @@ def _canonical_metadata(sc: SourceCell) -> dict[str, Any]:
     return meta
 
 
-def repair(nb, cells: tuple[SourceCell, ...], order: list[str]) -> list[str]:
+def repair(
+    nb, cells: tuple[SourceCell, ...], order: list[str], release: tuple[ReleaseCell, ...] = ()
+) -> list[str]:
     """Make the nbgrader metadata of a submitted notebook safe for nbgrader's sanitizer.
 
     * metadata that names no cell of the gradebook is dropped (the cell becomes an
       ordinary student cell: executed, scanned, never graded);
     * metadata of a known cell is replaced by the gradebook's (a student cannot turn a
       test cell into a solution cell, change points, or unlock it);
+    * a cell copy-pasted (its grade_id twice) is graded once: the last copy;
+    * cells whose nbgrader metadata was stripped are matched to the `release` notebook
+      in order and get it back (see _match_release);
     * a deleted exercise cell gets an empty placeholder, and a deleted test cell comes
       back from the gradebook (nbgrader's own re-adding crashes when the cell before a
       missing test cell is missing too).
@@ -310,6 +489,14 @@ def repair(nb, cells: tuple[SourceCell, ...], order: list[str]) -> list[str]:
             del cell.metadata["nbgrader"]
             continue
         cell.metadata["nbgrader"] = _canonical_metadata(known[gid])
+    notes += _dedupe(nb, known)
+    if release:
+        matched = _match_release(nb, known, release)
+        if matched:
+            notes.append(
+                f"nbgrader metadata of {matched} cell(s) was missing; matched to the "
+                "release notebook in order"
+            )
 
     position = {name: i for i, name in enumerate(order or [c.name for c in cells])}
     ordered = sorted(cells, key=lambda c: position.get(c.name, len(position)))
@@ -371,8 +558,11 @@ def sanitize(nb, *, course_root: str, db_url: str, assignment: str, notebook: st
         OverwriteKernelspec,
     )
 
+    from autograder.layout import Course
+
     config = load_config(course_root)
-    notes = repair(nb, _source_cells(db_url, assignment, notebook), list(order))
+    release = _release_cells(Course(Path(course_root)).release / assignment, notebook)
+    notes = repair(nb, _source_cells(db_url, assignment, notebook), list(order), release)
     resources = {
         "nbgrader": {
             "notebook": notebook,
@@ -393,10 +583,26 @@ def sanitize(nb, *, course_root: str, db_url: str, assignment: str, notebook: st
 
 
 def submission_notebooks(folder: Path) -> list[Path]:
-    """The notebooks of a submission folder, as autograder.status hashes them."""
-    if not folder.is_dir():
+    """The notebooks of a submission folder: regular files of their own only.
+
+    Nothing is followed: a notebook that is a symbolic link (to source/, the gradebook,
+    another student's file) or a hard link, and a student or assignment folder that is a
+    symbolic link (to another student's folder), count as not handed in.
+    """
+    import stat
+
+    folder = Path(folder)
+    if folder.is_symlink() or folder.parent.is_symlink() or not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+    found = []
+    for p in folder.glob("*.ipynb"):
+        try:
+            st = p.lstat()
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+            found.append(p)
+    return sorted(found)
 
 
 def _fresh(path: Path) -> Path:
