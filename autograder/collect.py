@@ -3,6 +3,7 @@
     python -m autograder collect hand-ins/                          <student>/<assignment>/*.ipynb
     python -m autograder collect canvas.zip --assignment 01_convolution
     python -m autograder collect moodle.zip --assignment 01_convolution --students roster.csv
+    python -m autograder collect hand-ins/ --map "H_Perfect=h_perfect2"   decide a conflict
 
 Understood layouts (in a folder or in a zip):
 
@@ -17,11 +18,18 @@ Canvas and Moodle export one assignment per zip: name it with --assignment.
 Only notebooks (.ipynb) are taken; everything else is listed as skipped with the reason.
 A notebook named differently from the one the assignment expects ("Copy of …", "… (1)",
 dashes for underscores, Canvas's "-1") is renamed when the match is unambiguous, and listed
-as renamed. Student ids are made safe (lowercase, accents stripped, spaces to "_"); two
-people who end up with the same id are told apart (and listed), and the choice is kept in
-.grading/student_ids.json so that later imports map them the same way. --students maps LMS
-ids (Canvas user id, Moodle participant id) to course ids: a CSV with columns
-lms_id,student_id.
+as renamed.
+
+Student ids follow one rule (sanitize_student_id: invisible characters out, NFKC,
+casefold, accents out, a-z 0-9 _ . - only). Two hand-ins whose ids are equal under it
+("H_Perfect" and "h_perfect", a full-width "ｈ_ｐｅｒｆｅｃｔ", "Jose" and "José") are a
+conflict: both are listed (CONFLICT), neither is collected, and the command exits with
+status 1 until the instructor decides with --map NAME=ID (NAME: the folder or LMS name as
+written, or the LMS id). A hand-in whose id an earlier import gave to someone else is
+refused the same way, so an existing student's notebook is only ever replaced by that
+same student's newer one. Decisions are kept in .grading/student_ids.json so that later
+imports map the same way. --students maps LMS ids (Canvas user id, Moodle participant id)
+to course ids: a CSV with columns lms_id,student_id.
 
 Each notebook lands in submitted/<student>/<assignment>/<notebook>.ipynb with its
 submission time in timestamp.txt (the zip entry's or the file's modification time, UTC).
@@ -29,13 +37,21 @@ Collecting the same file again changes nothing; a newer one replaces the older o
 entries with absolute paths or "..", entries over 50 MB and archives over 2 GB
 uncompressed are refused; __MACOSX/ and dotfiles are ignored. A notebook that is not
 valid JSON is still collected (grading gives it 0 and a flag), with a warning.
+
+Only regular files are read: symbolic links (to files or folders), FIFOs, devices and hard
+links to files outside the hand-in folder are refused by name, and files are opened with
+O_NOFOLLOW and checked after opening. One damaged zip entry (an impossible date, a
+truncated extra field) is refused by name; the other entries are collected.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import difflib
+import errno
+import io
 import json
 import os
 import re
@@ -72,18 +88,67 @@ _TRANSLITERATE = str.maketrans(
 )  # fmt: skip
 
 
-def sanitize_student_id(raw: str) -> str:
-    """A folder-safe student id that matches `layout.STUDENT_ID`, or "" if none is left.
+#: Code points that show nothing but are not format characters (category Cf): the
+#: combining grapheme joiner, Hangul fillers, Khmer and Mongolian vowel/variation marks,
+#: variation selectors.
+_IGNORABLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
 
-    "José García" → "jose_garcia"; "O'Brien, Seán" → "obrien_sean".
+
+def _invisible(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Cn") or bool(_IGNORABLE.match(ch))
+
+
+def sanitize_student_id(raw: str) -> str:
+    """The one rule that turns a name into a student id (docs/grading-sandbox.md,
+    "Student ids"): a folder-safe id that matches `layout.STUDENT_ID`, or "" if none is
+    left.
+
+    1. invisible characters go (controls, format characters such as zero-width spaces
+       and joiners, byte-order marks, bidi controls; variation selectors, fillers);
+    2. NFKC: compatibility forms become the plain letter (full-width "ｈ" → "h",
+       ligature "ﬁ" → "fi", superscript "²" → "2");
+    3. casefold: "H" → "h", "ß" → "ss";
+    4. accents go ("é" → "e"), letters without an ASCII base are transliterated
+       ("ø" → "o", "ł" → "l"); spaces and commas become "_", anything else outside
+       a-z 0-9 _ . - is dropped, "_" runs collapse, leading punctuation goes, 64 at most.
+
+    "José García" → "jose_garcia"; "O'Brien, Seán" → "obrien_sean"; "H_Perfect",
+    "ｈ_ｐｅｒｆｅｃｔ" and "h\u200b_perfect" → "h_perfect".
     """
-    text = unicodedata.normalize("NFKD", raw.translate(_TRANSLITERATE))
+    text = "".join(ch for ch in raw if not _invisible(ch))
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLITERATE)
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower().strip()
     text = re.sub(r"[\s,]+", "_", text)
     text = re.sub(r"[^a-z0-9_.-]", "", text)
     text = re.sub(r"_+", "_", text)
     text = re.sub(r"^[^a-z0-9]+", "", text)[:64]
     return text if layout.STUDENT_ID.match(text) else ""
+
+
+def fold_student_id(sid: str) -> str:
+    """What two ids must not share: ids equal after sanitize_student_id are one student
+    to a person (and one folder on a case-insensitive disk)."""
+    return sanitize_student_id(sid) or sid.casefold()
+
+
+def parse_map(items: Iterable[str]) -> dict[str, str]:
+    """--map NAME=ID values as a dict; NAME is a folder name or LMS name as written in
+    the hand-ins, or an LMS id; ID a valid student id (used exactly as written)."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        name, eq, sid = item.rpartition("=")
+        if not eq or not name:
+            raise ValueError(f"--map {item!r}: expected NAME=ID")
+        if not layout.STUDENT_ID.match(sid):
+            raise ValueError(
+                f"--map {item!r}: {sid!r} is not a valid student id "
+                "(letters, digits, '_', '.', '-'; at most 64 characters)"
+            )
+        mapping[name] = sid
+    return mapping
 
 
 # --------------------------------------------------------------------------- report
@@ -120,6 +185,7 @@ class CollectReport:
     warnings: list[str] = field(default_factory=list)
     ignored: int = 0  # __MACOSX/, dotfiles, folders
     students: dict[str, str] = field(default_factory=dict)  # LMS name/id -> student id
+    conflicts: list[str] = field(default_factory=list)  # identities refused (see _assign_ids)
 
     @property
     def renamed(self) -> list[Taken]:
@@ -150,6 +216,13 @@ class CollectReport:
                 lines.append(f"  student   {name!r} -> {sid}")
         for w in self.warnings:
             lines.append(f"  warning   {w}")
+        for c in self.conflicts:
+            lines.append(f"  CONFLICT  {c}")
+        if self.conflicts:
+            lines.append(
+                f"{len(self.conflicts)} hand-in(s) not collected: their student ids are in "
+                "conflict (see CONFLICT); map each with --map NAME=ID and collect again"
+            )
         return "\n".join(lines)
 
 
@@ -172,15 +245,86 @@ def _ignored(parts: tuple[str, ...]) -> bool:
 
 def _zip_mtime(info: zipfile.ZipInfo) -> datetime:
     """An entry's modification time: the Info-ZIP extended timestamp (UTC) when present,
-    else the DOS time, which has no time zone and is taken as UTC (LMS servers run on UTC)."""
+    else the DOS time, which has no time zone and is taken as UTC (LMS servers run on UTC).
+
+    Raises:
+        ValueError: the entry's date is impossible (month 0, day 32...).
+    """
     extra = info.extra
     while len(extra) >= 4:
         tag, size = struct.unpack("<HH", extra[:4])
         body = extra[4 : 4 + size]
-        if tag == 0x5455 and size >= 5 and body[0] & 1:
-            return datetime.fromtimestamp(struct.unpack("<i", body[1:5])[0], UTC)
+        if tag == 0x5455 and len(body) >= 5 and body[0] & 1:
+            try:
+                return datetime.fromtimestamp(struct.unpack("<i", body[1:5])[0], UTC)
+            except (OverflowError, OSError, ValueError):
+                break  # a nonsense timestamp: the DOS date decides
         extra = extra[4 + size :]
-    return datetime(*info.date_time, tzinfo=UTC)
+    year, month, day, hour, minute, second = info.date_time
+    try:
+        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+    except ValueError as exc:
+        raise ValueError(
+            f"its date in the zip is impossible ({year:04d}-{month:02d}-{day:02d}: {exc})"
+        ) from exc
+
+
+class NotRegularFileError(ValueError):
+    """A path that is not a regular file: a link, a FIFO, a device, a folder."""
+
+
+def file_kind(mode: int) -> str:
+    """ "a symbolic link", "a named pipe (FIFO)"...: what a file mode says a path is."""
+    for test, what in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return what
+    return "a regular file" if stat.S_ISREG(mode) else "not a regular file"
+
+
+def open_regular(path: str | Path):
+    """(binary file, its fstat) for `path`, opened without following a symbolic link
+    (O_NOFOLLOW) and without blocking on a FIFO, and checked to be a regular file *after*
+    opening, so that nothing can be swapped in between a check and the read.
+
+    Raises:
+        NotRegularFileError: a link, FIFO, device...; OSError: cannot be opened.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegularFileError("a symbolic link") from exc
+        raise
+    f = os.fdopen(fd, "rb")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        f.close()
+        raise NotRegularFileError(file_kind(st.st_mode))
+    return f, st
+
+
+def _read_listed(path: Path, ident: tuple[int, int], name: str) -> bytes:
+    """Read a file of the hand-in folder that was listed as the regular file `ident`
+    (st_dev, st_ino): refused if it is anything else now."""
+    try:
+        f, st = open_regular(path)
+    except NotRegularFileError as exc:
+        raise ValueError(f"{exc}, not a file: refused, nothing read through it") from exc
+    with f:
+        if (st.st_dev, st.st_ino) != ident:
+            raise ValueError(f"{name} was replaced while it was being collected")
+        data = f.read(MAX_ENTRY_BYTES + 1)
+    if len(data) > MAX_ENTRY_BYTES:
+        raise ValueError(f"{name} is larger than {MAX_ENTRY_BYTES // 2**20} MB")
+    return data
 
 
 def _capped_reader(open_stream: Callable, name: str) -> Callable[[], bytes]:
@@ -201,6 +345,14 @@ def _zip_entries(zf: zipfile.ZipFile, report: CollectReport) -> list[_Entry]:
     entries = []
     total = 0
     for info in infos:
+        try:
+            mtime = _zip_mtime(info)
+        except ValueError as exc:
+            if info.is_dir():
+                report.ignored += 1
+            else:
+                report.skipped.append(Skipped(info.filename, f"{exc}: refused"))
+            continue
         raw = info.filename
         name = raw.replace("\\", "/")
         parts = tuple(p for p in name.split("/") if p not in ("", "."))
@@ -213,8 +365,12 @@ def _zip_entries(zf: zipfile.ZipFile, report: CollectReport) -> list[_Entry]:
         if _ignored(parts):
             report.ignored += 1
             continue
-        if stat.S_ISLNK(info.external_attr >> 16):
-            report.skipped.append(Skipped(raw, "a symbolic link, not a file"))
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            report.skipped.append(Skipped(raw, "a symbolic link, not a file: refused"))
+            continue
+        if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
+            report.skipped.append(Skipped(raw, f"{file_kind(mode)}, not a file: refused"))
             continue
         if info.flag_bits & 0x1:
             report.skipped.append(Skipped(raw, "encrypted (password-protected zip)"))
@@ -234,47 +390,176 @@ def _zip_entries(zf: zipfile.ZipFile, report: CollectReport) -> list[_Entry]:
             _Entry(
                 "/".join(parts),
                 info.file_size,
-                _zip_mtime(info),
+                mtime,
                 _capped_reader(lambda info=info: zf.open(info), raw),
             )
         )
     return entries
 
 
+class _Spliced(io.RawIOBase):
+    """A zip file read as its own bytes up to `cut`, followed by `tail` (a rebuilt
+    central directory): the archive is never copied."""
+
+    def __init__(self, f, cut: int, tail: bytes):
+        super().__init__()
+        self.f, self.cut, self.tail, self.pos = f, cut, tail, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        end = self.cut + len(self.tail)
+        self.pos = max(0, (0, self.pos, end)[whence] + offset)
+        return self.pos
+
+    def readinto(self, buffer) -> int:
+        if self.pos < self.cut:
+            self.f.seek(self.pos)
+            chunk = self.f.read(min(len(buffer), self.cut - self.pos))
+        else:
+            chunk = self.tail[self.pos - self.cut : self.pos - self.cut + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self.pos += len(chunk)
+        return len(chunk)
+
+
+def _mend_central_directory(f) -> tuple[int, bytes, list[str]] | None:
+    """Where an entry of the central directory has a truncated extra field (Python's
+    zipfile then refuses the whole archive), a copy of the directory with that field cut
+    to its readable part: (where the directory starts, the new directory and its end
+    record, the names of the damaged entries). None if that is not what is wrong."""
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    f.seek(max(0, size - 65557))
+    tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return None
+    eocd = list(struct.unpack("<4s4H2LH", tail[at : at + 22]))
+    count, cd_size, cd_offset = eocd[4], eocd[5], eocd[6]
+    if cd_offset == 0xFFFFFFFF or count == 0xFFFF:
+        return None  # zip64: larger than anything collect accepts
+    cd_start = size - (len(tail) - at) - cd_size
+    if cd_start < 0:
+        return None
+    f.seek(cd_start)
+    cd = f.read(cd_size)
+    out, damaged, pos = [], [], 0
+    for _ in range(count):
+        head = cd[pos : pos + 46]
+        if len(head) < 46 or head[:4] != b"PK\x01\x02":
+            return None
+        fields = struct.unpack("<4s4B4HL2L5H2L", head)
+        n, m, k = fields[12], fields[13], fields[14]
+        name = cd[pos + 46 : pos + 46 + n]
+        extra = cd[pos + 46 + n : pos + 46 + n + m]
+        rest = extra
+        while len(rest) >= 4:
+            length = struct.unpack("<H", rest[2:4])[0]
+            if 4 + length > len(rest):
+                damaged.append(name.decode("utf-8" if fields[6] & 0x800 else "cp437", "replace"))
+                break
+            rest = rest[4 + length :]
+        else:  # a readable entry is kept as it is
+            out.append(cd[pos : pos + 46 + n + m + k])
+        pos += 46 + n + m + k
+    if not damaged:
+        return None
+    directory = b"".join(out)
+    # The offset stays: zipfile finds prepended data from where the directory ends.
+    eocd[3] = eocd[4] = len(out)
+    eocd[5], eocd[7] = len(directory), 0
+    return cd_start, directory + struct.pack("<4s4H2LH", *eocd), damaged
+
+
+def _open_zip(
+    zip_path: str | Path, report: CollectReport, stack: contextlib.ExitStack
+) -> zipfile.ZipFile:
+    """The archive; an entry with a damaged directory record (a truncated extra field)
+    is refused by name instead of the whole archive. Closed with `stack`."""
+    try:
+        return stack.enter_context(zipfile.ZipFile(zip_path))
+    except zipfile.BadZipFile as exc:
+        if "extra field" not in str(exc):
+            raise
+        f = stack.enter_context(open(zip_path, "rb"))  # noqa: SIM115 (closed by the stack)
+        mended = _mend_central_directory(f)
+        if mended is None:
+            raise
+    cut, directory, damaged = mended
+    for name in damaged:
+        report.skipped.append(
+            Skipped(name, "its zip entry is damaged (a truncated extra field): refused")
+        )
+    return stack.enter_context(zipfile.ZipFile(io.BufferedReader(_Spliced(f, cut, directory))))
+
+
 def _folder_entries(root: Path, report: CollectReport) -> list[_Entry]:
-    entries = []
+    """Regular files only: symbolic links (to files or folders), FIFOs, devices and hard
+    links to files outside the folder are refused by name, and nothing is read through
+    them (files are opened with O_NOFOLLOW and checked after opening)."""
+    listed: list[tuple[str, Path, os.stat_result]] = []
+    links_here: dict[tuple[int, int], int] = defaultdict(int)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
         rel_dir = here.relative_to(root).parts
         for d in sorted(dirnames):
             if (here / d).is_symlink():
-                report.skipped.append(Skipped("/".join((*rel_dir, d)), "a symbolic link"))
+                report.skipped.append(
+                    Skipped(
+                        "/".join((*rel_dir, d)),
+                        "a symbolic link to a folder: refused, nothing read through it",
+                    )
+                )
             elif _ignored((d,)):
                 report.ignored += 1
-        dirnames[:] = sorted(d for d in dirnames if not _ignored((d,)))
+        dirnames[:] = sorted(
+            d for d in dirnames if not _ignored((d,)) and not (here / d).is_symlink()
+        )
         for fname in sorted(filenames):
             path = here / fname
             rel = "/".join((*rel_dir, fname))
             if _ignored((fname,)):
                 report.ignored += 1
                 continue
-            st = path.lstat()
-            if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
-                report.skipped.append(Skipped(rel, "not a regular file (link or device)"))
+            try:
+                st = path.lstat()
+            except OSError as exc:
+                report.skipped.append(Skipped(rel, f"cannot be read ({exc.strerror})"))
                 continue
-            if st.st_size > MAX_ENTRY_BYTES:
-                report.skipped.append(
-                    Skipped(rel, f"{st.st_size / 2**20:.0f} MB: over the 50 MB limit")
-                )
+            if not stat.S_ISREG(st.st_mode):
+                why = f"{file_kind(st.st_mode)}, not a file: refused, nothing read through it"
+                report.skipped.append(Skipped(rel, why))
                 continue
-            entries.append(
-                _Entry(
-                    rel,
-                    st.st_size,
-                    datetime.fromtimestamp(int(st.st_mtime), UTC),
-                    _capped_reader(partial(path.open, "rb"), rel),
-                )
+            links_here[(st.st_dev, st.st_ino)] += 1
+            listed.append((rel, path, st))
+    entries = []
+    for rel, path, st in listed:
+        if st.st_nlink > links_here[(st.st_dev, st.st_ino)]:
+            report.skipped.append(
+                Skipped(rel, "a hard link to a file outside the hand-in folder: refused")
             )
+            continue
+        if st.st_size > MAX_ENTRY_BYTES:
+            report.skipped.append(
+                Skipped(rel, f"{st.st_size / 2**20:.0f} MB: over the 50 MB limit")
+            )
+            continue
+        entries.append(
+            _Entry(
+                rel,
+                st.st_size,
+                datetime.fromtimestamp(int(st.st_mtime), UTC),
+                partial(_read_listed, path, (st.st_dev, st.st_ino), rel),
+            )
+        )
     return entries
 
 
@@ -301,8 +586,40 @@ def read_roster(path: str | Path) -> dict[str, str]:
                 )
             if lms_id in roster and roster[lms_id] != sid:
                 raise ValueError(f"{path}, line {line}: lms_id {lms_id} appears twice")
+            same = [o for o in roster.values() if fold_student_id(o) == fold_student_id(sid)]
+            if same and same[0] != sid:
+                raise ValueError(
+                    f"{path}, line {line}: student_id {sid!r} and {same[0]!r} are the same "
+                    "id once normalised (case, look-alike characters): spell them one way"
+                )
             roster[lms_id] = sid
     return roster
+
+
+def read_roster_ids(path: str | Path) -> list[str]:
+    """The student ids of a roster CSV (a student_id column; lms_id and any other columns
+    may be there too), in the file's order: the ids the LMS knows, exactly as written."""
+    ids: list[str] = []
+    folded: dict[str, str] = {}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or "student_id" not in reader.fieldnames:
+            raise ValueError(f"{path}: a roster needs a student_id column; got {reader.fieldnames}")
+        for line, row in enumerate(reader, start=2):
+            sid = (row["student_id"] or "").strip()
+            if not sid:
+                continue
+            if not layout.STUDENT_ID.match(sid):
+                raise ValueError(f"{path}, line {line}: student_id {sid!r} is not a valid id")
+            other = folded.setdefault(fold_student_id(sid), sid)
+            if other != sid:
+                raise ValueError(
+                    f"{path}, line {line}: student_id {sid!r} and {other!r} are the same "
+                    "id once normalised (case, look-alike characters): spell them one way"
+                )
+            if sid not in ids:
+                ids.append(sid)
+    return ids
 
 
 @dataclass(frozen=True)
@@ -319,60 +636,94 @@ def _ids_path(course: Course) -> Path:
 
 
 def _assign_ids(
-    course: Course, people: Iterable[_Who], roster: dict[str, str] | None, report: CollectReport
+    course: Course,
+    people: Iterable[_Who],
+    roster: dict[str, str] | None,
+    report: CollectReport,
+    mapping: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """identity key -> student id: from the roster, from earlier imports, or sanitised
-    from the name; two identities never get the same id (the later one gets a suffix)."""
+    """identity key -> student id, for every identity that is not in conflict.
+
+    An identity's id is decided, in this order, by --map (its name or LMS id), by the
+    roster (its LMS id), or by an earlier import (.grading/student_ids.json); otherwise
+    it is proposed from the name (sanitize_student_id). A proposed id that another
+    identity already holds or also proposes — the same id after normalisation — is a
+    conflict: neither proposer gets it, both are reported, and nothing of theirs is
+    collected until the instructor decides with --map. So an existing student's
+    hand-in is only ever replaced by the same identity's newer one.
+    """
     try:
         known: dict[str, str] = json.loads(_ids_path(course).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         known = {}
-    ids: dict[str, str] = {}
-    taken_by = {sid: key for key, sid in known.items()}
+    mapping = mapping or {}
     people = sorted(set(people), key=lambda w: w.key)
-    present = {w.key for w in people}
-    fresh, not_in_roster = [], []
+    names = {w.key: w.name for w in people}
+    hint = {w.key: w.lms_id or w.name for w in people}  # what --map recognises best
+    holders: dict[str, set[str]] = defaultdict(set)  # folded id -> identity keys
+    for key, sid in known.items():
+        holders[fold_student_id(sid)].add(key)
+    for sid in course.students():  # folders collected before ids were recorded
+        if not holders[fold_student_id(sid)]:
+            holders[fold_student_id(sid)].add(f"folder:{sid}")
+    decided: dict[str, str] = {}
+    proposed: dict[str, str] = {}
+    mapped: set[str] = set()
+    not_in_roster = []
     for who in people:
+        by_map = mapping.get(who.name) or (mapping.get(who.lms_id) if who.lms_id else None)
+        if by_map:
+            decided[who.key] = by_map
+            mapped.add(who.key)
+            report.students[f"{who.name} (--map)"] = by_map
+            continue
         if roster is not None and who.lms_id is not None:
             if who.lms_id in roster:
-                ids[who.key] = roster[who.lms_id]
-                taken_by.setdefault(ids[who.key], who.key)
-                report.students[f"{who.name} (LMS id {who.lms_id})"] = ids[who.key]
+                decided[who.key] = roster[who.lms_id]
+                report.students[f"{who.name} (LMS id {who.lms_id})"] = roster[who.lms_id]
                 continue
             not_in_roster.append(f"{who.lms_id} ({who.name})")
         if who.key in known:
-            ids[who.key] = known[who.key]
+            decided[who.key] = known[who.key]
         else:
-            fresh.append(who)
+            proposed[who.key] = (
+                sanitize_student_id(who.name) or f"student_{who.lms_id or 'unknown'}"
+            )
     if not_in_roster:
         report.warnings.append(
             f"{len(not_in_roster)} LMS id(s) not in the roster, ids made from the names: "
             + ", ".join(not_in_roster)
         )
-    for who in fresh:  # sorted by key: the disambiguation does not depend on input order
-        base = sanitize_student_id(who.name) or f"student_{who.lms_id or 'unknown'}"
-        sid = base
-        other = taken_by.get(sid)
-        # A folder name spelled differently in an earlier import ("Alice", then "alice")
-        # is the same student, not a collision.
-        if (other or "").startswith("folder:") and who.key.startswith("folder:"):
-            other = other if other in present else None
-        if other and other != who.key:
-            suffix = who.lms_id or "2"
-            sid = f"{base[: 63 - len(suffix)]}_{suffix}"
-            n = 2
-            while sid in taken_by:
-                n += 1
-                sid = f"{base[:60]}_{n}"
-            report.warnings.append(
-                f"{who.name!r} ({who.key}) and {taken_by[base]} both make the id {base!r}: "
-                f"{who.name!r} is collected as {sid!r}"
-            )
-        ids[who.key] = known[who.key] = sid
-        taken_by[sid] = who.key
-        if sid != who.name:
-            report.students[who.name] = sid
+    for key, sid in [*decided.items(), *proposed.items()]:
+        holders[fold_student_id(sid)].add(key)
+
+    def who_is(key: str) -> str:
+        kind, _, rest = key.partition(":")
+        if kind == "folder":
+            return repr(rest)
+        return f"{names.get(key, '?')!r} ({kind} id {rest})"
+
+    ids = dict(decided)
+    for key, sid in proposed.items():
+        others = sorted(holders[fold_student_id(sid)] - {key})
+        if not others:
+            ids[key] = sid
+            continue
+        report.conflicts.append(
+            f"{who_is(key)} makes the student id {sid!r}, which "
+            + ", ".join(who_is(o) for o in others)
+            + f" also make(s) or hold(s): not collected; decide with --map {hint[key]!r}=ID"
+        )
+    for key, sid in ids.items():
+        if sid != names[key] and not any(
+            label.startswith(names[key] + " (") for label in report.students
+        ):
+            report.students[names[key]] = sid
+    # Remember what was proposed or mapped, so that the next import decides the same.
+    fresh = {k: sid for k, sid in ids.items() if k not in decided or k in mapped}
+    fresh = {k: sid for k, sid in fresh.items() if known.get(k) != sid}
     if fresh:
+        known.update(fresh)
         course.state.mkdir(parents=True, exist_ok=True)
         _ids_path(course).write_text(
             json.dumps(known, indent=1, sort_keys=True) + "\n", encoding="utf-8"
@@ -503,11 +854,13 @@ def _store(course: Course, cand: _Candidate, student: str, notebook: str, data: 
 
 def _notebook_warning(data: bytes) -> str | None:
     try:
-        nb = json.loads(data)
+        nb = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         return (
             f"not valid JSON ({type(exc).__name__}): collected; grading will give it 0 and a flag"
         )
+    except RecursionError:
+        return "JSON nested too deeply to read: collected; grading will give it 0 and a flag"
     if not isinstance(nb, dict) or nb.get("nbformat") != 4:
         got = nb.get("nbformat") if isinstance(nb, dict) else type(nb).__name__
         return f"not an nbformat 4 notebook (nbformat {got!r}): collected as is"
@@ -537,6 +890,7 @@ def _collect(
     *,
     assignment: str | None,
     roster: dict[str, str] | None,
+    mapping: dict[str, str] | None = None,
 ) -> CollectReport:
     assignments = course.assignments()
     if assignment is not None and assignment not in assignments:
@@ -555,7 +909,11 @@ def _collect(
             report.warnings.append(f"everything is inside {tops.pop()}/: read the layout there")
     report.skipped += skipped
 
-    ids = _assign_ids(course, (c.who for c in candidates), roster, report)
+    ids = _assign_ids(course, (c.who for c in candidates), roster, report, mapping)
+    for c in candidates:
+        if c.who.key not in ids:
+            report.skipped.append(Skipped(c.entry.name, "student id conflict (see CONFLICT)"))
+    candidates = [c for c in candidates if c.who.key in ids]
 
     # Match each student's notebooks to the names the assignment expects; the best match
     # (exact, then normalised, then close, then "the only notebook") wins each name.
@@ -592,8 +950,9 @@ def _collect(
         for name, c in sorted(best.items()):
             try:
                 data = c.entry.read()
-            except (ValueError, OSError, zipfile.BadZipFile) as exc:
-                report.skipped.append(Skipped(c.entry.name, f"cannot be read: {exc}"))
+            except Exception as exc:  # one unreadable entry costs that entry only
+                why = str(exc) or type(exc).__name__
+                report.skipped.append(Skipped(c.entry.name, f"cannot be read: {why}"))
                 continue
             action = _store(course, c, student, name, data)
             if action == "older":
@@ -636,6 +995,7 @@ def collect_folder(
     *,
     assignment: str | None = None,
     roster: dict[str, str] | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> CollectReport:
     """Collect from a folder: a tree <student>/<assignment>/*.ipynb, an unpacked LMS export.
 
@@ -645,6 +1005,8 @@ def collect_folder(
         assignment: the assignment every file belongs to (needed for LMS layouts and for
             <student>/*.ipynb); with a tree, only that assignment's folders are taken.
         roster: LMS id -> student id (see read_roster).
+        mapping: hand-in name or LMS id -> student id (--map; see parse_map): decides
+            an identity, e.g. one of two hand-ins whose ids are in conflict.
     """
     path = Path(path)
     if not path.is_dir():
@@ -653,7 +1015,12 @@ def collect_folder(
         raise ValueError("that is the course's own submitted/ folder")
     report = CollectReport()
     return _collect(
-        course, _folder_entries(path, report), report, assignment=assignment, roster=roster
+        course,
+        _folder_entries(path, report),
+        report,
+        assignment=assignment,
+        roster=roster,
+        mapping=mapping,
     )
 
 
@@ -662,6 +1029,7 @@ def collect_zip(
     zip_path: str | Path,
     assignment: str | None = None,
     roster: dict[str, str] | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> CollectReport:
     """Collect from a zip: an LMS export (Canvas, Moodle) or a zipped folder tree.
 
@@ -671,9 +1039,11 @@ def collect_zip(
     """
     report = CollectReport()
     try:
-        with zipfile.ZipFile(zip_path) as zf:
-            entries = _zip_entries(zf, report)
-            return _collect(course, entries, report, assignment=assignment, roster=roster)
+        with contextlib.ExitStack() as stack:
+            entries = _zip_entries(_open_zip(zip_path, report, stack), report)
+            return _collect(
+                course, entries, report, assignment=assignment, roster=roster, mapping=mapping
+            )
     except zipfile.BadZipFile as exc:
         raise ValueError(f"{zip_path} is not a readable zip file ({exc})") from exc
 
@@ -684,14 +1054,15 @@ def collect(
     *,
     assignment: str | None = None,
     roster: dict[str, str] | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> CollectReport:
     """collect_folder or collect_zip, whichever `path` is."""
     path = Path(path)
     if path.is_dir():
-        return collect_folder(course, path, assignment=assignment, roster=roster)
+        return collect_folder(course, path, assignment=assignment, roster=roster, mapping=mapping)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
-    return collect_zip(course, path, assignment, roster)
+    return collect_zip(course, path, assignment, roster, mapping)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -706,11 +1077,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CSV",
         help="roster mapping LMS ids to course ids (columns lms_id,student_id)",
     )
+    parser.add_argument(
+        "--map",
+        metavar="NAME=ID",
+        action="append",
+        default=[],
+        help="the student id of a hand-in (its folder or LMS name as written, or its LMS "
+        "id), exactly as given; decides a student id conflict; repeatable; remembered",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     course = Course.at(args.course)
     roster = read_roster(args.students) if args.students else None
-    report = collect(course, args.path, assignment=args.assignment, roster=roster)
+    mapping = parse_map(args.map)
+    report = collect(course, args.path, assignment=args.assignment, roster=roster, mapping=mapping)
     print(report.render())
-    return 1 if report.skipped and not report.taken else 0
+    return 1 if report.conflicts or (report.skipped and not report.taken) else 0

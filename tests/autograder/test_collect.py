@@ -257,32 +257,48 @@ def test_bad_roster(tmp_path):
         read_roster(bad)
 
 
-def test_name_collisions_are_told_apart_and_remembered(course, tmp_path):
+def test_name_collisions_are_refused_until_mapped_and_remembered(course, tmp_path):
+    """Two LMS users with one name: neither gets the id by chance; --map decides."""
     z = write_zip(
         tmp_path / "one.zip",
         {"smithjohn_111_1_a1.ipynb": nb("first"), "smithjohn_222_2_a1.ipynb": nb("second")},
     )
     report = collect_zip(course, z, "a1")
+    assert report.taken == [] and len(report.conflicts) == 2
+    assert all("student id conflict" in s.reason for s in report.skipped)
+    assert "--map '111'=ID" in report.render()
+    assert not course.submitted.exists()
+    assert cli.main(["collect", "--course", str(course.root), "--assignment", "a1", str(z)]) == 1
+    report = collect_zip(course, z, "a1", mapping={"222": "smithjohn_222"})
     by_source = {t.source: t.student for t in report.taken}
     assert by_source == {
         "smithjohn_111_1_a1.ipynb": "smithjohn",
         "smithjohn_222_2_a1.ipynb": "smithjohn_222",
     }
-    assert any("both make the id 'smithjohn'" in w for w in report.warnings)
+    assert report.conflicts == []
     # A later export that holds only the second John still maps him to smithjohn_222.
     z2 = write_zip(tmp_path / "two.zip", {"smithjohn_222_5_b2.ipynb": nb("b2")})
     assert [t.student for t in collect_zip(course, z2, "b2").taken] == ["smithjohn_222"]
 
 
 def test_folder_names_that_make_the_same_id(course, tmp_path):
-    """In one import, two folders are two students; across imports, a folder name spelled
-    differently is the same student."""
+    """Two folders that normalise to one id are a conflict, in one import or across
+    imports: an existing student's notebook is never replaced by another folder's."""
     both = write_tree(tmp_path / "one", {"Jose/a1/a1.ipynb": nb("1"), "José/a1/a1.ipynb": nb("2")})
     report = collect_folder(course, both)
-    assert sorted(t.student for t in report.taken) == ["jose", "jose_2"]
-    assert any("both make the id 'jose'" in w for w in report.warnings)
-    later = write_tree(tmp_path / "two", {"JOSE/b2/b2.ipynb": nb("3")})
-    assert [t.student for t in collect_folder(course, later).taken] == ["jose"]
+    assert report.taken == [] and len(report.conflicts) == 2
+    report = collect_folder(course, both, mapping={"José": "jose_g"})
+    assert sorted((t.student, t.source) for t in report.taken) == [
+        ("jose", "Jose/a1/a1.ipynb"),
+        ("jose_g", "José/a1/a1.ipynb"),
+    ]
+    later = datetime(2025, 4, 1, tzinfo=UTC)
+    again = write_tree(tmp_path / "two", {"JOSE/a1/a1.ipynb": nb("3")}, later)
+    report = collect_folder(course, again)
+    assert report.taken == [] and "'JOSE'" in report.conflicts[0]
+    assert (course.submitted / "jose" / "a1" / "a1.ipynb").read_bytes() == nb("1")
+    newer = write_tree(tmp_path / "three", {"Jose/a1/a1.ipynb": nb("4")}, later)
+    assert [t.action for t in collect_folder(course, newer).taken] == ["replaced"]
 
 
 def test_moodle_zip(course, tmp_path):
