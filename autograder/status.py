@@ -29,6 +29,7 @@ from pathlib import Path
 
 from autograder import ensure_tools_on_path, ledger
 from autograder.layout import Course
+from autograder.worker import submission_notebooks
 
 #: Order of the states in tables and reports.
 STATES = ("graded", "stale", "failed", "pending")
@@ -69,10 +70,8 @@ def submission_files(course: Course, student: str, assignment: str) -> list[Path
     timestamp.txt is left out: collecting the same notebook again must not turn a graded
     submission into a stale one.
     """
-    folder = course.submitted / student / assignment
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+    # Links are never followed, so a notebook linked to another student's is no submission.
+    return submission_notebooks(course.submitted / student / assignment)
 
 
 def read_timestamp(folder: Path) -> str | None:

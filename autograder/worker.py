@@ -634,7 +634,16 @@ def _grade_notebook(job: Job, name: str, files: dict[str, Path], run_dir: Path, 
     from autograder.execute import execute_notebook
 
     if name not in files:
-        return NotebookResult(name, "missing", f"{name}.ipynb was not submitted")
+        folder = Path(job.submission)
+        path = folder / f"{name}.ipynb"
+        why = "was not submitted"
+        if folder.is_symlink() or folder.parent.is_symlink():
+            why = "is in a folder that is a symbolic link, which the grader never follows"
+        elif path.is_symlink():
+            why = "is a symbolic link, which the grader never follows: not graded"
+        elif path.exists():
+            why = "is a hard link or not a regular file, which the grader never reads: not graded"
+        return NotebookResult(name, "missing", f"{name}.ipynb {why}")
     upgraded: list[str] = []
     try:
         nb = read_submitted(files[name], upgraded)

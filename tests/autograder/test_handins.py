@@ -377,6 +377,7 @@ def test_the_class_honest_work_keeps_its_points_and_no_one_takes_another_s(tiny,
     assert "OutputError" in errors
     for student in ("link_source", "link_gradebook", "link_folder"):
         assert any("missing notebook tiny" in f for f in got[student].flags), got[student]
+        assert "symbolic link" in got[student].message, got[student].message
 
     # The CSV's ids are exactly the roster's, in its order; "Perfect" is perfect's id
     # once normalised; a roster student without a hand-in has a row with no score.
