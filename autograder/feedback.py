@@ -44,7 +44,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import ledger
+from autograder import judge, ledger
 from autograder.layout import Course
 from autograder.status import open_gradebook, read_timestamp
 
@@ -268,6 +268,11 @@ def diagnose(cell, material: HiddenMaterial, test_source: str | None = None) -> 
         message = f"{EXECUTOR_ERRORS[ename]}: {evalue}"
         return Diagnosis("not run", WITHHELD if material.found_in(message) else message)
 
+    if test_source is not None and judge.probed_grade_id(test_source):
+        # A judged cell: its outputs are the judge's verdict (autograder.judge), computed
+        # outside the sandbox from the probe's report; nothing the kernel printed is in it.
+        return Diagnosis("failed", WITHHELD if material.found_in(evalue) else evalue)
+
     ranges = hidden_ranges(test_source if test_source is not None else cell.source)
     frames = _frames(traceback)
     own = [
@@ -276,7 +281,12 @@ def diagnose(cell, material: HiddenMaterial, test_source: str | None = None) -> 
     if not ranges:
         in_hidden = False
     elif not own:
-        in_hidden = True  # cannot tell where it failed: assume the worst
+        # A visible check's failure renders as its message alone (CheckFailed's
+        # _render_traceback_), without frames; in-kernel hidden tests fail with
+        # AssertionError. Anything else without a frame here: assume the worst.
+        in_hidden = not (
+            ename == "CheckFailed" and any(t.startswith("Check failed:") for t in traceback)
+        )
     else:
         in_hidden = any(a <= own[0].line <= b for a, b in ranges) or any(
             f.func == "_hidden_tests" for f in own

@@ -88,6 +88,15 @@ class CellSpec:
     names: tuple[str, ...]  # the student's names the calls pass (functions and answers)
 
 
+def probed_grade_id(source: str) -> str | None:
+    """The grade_id the hidden block of a source cell probes, or None when its hidden
+    block is not the probe."""
+    hidden = HIDDEN.search(source)
+    lines = [ln for ln in (hidden.group("body") if hidden else "").splitlines() if ln.strip()]
+    probes = [PROBE_CALL.match(ln) for ln in lines if "probe(" in ln]
+    return probes[0].group("grade_id") if probes and probes[0] else None
+
+
 def judged_cells(source_nb) -> dict[str, CellSpec]:
     """The graded cells whose hidden block is the probe, in notebook order."""
     cells = {}
@@ -95,10 +104,7 @@ def judged_cells(source_nb) -> dict[str, CellSpec]:
         meta = cell.metadata.get("nbgrader") or {}
         if cell.cell_type != "code" or not meta.get("grade"):
             continue
-        hidden = HIDDEN.search(cell.source)
-        lines = [ln for ln in (hidden.group("body") if hidden else "").splitlines() if ln.strip()]
-        probes = [PROBE_CALL.match(ln) for ln in lines if "probe(" in ln]
-        if not probes or not probes[0] or probes[0].group("grade_id") != meta["grade_id"]:
+        if probed_grade_id(cell.source) != meta["grade_id"]:
             continue
         visible = HIDDEN.sub("", cell.source)
         calls, names = [], []

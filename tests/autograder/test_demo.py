@@ -89,3 +89,9 @@ def test_demo_on_two_assignments_matches_the_goldens(tmp_path):
     assert rows[0].startswith("student_id") and len(rows) == 1 + len(
         {o.student for o in result.report.outcomes}
     )
+    # The judge's diagnosis reaches the student, computed outside the sandbox (the
+    # feedback of a judged cell is the judge's verdict, never a withheld generic line).
+    fb = result.course.feedback / "flipped_kernel" / "01_convolution" / "01_convolution.html"
+    text = fb.read_text()
+    assert "It looks like you flipped the kernel" in text
+    assert "on a hidden test case" not in text

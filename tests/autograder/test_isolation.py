@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import socket
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def hostile_cases(root: Path, port: int, marker: str) -> dict[str, tuple[str, in
 @pytest.mark.sandbox  # its assertions are about what the sandbox prevents
 def test_hostile_batch(tmp_path, capsys):
     course: Course = demo.tiny_course(tmp_path / "course")
-    marker = tmp_path.name
+    marker = f"{tmp_path.name}-{uuid.uuid4().hex[:8]}"  # never a leftover of an earlier run
     demo.submit(course, "honest", "tiny", {"tiny.ipynb": demo.tiny_submission(course)})
     solo = grade.grade(course, limits=LIMITS, progress=False)
     (honest_alone,) = solo.outcomes
