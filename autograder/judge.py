@@ -45,7 +45,19 @@ from course import torch_layers
 from course.checks import CheckFailed, gpu, lenet
 from course.checks._core import _compare
 from course.data import MNISTUnavailableError, load_mnist, to_float_nchw, train_val_split
-from course.probe import MIME, PLAN_ENV, Opaque, ProbeFormatError, Ref, decode, encode
+from course.probe import (
+    MIME,
+    PLAN_ENV,
+    ArgRef,
+    ExprFn,
+    Opaque,
+    ProbeFormatError,
+    Ref,
+    bind_args,
+    decode,
+    encode,
+    encode_call,
+)
 
 #: The plan's file name in the submission's folder (the kernel's $HOME); the environment
 #: variable `course.probe.PLAN_ENV` names it.
@@ -211,7 +223,9 @@ class _Recorder:
 
     def __call__(self, *args, **kwargs):
         index = len(self.log.calls)
-        wire = (_strict(args, self.log.produced), _strict(kwargs, self.log.produced))
+        wire = encode_call(args, kwargs, refs=self.log.produced)
+        if "opaque" in json.dumps(wire):
+            raise PlanError(f"an argument of {self.name} cannot be sent to a kernel")
         self.log.calls.append((self.name, wire[0], wire[1]))
         result = _call_reference(self.reference, args, kwargs)
         self.log.results.append(result)
@@ -219,14 +233,6 @@ class _Recorder:
             raise _raised(result.ename, "raised by the reference")
         self.log.remember(result, [index])
         return result
-
-
-def _strict(value: Any, refs: dict[int, list]) -> Any:
-    """Encode a planned argument: it must reach the kernel whole (no opaque parts)."""
-    data = encode(value, refs=refs)
-    if "opaque" in json.dumps(data):
-        raise PlanError(f"an argument of type {type(value).__name__} cannot be sent to a kernel")
-    return data
 
 
 def _perturb(data: Any, rng: np.random.Generator) -> Any:
@@ -310,8 +316,8 @@ def plan_cell(spec: CellSpec, checks, reference: dict[str, Any], seed: str) -> C
         a = _shift_refs(_perturb(args, rng), visible)
         k = _shift_refs(_perturb(kwargs, rng), visible)
         calls.append({"fn": name, "args": a, "kwargs": k})
-        real_args = _resolve(decode(a), expected)
-        real_kwargs = _resolve(decode(k), expected)
+        real_args = bind_args(_resolve(decode(a, code=True), expected))
+        real_kwargs = _resolve(decode(k, code=True), expected)
         expected.append(_call_reference(reference[name], real_args, real_kwargs))
     calls += [{"value": v} for v in values]
     return CellPlan(spec, calls, visible, expected, tuple(values))
@@ -442,6 +448,14 @@ class NotProbed(Exception):  # noqa: N818 (the check reports "raised NotProbed")
 def _same(recorded: Any, actual: Any, seen: dict[int, Ref]) -> bool:
     if isinstance(recorded, Ref):
         return seen.get(id(actual)) == recorded
+    if isinstance(recorded, ArgRef):  # the argument itself: an array
+        return isinstance(actual, np.ndarray)
+    if isinstance(recorded, ExprFn):
+        return (
+            isinstance(actual, ExprFn)
+            and (recorded.text, recorded.expr) == (actual.text, actual.expr)
+            and _same(recorded.consts, actual.consts, seen)
+        )
     if isinstance(recorded, np.ndarray):
         return (
             isinstance(actual, np.ndarray)
@@ -589,7 +603,8 @@ def judge_cell(plan: CellPlan, results: list[dict], checks) -> Verdict:
                 )
             values[call["value"]] = result["value"]
         elif index < plan.visible:
-            args, kwargs = decode(call["args"]), decode(call["kwargs"])
+            args = decode(call["args"], code=True)
+            kwargs = decode(call["kwargs"], code=True)
             entries.setdefault(call["fn"], []).append((index, args, kwargs, result))
     ns: dict[str, Any] = {"checks": checks, **values}
     for name in plan.spec.names:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from IPython.display import display
 
-__all__ = ["MIME", "PLAN_ENV", "ProbeFormatError", "decode", "encode", "probe"]
+__all__ = ["MIME", "PLAN_ENV", "ExprFn", "ProbeFormatError", "decode", "encode", "probe"]
 
 #: The display output that carries a cell's results to the grader.
 MIME = "application/vnd.cnn-course.probe+json"
@@ -44,6 +44,69 @@ MAX_TEXT = 300
 
 class ProbeFormatError(ValueError):
     """A value that cannot travel (too large, too deep, or of a type the wire refuses)."""
+
+
+class ExprFn:
+    """A test function f(x) given by a numpy expression in `x` and named constants, so
+    that it can travel to a kernel (a lambda cannot). A constant may be the very array
+    that is passed as an argument (f reads a layer's weights through a closure): on the
+    wire it is sent as a reference to that argument.
+
+    Example: ExprFn("f(x) = sum(C * sin(x))", "np.sum(C * np.sin(x))", {"C": C}).
+    """
+
+    def __init__(self, text: str, expr: str, consts: dict | None = None):
+        self.text, self.expr, self.consts = text, expr, dict(consts or {})
+        self._code = compile(expr, "<test function>", "eval")
+
+    def __call__(self, x):
+        return eval(self._code, {"np": np, "__builtins__": {}}, {**self.consts, "x": x})
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class ArgRef:
+    """On the wire: "the call's positional argument `index`" (see ExprFn)."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ArgRef) and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash(("arg", self.index))
+
+
+def encode_call(args: tuple, kwargs: dict, *, refs: dict[int, list] | None = None):
+    """A call's arguments for the wire; an ExprFn constant that is one of the positional
+    arguments (by identity) travels as {"arg": i}."""
+    positions = {id(a): i for i, a in enumerate(args) if isinstance(a, np.ndarray)}
+    return (
+        [_encode_arg(a, positions, refs) for a in args],
+        {"dict": {k: _encode_arg(v, positions, refs) for k, v in kwargs.items()}},
+    )
+
+
+def _encode_arg(value: Any, positions: dict[int, int], refs) -> Any:
+    if isinstance(value, ExprFn):
+        consts = {
+            k: {"arg": positions[id(v)]} if id(v) in positions else encode(v, refs=refs)
+            for k, v in value.consts.items()
+        }
+        return {"fnexpr": [value.text[:MAX_TEXT], value.expr[:MAX_TEXT], consts]}
+    return encode(value, refs=refs)
+
+
+def bind_args(args: list | tuple) -> list | tuple:
+    """Put each argument where an ExprFn among `args` refers to it (after decoding)."""
+    for a in args:
+        if isinstance(a, ExprFn):
+            for k, v in a.consts.items():
+                if isinstance(v, ArgRef) and 0 <= v.index < len(args):
+                    a.consts[k] = args[v.index]
+    return args
 
 
 # ---------------------------------------------------------------------------------------
@@ -116,9 +179,11 @@ class Opaque:
         return f"<{self.type_name}>"
 
 
-def decode(data: Any, *, _budget=None, _depth=0) -> Any:
+def decode(data: Any, *, code: bool = False, _budget=None, _depth=0) -> Any:
     """The inverse of `encode`, for data that came from an untrusted kernel: types,
-    dtypes, shapes, sizes and depth are all checked. A reference decodes to a `Ref`."""
+    dtypes, shapes, sizes and depth are all checked. A reference decodes to a `Ref`.
+    Test functions (`ExprFn`) are accepted only with `code=True`: in a plan, which the
+    grader wrote, never in what a kernel reported."""
     budget = _budget if _budget is not None else _Budget()
     if _depth > MAX_DEPTH:
         raise ProbeFormatError("nested too deeply")
@@ -127,7 +192,7 @@ def decode(data: Any, *, _budget=None, _depth=0) -> Any:
     if isinstance(data, (int, float)):
         return data
     if isinstance(data, list):
-        return [decode(v, _budget=budget, _depth=_depth + 1) for v in data]
+        return [decode(v, code=code, _budget=budget, _depth=_depth + 1) for v in data]
     if not isinstance(data, dict) or len(data) != 1:
         raise ProbeFormatError("not a value of the probe's wire format")
     ((kind, body),) = data.items()
@@ -136,15 +201,31 @@ def decode(data: Any, *, _budget=None, _depth=0) -> Any:
     if kind == "float" and body in ("nan", "inf", "-inf"):
         return float(body)
     if kind == "tuple" and isinstance(body, list):
-        return tuple(decode(v, _budget=budget, _depth=_depth + 1) for v in body)
+        return tuple(decode(v, code=code, _budget=budget, _depth=_depth + 1) for v in body)
     if kind == "dict" and isinstance(body, dict):
-        return {str(k): decode(v, _budget=budget, _depth=_depth + 1) for k, v in body.items()}
+        return {
+            str(k): decode(v, code=code, _budget=budget, _depth=_depth + 1) for k, v in body.items()
+        }
     if kind == "array" and isinstance(body, list) and len(body) == 3:
         return _decode_array(body, budget)
     if kind == "opaque" and isinstance(body, str):
         return Opaque(body)
     if kind == "ref" and isinstance(body, list) and all(isinstance(i, int) for i in body):
         return Ref(tuple(body))
+    if kind == "arg" and isinstance(body, int):
+        return ArgRef(body)
+    if kind == "fnexpr" and code and isinstance(body, list) and len(body) == 3:
+        text, expr, consts = body
+        if not (isinstance(text, str) and isinstance(expr, str) and isinstance(consts, dict)):
+            raise ProbeFormatError("malformed test function")
+        fn = ExprFn.__new__(ExprFn)
+        fn.text, fn.expr = text, expr
+        fn.consts = {
+            str(k): decode(v, code=code, _budget=budget, _depth=_depth + 1)
+            for k, v in consts.items()
+        }
+        fn._code = compile(expr, "<test function>", "eval")
+        return fn
     raise ProbeFormatError(f"unknown or malformed {kind!r} value")
 
 
@@ -229,8 +310,8 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
                     result = {k: v.detach().cpu().numpy() for k, v in result.state_dict().items()}
                 mutated = False
             else:
-                args = _resolve(decode(call["args"]), kept)
-                kwargs = _resolve(decode(call["kwargs"]), kept)
+                args = bind_args(_resolve(decode(call["args"], code=True), kept))
+                kwargs = _resolve(decode(call["kwargs"], code=True), kept)
                 before = [a.copy() for a in args if isinstance(a, np.ndarray)]
                 result = namespace[name](*args, **kwargs)
                 after = [a for a in args if isinstance(a, np.ndarray)]

@@ -37,6 +37,7 @@ from course.checks._core import (
     check_answer,
     fmt,
 )
+from course.probe import ExprFn
 
 __all__ = [
     "check_avgpool2d_backward",
@@ -179,18 +180,9 @@ def _shape_text(a: Any) -> str:
     return "×".join(map(str, np.shape(a)))
 
 
-class _Fn:
-    """A test function with a readable repr (it shows in the failure message)."""
-
-    def __init__(self, text: str, fn: Callable[[np.ndarray], Any]):
-        self.text = text
-        self.fn = fn
-
-    def __call__(self, x):
-        return self.fn(x)
-
-    def __repr__(self) -> str:
-        return self.text
+# Test functions are numpy expressions (course.probe.ExprFn), not lambdas: the grader
+# sends the same cases to the student's kernel, and a lambda cannot travel.
+_Fn = ExprFn
 
 
 def _silently(fn: Callable, *args, **kwargs) -> Any:
@@ -220,29 +212,29 @@ def _numgrad_cases() -> list[Case]:
     return [
         Case(
             "f(x) = sum(x**2) on a vector with h = 0.1 (exact for a parabola: 2x)",
-            (_Fn("f(x) = sum(x**2)", lambda x: np.sum(x**2)), v),
+            (_Fn("f(x) = sum(x**2)", "np.sum(x**2)"), v),
             2 * v,
             {"h": 0.1},
         ),
         Case(
             "f(x) = sum(C * sin(x)) on a 3×4 array",
-            (_Fn("f(x) = sum(C * sin(x))", lambda x: np.sum(C * np.sin(x))), A),
+            (_Fn("f(x) = sum(C * sin(x))", "np.sum(C * np.sin(x))", {"C": C}), A),
             C * np.cos(A) * np.sin(h) / h,
         ),
         Case(
             "f(x) = sum(x**3) on a 2×3 array (curvature: one-sided differences are off)",
-            (_Fn("f(x) = sum(x**3)", lambda x: np.sum(x**3)), cube),
+            (_Fn("f(x) = sum(x**3)", "np.sum(x**3)"), cube),
             3 * cube**2 + h**2,
         ),
         Case(
             "f(x) = sum(x**3) with a large step h = 0.01",
-            (_Fn("f(x) = sum(x**3)", lambda x: np.sum(x**3)), cube),
+            (_Fn("f(x) = sum(x**3)", "np.sum(x**3)"), cube),
             3 * cube**2 + 1e-4,
             {"h": 1e-2},
         ),
         Case(
             "f(x) = sum(x[0] * x[1]) on a 2×3×2 array",
-            (_Fn("f(x) = sum(x[0] * x[1])", lambda x: np.sum(x[0] * x[1])), T),
+            (_Fn("f(x) = sum(x[0] * x[1])", "np.sum(x[0] * x[1])"), T),
             np.stack([T[1], T[0]]),
         ),
     ]
@@ -336,7 +328,7 @@ def _check_restores(fn: Callable) -> None:
     # Entries near 0 (of the size of h) show the round-off of restoring by arithmetic.
     x = np.array([0.1, 0.7, 1.234e-6, 2.9, -2.7e-6, 5.1, 7e-7, -2.2])
     before = x.copy()
-    f = _Fn("f(x) = sum(x**3)", lambda v: np.sum(v**3))
+    f = _Fn("f(x) = sum(x**3)", "np.sum(x**3)")
     try:
         fn(f, x)
     except Exception:
@@ -368,8 +360,11 @@ def _check_closure(fn: Callable) -> None:
     __tracebackhide__ = True
     W = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
     C = np.array([[1.0, 2.0, -1.0], [0.5, 3.0, 1.0]])
-    f = _Fn("f = lambda _: np.sum(C * W**2)  (reads W, ignores its argument)", None)
-    f.fn = lambda _: np.sum(C * W**2)
+    f = _Fn(
+        "f = lambda _: np.sum(C * W**2)  (reads W, ignores its argument)",
+        "np.sum(C * W**2)",
+        {"C": C, "W": W},
+    )
     expected = 2 * C * W
     got = fn(f, W)
     if np.shape(got) == W.shape and np.allclose(got, expected, rtol=1e-5, atol=1e-7):

@@ -355,3 +355,23 @@ def test_red_team_blank_notebooks_that_tamper_score_zero(tmp_path):
     report = grade.grade(course, workers=2, limits=limits, progress=False, on_tamper="flag")
     scores = {o.student: o.score for o in report.outcomes}
     assert scores == dict.fromkeys(ATTACKS, 0.0), {s: v for s, v in scores.items() if v}
+
+
+def test_test_functions_travel_as_expressions_and_closures_keep_their_array():
+    """numerical_gradient's check passes f; a closure over the array x must still see
+    the student's in-place perturbation in the kernel."""
+    reference = judge.reference_namespace(_source("05_backprop"))
+
+    def perturbs_a_copy(f, x, *, h=1e-5):
+        return reference["numerical_gradient"](f, x.copy(), h=h)
+
+    student = {**reference, "numerical_gradient": perturbs_a_copy}
+    verdict = _verdicts("05_backprop", student)["backprop_numerical_gradient_tests"]
+    assert not verdict.passed and verdict.mistake == "perturbs_a_copy", verdict.message
+
+
+def test_a_plan_never_carries_code_back_from_a_kernel():
+    fn = {"fnexpr": ["f", "__import__('os').getcwd()", {}]}
+    with pytest.raises(ProbeFormatError):
+        decode(fn)  # as a reported result: refused
+    assert callable(decode(fn, code=True))  # in a plan the grader wrote: a test function
