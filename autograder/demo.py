@@ -17,7 +17,8 @@ a class made from the reference solutions:
     raises               01: the corr2d_bias cell raises a NameError when it runs
     never_finishes       01: the gaussian_kernel cell loops forever (cell timeout)
     invalid_json         01: a truncated notebook file
-    tamper               01: perfect, plus `np.allclose = lambda *a, **k: True`
+    tamper               01: perfect, plus `np.allclose = lambda *a, **k: True` (flagged;
+                         the judge decides outside the kernel, so it keeps its 22)
 
 `perfect` and `blank` hand in every assignment; the others hand in the one assignment
 their mistake is about. Submissions go through the real `collect` code path (a folder

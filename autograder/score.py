@@ -11,9 +11,12 @@ each notebook of a `worker.JobResult` it
 3. runs nbgrader's autograde preprocessors that come after execution — IgnorePattern,
    ClearMetadata (if configured), LimitOutput, SaveAutoGrades, AssignLatePenalties,
    CheckCellMetadata — with the course's configuration, against the course gradebook;
-4. scans the student's cells (autograder.integrity). Tampering zeroes the notebook as a
-   manual override (grade.manual_score = 0, with a comment), which the instructor can
-   lift in formgrader after review; `on_tamper="flag"` only flags it;
+4. judges the probed cells (autograder.judge: their outputs become the judge's
+   verdicts) and scans the student's cells (autograder.integrity). Where a hidden test
+   still runs in the kernel, tampering zeroes the notebook as a manual override
+   (grade.manual_score = 0, with a comment), which the instructor can lift in formgrader
+   after review; where the judge decides every graded cell, or with `on_tamper="flag"`,
+   tampering is only flagged for a person;
 5. writes autograded/<student>/<assignment>/<notebook>.ipynb, where nbgrader's and our
    feedback look for it.
 
@@ -375,7 +378,12 @@ def score_notebook(
     flags += _run_autograde_preprocessors(course, nb, resources)
     _zero_unscored(course, student, assignment, res.name, nb)
     tamper = integrity.tampering(findings)
-    apply_integrity(course, student, assignment, res.name, tamper, zero=on_tamper == "zero")
+    # The scan is the defence only where a hidden test still runs in the kernel; where the
+    # judge decides every graded cell, tampering cannot buy points and is only flagged.
+    source = judge.source_notebook(str(course.root), assignment, res.name)
+    in_kernel = source is None or bool(judge.in_kernel_tests(source))
+    zero = on_tamper == "zero" and in_kernel
+    apply_integrity(course, student, assignment, res.name, tamper, zero=zero)
     _write_atomic(
         course.autograded / student / assignment / f"{res.name}.ipynb", nbformat.writes(nb) + "\n"
     )
