@@ -1,6 +1,6 @@
 """nbgrader configuration for the course. The repo root is nbgrader's course root.
 
-Each setting below answers something recorded in DESIGN.md about stock nbgrader 0.9.6.
+Each setting below answers something recorded in docs/design.md about stock nbgrader 0.9.6.
 """
 
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)

@@ -7,7 +7,7 @@
 (a) Overhead: one full-course submission (the reference solution of every assignment)
     graded end to end (`grade` with one worker: snapshot, sanitize, sandbox, scoring,
     gradebook, ledger) against plain execution of the same sanitized notebooks with
-    nbclient, no sandbox, one after the other. Goal (DESIGN.md): at most 1.3×.
+    nbclient, no sandbox, one after the other. Goal (docs/design.md): at most 1.3×.
 (b) Parallel efficiency: a batch of submissions of one assignment (perfect and
     misconception copies) graded with 1 worker, then with 2: T1 / (2 · T2). Goal: at
     least 0.85.

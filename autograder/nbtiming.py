@@ -1,7 +1,7 @@
 """Time each assignment notebook, top to bottom, with its solutions in place.
 
 `python -m autograder.nbtiming` (part of `make bench`) executes every source notebook in
-a fresh kernel and prints a table to paste into docs/performance.md. Budgets (DESIGN.md):
+a fresh kernel and prints a table to paste into docs/performance.md. Budgets (docs/design.md):
 30 s per notebook on 2 CPU cores, 120 s for LeNet training. A benchmark, not a test: the
 numbers depend on the machine and its load.
 """

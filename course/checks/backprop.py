@@ -15,7 +15,7 @@ gradient that a particular wrong implementation gives, with torch or numpy opera
 that are not the exercise's solution (autograd on a flipped kernel, a last-write-wins
 scatter for `=` instead of `+=`, an equality mask for "every tied maximum", ...).
 
-Conventions (DESIGN.md): NCHW, weights (C_out, C_in, KH, KW), bias (C_out,); `padding`
+Conventions (docs/design.md): NCHW, weights (C_out, C_in, KH, KW), bias (C_out,); `padding`
 counts the zeros on *each* side; "convolution" means cross-correlation (no kernel flip).
 """
 
@@ -61,7 +61,7 @@ OUTPUT_PADDING_DIGEST = "6b86b273ff34fce1"
 FRACTION_DIGEST = "a30a043314fa8929"
 
 # ---------------------------------------------------------------------------------------
-# Worked examples from the lectures (checked against torch; see DESIGN.md)
+# Worked examples from the lectures (checked against torch; see docs/design.md)
 # ---------------------------------------------------------------------------------------
 
 #: Lectures 003 and 004: the 5×5 input and 3×3 kernel of the cross-correlation slides.

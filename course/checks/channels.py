@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------------------
-# Worked examples from the lectures (checked against torch; see DESIGN.md).
+# Worked examples from the lectures (checked against torch; see docs/design.md).
 # ---------------------------------------------------------------------------------------
 
 #: Lecture 000, "Multiple Input Channels": X0 = arange(9), X1 = arange(1, 10) as 3×3.
@@ -185,8 +185,7 @@ MISTAKES_MULTI_IN: tuple[Mistake, ...] = (
         "you added up the input channels (and the kernel slices) first and correlated the two sums",
         "That mixes every channel with every kernel slice: corr(X0 + X1, K0 + K1) has the "
         "cross terms corr(X0, K1) and corr(X1, K0). Correlate channel c with slice c only, "
-        "then add. "
-        + POINTER_MULTI_IN,
+        "then add. " + POINTER_MULTI_IN,
         lambda c: _oracle.corr2d(c.args[0].sum(axis=0), c.args[1].sum(axis=0)),
     ),
     Mistake(

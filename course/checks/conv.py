@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------------------
-# The lectures' worked examples (DESIGN.md, "Worked examples"; verified against torch in
+# The lectures' worked examples (docs/design.md, "Worked examples"; verified against torch in
 # tests/course/test_checks_conv.py).
 # ---------------------------------------------------------------------------------------
 

@@ -70,7 +70,7 @@ __all__ = [
     "use_layers_that_pass",
 ]
 
-N_PARAMS = 61_706  # DESIGN.md, checked against torch
+N_PARAMS = 61_706  # docs/design.md, checked against torch
 VARIANTS = ("relu-max", "sigmoid-avg")
 LAYER_NAMES = ("conv1", "conv2", "fc1", "fc2", "fc3")
 

@@ -8,7 +8,7 @@ as constants) and cases computed by torch (`course.checks._oracle`), chosen so t
 catalogued mistake gives an output different from the right one on some case, and is
 named when a student's output equals it.
 
-Conventions (DESIGN.md): `padding` counts zeros added on *each* side (torch's
+Conventions (docs/design.md): `padding` counts zeros added on *each* side (torch's
 convention; lectures 001, 003, 004); `total_padding` counts all rows added (lectures 000
 and 002); "convolution" means cross-correlation (no kernel flip).
 """

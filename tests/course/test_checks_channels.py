@@ -529,7 +529,7 @@ def test_every_mistake_differs_from_the_right_answer_somewhere(cases, catalogue)
 
 
 def test_lecture_examples_match_torch():
-    """Lecture 000's 56 and lecture 004's o0/o1 (DESIGN.md's table), from the stored data."""
+    """Lecture 000's 56 and lecture 004's o0/o1 (docs/design.md's table), from the stored data."""
     Y = torch.nn.functional.conv2d(
         torch.tensor(checks.LECTURE_000_X)[None], torch.tensor(checks.LECTURE_000_K)[None]
     )

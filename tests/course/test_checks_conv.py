@@ -310,7 +310,7 @@ def test_lecture_constants_agree_with_torch():
     np.testing.assert_allclose(
         solutions.conv2d_true(checks.L003_I, checks.L003_K, "full"), checks.L003_FULL
     )
-    # DESIGN.md: the slide's 3×3 is the top-left corner, with 12 where the slide says 10.
+    # docs/design.md: the slide's 3×3 is the top-left corner, with 12 where the slide says 10.
     np.testing.assert_array_equal(checks.L003_FULL[:3, :3], [[0, 0, 1], [0, 3, 12], [2, 6, 9]])
 
 

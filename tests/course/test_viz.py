@@ -23,7 +23,7 @@ from course import viz
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# lecture worked examples (DESIGN.md)
+# lecture worked examples (docs/design.md)
 X = np.arange(9).reshape(3, 3)
 K = np.arange(4).reshape(2, 2)
 I004 = np.array(

@@ -1,6 +1,6 @@
 """The lectures' worked examples, exactly, on the lecture-level functions of solutions.conv.
 
-Every number here is a slide's number (checked: see DESIGN.md's table). Where a slide is
+Every number here is a slide's number (checked: see docs/design.md's table). Where a slide is
 wrong (lecture 003 prints 10 where the full convolution has 12) the test holds the right
 value and says so.
 """
