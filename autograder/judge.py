@@ -26,7 +26,6 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
-import copy
 import hashlib
 import importlib
 import io
@@ -48,6 +47,7 @@ from course.data import MNISTUnavailableError, load_mnist, to_float_nchw, train_
 from course.probe import (
     MIME,
     PLAN_ENV,
+    ArgOf,
     ArgRef,
     ExprFn,
     Opaque,
@@ -57,7 +57,9 @@ from course.probe import (
     decode,
     encode,
     encode_call,
+    snapshot,
 )
+from course.probe import changed as changed_in_place
 
 #: The plan's file name in the submission's folder (the kernel's $HOME); the environment
 #: variable `course.probe.PLAN_ENV` names it.
@@ -191,6 +193,9 @@ class _Log:
     calls: list[tuple[str, tuple, dict]] = field(default_factory=list)
     results: list[Any] = field(default_factory=list)
     produced: dict[int, list] = field(default_factory=dict)  # id(result part) -> path
+    passed: dict[int, list] = field(default_factory=dict)  # id(argument) -> [call, pos]
+    args: list[tuple] = field(default_factory=list)  # keeps the arguments (and their ids)
+    after: list[dict[int, Any]] = field(default_factory=list)  # what each call changed
 
     def remember(self, value: Any, path: list, depth: int = 0) -> None:
         if isinstance(value, (int, float, bool, str)) or value is None or depth > 2:
@@ -208,11 +213,21 @@ class Raises:
     ename: str
 
 
-def _call_reference(fn: Callable, args, kwargs) -> Any:
+def _call_in_place(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, dict[int, Any]]:
+    """Call the reference on the very arguments (a function that updates them in place,
+    like an optimiser step, must update the caller's objects); returns the result and
+    what it changed: {argument position: its state after the call}."""
+    before = [snapshot(a) for a in args]
     try:
-        return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        result = fn(*args, **kwargs)
     except Exception as exc:
-        return Raises(type(exc).__name__)
+        return Raises(type(exc).__name__), {}
+    after = {
+        i: snapshot(a)
+        for i, (b, a) in enumerate(zip(before, args, strict=True))
+        if b is not None and changed_in_place(b, a)
+    }
+    return result, after
 
 
 class _Recorder:
@@ -223,12 +238,17 @@ class _Recorder:
 
     def __call__(self, *args, **kwargs):
         index = len(self.log.calls)
-        wire = encode_call(args, kwargs, refs=self.log.produced)
+        wire = encode_call(args, kwargs, refs=self.log.produced, passed=self.log.passed)
         if "opaque" in json.dumps(wire):
             raise PlanError(f"an argument of {self.name} cannot be sent to a kernel")
         self.log.calls.append((self.name, wire[0], wire[1]))
-        result = _call_reference(self.reference, args, kwargs)
+        result, after = _call_in_place(self.reference, args, kwargs)
         self.log.results.append(result)
+        self.log.after.append(after)
+        self.log.args.append(args)
+        for pos, a in enumerate(args):
+            if snapshot(a) is not None:
+                self.log.passed.setdefault(id(a), [index, pos])
         if isinstance(result, Raises):  # the check asked for an error: give it one
             raise _raised(result.ename, "raised by the reference")
         self.log.remember(result, [index])
@@ -248,7 +268,7 @@ def _perturb(data: Any, rng: np.random.Generator) -> Any:
         if a.dtype.kind == "f" and a.size:
             a = rng.standard_normal(a.shape).astype(a.dtype)
         return encode(a)
-    if "ref" in data:
+    if "ref" in data or "argof" in data:
         return data
     return {k: _perturb(v, rng) for k, v in data.items()}
 
@@ -259,20 +279,24 @@ def _shift_refs(data: Any, offset: int) -> Any:
     if isinstance(data, dict):
         if "ref" in data:
             return {"ref": [data["ref"][0] + offset, *data["ref"][1:]]}
+        if "argof" in data:
+            return {"argof": [data["argof"][0] + offset, data["argof"][1]]}
         return {k: _shift_refs(v, offset) for k, v in data.items()}
     return data
 
 
-def _resolve(value: Any, results: list) -> Any:
+def _resolve(value: Any, results: list, passed: list | None = None) -> Any:
+    if isinstance(value, ArgOf) and passed is not None:
+        return passed[value.call][value.pos]
     if isinstance(value, Ref):
         obj = results[value.path[0]]
         for i in value.path[1:]:
             obj = obj[i]
         return obj
     if isinstance(value, (list, tuple)):
-        return type(value)(_resolve(v, results) for v in value)
+        return type(value)(_resolve(v, results, passed) for v in value)
     if isinstance(value, dict):
-        return {k: _resolve(v, results) for k, v in value.items()}
+        return {k: _resolve(v, results, passed) for k, v in value.items()}
     return value
 
 
@@ -285,6 +309,7 @@ class CellPlan:
     visible: int  # how many of `calls` the visible check made
     expected: list[Any]  # the reference's result of each call (secret ones compared)
     values: tuple[str, ...]  # answer variables read (quizzes)
+    after: list[dict[int, Any]] = field(default_factory=list)  # in-place changes per call
 
 
 def _seed(seed: str, grade_id: str) -> np.random.Generator:
@@ -312,15 +337,20 @@ def plan_cell(spec: CellSpec, checks, reference: dict[str, Any], seed: str) -> C
     rng = _seed(seed, spec.grade_id)
     calls = [{"fn": n, "args": a, "kwargs": k} for n, a, k in log.calls]
     expected = list(log.results)
+    after = list(log.after)
+    passed: list[list] = [list(a) for a in log.args]
     for name, args, kwargs in log.calls:
         a = _shift_refs(_perturb(args, rng), visible)
         k = _shift_refs(_perturb(kwargs, rng), visible)
         calls.append({"fn": name, "args": a, "kwargs": k})
-        real_args = bind_args(_resolve(decode(a, code=True), expected))
-        real_kwargs = _resolve(decode(k, code=True), expected)
-        expected.append(_call_reference(reference[name], real_args, real_kwargs))
+        real_args = bind_args(_resolve(decode(a, code=True), expected, passed))
+        real_kwargs = _resolve(decode(k, code=True), expected, passed)
+        passed.append(list(real_args))
+        result, changes = _call_in_place(reference[name], tuple(real_args), real_kwargs)
+        expected.append(result)
+        after.append(changes)
     calls += [{"value": v} for v in values]
-    return CellPlan(spec, calls, visible, expected, tuple(values))
+    return CellPlan(spec, calls, visible, expected, tuple(values), after)
 
 
 def plan_notebook(source_nb, seed: str) -> dict[str, CellPlan]:
@@ -445,9 +475,9 @@ class NotProbed(Exception):  # noqa: N818 (the check reports "raised NotProbed")
     """The check asked for a call that the plan did not contain."""
 
 
-def _same(recorded: Any, actual: Any, seen: dict[int, Ref]) -> bool:
-    if isinstance(recorded, Ref):
-        return seen.get(id(actual)) == recorded
+def _same(recorded: Any, actual: Any, seen: dict[int, Any]) -> bool:
+    if isinstance(recorded, (Ref, ArgOf)):  # that very object: a result, or an argument
+        return seen.get(id(actual)) == recorded or seen.get(("arg", id(actual))) == recorded
     if isinstance(recorded, ArgRef):  # the argument itself: an array
         return isinstance(actual, np.ndarray)
     if isinstance(recorded, ExprFn):
@@ -502,6 +532,7 @@ class _Replay:
     def __init__(self, name: str, entries: list[tuple[int, Any, Any, dict]], seen: dict):
         self.name, self.entries, self.seen = name, entries, seen
         self.used: set[int] = set()
+        self.alive: list[tuple] = []
 
     def __call__(self, *args, **kwargs):
         # The same inputs may have been planned twice (a check that calls a forward pass
@@ -516,7 +547,30 @@ class _Replay:
             raise NotProbed(f"{self.name} was called on inputs the grader did not plan")
         index, result = next(((i, r) for i, r in matches if i not in self.used), matches[0])
         self.used.add(index)
+        self.alive.append(args)  # ids stay unique while the check runs
+        for pos, a in enumerate(args):  # a later call may pass the same object again
+            self.seen.setdefault(("arg", id(a)), ArgOf(index, pos))
+        for pos, state in (result.get("after") or {}).items():
+            _write_back(args, int(pos), state)
         return _answer(self.name, index, result, self.seen)
+
+
+def _write_back(args: tuple, pos: int, state: Any) -> None:
+    """Do to the caller's argument what the student's function did to it in the kernel
+    (an in-place update), so that the check reads the student's result."""
+    if not 0 <= pos < len(args):
+        return
+    target = args[pos]
+    if isinstance(target, np.ndarray) and isinstance(state, np.ndarray):
+        if target.shape == state.shape:
+            np.copyto(target, state, casting="unsafe")
+    elif isinstance(target, dict) and isinstance(state, dict):
+        for k, v in state.items():
+            if k in target and isinstance(target[k], np.ndarray) and isinstance(v, np.ndarray):
+                if target[k].shape == v.shape:
+                    np.copyto(target[k], v, casting="unsafe")
+                else:
+                    target[k] = v
 
 
 def _answer(name: str, index: int, result: dict, seen: dict) -> Any:
@@ -574,10 +628,15 @@ def probe_report(cell, plan: CellPlan, seed: str) -> list[dict] | str:
     results = []
     try:
         for r in raw:
-            if not isinstance(r, dict) or not 1 <= len(r) <= 2:
+            if not isinstance(r, dict) or not 1 <= len(r) <= 3:
                 raise ProbeFormatError("malformed result")
-            if "ok" in r and set(r) <= {"ok", "mutated"}:
-                results.append({"value": decode(r["ok"]), "mutated": bool(r.get("mutated"))})
+            if "ok" in r and set(r) <= {"ok", "mutated", "after"}:
+                after = decode(r.get("after", {"dict": {}}))
+                if not isinstance(after, dict):
+                    raise ProbeFormatError("malformed in-place changes")
+                results.append(
+                    {"value": decode(r["ok"]), "mutated": bool(r.get("mutated")), "after": after}
+                )
             elif "raised" in r and isinstance(r["raised"], list) and len(r["raised"]) == 2:
                 results.append({"raised": [str(r["raised"][0])[:80], str(r["raised"][1])[:300]]})
             elif "missing" in r:
@@ -651,6 +710,18 @@ def _graded_part(plan: CellPlan) -> dict[str, int | None]:
     return parts
 
 
+def _compare_state(got: Any, expected: Any) -> str | None:
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or got.keys() != expected.keys():
+            return "not the same names"
+        for k in expected:
+            problem = _compare(got[k], expected[k], rtol=1e-6, atol=1e-8)
+            if problem:
+                return f"{k}: {problem}"
+        return None
+    return _compare(got, expected, rtol=1e-6, atol=1e-8)
+
+
 def _secret_problem(plan: CellPlan, results: list[dict]) -> str | None:
     parts = _graded_part(plan)
     for index in range(plan.visible, len(plan.calls)):
@@ -670,6 +741,16 @@ def _secret_problem(plan: CellPlan, results: list[dict]) -> str | None:
         if "value" not in result:
             why = result.get("raised") or ["NameError", "not defined"]
             return f"{what} raised {why[0]}: {why[1]}"
+        changes = plan.after[index] if index < len(plan.after) else {}
+        if changes:  # the reference updates arguments in place: compare those
+            reported = result.get("after") or {}
+            for pos, state in changes.items():
+                if str(pos) not in reported:
+                    return f"{what}: argument {pos + 1} was not updated in place"
+                problem = _compare_state(reported[str(pos)], state)
+                if problem:
+                    return f"{what}: argument {pos + 1} after the call: {problem}"
+            continue
         if result.get("mutated"):
             return f"{what}: your function changed its input arrays in place"
         got = result["value"]
@@ -682,7 +763,7 @@ def _secret_problem(plan: CellPlan, results: list[dict]) -> str | None:
             got = got[pick] if isinstance(got, (tuple, list)) and len(got) > pick else got
         if isinstance(got, Opaque):
             return f"{what}: returned a {got.type_name}, not numbers"
-        problem = _compare(got, expected, rtol=1e-6, atol=1e-8)
+        problem = _compare_state(got, expected)
         if problem is not None:
             return (
                 f"{what}: {problem}. Your function passes the visible check's own cases "

@@ -79,17 +79,41 @@ class ArgRef:
         return hash(("arg", self.index))
 
 
-def encode_call(args: tuple, kwargs: dict, *, refs: dict[int, list] | None = None):
+class ArgOf:
+    """On the wire: "the object passed as argument `pos` of call `call`" (an optimiser's
+    parameters, updated in place by one call and passed again to the next)."""
+
+    def __init__(self, call: int, pos: int):
+        self.call, self.pos = call, pos
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ArgOf) and (other.call, other.pos) == (self.call, self.pos)
+
+    def __hash__(self) -> int:
+        return hash(("argof", self.call, self.pos))
+
+
+def encode_call(
+    args: tuple,
+    kwargs: dict,
+    *,
+    refs: dict[int, list] | None = None,
+    passed: dict[int, list] | None = None,
+):
     """A call's arguments for the wire; an ExprFn constant that is one of the positional
-    arguments (by identity) travels as {"arg": i}."""
+    arguments (by identity) travels as {"arg": i}, and an argument that an earlier call
+    got too (by identity, in `passed`) as {"argof": [call, position]}."""
     positions = {id(a): i for i, a in enumerate(args) if isinstance(a, np.ndarray)}
+    passed = passed or {}
     return (
-        [_encode_arg(a, positions, refs) for a in args],
-        {"dict": {k: _encode_arg(v, positions, refs) for k, v in kwargs.items()}},
+        [_encode_arg(a, positions, refs, passed) for a in args],
+        {"dict": {k: _encode_arg(v, positions, refs, passed) for k, v in kwargs.items()}},
     )
 
 
-def _encode_arg(value: Any, positions: dict[int, int], refs) -> Any:
+def _encode_arg(value: Any, positions: dict[int, int], refs, passed) -> Any:
+    if id(value) in passed:
+        return {"argof": list(passed[id(value)])}
     if isinstance(value, ExprFn):
         consts = {
             k: {"arg": positions[id(v)]} if id(v) in positions else encode(v, refs=refs)
@@ -214,6 +238,8 @@ def decode(data: Any, *, code: bool = False, _budget=None, _depth=0) -> Any:
         return Ref(tuple(body))
     if kind == "arg" and isinstance(body, int):
         return ArgRef(body)
+    if kind == "argof" and isinstance(body, list) and len(body) == 2:
+        return ArgOf(int(body[0]), int(body[1]))
     if kind == "fnexpr" and code and isinstance(body, list) and len(body) == 3:
         text, expr, consts = body
         if not (isinstance(text, str) and isinstance(expr, str) and isinstance(consts, dict)):
@@ -275,19 +301,47 @@ def _plan() -> dict | None:
         return None
 
 
-def _resolve(value: Any, results: list) -> Any:
-    """Put the student's own earlier results where the plan refers to them."""
+def snapshot(value: Any) -> Any:
+    """A copy of what a call may change in place: an array, or a dict of arrays."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
+        return {k: v.copy() for k, v in value.items()}
+    return None
+
+
+def changed(before: Any, after: Any) -> bool:
+    if isinstance(before, np.ndarray):
+        return not (
+            isinstance(after, np.ndarray)
+            and after.shape == before.shape
+            and np.array_equal(before, after, equal_nan=True)
+        )
+    if isinstance(before, dict):
+        return (
+            not isinstance(after, dict)
+            or before.keys() != after.keys()
+            or any(changed(before[k], after[k]) for k in before)
+        )
+    return False
+
+
+def _resolve(value: Any, results: list, passed: list | None = None) -> Any:
+    """Put the student's own earlier results (and arguments) where the plan refers to
+    them."""
+    if isinstance(value, ArgOf) and passed is not None:
+        return passed[value.call][value.pos]
     if isinstance(value, Ref):
         obj = results[value.path[0]]
         for i in value.path[1:]:
             obj = obj[i]
         return obj
     if isinstance(value, list):
-        return [_resolve(v, results) for v in value]
+        return [_resolve(v, results, passed) for v in value]
     if isinstance(value, tuple):
-        return tuple(_resolve(v, results) for v in value)
+        return tuple(_resolve(v, results, passed) for v in value)
     if isinstance(value, dict):
-        return {k: _resolve(v, results) for k, v in value.items()}
+        return {k: _resolve(v, results, passed) for k, v in value.items()}
     return value
 
 
@@ -296,9 +350,11 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
     report entry per call: {"ok": result, "mutated": bool}, {"raised": [type, message]}
     or {"missing": name}."""
     kept: list[Any] = []  # the student's own results, for later references
+    passed: list[list] = []  # the arguments each call got, for later calls that reuse them
     report: list[Any] = []
     for call in calls:
         kept.append(None)
+        passed.append([])
         name = call.get("value") or call.get("fn")
         if name not in namespace:
             report.append({"missing": str(name)[:MAX_TEXT]})
@@ -308,19 +364,23 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
                 result = namespace[name]
                 if call.get("as") == "state_dict":  # a torch module: its parameters
                     result = {k: v.detach().cpu().numpy() for k, v in result.state_dict().items()}
-                mutated = False
+                moved = []
             else:
-                args = bind_args(_resolve(decode(call["args"], code=True), kept))
-                kwargs = _resolve(decode(call["kwargs"], code=True), kept)
-                before = [a.copy() for a in args if isinstance(a, np.ndarray)]
+                args = bind_args(_resolve(decode(call["args"], code=True), kept, passed))
+                kwargs = _resolve(decode(call["kwargs"], code=True), kept, passed)
+                passed[-1] = list(args)
+                before = [snapshot(a) for a in args]
                 result = namespace[name](*args, **kwargs)
-                after = [a for a in args if isinstance(a, np.ndarray)]
-                mutated = any(
-                    not np.array_equal(b, a, equal_nan=True)
-                    for b, a in zip(before, after, strict=True)
-                )
+                moved = [
+                    i
+                    for i, (b, a) in enumerate(zip(before, args, strict=True))
+                    if b is not None and changed(b, a)
+                ]
             kept[-1] = result
-            report.append({"ok": encode(result), "mutated": mutated})
+            entry = {"ok": encode(result), "mutated": bool(moved)}
+            if moved:  # what the call changed in place, as it is now
+                entry["after"] = {"dict": {str(i): encode(args[i]) for i in moved}}
+            report.append(entry)
         except BaseException as exc:  # the student's code may raise anything
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise

@@ -375,3 +375,26 @@ def test_a_plan_never_carries_code_back_from_a_kernel():
     with pytest.raises(ProbeFormatError):
         decode(fn)  # as a reported result: refused
     assert callable(decode(fn, code=True))  # in a plan the grader wrote: a test function
+
+
+def test_in_place_updates_reach_the_check_and_a_wrong_step_is_named():
+    """sgd_step updates params and velocity in place and returns nothing: the probe
+    reports what the call changed, the judge writes it back into the check's arrays."""
+    reference = judge.reference_namespace(_source("06_lenet"))
+    verdict = _verdicts("06_lenet", dict(reference))["lenet_sgd_step_tests"]
+    assert verdict.passed, verdict.message
+
+    def ascent(params, grads, velocity, *, lr, momentum=0.0, weight_decay=0.0):
+        reference["sgd_step"](
+            params, grads, velocity, lr=-lr, momentum=momentum, weight_decay=weight_decay
+        )
+
+    def returns_new(params, grads, velocity, **kwargs):
+        fresh = {k: v.copy() for k, v in params.items()}
+        reference["sgd_step"](fresh, grads, velocity, **kwargs)
+        return fresh
+
+    wrong = _verdicts("06_lenet", {**reference, "sgd_step": ascent})["lenet_sgd_step_tests"]
+    assert not wrong.passed and "values differ" in wrong.message, wrong.message
+    new = _verdicts("06_lenet", {**reference, "sgd_step": returns_new})["lenet_sgd_step_tests"]
+    assert not new.passed and new.mistake == "returns_new_params", new.message
