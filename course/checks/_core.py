@@ -35,6 +35,7 @@ __all__ = [
     "assert_close",
     "check",
     "check_answer",
+    "first_difference",
     "fmt",
     "require_answer",
     "wrap_message",
@@ -351,7 +352,11 @@ def _failure(
     name: str, case: Case, got: Any, problem: str, mistake: Mistake | None, pointer: str
 ) -> CheckFailed:
     head = f"{case.call_text(name)} on {case.label}: {problem}."
-    body = f"\n  expected: {fmt(case.expected)}\n  got:      {fmt(got)}"
+    at = first_difference(got, case.expected)
+    body = f"\n  expected: {fmt(case.expected, at=at)}\n  got:      {fmt(got, at=at)}"
+    if at is not None and np.ndim(case.expected) > 0:
+        where = ", ".join(map(str, at))
+        body += f"\n  (the first difference is at index [{where}])"
     if mistake is not None:
         tail = f"\nIt looks like {mistake.says}. {mistake.hint}"
     else:
@@ -421,8 +426,26 @@ def _is_array(x: Any) -> bool:
     )
 
 
-def fmt(x: Any, *, max_rows: int = 6, max_cols: int = 8) -> str:
-    """Compact, readable text of an array for messages (large arrays are cut at a corner)."""
+def first_difference(got: Any, expected: Any) -> tuple[int, ...] | None:
+    """The index of the first entry where two arrays of one shape differ, else None."""
+    try:
+        g, e = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if g.shape != e.shape or g.ndim == 0:
+        return None
+    bad = np.argwhere(~np.isclose(g, e, rtol=1e-6, atol=1e-8, equal_nan=True))
+    return tuple(int(i) for i in bad[0]) if len(bad) else None
+
+
+def _start(i: int, n: int, size: int) -> int:
+    """Where a window of `size` over `n` entries starts so that it shows entry i."""
+    return max(0, min(i - size // 2, n - size))
+
+
+def fmt(x: Any, *, max_rows: int = 6, max_cols: int = 8, at: tuple[int, ...] | None = None) -> str:
+    """Compact, readable text of an array for messages. A large array is cut to a window:
+    around index `at` (the first difference) when given, else at its top-left corner."""
     if isinstance(x, tuple) and not _is_numeric_tuple(x):
         return "(" + ", ".join(fmt(v, max_rows=max_rows, max_cols=max_cols) for v in x) + ")"
     try:
@@ -432,12 +455,30 @@ def fmt(x: Any, *, max_rows: int = 6, max_cols: int = 8) -> str:
     if a.ndim == 0:
         v = float(a)
         return str(int(v)) if v.is_integer() else f"{v:.6g}"
+    if at is not None and (
+        len(at) != a.ndim or not all(0 <= i < n for i, n in zip(at, a.shape, strict=False))
+    ):
+        at = None
     shown = a
     cut = a.ndim >= 2 and (a.shape[-2] > max_rows or a.shape[-1] > max_cols)
+    note = []
     if a.ndim >= 2:
-        shown = a[..., :max_rows, :max_cols]
-    if a.ndim > 2:
-        shown = shown.reshape(-1, *shown.shape[-2:])[0]
+        r0 = _start(at[-2], a.shape[-2], max_rows) if at else 0
+        c0 = _start(at[-1], a.shape[-1], max_cols) if at else 0
+        lead = tuple(at[:-2]) if at else (0,) * (a.ndim - 2)
+        shown = a[lead][r0 : r0 + max_rows, c0 : c0 + max_cols]
+        if a.ndim > 2:
+            note.append(f"slice {list(lead)}" if at else f"first {shown.shape} slice")
+        if cut:
+            note.append(
+                f"rows {r0}-{r0 + shown.shape[0] - 1}, columns {c0}-{c0 + shown.shape[1] - 1}"
+                if r0 or c0
+                else "top-left corner"
+            )
+    elif a.size > 2 * max_cols:
+        s0 = _start(at[0], a.size, 2 * max_cols) if at else 0
+        shown = a[s0 : s0 + 2 * max_cols]
+        note.append(f"entries {s0}-{s0 + shown.size - 1}")
     integral = np.all(np.isfinite(shown)) and np.all(shown == np.round(shown))
     text = np.array2string(
         shown.astype(int) if integral and shown.size and np.abs(shown).max() < 1e15 else shown,
@@ -446,11 +487,6 @@ def fmt(x: Any, *, max_rows: int = 6, max_cols: int = 8) -> str:
         separator=", ",
         max_line_width=WIDTH - 12,  # after the 12-column indent of the excerpts
     ).replace("\n", "\n            ")
-    note = []
-    if a.ndim > 2:
-        note.append(f"first {shown.shape} slice")
-    if cut:
-        note.append("top-left corner")
     suffix = f"  [shape {a.shape}" + (f", {', '.join(note)}" if note else "") + "]"
     return text + (suffix if (a.ndim > 1 or note) else "")
 

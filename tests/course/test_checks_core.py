@@ -274,3 +274,27 @@ def test_long_messages_wrap_at_words_and_keep_excerpts():
     assert all(len(line) <= _core.WIDTH for line in lines)
     assert lines[-1] == "  expected: [1, 2, 3]"
     assert "a_very_long_identifier_that_must_not_be_broken_anywhere" in lines[-2]
+
+
+def test_excerpts_show_the_first_difference_not_the_corner():
+    """A difference far from the top-left corner: the excerpts are the window around it,
+    so expected and got never look the same."""
+    expected = np.arange(120.0).reshape(10, 12)
+    got = expected.copy()
+    got[8, 11] = -1.0
+    case = Case("a 10×12 input", (expected,), expected)
+    with pytest.raises(CheckFailed) as info:
+        check(lambda a: got, name="f", cases=[case])
+    text = str(info.value)
+    assert "first difference is at index [8, 11]" in text
+    expected_line, got_line = (
+        ln for ln in text.splitlines() if ln.startswith("  expected:") or ln.startswith("  got:")
+    )
+    assert expected_line.split(":", 1)[1] != got_line.split(":", 1)[1]
+    assert "-1" in text and "rows 4-9, columns 4-11" in text
+
+
+def test_first_difference_is_none_for_other_shapes_and_equal_arrays():
+    assert _core.first_difference(np.zeros((2, 2)), np.zeros((2, 3))) is None
+    assert _core.first_difference(np.ones(3), np.ones(3)) is None
+    assert _core.first_difference(np.array([1.0, 2.0, 5.0]), np.array([1.0, 2.0, 3.0])) == (2,)
