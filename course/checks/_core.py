@@ -488,7 +488,11 @@ def fmt(x: Any, *, max_rows: int = 6, max_cols: int = 8, at: tuple[int, ...] | N
         max_line_width=WIDTH - 12,  # after the 12-column indent of the excerpts
     ).replace("\n", "\n            ")
     suffix = f"  [shape {a.shape}" + (f", {', '.join(note)}" if note else "") + "]"
-    return text + (suffix if (a.ndim > 1 or note) else "")
+    if not (a.ndim > 1 or note):
+        return text
+    if len(text.rsplit("\n", 1)[-1]) + len(suffix) > WIDTH - 12:  # keep within the width
+        suffix = "\n            " + suffix.strip()
+    return text + suffix
 
 
 def _is_numeric_tuple(x: tuple) -> bool:
