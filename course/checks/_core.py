@@ -258,13 +258,16 @@ def _call(fn: Callable, name: str, case: Case) -> Any:
     return got
 
 
-def _compare(got: Any, expected: Any, *, rtol: float, atol: float) -> str | None:
-    """None when `got` equals `expected`; otherwise a short description of the difference."""
+def _compare(
+    got: Any, expected: Any, *, rtol: float, atol: float, equal_nan: bool = False
+) -> str | None:
+    """None when `got` equals `expected`; otherwise a short description of the difference.
+    `equal_nan`: NaN matches NaN (to recognise a mistake whose output has NaNs)."""
     if isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             return f"a tuple of {len(expected)} values was expected, got {_short(got)}"
         for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-            problem = _compare(g, e, rtol=rtol, atol=atol)
+            problem = _compare(g, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
             if problem:
                 return f"item {i} of the result: {problem}"
         return None
@@ -275,7 +278,7 @@ def _compare(got: Any, expected: Any, *, rtol: float, atol: float) -> str | None
     e = np.asarray(expected, dtype=float)
     if g.shape != e.shape:
         return f"shape {g.shape}, expected {e.shape}"
-    if not np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=False):
+    if not np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=equal_nan):
         return "values differ"
     return None
 
@@ -299,7 +302,7 @@ def _matches(mistake: Mistake, got: Any, case: Case, *, rtol: float, atol: float
         return False
     if wrong is None or _compare(wrong, case.expected, rtol=rtol, atol=atol) is None:
         return False  # indistinguishable from the right answer on this case
-    return _compare(got, wrong, rtol=rtol, atol=atol) is None
+    return _compare(got, wrong, rtol=rtol, atol=atol, equal_nan=True) is None
 
 
 def _narrow(
@@ -329,7 +332,7 @@ def _consistent(mistake: Mistake, got: Any, case: Case, *, rtol: float, atol: fl
         return True
     if wrong is None:
         return True
-    return _compare(got, wrong, rtol=rtol, atol=atol) is None
+    return _compare(got, wrong, rtol=rtol, atol=atol, equal_nan=True) is None
 
 
 def _returns_an_input(got: Any, case: Case) -> Mistake | None:

@@ -1225,6 +1225,11 @@ def _loss_cases() -> list[Case]:
             rng.standard_normal((3, 6)) * 20 + 800,
             [5, 0, 2],
         ),
+        # Rows hundreds apart: subtracting the batch's largest logit instead of each row's
+        # own sends the second row to exp(-798) = 0, and its loss to log(0).
+        *cases(
+            "rows hundreds apart: each row's own max", [[800.0, 0.0, 1.0], [0.0, 1.0, 2.0]], [0, 2]
+        ),
     ]
 
 
@@ -1242,6 +1247,17 @@ def _axis0_loss(z, y, expected):
     p = _softmax(z, 0)
     onehot = np.eye(z.shape[1])[y]
     return float(-np.log(p[np.arange(N), y]).mean()), (p - onehot) / N
+
+
+def _batch_max_loss(z, y, expected):
+    """The softmax shifted by the largest logit of the whole batch, not each row's."""
+    n = len(y)
+    with np.errstate(all="ignore"):
+        e = np.exp(z - z.max())
+        p = e / e.sum(axis=1, keepdims=True)
+        d = p.copy()
+        d[np.arange(n), y] -= 1
+        return float(-np.log(p[np.arange(n), y]).mean()), d / n
 
 
 def _matrix_index_loss(z, y, expected):
@@ -1293,6 +1309,14 @@ LOSS_MISTAKES = (
         _axis0_loss,
     ),
     _loss_mistake(
+        "batch_max",
+        "you subtracted the largest logit of the whole batch instead of each row's own: a "
+        "row hundreds below it gets exp(...) = 0 everywhere, and log(0)",
+        "Subtract each row's max: z = logits - logits.max(axis=1, keepdims=True). Then every "
+        "row has an exponent of 0 at its own largest logit.",
+        _batch_max_loss,
+    ),
+    _loss_mistake(
         "label_indexing",
         "the loss picks p[:, y], an N×N block, instead of one probability per row",
         "Pick p[np.arange(N), y]: row n, column y[n].",
@@ -1306,7 +1330,7 @@ def check_softmax_cross_entropy(fn: Callable[..., Any]) -> None:
     """Exercise 6.5: softmax_cross_entropy(logits, y) -> (loss, dlogits), batch mean."""
     __tracebackhide__ = True
     cases = _loss_cases()
-    big = cases[-1]
+    big = next(c for c in cases if c.label.startswith("large logits"))
     try:
         with np.errstate(all="ignore"):
             got = fn(*copy.deepcopy(big.args))

@@ -172,6 +172,8 @@ def backward_student(dlogits, caches, layers, *, bug=None):
 def loss_student(logits, y, *, bug=None):
     N = logits.shape[0]
     z = logits if bug == "unstable_softmax" else logits - logits.max(axis=1, keepdims=True)
+    if bug == "batch_max":
+        z = logits - logits.max()
     with np.errstate(all="ignore"):
         e = np.exp(z)
         axis = 0 if bug == "softmax_wrong_axis" else 1
@@ -857,3 +859,21 @@ def test_quiz_passed_is_silent_and_needs_the_right_answer(capsys):
     assert not checks.quiz_passed(checks.check_params_quiz, None)  # not answered yet
     assert not checks.quiz_passed(checks.check_params_quiz, "sixty thousand")
     assert capsys.readouterr().out == ""
+
+
+def test_a_batch_wide_max_fails_on_rows_hundreds_apart():
+    """Subtracting the batch's largest logit instead of each row's passes every batch
+    whose rows are alike; rows hundreds apart send one row's softmax to 0 (issue 11)."""
+
+    def batch_max(logits, y):
+        z = logits - logits.max()
+        p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+        n = len(y)
+        d = p.copy()
+        d[np.arange(n), y] -= 1
+        return -np.mean(np.log(p[np.arange(n), y])), d / n
+
+    with np.errstate(all="ignore"), pytest.raises(CheckFailed) as info:
+        checks.check_softmax_cross_entropy(batch_max)
+    assert info.value.mistake == "batch_max", str(info.value)
+    assert "rows hundreds apart" in str(info.value)
