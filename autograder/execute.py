@@ -1130,7 +1130,8 @@ def execute_notebook(
                         stderr=subprocess.STDOUT,
                         env=plan.popen_env,
                         cwd=plan.popen_cwd,
-                        pass_fds=(write_fd,),
+                        # the events pipe, and what bwrap reads (seccomp, copied files)
+                        pass_fds=(write_fd, *plan.fds),
                         start_new_session=True,  # one process group to kill
                     )
                 except Exception as exc:
@@ -1139,6 +1140,7 @@ def execute_notebook(
                     plan.cleanup()
                     return result("sandbox_error", f"could not start the sandbox: {exc}")
                 os.close(write_fd)
+                plan.close_fds()
                 since = time.time()
                 reader.start()
                 timed_out = False
@@ -1198,6 +1200,8 @@ def execute_notebook(
         return result("sandbox_error", f"could not write the executed notebook: {exc}")
     if not plan.sandboxed:
         message = f"{message} [NOT SANDBOXED: {reason}]".strip()
+    for note in plan.notes:  # e.g. [SECCOMP FILTER OFF: ...]
+        message = f"{message or 'all cells ran'} {note}"
     return result(status, message or "all cells ran", cells_run, plan.sandboxed)
 
 

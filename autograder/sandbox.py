@@ -28,18 +28,21 @@ namespaces) and the uid stays the user's own.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import itertools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import seccomp_filter
 from autograder.execute import Limits, MiB
 
 SUBMISSION = "/submission"
@@ -52,6 +55,12 @@ DRIVER = "/opt/grader/execute.py"
 UID_BASE = 1_500_000_000
 TMP_SIZE_FRACTION = 4  # /tmp holds at most memory_mb / 4 (tmpfs is RAM, outside RLIMIT_DATA)
 SHM_SIZE = 64 * MiB
+# /submission is a tmpfs of memory_mb / 2 (at least 256 MiB) into which the job's files are
+# copied: the host disk never holds what the kernel writes, and the host path of the job
+# never appears in the sandbox's /proc/self/mountinfo.
+JOB_SIZE_FRACTION = 2
+JOB_MIN_SIZE = 256 * MiB
+MAX_COPIED_FILES = 512  # files copied into the sandbox (one file descriptor each)
 ETC_FILES = (
     "ld.so.cache",
     "ld.so.conf",
@@ -194,6 +203,12 @@ class Plan:
     uid: int | None
     workdir: Path
     files: dict[Path, str] = field(default_factory=dict)  # host files to write first
+    # Descriptors bwrap reads (the seccomp program, files copied in): passed to bwrap only,
+    # closed by cleanup().
+    fds: list[int] = field(default_factory=list)
+    # What the result message must say (e.g. that the seccomp filter is off).
+    notes: list[str] = field(default_factory=list)
+    chown_workdir: bool = False
     _owner: tuple[int, int] | None = None
 
     def prepare(self) -> None:
@@ -201,13 +216,19 @@ class Plan:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             path.chmod(0o644)
-        if self.uid is not None:
+        if self.uid is not None and self.chown_workdir:
             st = self.workdir.stat()
             self._owner = (st.st_uid, st.st_gid)
             _chown_tree(self.workdir, self.uid, self.uid)
 
+    def close_fds(self) -> None:
+        while self.fds:
+            with contextlib.suppress(OSError):
+                os.close(self.fds.pop())
+
     def cleanup(self) -> None:
-        """Give the workdir back to its owner (files the sandbox made included)."""
+        """Close the descriptors; give the workdir back to its owner if it was lent."""
+        self.close_fds()
         if self._owner is not None:
             _chown_tree(self.workdir, *self._owner)
             self._owner = None
@@ -363,16 +384,34 @@ def plan(
         if d == repo or d in repo.parents:
             raise ValueError(f"the Python installation {d} contains the course repository")
         args += ro(d, str(d))
-    for name, src in packages.items():
-        args += ro(src, f"{PACKAGES}/{name}")
     for p in plain:
         args += ro(p, str(p))
-    args += ro(Path(__file__).with_name("execute.py").resolve(), DRIVER)
-    args += [*parents(SUBMISSION), "--bind", str(workdir), SUBMISSION]
-    for m in masked:
-        m = Path(m).resolve()
-        if workdir in m.parents and m.exists():
-            args += ["--ro-bind", "/dev/null", f"{SUBMISSION}/{m.relative_to(workdir)}"]
+    # Everything of the course repository is *copied* in (bwrap --file from a descriptor),
+    # never bound: a bind shows its host path in /proc/self/mountinfo.
+    fds: list[int] = []
+    notes: list[str] = []
+    try:
+        args += [*parents(PACKAGES), "--perms", "0755", "--tmpfs", PACKAGES]
+        made.add(PACKAGES)
+        for name, src in packages.items():
+            args += _copy_tree(src, f"{PACKAGES}/{name}", fds, skip=(), writable=False)
+        args += ["--remount-ro", PACKAGES]
+        driver = Path(__file__).with_name("execute.py").resolve()
+        args += [*parents(DRIVER), "--perms", "0644", "--ro-bind-data", _open(driver, fds), DRIVER]
+        job_size = max(JOB_MIN_SIZE, limits.memory_mb * MiB // JOB_SIZE_FRACTION)
+        args += [*parents(SUBMISSION), "--perms", "0777", "--size", str(job_size)]
+        args += ["--tmpfs", SUBMISSION]
+        hidden = {Path(m).resolve() for m in masked}
+        args += _copy_tree(workdir, SUBMISSION, fds, skip=hidden, writable=True)
+        try:
+            fds.append(seccomp_filter.bpf_fd())
+            args += ["--seccomp", str(fds[-1])]
+        except seccomp_filter.SeccompUnavailableError as exc:
+            notes.append(f"[SECCOMP FILTER OFF: {exc}]")
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
     args += ["--chdir", SUBMISSION, "--"]
     if uid is not None:
         args += _setpriv(uid)
@@ -386,7 +425,43 @@ def plan(
         uid=uid,
         workdir=workdir,
         files=files,
+        fds=fds,
+        notes=notes,
     )
+
+
+def _open(path: Path, fds: list[int]) -> str:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    fds.append(fd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        raise ValueError(f"{path} is not a regular file")
+    return str(fd)
+
+
+def _copy_tree(
+    src: Path, dest: str, fds: list[int], *, skip: Collection[Path], writable: bool
+) -> list[str]:
+    """bwrap arguments that recreate `src` (folders and regular files; links and other
+    files are left out, __pycache__ too) at `dest`, each file copied from a descriptor."""
+    dmode, fmode = ("0777", "0666") if writable else ("0755", "0644")
+    args = ["--perms", dmode, "--dir", dest]
+    for dirpath, dirnames, filenames in os.walk(src):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        here = Path(dirpath)
+        rel = here.relative_to(src)
+        target = dest if rel == Path(".") else f"{dest}/{rel.as_posix()}"
+        for d in dirnames:
+            if not (here / d).is_symlink():
+                args += ["--perms", dmode, "--dir", f"{target}/{d}"]
+        dirnames[:] = [d for d in dirnames if not (here / d).is_symlink()]
+        for name in sorted(filenames):
+            path = here / name
+            if path in skip or path.is_symlink() or not path.is_file():
+                continue
+            if len(fds) >= MAX_COPIED_FILES:
+                raise ValueError(f"more than {MAX_COPIED_FILES} files to copy into the sandbox")
+            args += ["--perms", fmode, "--file", _open(path, fds), f"{target}/{name}"]
+    return args
 
 
 def _fallback_plan(

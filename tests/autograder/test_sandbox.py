@@ -105,13 +105,23 @@ def test_plan_isolates_namespaces_and_binds_only_what_is_needed(tmp_path):
         assert flag in argv
     assert "--new-session" in argv and "--clearenv" in argv
     binds = {argv[i + 2]: argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")}
-    assert binds["/submission"] == str(workdir.resolve())
-    rw = [argv[i + 2] for i, a in enumerate(argv) if a == "--bind"]
-    assert rw == ["/submission"]  # the only writable host path
-    assert binds["/opt/course-pkgs/course"] == str(REPO / "course")
-    assert binds["/opt/course-pkgs/solutions"] == str(REPO / "solutions")
-    assert binds["/submission/nb.ipynb"] == "/dev/null"  # hidden tests stay unreadable
-    assert str(REPO) not in binds.values()
+    assert "--bind" not in argv  # no writable host path at all
+    # The job and the course packages are copied in (a descriptor each), never bound.
+    copied = {argv[i + 2] for i, a in enumerate(argv) if a == "--file"}
+    assert "/opt/course-pkgs/course/__init__.py" in copied
+    assert "/opt/course-pkgs/solutions/__init__.py" in copied
+    assert "/submission/nb.ipynb" not in copied  # hidden tests stay unreadable
+    assert set(plan.fds) >= {int(argv[i + 1]) for i, a in enumerate(argv) if a == "--file"}
+    i = next(i for i, a in enumerate(argv) if a == "--tmpfs" and argv[i + 1] == "/submission")
+    assert argv[i - 2] == "--size"  # the job folder is a size-capped tmpfs
+    assert "--seccomp" in argv and int(argv[argv.index("--seccomp") + 1]) in plan.fds
+    plan.cleanup()
+    assert plan.fds == []
+    assert not [
+        b
+        for b in binds.values()
+        if b == str(REPO) or (str(REPO) + "/" in b + "/" and not b.startswith(sys.prefix))
+    ]
     for secret in ("source", "release", "autograder", "gradebook.db"):
         assert str(REPO / secret) not in binds.values()
     env = {argv[i + 1]: argv[i + 2] for i, a in enumerate(argv) if a == "--setenv"}
@@ -198,7 +208,7 @@ def test_filesystem_outside_the_workdir_is_invisible_or_read_only(tmp_path):
     for key in reads:
         assert got[key] in ("FileNotFoundError", "PermissionError"), (key, got[key])
     assert got["write_inside"] == "ok 2"
-    assert (workdir / "mine.txt").read_text() == "ok"
+    assert not (workdir / "mine.txt").exists()  # the job folder is a tmpfs, not the host's
     assert got["write_tmp"] == "ok 2"
     assert got["too_big"] == "OSError"  # EFBIG from RLIMIT_FSIZE (8 MB here)
     assert got["import_autograder"] == "ModuleNotFoundError"
@@ -207,8 +217,7 @@ def test_filesystem_outside_the_workdir_is_invisible_or_read_only(tmp_path):
     assert got["cwd"] == got["home"] == "ok '/submission'"
     # The driver is non-dumpable: its report pipe and environment are out of reach.
     assert got["driver_fds"] == got["driver_environ"] == "PermissionError"
-    # The workdir is handed back to its owner.
-    assert (workdir / "mine.txt").stat().st_uid == os.getuid()
+    assert workdir.stat().st_uid == os.getuid()
 
 
 @pytest.mark.slow
@@ -330,6 +339,16 @@ def test_fork_bombs_are_capped_and_leave_no_process_behind(tmp_path):
     assert wait_no_tasks(uid) == []
 
 
+def _uid_of_cmdline(cmdline: bytes) -> int | None:
+    for entry in os.scandir("/proc"):
+        try:
+            if entry.name.isdigit() and Path(entry.path, "cmdline").read_bytes() == cmdline:
+                return Path(entry.path).stat().st_uid
+        except OSError:
+            continue
+    return None
+
+
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_killing_the_grading_process_leaves_no_sandbox_behind(tmp_path):
@@ -337,8 +356,7 @@ def test_killing_the_grading_process_leaves_no_sandbox_behind(tmp_path):
     workdir.mkdir()
     nb_path = workdir / "nb.ipynb"
     cells = [
-        "import os, subprocess\nsubprocess.Popen(['sleep', '300'])\n"
-        "open('uid.txt', 'w').write(str(os.getuid()))",
+        "import os, subprocess\nsubprocess.Popen(['sleep', '301'])",
         "import time\ntime.sleep(300)",
     ]
     nbformat.write(
@@ -352,9 +370,11 @@ def test_killing_the_grading_process_leaves_no_sandbox_behind(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", script, str(nb_path), str(workdir)])
     try:
         deadline = time.monotonic() + 60
-        while not (workdir / "uid.txt").exists() and time.monotonic() < deadline:
+        uid = None  # the job folder is not the host's: find the sandbox's `sleep 301`
+        while uid is None and time.monotonic() < deadline:
+            uid = _uid_of_cmdline(b"sleep\x00301\x00")
             time.sleep(0.2)
-        uid = int((workdir / "uid.txt").read_text())
+        assert uid is not None and uid >= sandbox.UID_BASE
         assert uid_tasks(uid), "the sandbox should be running now"
     finally:
         parent.kill()  # SIGKILL: no cleanup code of the grading process runs
@@ -377,3 +397,58 @@ def test_planted_kernel_spec_and_ipykernel_are_not_used(tmp_path):
     result, cells = run(workdir, ["print('real kernel')"])
     assert result.status == "ok", result.message
     assert stdout(cells[0]) == "real kernel\n"
+
+
+@pytest.mark.sandbox
+def test_mountinfo_shows_no_host_path_of_the_course_or_the_job(tmp_path):
+    """A bind mount shows its host source in /proc/self/mountinfo; the job folder, the
+    course packages and the driver are copied in, so neither the course root nor the job's
+    folder appears (the venv, bound at its own path, is visible anyway: sys.prefix)."""
+    workdir = tmp_path / "course-root" / ".grading" / "work" / "bob" / "run"
+    (workdir / "data").mkdir(parents=True)
+    (workdir / "data" / "x.txt").write_text("released data")
+    result, cells = run(
+        workdir,
+        [
+            "print(open('/proc/self/mountinfo').read())",
+            "print(open('data/x.txt').read())",
+        ],
+        extra_ro_paths=[REPO / "solutions"],
+    )
+    assert result.status == "ok", result.message
+    lines = stdout(cells[0]).splitlines()
+    assert any(" /submission " in line for line in lines)
+    leaks = [
+        line
+        for line in lines
+        if (str(REPO) in line and not line.split()[3].startswith(sys.prefix))
+        or str(tmp_path) in line
+    ]
+    assert leaks == []
+    assert stdout(cells[1]) == "released data\n"
+
+
+@pytest.mark.sandbox
+def test_job_folder_is_size_capped_and_the_host_disk_untouched(tmp_path):
+    """Writing 2.5 GB in 64 MB files fails with ENOSPC at the job folder's cap
+    (memory_mb / 2 = 256 MiB here), and nothing reaches the host's folder."""
+    limits = Limits(cell_timeout=60, memory_mb=512, wall_timeout=120, file_size_mb=64)
+    code = textwrap.dedent(
+        """
+        import errno
+        chunk = b"0" * (64 * 2**20)
+        written = 0
+        try:
+            for i in range(40):
+                with open(f"f{i}.bin", "wb") as f:
+                    written += f.write(chunk)
+        except OSError as exc:
+            print("stopped =>", errno.errorcode[exc.errno], written // 2**20)
+        """
+    )
+    workdir = tmp_path / "run"
+    result, cells = run(workdir, [code], limits=limits)
+    assert result.status == "ok", result.message
+    stopped = probe_lines(cells[0])["stopped"].split()
+    assert stopped[0] in ("ENOSPC", "EFBIG") and int(stopped[1]) <= 256
+    assert not list(workdir.glob("f*.bin"))
