@@ -727,6 +727,9 @@ def run_job(job: Job) -> JobResult:
             job = replace(job, env=(*job.env, (judge.PLAN_ENV, plan.name)))
         for name in job.notebooks:
             results.append(_grade_notebook(job, name, files, run_dir, out_dir))
+        # The executed notebooks are in out/; nothing reads run/ afterwards (the judge
+        # re-plans from the seed), so the job's copy of its files goes now.
+        shutil.rmtree(run_dir, ignore_errors=True)
     except Exception:
         return JobResult(
             job,
