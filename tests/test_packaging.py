@@ -27,7 +27,7 @@ def _pyproject() -> dict:
 def _conda_names() -> set[str]:
     names = set()
     for line in (ROOT / "environment.yml").read_text().splitlines():
-        m = re.match(r"^\s{2}- ([A-Za-z0-9_.\-]+)", line)
+        m = re.match(r"^(?:\s{2}|\s{6})- ([A-Za-z0-9_.\-]+)", line)  # conda, or pip:
         if m:
             names.add(_name(m.group(1)))
     return names
