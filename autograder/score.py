@@ -384,6 +384,9 @@ def score_notebook(
     in_kernel = source is None or bool(judge.in_kernel_tests(source))
     zero = on_tamper == "zero" and in_kernel
     apply_integrity(course, student, assignment, res.name, tamper, zero=zero)
+    from autograder.safe_html import neutralise, trusted_sources  # formgrader renders it
+
+    neutralise(nb, trusted_sources(course, assignment, res.name))
     _write_atomic(
         course.autograded / student / assignment / f"{res.name}.ipynb", nbformat.writes(nb) + "\n"
     )
