@@ -4,7 +4,9 @@ The student: `make lab` on a copy of the course; open 01_convolution; paste the 
 type a wrong `corr2d` (a flipped kernel) into its editor, run all, and read the check's
 rendered output: the diagnosis, no frame of the checker. Then fix corr2d, run all, click
 Validate: success. The instructor: `make instructor` on the same copy; formgrader opens the
-first time, lists the seven assignments, and its links open.
+first time, lists the seven assignments, and its links open. And a graded hostile hand-in
+(a `<script>` in a markdown cell and in HTML, JavaScript and SVG outputs) opens in
+formgrader with none of it run, and its text still readable (autograder.safe_html).
 
 Needs /usr/bin/chromium and the `playwright` package (never `playwright install`: it
 downloads a browser). `.ci/run` installs both; elsewhere the test skips with the reason.
@@ -29,7 +31,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import demo
+from autograder import demo, grade, score
+from autograder.grade import GRADING_LIMITS
 from autograder.layout import Course
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,11 +82,17 @@ def _free_port() -> int:
 def course_copy(tmp_path_factory) -> Path:
     """A fresh course root: what a clone holds, without any gradebook or runtime state."""
     root = tmp_path_factory.mktemp("course")
-    for name in ("Makefile", "pyproject.toml", "constraints.txt", "nbgrader_config.py"):
-        shutil.copy2(ROOT / name, root / name)
-    for name in (".jupyter", "source", "release"):
+    _course_files(root)
+    for name in ("source", "release"):
         shutil.copytree(ROOT / name, root / name)
     return root
+
+
+def _course_files(root: Path) -> None:
+    """What `make lab` and `make instructor` need in a course root, from this clone."""
+    for name in ("Makefile", "pyproject.toml", "constraints.txt", "nbgrader_config.py"):
+        shutil.copy2(ROOT / name, root / name)
+    shutil.copytree(ROOT / ".jupyter", root / ".jupyter")
 
 
 @contextmanager
@@ -258,3 +267,65 @@ def test_instructor_opens_formgrader_on_a_fresh_course(browser, course_copy, tmp
             if href.startswith(url) and "#" not in href:
                 status = page.request.get(href).status
                 assert status < 400, f"{href}: HTTP {status}"
+
+
+# A student's answer to the tiny assignment (autograder.demo.tiny_course) that tries to run
+# script wherever formgrader shows it: a markdown cell, an HTML output (a script tag and an
+# onerror handler), a JavaScript output and an SVG output. Each would set window.__pwned.
+PWN_MARKDOWN = (
+    "Hostile answer text. <script>window.__pwned = 'markdown'; document.title = 'pwned'"
+    '</script><img src="x" onerror="window.__pwned = \'markdown img\'">'
+)
+PWN_CODE = """from IPython.display import HTML, SVG, Javascript, display
+display(HTML("<script>window.__pwned = 'html'</script>"
+             "<img src='x' onerror=\\"window.__pwned = 'html img'\\">Hostile output text"))
+display(Javascript("window.__pwned = 'javascript'"))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>window.__pwned = "svg"</script>'
+            '</svg>'))
+"""
+
+
+@pytest.fixture
+def hostile_course(tmp_path) -> tuple[Path, int]:
+    """The tiny course, with a hostile hand-in graded by the real pipeline (sandboxed where
+    bubblewrap runs). Returns (course root, the submission's formgrader id)."""
+    course = demo.tiny_course(tmp_path / "course")
+    _course_files(course.root)
+    nb = nbformat.reads(demo.tiny_submission(course).decode(), as_version=4)
+    (i,) = [i for i, c in enumerate(nb.cells) if c.get("id") == "add-impl"]
+    nb.cells[i].source = PWN_CODE + nb.cells[i].source
+    nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(PWN_MARKDOWN))
+    demo.submit(course, "mallory", "tiny", {"tiny.ipynb": nbformat.writes(nb).encode()})
+    report = grade.grade(course, limits=GRADING_LIMITS, progress=False, on_tamper="flag")
+    assert report.scores() == {("mallory", "tiny"): 5}, report.outcomes
+    with score.gradebook(course) as gb:
+        submission = gb.find_submission_notebook("tiny", "tiny", "mallory").id
+    return course.root, submission
+
+
+def test_formgrader_runs_no_script_of_a_hostile_submission(browser, hostile_course, tmp_path):
+    root, submission = hostile_course
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    with (
+        jupyterlab(root, "instructor", tmp_path / "instructor.log") as url,
+        screenshot_on_failure(page, tmp_path / "hostile.png"),
+    ):
+        # The page formgrader opens for a submission (its SubmissionHandler).
+        response = page.goto(
+            f"{url}/formgrader/submissions/{submission}/?token={TOKEN}",
+            wait_until="domcontentloaded",
+        )
+        assert response is not None and response.status == 200
+        page.get_by_text("Hostile answer text.").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(2000)  # let failed images fire onerror, scripts settle
+        assert page.evaluate("() => window.__pwned") is None
+        assert page.title() != "pwned" and not dialogs
+        # Formgrader's own page is there (its grading form), and the student's markup
+        # reads as text.
+        assert page.locator("#notebook-container, .cell").count() > 0
+        text = page.inner_text("body")
+        assert "<script>window.__pwned = 'markdown'" in text, text[-3000:]
+        assert "Hostile output text" in text
+        page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
