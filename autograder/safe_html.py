@@ -33,6 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import bleach
+import nbformat
+from nbconvert.preprocessors.sanitize import SanitizeHTML
+
 #: Tags the cleaned HTML outputs may keep besides bleach's defaults (tables, as pandas
 #: writes them, and plain structure). None of them can run script; bleach drops their
 #: attributes except those in bleach's ALLOWED_ATTRIBUTES (a href/title, abbr/acronym
@@ -45,10 +49,7 @@ EXTRA_TAGS = frozenset(
 )  # fmt: skip
 
 
-def _sanitizer():
-    import bleach
-    from nbconvert.preprocessors.sanitize import SanitizeHTML
-
+def _sanitizer() -> SanitizeHTML:
     return SanitizeHTML(tags=sorted(set(bleach.ALLOWED_TAGS) | EXTRA_TAGS))
 
 
@@ -90,8 +91,6 @@ def neutralise(nb, trusted_sources: Iterable[str] = ()) -> int:
 def trusted_sources(course, assignment: str, notebook: str) -> set[str]:
     """The markdown and raw cell sources of the instructor's notebook, as in source/ and
     as released (what nbgrader's OverwriteCells puts back into locked cells)."""
-    import nbformat
-
     sources: set[str] = set()
     for folder in (course.source, course.release):
         path = folder / assignment / f"{notebook}.ipynb"

@@ -32,7 +32,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import integrity, judge
+from autograder import integrity, judge, safe_html
 from autograder.layout import Course
 from autograder.worker import JobResult, NotebookResult, load_config
 
@@ -384,9 +384,8 @@ def score_notebook(
     in_kernel = source is None or bool(judge.in_kernel_tests(source))
     zero = on_tamper == "zero" and in_kernel
     apply_integrity(course, student, assignment, res.name, tamper, zero=zero)
-    from autograder.safe_html import neutralise, trusted_sources  # formgrader renders it
-
-    neutralise(nb, trusted_sources(course, assignment, res.name))
+    # Formgrader renders this copy in the instructor's browser: no student script runs.
+    safe_html.neutralise(nb, safe_html.trusted_sources(course, assignment, res.name))
     _write_atomic(
         course.autograded / student / assignment / f"{res.name}.ipynb", nbformat.writes(nb) + "\n"
     )
