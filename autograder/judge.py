@@ -57,6 +57,7 @@ from course.probe import (
     decode,
     encode,
     encode_call,
+    resolve,
     snapshot,
 )
 from course.probe import changed as changed_in_place
@@ -285,21 +286,6 @@ def _shift_refs(data: Any, offset: int) -> Any:
     return data
 
 
-def _resolve(value: Any, results: list, passed: list | None = None) -> Any:
-    if isinstance(value, ArgOf) and passed is not None:
-        return passed[value.call][value.pos]
-    if isinstance(value, Ref):
-        obj = results[value.path[0]]
-        for i in value.path[1:]:
-            obj = obj[i]
-        return obj
-    if isinstance(value, (list, tuple)):
-        return type(value)(_resolve(v, results, passed) for v in value)
-    if isinstance(value, dict):
-        return {k: _resolve(v, results, passed) for k, v in value.items()}
-    return value
-
-
 @dataclass
 class CellPlan:
     """What the kernel is asked for one cell, and what the reference answered."""
@@ -343,8 +329,8 @@ def plan_cell(spec: CellSpec, checks, reference: dict[str, Any], seed: str) -> C
         a = _shift_refs(_perturb(args, rng), visible)
         k = _shift_refs(_perturb(kwargs, rng), visible)
         calls.append({"fn": name, "args": a, "kwargs": k})
-        real_args = bind_args(_resolve(decode(a, code=True), expected, passed))
-        real_kwargs = _resolve(decode(k, code=True), expected, passed)
+        real_args = bind_args(resolve(decode(a, code=True), expected, passed))
+        real_kwargs = resolve(decode(k, code=True), expected, passed)
         passed.append(list(real_args))
         result, changes = _call_in_place(reference[name], tuple(real_args), real_kwargs)
         expected.append(result)

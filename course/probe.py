@@ -326,7 +326,7 @@ def changed(before: Any, after: Any) -> bool:
     return False
 
 
-def _resolve(value: Any, results: list, passed: list | None = None) -> Any:
+def resolve(value: Any, results: list, passed: list | None = None) -> Any:
     """Put the student's own earlier results (and arguments) where the plan refers to
     them."""
     if isinstance(value, ArgOf) and passed is not None:
@@ -337,11 +337,11 @@ def _resolve(value: Any, results: list, passed: list | None = None) -> Any:
             obj = obj[i]
         return obj
     if isinstance(value, list):
-        return [_resolve(v, results, passed) for v in value]
+        return [resolve(v, results, passed) for v in value]
     if isinstance(value, tuple):
-        return tuple(_resolve(v, results, passed) for v in value)
+        return tuple(resolve(v, results, passed) for v in value)
     if isinstance(value, dict):
-        return {k: _resolve(v, results, passed) for k, v in value.items()}
+        return {k: resolve(v, results, passed) for k, v in value.items()}
     return value
 
 
@@ -366,8 +366,8 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
                     result = {k: v.detach().cpu().numpy() for k, v in result.state_dict().items()}
                 moved = []
             else:
-                args = bind_args(_resolve(decode(call["args"], code=True), kept, passed))
-                kwargs = _resolve(decode(call["kwargs"], code=True), kept, passed)
+                args = bind_args(resolve(decode(call["args"], code=True), kept, passed))
+                kwargs = resolve(decode(call["kwargs"], code=True), kept, passed)
                 passed[-1] = list(args)
                 before = [snapshot(a) for a in args]
                 result = namespace[name](*args, **kwargs)
