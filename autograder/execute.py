@@ -59,7 +59,10 @@ class Limits:
     """Resource limits of one notebook execution (see docs/grading-sandbox.md)."""
 
     memory_mb: int = 2048  # RLIMIT_DATA of each process of the kernel tree
-    processes: int = 64  # RLIMIT_NPROC: processes + threads of the sandbox uid
+    processes: int = 64  # RLIMIT_NPROC of the sandbox uid, and pids.max of its cgroup
+    # The whole sandbox (all its processes and its RAM-backed folders), where a cgroup can
+    # be made (autograder.cgroup): memory.max / memory.limit_in_bytes.
+    sandbox_memory_mb: int = 3072
     file_size_mb: int = 64  # RLIMIT_FSIZE
     cpu_seconds: int = 600  # RLIMIT_CPU of each process
     output_bytes: int = 5_000_000  # outputs kept, over the whole notebook (figures included)
@@ -1071,7 +1074,7 @@ def execute_notebook(
     Returns:
         ExecResult; `status` says how the execution ended.
     """
-    from autograder import sandbox
+    from autograder import cgroup, sandbox
 
     started = time.monotonic()
     nb_path = Path(nb_path).resolve()
@@ -1116,15 +1119,23 @@ def execute_notebook(
             os.close(write_fd)
             return result("sandbox_error", f"could not prepare the sandbox: {exc}")
 
+        try:
+            group = cgroup.create(limits.sandbox_memory_mb * MiB, limits.processes)
+            argv = group.enter_argv(plan.argv)
+        except cgroup.Unavailable as exc:
+            group, argv = None, plan.argv
+            plan.notes.append(f"[NO SANDBOX-WIDE MEMORY LIMIT: {exc}]")
+
         # One event holds at most one cell's outputs; JSON escaping can grow text up to 6x.
         reader = _EventReader(read_fd, max_line=7 * limits.output_bytes + 4 * MiB)
         proc = None
+        oom_kills = 0
         try:
             with open(nb_copy, "rb") as stdin, open(log_path, "wb") as log:
                 try:
                     plan.prepare()
                     proc = subprocess.Popen(
-                        plan.argv,
+                        argv,
                         stdin=stdin,
                         stdout=log,
                         stderr=subprocess.STDOUT,
@@ -1138,6 +1149,8 @@ def execute_notebook(
                     os.close(write_fd)
                     reader.file.close()
                     plan.cleanup()
+                    if group is not None:
+                        group.close()
                     return result("sandbox_error", f"could not start the sandbox: {exc}")
                 os.close(write_fd)
                 plan.close_fds()
@@ -1162,6 +1175,9 @@ def execute_notebook(
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
             plan.cleanup()
+            if group is not None:  # whatever escaped the process group goes with the cgroup
+                oom_kills = group.oom_kills()
+                group.close()
 
         nb, running = _rebuild(nb, list(reader.events), limits.output_bytes)
         end = next((e for e in reversed(reader.events) if e.get("event") == "end"), None)
@@ -1191,6 +1207,12 @@ def execute_notebook(
             message = f"the sandbox failed ({_exit_text(proc.returncode)}): {log_tail}"
         if reader.problem:
             message = f"{message}; {reader.problem}"
+        if oom_kills:
+            message = (
+                f"{message}; the sandbox reached its memory limit "
+                f"({limits.sandbox_memory_mb} MiB for all its processes and files) and the "
+                f"kernel killed {oom_kills} process(es)"
+            )
 
     if status == "invalid_notebook":
         return result(status, message, cells_run, plan.sandboxed)
