@@ -40,6 +40,7 @@ import nbformat
 import numpy as np
 
 import solutions
+from autograder.scenarios import SCENARIOS
 from course import torch_layers
 from course.checks import CheckFailed, gpu, lenet
 from course.checks._core import _compare
@@ -164,11 +165,15 @@ def _given_definitions(cell) -> str:
     return ast.unparse(ast.Module(body=kept, type_ignores=[])) if kept else ""
 
 
-def reference_namespace(source_nb) -> dict[str, Any]:
+def reference_namespace(
+    source_nb, *, prefer_solutions: bool = True, base: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The instructor's answers: every solution cell of the source (and the given helper
     functions they call) run here, on the trusted side, with `solutions`' own function
-    of the same name preferred where there is one."""
-    ns: dict[str, Any] = {"np": np, "numpy": np}
+    of the same name preferred where there is one (unless `prefer_solutions` is False:
+    the notebook's own answers, as a student's kernel holds them). `base`: the names the
+    notebook's set-up cells import (the cells run in it)."""
+    ns: dict[str, Any] = {"np": np, "numpy": np, **(base or {})}
     for cell in source_nb.cells:
         meta = cell.metadata.get("nbgrader") or {}
         if cell.cell_type != "code":
@@ -178,7 +183,7 @@ def reference_namespace(source_nb) -> dict[str, Any]:
         if code:
             with contextlib.redirect_stdout(io.StringIO()):
                 exec(compile(code, f"<solution {meta.get('grade_id')}>", "exec"), ns)
-    for name in list(ns):
+    for name in list(ns) if prefer_solutions else []:
         if callable(ns[name]) and callable(getattr(solutions, name, None)):
             ns[name] = getattr(solutions, name)
     return ns
@@ -346,10 +351,16 @@ def plan_notebook(source_nb, seed: str) -> dict[str, CellPlan]:
         return {}
     checks = checks_module(source_nb)
     reference = reference_namespace(source_nb)
-    return {
-        gid: TRAINED[gid].plan(spec) if gid in TRAINED else plan_cell(spec, checks, reference, seed)
-        for gid, spec in cells.items()
-    }
+    plans = {}
+    for gid, spec in cells.items():
+        if gid in TRAINED:
+            plans[gid] = TRAINED[gid].plan(spec)
+        elif gid in SCENARIOS:
+            calls, expected = SCENARIOS[gid].plan(_seed(seed, gid))
+            plans[gid] = CellPlan(spec, calls, 0, expected, ())
+        else:
+            plans[gid] = plan_cell(spec, checks, reference, seed)
+    return plans
 
 
 # ---------------------------------------------------------------------------------------
@@ -438,6 +449,23 @@ def judge_trained(plan: CellPlan, results: list[dict]) -> Verdict:
         )
     lines = out.getvalue().strip().splitlines()
     return Verdict(gid, True, (lines[-1] if lines else f"✓ {gid}") + " Evaluated by the grader.")
+
+
+def judge_scenario(plan: CellPlan, results: list[dict]) -> Verdict:
+    """A cell of `autograder.scenarios`: its judge compares, here."""
+    gid = plan.spec.grade_id
+    try:
+        SCENARIOS[gid].judge(results, plan.expected)
+    except CheckFailed as exc:
+        return Verdict(gid, False, str(exc), exc.mistake)
+    except Exception as exc:  # results of the wrong kind for the comparisons
+        return Verdict(
+            gid,
+            False,
+            f"your results could not be compared ({type(exc).__name__}: {str(exc)[:200]})",
+            "unusable_results",
+        )
+    return Verdict(gid, True, f"{SCENARIOS[gid].passed}. Graded outside your notebook.")
 
 
 def nonce(seed: str) -> str:
@@ -758,6 +786,16 @@ def _secret_problem(plan: CellPlan, results: list[dict]) -> str | None:
     return None
 
 
+def judge_report(plan: CellPlan, results: list[dict], checks) -> Verdict:
+    """The verdict on one cell's decoded report, by the kind of cell it is."""
+    gid = plan.spec.grade_id
+    if gid in TRAINED:
+        return judge_trained(plan, results)
+    if gid in SCENARIOS:
+        return judge_scenario(plan, results)
+    return judge_cell(plan, results, checks)
+
+
 def judge_notebook(nb, plans: dict[str, CellPlan], seed: str, checks) -> dict[str, Verdict]:
     """A verdict for every judged cell of the executed notebook `nb`."""
     verdicts = {}
@@ -768,10 +806,8 @@ def judge_notebook(nb, plans: dict[str, CellPlan], seed: str, checks) -> dict[st
         report = probe_report(cell, plans[gid], seed)
         if isinstance(report, str):
             verdicts[gid] = Verdict(gid, False, f"Not graded: {report}.", "no_report")
-        elif gid in TRAINED:
-            verdicts[gid] = judge_trained(plans[gid], report)
         else:
-            verdicts[gid] = judge_cell(plans[gid], report, checks)
+            verdicts[gid] = judge_report(plans[gid], report, checks)
     for gid in plans:
         verdicts.setdefault(gid, Verdict(gid, False, "Not graded: the cell is missing.", "missing"))
     return verdicts

@@ -19,6 +19,7 @@ what it accepts.
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import math
 import os
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 from IPython.display import display
 
-__all__ = ["MIME", "PLAN_ENV", "ExprFn", "ProbeFormatError", "decode", "encode", "probe"]
+__all__ = ["MIME", "PLAN_ENV", "ExprFn", "Given", "ProbeFormatError", "decode", "encode", "probe"]
 
 #: The display output that carries a cell's results to the grader.
 MIME = "application/vnd.cnn-course.probe+json"
@@ -91,6 +92,128 @@ class ArgOf:
 
     def __hash__(self) -> int:
         return hash(("argof", self.call, self.pos))
+
+
+class Given:
+    """On the wire (in plans only): an object the kernel makes itself from the course's
+    known-good parts, for a function whose arguments are not data: the torch-backed
+    layers, torch stand-ins for forward/backward/step, a torch LeNet with given
+    parameters, an optimiser over another argument, a device, a seeded generator.
+    `GIVEN` lists them; none holds an answer (each is the course's torch oracle, which
+    the visible checks pass the student's functions too)."""
+
+    def __init__(self, name: str, params: list | None = None):
+        self.name, self.params = name, list(params or [])
+
+    def wire(self) -> dict:
+        return {
+            "given": [
+                self.name,
+                *(
+                    encode(p) if not isinstance(p, ArgRef) else {"arg": p.index}
+                    for p in self.params
+                ),
+            ]
+        }
+
+    def __repr__(self) -> str:
+        return f"Given({self.name})"
+
+
+def _torch():
+    return importlib.import_module("course.torch_layers")._torch()
+
+
+def _torch_lenet(args: list, dtype: str = "float32", state: dict | None = None, mode="train"):
+    torch = _torch()
+    model = importlib.import_module("course.torch_layers").TorchLeNet5(getattr(torch, dtype))
+    if state is not None:
+        model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()})
+    return model.train(mode == "train")
+
+
+def _stand_in(args: list, part: str, _spies: dict):
+    # One set of torch stand-ins per call: forward's graph is what backward differentiates.
+    if "spy" not in _spies:
+        _spies["spy"] = importlib.import_module("course.checks.lenet")._Spy()
+    return getattr(_spies["spy"], {"forward": "forward", "backward": "backward"}.get(part, "step"))
+
+
+#: What a plan may ask the kernel to make (`Given(name, params)`); each maker gets the
+#: call's arguments made so far (an optimiser is over an earlier argument's parameters).
+GIVEN = {
+    "layers": lambda args: importlib.import_module("course.torch_layers").LAYERS,
+    "rng": lambda args, seed: np.random.default_rng(int(seed)),
+    "device": lambda args, name="cpu": _torch().device(str(name)),
+    "torch_lenet": _torch_lenet,
+    "sgd": lambda args, ref, lr, momentum=0.0: _torch().optim.SGD(
+        args[ref.index].parameters(), lr=float(lr), momentum=float(momentum)
+    ),
+}
+
+
+def _make(value: Any, args: list, spies: dict) -> Any:
+    """`value` with every Given made (a ArgRef inside a Given means "argument i")."""
+    if isinstance(value, Given):
+        if value.name == "stand_in":
+            return _stand_in(args, str(value.params[0]), spies)
+        if value.name not in GIVEN:
+            raise ProbeFormatError(f"unknown given object {value.name!r}")
+        return GIVEN[value.name](args, *value.params)
+    if isinstance(value, list):
+        out: list = []
+        for v in value:  # in order: a later argument may refer to an earlier one
+            out.append(_make(v, out if value is args else args, spies))
+        return out
+    if isinstance(value, tuple):
+        return tuple(_make(v, args, spies) for v in value)
+    if isinstance(value, dict):
+        return {k: _make(v, args, spies) for k, v in value.items()}
+    return value
+
+
+def module_report(
+    model: Any, *, load: dict | None = None, x: Any = None, values: bool = False
+) -> dict:
+    """What the judge needs to know of a torch module a student's function returned: its
+    type, parameter names, shapes, dtypes and count, whether it is training, its
+    parameters' values (`values`), and (after loading `load` in float64, if given) its
+    logits on `x`."""
+    torch = _torch()
+    if not isinstance(model, torch.nn.Module):
+        return {"type": type(model).__name__[:MAX_TEXT]}
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    report: dict[str, Any] = {
+        "type": "Module",
+        "shapes": {k: list(v.shape) for k, v in state.items()},
+        "dtypes": {k: str(v.dtype).replace("torch.", "") for k, v in state.items()},
+        "count": int(sum(p.numel() for p in model.parameters())),
+        "training": bool(model.training),
+        "trainable": all(p.requires_grad for p in model.parameters()),
+    }
+    if values:
+        report["state"] = {k: v.numpy() for k, v in state.items()}
+    try:
+        if load is not None:
+            model = model.to(torch.float64)
+            model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in load.items()})
+        if x is not None:
+            with torch.no_grad():
+                report["logits"] = model(torch.from_numpy(np.asarray(x))).detach().cpu().numpy()
+    except Exception as exc:  # the student's module: anything may go wrong
+        report["error"] = f"{type(exc).__name__}: {str(exc)[:MAX_TEXT]}"
+    return report
+
+
+def state_report(model: Any) -> dict:
+    """A module's parameters as numpy (and whether it is training), after a call."""
+    torch = _torch()
+    if not isinstance(model, torch.nn.Module):
+        return {"type": type(model).__name__[:MAX_TEXT]}
+    return {
+        "state": {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()},
+        "training": bool(model.training),
+    }
 
 
 def encode_call(
@@ -240,6 +363,9 @@ def decode(data: Any, *, code: bool = False, _budget=None, _depth=0) -> Any:
         return ArgRef(body)
     if kind == "argof" and isinstance(body, list) and len(body) == 2:
         return ArgOf(int(body[0]), int(body[1]))
+    if kind == "given" and code and isinstance(body, list) and body and isinstance(body[0], str):
+        params = [decode(v, code=code, _budget=budget, _depth=_depth + 1) for v in body[1:]]
+        return Given(body[0], params)
     if kind == "fnexpr" and code and isinstance(body, list) and len(body) == 3:
         text, expr, consts = body
         if not (isinstance(text, str) and isinstance(expr, str) and isinstance(consts, dict)):
@@ -356,18 +482,33 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
         kept.append(None)
         passed.append([])
         name = call.get("value") or call.get("fn")
-        if name not in namespace:
+        given = call.get("given_fn")
+        if given is None and name not in namespace:
             report.append({"missing": str(name)[:MAX_TEXT]})
             continue
         try:
+            if given is not None:  # a step the grader sets up with the course's layers
+                layers = GIVEN["layers"]([])
+                if given not in layers.functions():
+                    raise ProbeFormatError(f"no given function {given!r}")
+                args = resolve(decode(call["args"], code=True), kept, passed)
+                kwargs = resolve(decode(call["kwargs"], code=True), kept, passed)
+                passed[-1] = list(args)
+                kept[-1] = getattr(layers, given)(*args, **kwargs)
+                report.append({"ok": None, "mutated": False})
+                continue
             if "value" in call:
                 result = namespace[name]
                 if call.get("as") == "state_dict":  # a torch module: its parameters
                     result = {k: v.detach().cpu().numpy() for k, v in result.state_dict().items()}
                 moved = []
             else:
-                args = bind_args(resolve(decode(call["args"], code=True), kept, passed))
-                kwargs = resolve(decode(call["kwargs"], code=True), kept, passed)
+                spies: dict = {}
+                args = resolve(decode(call["args"], code=True), kept, passed)
+                args = bind_args(_make(args, args, spies))
+                kwargs = _make(
+                    resolve(decode(call["kwargs"], code=True), kept, passed), args, spies
+                )
                 passed[-1] = list(args)
                 before = [snapshot(a) for a in args]
                 result = namespace[name](*args, **kwargs)
@@ -377,9 +518,16 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
                     if b is not None and changed(b, a)
                 ]
             kept[-1] = result
-            entry = {"ok": encode(result), "mutated": bool(moved)}
-            if moved:  # what the call changed in place, as it is now
-                entry["after"] = {"dict": {str(i): encode(args[i]) for i in moved}}
+            then = call.get("then")  # a torch module: what it is and does, not the object
+            shown = module_report(result, **decode(then, code=True)) if then else result
+            entry = {"ok": encode(shown), "mutated": bool(moved)}
+            shown_after = [i for i in moved if i in call.get("after_of", moved)]
+            if shown_after:  # what the call changed in place, as it is now
+                entry["after"] = {"dict": {str(i): encode(args[i]) for i in shown_after}}
+            for i in call.get("state_of") or []:  # a module argument, as it is after the call
+                entry.setdefault("after", {"dict": {}})["dict"][str(i)] = encode(
+                    state_report(args[i])
+                )
             report.append(entry)
         except BaseException as exc:  # the student's code may raise anything
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):

@@ -51,7 +51,7 @@ def _verdicts(assignment: str, student: dict) -> dict[str, judge.Verdict]:
         report = run_calls(json.loads(json.dumps(plan.calls)), student)
         results = judge.probe_report(_report_cell(plan, report), plan, SEED)
         assert not isinstance(results, str), results
-        verdicts[gid] = judge.judge_cell(plan, results, checks)
+        verdicts[gid] = judge.judge_report(plan, results, checks)
     return verdicts
 
 
