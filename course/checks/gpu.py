@@ -973,6 +973,21 @@ def _as_stats(result: Any, name: str, label: str) -> tuple[float, float]:
             mistake="returned_none" if result is None else "wrong_return",
             case=label,
         )
+    tensors = [k for k in ("loss", "acc") if isinstance(result[k], torch.Tensor)]
+    if tensors:
+        graph = any(result[k].requires_grad for k in tensors)
+        raise CheckFailed(
+            f"{name} returned {' and '.join(tensors)} as a torch tensor on {label}; the "
+            "docstring asks for Python floats. Use loss.item() (and .item() for a count)"
+            + (
+                ": this tensor still holds the autograd graph, and summing such losses "
+                "over an epoch keeps every batch's graph in memory."
+                if graph
+                else "."
+            ),
+            mistake="tensor_return",
+            case=label,
+        )
     try:
         return float(result["loss"]), float(result["acc"])
     except (TypeError, ValueError, RuntimeError):
@@ -1060,18 +1075,18 @@ EVAL_RUNS = (
     ("batches of 8 and a last one of 3", _LinearRun(52, (8, 3), None)),
 )
 NOTE_TRAIN_MODE = (
-    "ⓘ train_epoch_torch: the model was in eval mode during training. LeNet has no dropout "
-    "or batch norm, so nothing changes here, but call model.train() at the start of the "
-    "epoch: with those layers it matters."
+    "train_epoch_torch: the model was in eval mode during training. LeNet has no dropout "
+    "or batch norm, so the numbers are the same here, but the docstring asks for "
+    "model.train() at the start of the epoch: with those layers it matters."
 )
 NOTE_EVAL_MODE = (
-    "ⓘ evaluate_torch: the model was in training mode. LeNet has no dropout or batch norm, "
-    "so the numbers are the same, but call model.eval() first: with those layers they would "
-    "not be."
+    "evaluate_torch: the model was in training mode. LeNet has no dropout or batch norm, so "
+    "the numbers are the same here, but the docstring asks for model.eval() first: with "
+    "those layers they would not be."
 )
 
 
-def _run_train(fn: Callable, run: _LinearRun, device: torch.device, notes: set[str]):
+def _run_train(fn: Callable, run: _LinearRun, device: torch.device):
     """One call of train_epoch_torch; returns ((W, b) after the epoch, (loss, acc))."""
     __tracebackhide__ = True
     W, b, batches = run.data()
@@ -1081,7 +1096,7 @@ def _run_train(fn: Callable, run: _LinearRun, device: torch.device, notes: set[s
     result = _call(fn, "train_epoch_torch", repr(run), spy, batches, opt, device)
     stats = _as_stats(result, "train_epoch_torch", repr(run))
     if spy.calls and not all(training for _, training in spy.calls):
-        notes.add(NOTE_TRAIN_MODE)
+        raise CheckFailed(NOTE_TRAIN_MODE, mistake="no_train_mode", case=repr(run))
     linear = spy.inner[1]
     return _Wb(_np(linear.weight), _np(linear.bias)), stats
 
@@ -1091,10 +1106,9 @@ def check_train_epoch_torch(fn: Callable, device: Any = "cpu") -> None:
     """Exercise 7.4: train_epoch_torch(model, batches, opt, device) -> {"loss", "acc"}."""
     __tracebackhide__ = True
     device = torch.device(device)
-    notes: set[str] = set()
     # Run the student's loop once per setting (its errors become clear messages here);
     # the two checks below compare what it did with the closed-form epoch.
-    results = {run: _run_train(fn, run, device, notes) for _, run in TRAIN_RUNS}
+    results = {run: _run_train(fn, run, device) for _, run in TRAIN_RUNS}
     param_cases = [
         Case(f"the parameters after one epoch ({label})", (run,), _closed_form_epoch(run)[0])
         for label, run in TRAIN_RUNS
@@ -1132,8 +1146,6 @@ def check_train_epoch_torch(fn: Callable, device: Any = "cpu") -> None:
         atol=1e-9,
         quiet=True,
     )
-    for note in sorted(notes):
-        print(note)
     _passed(
         "train_epoch_torch",
         [
@@ -1144,7 +1156,7 @@ def check_train_epoch_torch(fn: Callable, device: Any = "cpu") -> None:
     )
 
 
-def _run_evaluate(fn: Callable, run: _LinearRun, device: torch.device, notes: set[str]):
+def _run_evaluate(fn: Callable, run: _LinearRun, device: torch.device):
     __tracebackhide__ = True
     W, b, batches = run.data()
     spy = _Spy(_linear_model(W, b, device))
@@ -1159,7 +1171,7 @@ def _run_evaluate(fn: Callable, run: _LinearRun, device: torch.device, notes: se
             case=repr(run),
         )
     if any(training for _, training in spy.calls):
-        notes.add(NOTE_EVAL_MODE)
+        raise CheckFailed(NOTE_EVAL_MODE, mistake="no_eval_mode", case=repr(run))
     return _as_stats(result, "evaluate_torch", repr(run))
 
 
@@ -1168,8 +1180,7 @@ def check_evaluate_torch(fn: Callable, device: Any = "cpu") -> None:
     """Exercise 7.5: evaluate_torch(model, batches, device) -> {"loss", "acc"}."""
     __tracebackhide__ = True
     device = torch.device(device)
-    notes: set[str] = set()
-    results = {run: _run_evaluate(fn, run, device, notes) for _, run in EVAL_RUNS}
+    results = {run: _run_evaluate(fn, run, device) for _, run in EVAL_RUNS}
     cases = []
     for label, run in EVAL_RUNS:
         per_batch = tuple(_closed_form_epoch(run, update=False)[1])
@@ -1184,8 +1195,6 @@ def check_evaluate_torch(fn: Callable, device: Any = "cpu") -> None:
         atol=1e-9,
         quiet=True,
     )
-    for note in sorted(notes):
-        print(note)
     labels = ["no gradient tracking", *(c.label for c in cases)]
     _passed("evaluate_torch", labels)
 
