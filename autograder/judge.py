@@ -44,6 +44,8 @@ from autograder.scenarios import SCENARIOS
 from course import torch_layers
 from course.checks import CheckFailed, gpu, lenet
 from course.checks._core import _compare
+from course.checks._loops import definitions, loop_message, loops
+from course.checks._oracle import HELPERS
 from course.data import MNISTUnavailableError, load_mnist, to_float_nchw, train_val_split
 from course.probe import (
     MIME,
@@ -73,6 +75,12 @@ PROBE_CALL = re.compile(r"^\s*probe\(\s*[\"'](?P<grade_id>[\w-]+)[\"']\s*,\s*glo
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(?P<body>.*?)### END HIDDEN TESTS", re.S)
 SOLUTION_MARK = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
 CHECKS_IMPORT = re.compile(r"^from (course\.checks) import (\w+) as checks$", re.M)
+#: Cells whose exercise asks for code without Python loops: (function, exercise). The
+#: judge reads the handed-in code (trusted side), as the visible check reads it in the kernel.
+VECTORISED = {
+    "channels_conv1x1_tests": ("conv1x1", "Exercise 3.3"),
+    "channels_conv2d_vectorized_tests": ("conv2d_vectorized", "Exercise 3.5"),
+}
 #: Results that are (out, cache) pairs: only `out` is compared on the hidden inputs.
 PAIR_RESULTS = ("conv2d_forward", "maxpool2d_forward", "avgpool2d_forward")
 #: Checks whose arguments are graded elsewhere: which names their own cell compares.
@@ -810,7 +818,59 @@ def judge_notebook(nb, plans: dict[str, CellPlan], seed: str, checks) -> dict[st
             verdicts[gid] = judge_report(plans[gid], report, checks)
     for gid in plans:
         verdicts.setdefault(gid, Verdict(gid, False, "Not graded: the cell is missing.", "missing"))
+    defs = definitions(c.source for c in nb.cells if c.cell_type == "code")
+    for gid, (name, exercise) in VECTORISED.items():
+        where = loops(name, defs) if gid in verdicts and verdicts[gid].passed else []
+        if where:
+            verdicts[gid] = Verdict(gid, False, loop_message(name, exercise, where), "python_loop")
     return verdicts
+
+
+def helper_calls(source_nb) -> dict[str, set[str]]:
+    """function -> the earlier exercises' functions (`HELPERS`) its reference answer
+    calls, read from the trusted source's solution cells."""
+    calls: dict[str, set[str]] = {}
+    for cell in source_nb.cells:
+        if cell.cell_type != "code" or not (cell.metadata.get("nbgrader") or {}).get("solution"):
+            continue
+        try:
+            tree = ast.parse(SOLUTION_MARK.sub("", cell.source))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef):
+                used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                calls[node.name] = (used & HELPERS.keys()) - {node.name}
+    return calls
+
+
+def charged_once(
+    verdicts: dict[str, Verdict], plans: dict[str, CellPlan], calls: dict[str, set[str]]
+) -> dict[str, Verdict]:
+    """Say, on a cell whose function calls an earlier exercise's function that failed its
+    own cell, that this cell was graded with a correct one (the probe swapped it in:
+    `course.checks._core.correct_helpers`), so the mistake is charged once."""
+    home: dict[str, str] = {}  # helper -> the cell that grades it
+    for gid, plan in plans.items():
+        for name in plan.spec.names:
+            home.setdefault(name, gid)
+    out = dict(verdicts)
+    for gid, plan in plans.items():
+        failed = sorted(
+            h
+            for name in plan.spec.names
+            for h in calls.get(name, ())
+            if h in home and home[h] != gid and not verdicts[home[h]].passed
+        )
+        if failed and gid in out:
+            v = out[gid]
+            notes = " ".join(
+                f"Graded with a correct {h}: yours does not pass {HELPERS[h].exercise}, "
+                "where that mistake is charged."
+                for h in failed
+            )
+            out[gid] = Verdict(v.grade_id, v.passed, f"{v.message} {notes}", v.mistake)
+    return out
 
 
 def apply_verdicts(nb, verdicts: dict[str, Verdict]) -> None:
@@ -886,5 +946,6 @@ def grade_notebook(course_root: str, assignment: str, notebook: str, nb, seed: s
     if not plans:
         return {}
     verdicts = judge_notebook(nb, plans, seed, checks_module(source))
+    verdicts = charged_once(verdicts, plans, helper_calls(source))
     apply_verdicts(nb, verdicts)
     return verdicts

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from IPython.display import display
 
+from course.checks._core import correct_helpers
+
 __all__ = ["MIME", "PLAN_ENV", "ExprFn", "Given", "ProbeFormatError", "decode", "encode", "probe"]
 
 #: The display output that carries a cell's results to the grader.
@@ -511,7 +513,8 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
                 )
                 passed[-1] = list(args)
                 before = [snapshot(a) for a in args]
-                result = namespace[name](*args, **kwargs)
+                with correct_helpers(namespace[name]):  # earlier exercises charged there
+                    result = namespace[name](*args, **kwargs)
                 moved = [
                     i
                     for i, (b, a) in enumerate(zip(before, args, strict=True))

@@ -13,19 +13,23 @@ Nothing here knows the numpy solution: expected values come from torch or consta
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
+import io
 import os
 import sys
 import textwrap
 import traceback
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from course.checks._oracle import HELPERS, Helper
 
 __all__ = [
     "Case",
@@ -35,6 +39,7 @@ __all__ = [
     "assert_close",
     "check",
     "check_answer",
+    "correct_helpers",
     "first_difference",
     "fmt",
     "require_answer",
@@ -194,6 +199,17 @@ def check(
     cell's last expression as partial credit (docs/authoring.md).
     """
     __tracebackhide__ = True  # IPython and pytest hide this frame: the student sees the message
+    with correct_helpers(fn) as wrong:
+        for helper in wrong:
+            print(helper_note(name, helper))
+        _run_cases(fn, name, cases, mistakes, pointer, rtol, atol)
+    if not quiet:
+        labels = ", ".join(c.label for c in cases)
+        print(f"✓ {name}: {len(cases)} of {len(cases)} checks passed ({labels}).")
+
+
+def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol) -> None:
+    __tracebackhide__ = True
     for i, case in enumerate(cases):
         got = _call(fn, name, case)
         problem = _compare(got, case.expected, rtol=rtol, atol=atol)
@@ -213,9 +229,70 @@ def check(
         if matched is None and _is_array(got):
             matched = _returns_an_input(got, case)
         raise _failure(name, case, got, problem, matched, pointer)
-    if not quiet:
-        labels = ", ".join(c.label for c in cases)
-        print(f"✓ {name}: {len(cases)} of {len(cases)} checks passed ({labels}).")
+
+
+# ---------------------------------------------------------------------------------------
+# Charge each mistake once: a function is checked with correct versions of the earlier
+# exercises' functions it calls
+# ---------------------------------------------------------------------------------------
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """Global names a function's code reads, its comprehensions and lambdas included."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _agrees(student: Any, helper: Helper) -> bool:
+    for args, kwargs in helper.probes:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                got = student(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+            want = helper.good(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        except Exception:
+            return False
+        if _compare(got, want, rtol=1e-6, atol=1e-8) is not None:
+            return False
+    return True
+
+
+@contextlib.contextmanager
+def correct_helpers(fn: Callable) -> Iterator[list[str]]:
+    """Check `fn` on its own logic: for the duration, every earlier exercise's function
+    that `fn` calls by name (`course.checks._oracle.HELPERS`) is replaced, in `fn`'s own
+    namespace (the notebook's), by a known-good torch stand-in, then put back. Yields the
+    names of the student's versions that disagree with it: their own exercise charges
+    that mistake, and the caller says so. The grading probe uses the same context, so a
+    mistake costs points in one exercise only."""
+    code = getattr(fn, "__code__", None)
+    namespace = getattr(fn, "__globals__", None)
+    if not isinstance(code, types.CodeType) or not isinstance(namespace, dict):
+        yield []
+        return
+    names = sorted(n for n in _global_names(code) & HELPERS.keys() if n != code.co_name)
+    saved = {n: namespace[n] for n in names if n in namespace}
+    wrong = [n for n in names if n in saved and not _agrees(saved[n], HELPERS[n])]
+    try:
+        namespace.update({n: HELPERS[n].good for n in names})
+        yield wrong
+    finally:
+        for n in names:
+            if n in saved:
+                namespace[n] = saved[n]
+            else:
+                namespace.pop(n, None)
+
+
+def helper_note(name: str, helper: str) -> str:
+    exercise = HELPERS[helper].exercise
+    return wrap_message(
+        f"ⓘ {name} calls your {helper}, which does not pass {exercise} yet. {name} is "
+        f"checked here with a correct {helper}, so that only its own logic counts (the "
+        f"grader does the same): fix {helper} in {exercise}."
+    )
 
 
 def _call(fn: Callable, name: str, case: Case) -> Any:
