@@ -13,6 +13,7 @@ a class made from the reference solutions:
     flipped_kernel       01: corr2d flips the kernel (true convolution)
     forgot_plus_one      02: output_size without the + 1
     channels_not_summed  03: corr2d_multi_in stacks the channels instead of adding them
+    loop_not_vectorised  03: conv1x1 right, but a loop over pixels (3.3 asks for none)
     avg_max_swapped      04: pool2d computes the mean for "max" and the max for "avg"
     raises               01: the corr2d_bias cell raises a NameError when it runs
     never_finishes       01: the gaussian_kernel cell loops forever (cell timeout)
@@ -146,6 +147,16 @@ MISTAKES = (
             "    return np.stack([corr2d(X[c], K[c]) for c in range(X.shape[0])])\n",
         ),
         "corr2d_multi_in stacks the channels instead of summing them",
+    ),
+    Mistake(
+        "loop_not_vectorised",
+        "03_channels",
+        "ex33-impl",
+        _sub(
+            "    Y2 = K2 @ X.reshape(C_in, H * W)",
+            "    Y2 = np.stack([K2 @ X[:, i, j] for i in range(H) for j in range(W)], axis=1)",
+        ),
+        "conv1x1 computes the right numbers with a Python loop over pixels",
     ),
     Mistake(
         "avg_max_swapped",

@@ -23,6 +23,7 @@ import numpy as np
 
 from course.checks import _oracle
 from course.checks._core import Case, CheckFailed, Mistake, answer_digest, check, require_answer
+from course.checks._loops import function_loops, loop_message
 
 __all__ = [
     "LECTURE_000_K",
@@ -403,7 +404,20 @@ MISTAKES_1X1: tuple[Mistake, ...] = (
 def check_conv1x1(fn: Callable) -> None:
     """Exercise 3.3: `fn(X, K)`, X (C_in, H, W), K (C_out, C_in, 1, 1) → (C_out, H, W)."""
     __tracebackhide__ = True
-    check(fn, name="conv1x1", cases=_cases_1x1(), mistakes=MISTAKES_1X1, pointer=POINTER_1X1)
+    check(
+        fn, name="conv1x1", cases=_cases_1x1(), mistakes=MISTAKES_1X1, pointer=POINTER_1X1,
+        quiet=True,
+    )  # fmt: skip
+    _no_loops(fn, "conv1x1", "Exercise 3.3")
+    print(f"✓ conv1x1: {len(_cases_1x1())} of {len(_cases_1x1())} checks passed, no loops.")
+
+
+def _no_loops(fn: Callable, name: str, exercise: str) -> None:
+    """Exercises that ask for vectorised code fail a loop, read from the code."""
+    __tracebackhide__ = True
+    where = function_loops(fn)
+    if where:
+        raise CheckFailed(loop_message(name, exercise, where), mistake="python_loop")
 
 
 # ---------------------------------------------------------------------------------------
@@ -795,6 +809,7 @@ def check_conv2d_vectorized(fn: Callable, loop: Callable | None = None) -> None:
         mistakes=MISTAKES_VECTORIZED,
         pointer=POINTER_MULTI_IN_OUT,
     )
+    _no_loops(fn, "conv2d_vectorized", "Exercise 3.5")
     if loop is None:
         return
     rng = np.random.default_rng(355)
