@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from course.checks._mutate import derive
 from course.checks._oracle import HELPERS, Helper
 
 __all__ = [
@@ -183,6 +184,7 @@ def check(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     quiet: bool = False,
+    oracle: Callable[..., Any] | None = None,
 ) -> None:
     """Run `fn` on every case; raise `CheckFailed` at the first wrong answer.
 
@@ -194,6 +196,9 @@ def check(
         pointer: the lecture idea to revisit, appended to generic failures.
         rtol, atol: tolerances for floating-point comparison.
         quiet: do not print the success line.
+        oracle: computes the right output from a case's arguments (torch); with it, a
+            mistake outside the catalogue can be named by mutating the inputs too
+            (`course.checks._mutate`).
 
     Returns nothing: a graded cell ends with its check, and nbgrader reads the value of a
     cell's last expression as partial credit (docs/authoring.md).
@@ -202,13 +207,13 @@ def check(
     with correct_helpers(fn) as wrong:
         for helper in wrong:
             print(helper_note(name, helper))
-        _run_cases(fn, name, cases, mistakes, pointer, rtol, atol)
+        _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle)
     if not quiet:
         labels = ", ".join(c.label for c in cases)
         print(f"✓ {name}: {len(cases)} of {len(cases)} checks passed ({labels}).")
 
 
-def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol) -> None:
+def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle=None) -> None:
     __tracebackhide__ = True
     for i, case in enumerate(cases):
         got = _call(fn, name, case)
@@ -223,11 +228,15 @@ def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol) -> None:
             if not _fails_any(m, cases[:i], rtol=rtol, atol=atol)
             and _matches(m, got, case, rtol=rtol, atol=atol)
         ]
-        if len(candidates) > 1:
-            candidates = _narrow(fn, candidates, cases[i + 1 :], rtol=rtol, atol=atol)
+        # Never guess: a name must explain the student's output on the later cases too.
+        candidates = _narrow(fn, candidates, cases[i + 1 :], rtol=rtol, atol=atol)
         matched = candidates[0] if candidates else None
         if matched is None and _is_array(got):
             matched = _returns_an_input(got, case)
+        if matched is None:
+            derived = derive(fn, cases, i, got, _compare, oracle=oracle, rtol=rtol, atol=atol)
+            if derived is not None:
+                matched = Mistake(derived.key, derived.says, derived.hint, lambda _c: None)
         raise _failure(name, case, got, problem, matched, pointer)
 
 
@@ -385,21 +394,43 @@ def _matches(mistake: Mistake, got: Any, case: Case, *, rtol: float, atol: float
 def _narrow(
     fn: Callable, candidates: list[Mistake], later: Sequence[Case], *, rtol: float, atol: float
 ) -> list[Mistake]:
-    """Several mistakes explain the failing case (e.g. flipping the rows of a kernel that
-    reads the same upside down changes nothing): keep those that the later cases agree
-    with. If the later cases rule out every candidate, keep the original list."""
-    kept = list(candidates)
+    """Keep the catalogued mistakes that the later cases bear out: a mistake is dropped
+    when, on the later cases where it changes the answer, it fails to explain the
+    student's output more often than it explains it (one case matched by coincidence is
+    not a name). A narrower mistake than the catalogue's (the pair form of an argument
+    swapped, but not the nested form) keeps its name."""
+    outputs = []
     for case in later:
-        if len(kept) <= 1:
-            break
         try:
-            got = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+            outputs.append((case, fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))))
         except Exception:
             continue  # no information from this case
-        agree = [m for m in kept if _consistent(m, got, case, rtol=rtol, atol=atol)]
-        if agree:
-            kept = agree
+    kept = []
+    for m in candidates:
+        agree = disagree = 0
+        for case, got in outputs:
+            if not _informative(m, case, rtol=rtol, atol=atol):
+                continue
+            if _consistent(m, got, case, rtol=rtol, atol=atol):
+                agree += 1
+            else:
+                disagree += 1
+        if disagree <= agree:
+            kept.append(m)
+    if len(kept) > 1:  # several explain it: prefer those with no disagreement at all
+        exact = [
+            m for m in kept if all(_consistent(m, g, c, rtol=rtol, atol=atol) for c, g in outputs)
+        ]
+        kept = exact or kept
     return kept
+
+
+def _informative(mistake: Mistake, case: Case, *, rtol: float, atol: float) -> bool:
+    try:
+        wrong = mistake.wrong(case)
+    except Exception:
+        return False
+    return wrong is not None and _compare(wrong, case.expected, rtol=rtol, atol=atol) is not None
 
 
 def _consistent(mistake: Mistake, got: Any, case: Case, *, rtol: float, atol: float) -> bool:

@@ -220,6 +220,7 @@ def check_corr2d_multi_in(fn: Callable) -> None:
         name="corr2d_multi_in",
         cases=_cases_multi_in(),
         mistakes=MISTAKES_MULTI_IN,
+        oracle=_oracle.good_corr2d_multi_in,
         pointer=POINTER_MULTI_IN,
     )
 
@@ -255,6 +256,11 @@ def _cases_multi_in_out() -> tuple[Case, ...]:
         ("3 input and 3 output channels, 4×5 input, 2×2 kernels", (3, 4, 5), (3, 3, 2, 2)),
         ("C_in = 1, C_out = 2, non-square 3×2 kernels", (1, 5, 4), (2, 1, 3, 2)),
         ("C_in = 2, C_out = 4, 1×1 kernels", (2, 3, 4), (4, 2, 1, 1)),
+        (
+            "C_out = 1: the output keeps its channel axis, (1, H_out, W_out)",
+            (2, 4, 4),
+            (1, 2, 2, 2),
+        ),
     ]:
         X, K = _ints(rng, *x_shape), _ints(rng, *k_shape)
         cases.append(Case(label, (X, K), _multi_in_out(X, K)))
@@ -319,6 +325,7 @@ def check_corr2d_multi_in_out(fn: Callable) -> None:
         name="corr2d_multi_in_out",
         cases=_cases_multi_in_out(),
         mistakes=MISTAKES_MULTI_IN_OUT,
+        oracle=_multi_in_out,
         pointer=POINTER_MULTI_IN_OUT,
     )
 
@@ -406,7 +413,7 @@ def check_conv1x1(fn: Callable) -> None:
     __tracebackhide__ = True
     check(
         fn, name="conv1x1", cases=_cases_1x1(), mistakes=MISTAKES_1X1, pointer=POINTER_1X1,
-        quiet=True,
+        quiet=True, oracle=_multi_in_out,
     )  # fmt: skip
     _no_loops(fn, "conv1x1", "Exercise 3.3")
     print(f"✓ conv1x1: {len(_cases_1x1())} of {len(_cases_1x1())} checks passed, no loops.")
@@ -807,6 +814,7 @@ def check_conv2d_vectorized(fn: Callable, loop: Callable | None = None) -> None:
         name="conv2d_vectorized",
         cases=_cases_vectorized(),
         mistakes=MISTAKES_VECTORIZED,
+        oracle=_multi_in_out,
         pointer=POINTER_MULTI_IN_OUT,
     )
     _no_loops(fn, "conv2d_vectorized", "Exercise 3.5")

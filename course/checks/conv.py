@@ -400,6 +400,7 @@ def check_corr2d(corr2d: Callable) -> None:
         cases=_corr2d_cases(),
         mistakes=CORR2D_MISTAKES,
         pointer=CORR2D_POINTER,
+        oracle=lambda X, K: _oracle.corr2d(X, K),
     )
 
 
@@ -465,6 +466,7 @@ def check_corr2d_bias(corr2d_bias: Callable) -> None:
         name="corr2d_bias",
         cases=cases,
         mistakes=CORR2D_BIAS_MISTAKES,
+        oracle=lambda X, K, b: _oracle.corr2d(X, K) + b,
         pointer="Y = corr2d(X, K) + b: one scalar bias added to every output value (lecture "
         "000, '2-D Convolution Layer'). If check_corr2d failed above, fix corr2d first.",
     )
@@ -978,6 +980,7 @@ def check_conv2d_true(conv2d_true: Callable) -> None:
         name="conv2d_true",
         cases=cases,
         mistakes=CONV2D_TRUE_MISTAKES,
+        oracle=lambda X, K, mode="full": _conv_expected(X, K, mode),
         pointer="Flip K on both axes, pad X with KH − 1 / KW − 1 zeros on every side for "
         "'full' (none for 'valid'), then cross-correlate (lecture 003). conv2d_true uses "
         "your corr2d: if check_corr2d failed above, fix corr2d first.",

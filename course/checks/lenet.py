@@ -1249,6 +1249,16 @@ def _axis0_loss(z, y, expected):
     return float(-np.log(p[np.arange(N), y]).mean()), (p - onehot) / N
 
 
+def _axis0_after_row_max(z, y, expected):
+    """Each row's max subtracted (as asked), then the exponentials normalised over the
+    batch (axis 0) instead of over the classes."""
+    N = len(y)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=0, keepdims=True)
+    onehot = np.eye(z.shape[1])[y]
+    return float(-np.log(p[np.arange(N), y]).mean()), (p - onehot) / N
+
+
 def _batch_max_loss(z, y, expected):
     """The softmax shifted by the largest logit of the whole batch, not each row's."""
     n = len(y)
@@ -1307,6 +1317,13 @@ LOSS_MISTAKES = (
         "Each image's scores become probabilities on their own: subtract the max and sum "
         "along axis=1 with keepdims=True.",
         _axis0_loss,
+    ),
+    _loss_mistake(  # the same mistake, after the row max was subtracted as asked
+        "softmax_wrong_axis",
+        "the softmax normalises over the batch (axis 0) instead of over the classes (axis 1)",
+        "Each image's scores become probabilities on their own: sum the exponentials along "
+        "axis=1 with keepdims=True.",
+        _axis0_after_row_max,
     ),
     _loss_mistake(
         "batch_max",
@@ -1417,16 +1434,21 @@ def _torch_sgd_run(params, velocity, grads_seq, *, lr, momentum, weight_decay, o
     for k in names:
         P[k].requires_grad_(True)
     opt = torch.optim.SGD(
-        [P[k] for k in names], lr=lr, momentum=momentum, weight_decay=weight_decay
+        [P[k] for k in names], lr=abs(lr), momentum=momentum, weight_decay=weight_decay
     )
     if momentum:
         for k in names:
             opt.state[P[k]]["momentum_buffer"] = torch.tensor(np.asarray(velocity[k], float))
     rows = []
     for grads in grads_seq:
+        before = {k: P[k].detach().clone() for k in names}
         for k in names:
             P[k].grad = torch.tensor(np.asarray(grads[k], float))
         opt.step()
+        if lr < 0:  # a mistake being named: the same step, taken uphill
+            with torch.no_grad():
+                for k in names:
+                    P[k].copy_(2 * before[k] - P[k])
         rows.append(_flat({k: P[k].detach().numpy() for k in _SGD_SHAPES}))
     return np.array(rows)
 
@@ -1594,7 +1616,14 @@ def check_sgd_step(fn: Callable[..., Any]) -> None:
         return np.array(rows)
 
     try:
-        check(run, name="sgd_step", cases=cases, mistakes=SGD_MISTAKES, pointer=POINTER_SGD)
+        check(
+            run,
+            name="sgd_step",
+            cases=cases,
+            mistakes=SGD_MISTAKES,
+            pointer=POINTER_SGD,
+            oracle=_torch_sgd_run,
+        )
     except CheckFailed as err:
         if isinstance(err.__cause__, _ReturnedNewError):
             raise CheckFailed(

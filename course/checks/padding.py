@@ -217,6 +217,7 @@ def check_output_size(fn: Callable) -> None:
         name="output_size",
         cases=cases,
         mistakes=OUTPUT_SIZE_MISTAKES,
+        oracle=_oracle.good_output_size,
         pointer=POINTER_SIZE,
         quiet=True,
     )
@@ -478,6 +479,7 @@ def check_pad2d(fn: Callable) -> None:
         name="pad2d",
         cases=cases,
         mistakes=PAD2D_MISTAKES,
+        oracle=_oracle.good_pad2d,
         pointer=POINTER_PAD,
     )
 
@@ -732,6 +734,7 @@ def check_corr2d_padded(fn: Callable) -> None:
         name="corr2d_padded",
         cases=cases,
         mistakes=CORR2D_PADDED_MISTAKES,
+        oracle=_oracle.good_corr2d_padded,
         pointer=POINTER_CORR,
     )
 

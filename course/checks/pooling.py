@@ -470,6 +470,7 @@ def check_pool2d(fn: Callable, *, mode: str | None = None, quiet: bool = False) 
             name="pool2d",
             cases=cases,
             mistakes=POOL2D_MISTAKES,
+            oracle=_oracle.good_pool2d,
             pointer=POOL_POINTER,
             quiet=True,
         )
@@ -654,6 +655,7 @@ def check_pool2d_channels(fn: Callable, *, quiet: bool = False) -> None:
         name="pool2d_channels",
         cases=_channel_cases(),
         mistakes=CHANNEL_MISTAKES,
+        oracle=_oracle.good_pool2d,
         pointer=CHANNEL_POINTER,
         quiet=quiet,
     )

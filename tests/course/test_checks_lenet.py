@@ -33,6 +33,12 @@ def _says(mistakes, key):
     return next(m.says for m in mistakes if m.key == key)
 
 
+def _noise(a):
+    """A wrong answer that no transformation of the right one explains: seeded noise."""
+    a = np.asarray(a, dtype=float)
+    return a + np.random.default_rng(99).standard_normal(a.shape)
+
+
 # ---------------------------------------------------------------------------------------
 # Student-style implementations, each with a switch for the catalogued mistakes
 # ---------------------------------------------------------------------------------------
@@ -459,7 +465,7 @@ def test_forward_reference_passes(capsys):
 def test_forward_random_wrong_answer_gets_the_generic_message():
     def off(params, x, layers):
         logits, caches = forward_student(params, x, layers)
-        return logits + 1.0, caches
+        return _noise(logits), caches
 
     err = _named(checks.check_lenet_forward, off)
     assert err.mistake is None
@@ -535,7 +541,7 @@ def test_backward_reference_passes(capsys):
 
 def test_backward_random_wrong_answer_gets_the_generic_message():
     def doubled(dlogits, caches, layers):
-        return {k: 2 * v for k, v in backward_student(dlogits, caches, layers).items()}
+        return {k: _noise(v) for k, v in backward_student(dlogits, caches, layers).items()}
 
     err = _named(checks.check_lenet_backward, doubled, forward_student)
     assert err.mistake is None and "reverse order" in str(err)
@@ -825,7 +831,7 @@ def _eval_plus_one(*args, **kwargs):
     [
         (
             checks.check_init_lenet,
-            lambda seed: {k: 2 * v for k, v in init_student(seed).items()},
+            lambda seed: {k: _noise(v) for k, v in init_student(seed).items()},
             "recipe",
         ),
         (checks.check_sgd_step, _doubled_step, "torch's SGD"),

@@ -17,6 +17,13 @@ import solutions
 from course.checks import CheckFailed, answer_digest
 from course.checks import padding as checks
 
+
+def _noise(a):
+    """A wrong answer that no transformation of the right one explains: seeded noise."""
+    a = np.asarray(a, dtype=float)
+    return a + np.random.default_rng(99).standard_normal(a.shape)
+
+
 # ---------------------------------------------------------------------------------------
 # Loop versions a student could write, with a switch for each catalogued mistake.
 # ---------------------------------------------------------------------------------------
@@ -341,15 +348,15 @@ def test_fit_quiz_wrong_answers_name_the_wrong_part(answer, part):
         (checks.check_same_padding, lambda k: (k, k + 1), "ceil(p/2)"),
         (
             checks.check_corr2d_padded,
-            lambda X, K, *, padding=0, stride=1: (
-                corr2d_padded_student(X, K, padding=padding, stride=stride) + 1
+            lambda X, K, *, padding=0, stride=1: _noise(
+                corr2d_padded_student(X, K, padding=padding, stride=stride)
             ),
             "stride slide",
         ),
         (
             checks.check_corr2d_dilated,
-            lambda X, K, *, dilation=1, padding=0, stride=1: (
-                -corr2d_dilated_student(X, K, dilation=dilation, padding=padding, stride=stride)
+            lambda X, K, *, dilation=1, padding=0, stride=1: _noise(
+                corr2d_dilated_student(X, K, dilation=dilation, padding=padding, stride=stride)
             ),
             "dilation slide",
         ),

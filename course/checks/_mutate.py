@@ -1,0 +1,414 @@
+"""Name a mistake nobody wrote down: derive wrong answers mechanically from the right one.
+
+When no catalogued mistake explains a student's output, `derive` tries transformations of
+the correct computation, each with a sentence in the student's words:
+
+- of the **output** (no oracle needed): a dropped axis of length 1 (`squeeze`), the last
+  row and column missing or one too many (an off-by-one in the output size), every value
+  scaled by a size of the input (a sum where a mean was meant, or the reverse) or by a
+  constant, shifted by a constant, the sign flipped, rows and columns swapped;
+- of the **inputs**, where the check gives an oracle (a function computing the right
+  output from the case's arguments): an array argument flipped on both axes, transposed,
+  negated or read channels-last; a scalar argument negated; a numeric keyword off by one,
+  zero, negated or left at its default; a pair (kh, kw) read as (kh, kh) or swapped; a
+  stride that only shrinks the output while the windows still move by one;
+- two of them at once (an input mutation followed by an output one).
+
+A transformation names the mistake only when it reproduces the student's output on
+**every** case it applies to, including those the student got right: a mutation that
+matches some cases only is not a name. Hand-written catalogue entries are tried first and
+win ties.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MAX_CASES = 12
+
+
+@dataclass(frozen=True)
+class Derived:
+    key: str
+    says: str
+    hint: str
+    predict: Callable[[Any, Any], Any]  # (case, expected) -> the mutated output or None
+    # A name that ties the change to a size must see that size change across the cases
+    # (a constant 2 on cases that all have N = 2 is not "a sum where a mean was meant").
+    varies: Callable[[Any], Any] | None = None
+
+
+def _arr(x: Any) -> np.ndarray | None:
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+        return x
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Output transformations
+# ---------------------------------------------------------------------------------------
+
+
+def _sizes(case, names: Sequence[str] = ()) -> dict[str, int]:
+    """Named sizes of the case's array arguments, for "scaled by N" sentences."""
+    found: dict[str, int] = {}
+    for i, a in enumerate(case.args):
+        if (a := _arr(a)) is not None and a.ndim >= 1:
+            name = names[i] if i < len(names) else f"argument {i + 1}"
+            for k, n in enumerate(a.shape):
+                found.setdefault(f"the length of axis {k} of {name}", n)
+            if a.ndim >= 2:
+                found.setdefault(f"the size of {name}'s last two axes", a.shape[-1] * a.shape[-2])
+            found.setdefault(f"the size of {name}", a.size)
+    return {k: v for k, v in found.items() if v > 1}
+
+
+def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Iterator[Derived]:
+    yield Derived(
+        "auto:squeezed",
+        "an axis of length 1 was dropped from the result (np.squeeze, or indexing with 0)",
+        "Keep every axis of the documented shape, even when its length is 1 (N = 1, C = 1).",
+        lambda c, e: np.squeeze(e) if _arr(e) is not None else None,
+    )
+    yield Derived(
+        "auto:last_row_col_missing",
+        "the result is one row and one column short: the output size lacks its + 1",
+        "An axis of n positions with windows of k has n - k + 1 window starts (stride 1).",
+        lambda c, e: e[..., :-1, :-1] if _arr(e) is not None and e.ndim >= 2 else None,
+    )
+    yield Derived(
+        "auto:sign",
+        "the sign is flipped everywhere (a minus dropped or added)",
+        "Compare your formula with the lecture's term by term, including its signs.",
+        lambda c, e: -e if _arr(e) is not None or isinstance(e, float) else None,
+    )
+    yield Derived(
+        "auto:transposed",
+        "rows and columns are swapped in the result (a transpose)",
+        "Check the order of the axes of what you return against the docstring's shape.",
+        lambda c, e: np.swapaxes(e, -1, -2) if _arr(e) is not None and e.ndim >= 2 else None,
+    )
+    # A scale or shift that the first failing case shows, tried on every case.
+    try:
+        e0a, g0a = np.asarray(first.expected, float), np.asarray(got_first, float)
+    except (TypeError, ValueError):
+        return
+    if e0a.shape != g0a.shape or not e0a.size:
+        return
+    mask = np.abs(e0a) > 1e-12
+    if mask.any():
+        ratio = g0a[mask] / e0a[mask]
+        r = float(ratio.flat[0])
+        if np.allclose(ratio, r, rtol=1e-6) and abs(r) not in (0.0, 1.0):
+            for label, n in _sizes(first, names).items():
+                for factor, says in (
+                    (n, f"every value is {n} times too large ({label}): a sum where a mean "
+                        "was meant"),
+                    (1 / n, f"every value is {n} times too small ({label}): a mean where a "
+                            "sum was meant"),
+                ):  # fmt: skip
+                    if np.isclose(r, factor):
+                        yield Derived(
+                            f"auto:scaled_by:{label}",
+                            says,
+                            "Check whether this quantity is summed or averaged, and over what.",
+                            _scale_by(label, factor > 1, names),
+                            varies=lambda c, label=label: _sizes(c, names).get(label),
+                        )
+            yield Derived(
+                "auto:scaled",
+                f"every value is {r:g} times the right one",
+                "A constant factor is off: compare your formula's constants with the lecture's.",
+                lambda c, e, r=r: r * np.asarray(e, float),
+            )
+    shift = g0a - e0a
+    s = float(shift.flat[0])
+    if np.allclose(shift, s) and s != 0:
+        yield Derived(
+            "auto:shifted",
+            f"every value is off by {s:g}",
+            "A constant term is added or left out: check the bias and any + 1 or - 1.",
+            lambda c, e, s=s: np.asarray(e, float) + s,
+        )
+
+
+def _scale_by(label: str, up: bool, names: Sequence[str]) -> Callable[[Any, Any], Any]:
+    def predict(case, e):
+        n = _sizes(case, names).get(label)
+        if n is None:
+            return None
+        return np.asarray(e, float) * (n if up else 1 / n)
+
+    return predict
+
+
+# ---------------------------------------------------------------------------------------
+# Input transformations (need the oracle)
+# ---------------------------------------------------------------------------------------
+
+
+def _names(fn: Callable, n: int) -> list[str]:
+    try:
+        params = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"argument {i + 1}" for i in range(n)]
+
+
+def _input_mutations(fn: Callable, first, oracle) -> Iterator[Derived]:
+    names = _names(fn, len(first.args))
+
+    def with_arg(i, change):
+        def predict(case, e):
+            if i >= len(case.args):
+                return None
+            new = change(case.args[i])
+            if new is _UNDEFINED:
+                return None
+            if new is None:  # the mutation does not apply here: the right answer stands
+                return e
+            args = list(copy.deepcopy(case.args))
+            args[i] = new
+            return oracle(*args, **copy.deepcopy(case.kwargs))
+
+        return predict
+
+    def with_kwarg(k, change, crop=False):
+        def predict(case, e):
+            if k not in case.kwargs:  # not given here: the mutation changes nothing
+                return e
+            kwargs = copy.deepcopy(case.kwargs)
+            new = change(kwargs[k])
+            if new is _DROP:
+                del kwargs[k]
+            elif new is None:
+                return e
+            else:
+                kwargs[k] = new
+            out = oracle(*copy.deepcopy(case.args), **kwargs)
+            if crop:  # the size from the real stride, the windows from stride 1
+                ea, oa = _arr(np.asarray(e)), _arr(np.asarray(out))
+                if ea is None or oa is None or oa.ndim != ea.ndim:
+                    return None
+                return oa[tuple(slice(0, n) for n in ea.shape)]
+            return out
+
+        return predict
+
+    for i, a in enumerate(first.args):
+        name = names[i]
+        if (arr := _arr(a)) is not None and arr.ndim >= 2:
+            yield Derived(
+                f"auto:{name}_flipped",
+                f"{name} was flipped on both axes (a true convolution where the lecture's "
+                "cross-correlation is meant)",
+                "Slide the kernel as it is: Y[i, j] = sum over a, b of X[i + a, j + b] K[a, b].",
+                with_arg(i, lambda v: np.ascontiguousarray(np.asarray(v)[..., ::-1, ::-1])),
+            )
+            yield Derived(
+                f"auto:{name}_transposed",
+                f"{name} was used transposed (its rows and columns swapped)",
+                f"Index {name} in the order of the docstring's shape.",
+                with_arg(i, lambda v: np.ascontiguousarray(np.swapaxes(np.asarray(v), -1, -2))),
+            )
+            if arr.ndim == 2 and arr.shape[0] != arr.shape[1]:
+                yield Derived(
+                    f"auto:{name}_square",
+                    f"{name} was assumed square (its width taken to be its height)",
+                    "Read the height and the width from .shape separately.",
+                    with_arg(i, _square),
+                )
+            if arr.ndim in (3, 4):
+                yield Derived(
+                    f"auto:{name}_channels_last",
+                    f"{name} was read channels-last, (H, W, C), where the course uses (C, H, W)",
+                    "Channels come first: X[c] is one channel's H × W map.",
+                    _channels_last(i, oracle),
+                )
+        elif _int_pair(a) and a[0] != a[1]:
+            yield from _pair_mutations(name, lambda change, i=i: with_arg(i, change))
+        elif isinstance(a, (int, float, np.number)) and not isinstance(a, bool) and a != 0:
+            yield Derived(
+                f"auto:{name}_negated",
+                f"{name} entered with the wrong sign (subtracted where it is added)",
+                f"Check the sign with which {name} enters the formula.",
+                with_arg(i, lambda v: -v if isinstance(v, (int, float, np.number)) else None),
+            )
+    for k, v in first.kwargs.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, tuple)):
+            continue
+        if k == "stride" and v not in (1, (1, 1)):
+            yield Derived(
+                "auto:stride_size_only",
+                "the stride shrank the output, but the windows still move one position at a "
+                "time (window i starts at i, not at i * stride)",
+                "Window i starts at row i * stride (and column j * stride).",
+                with_kwarg(k, lambda s: 1, crop=True),
+            )
+        if isinstance(v, tuple):
+            if _int_pair(v) and v[0] != v[1]:
+                yield from _pair_mutations(k, lambda change, k=k: with_kwarg(k, change))
+            continue
+        for new, says in (
+            (_DROP, f"{k} was ignored (the result is what the default {k} gives)"),
+            (lambda x: x + 1, f"{k} is off by one (one more than given)"),
+            (lambda x: x - 1, f"{k} is off by one (one less than given)"),
+            (lambda x: -x, f"{k} entered with the wrong sign (e.g. a step up the gradient "
+                           "instead of down)"),
+        ):  # fmt: skip
+            change = (lambda x, new=new: new) if new is _DROP else new
+            yield Derived(
+                f"auto:{k}:{says.split(' ')[1]}",
+                says,
+                f"Check how {k} enters the computation.",
+                with_kwarg(k, change),
+            )
+
+
+def _pair_mutations(name: str, via: Callable) -> Iterator[Derived]:
+    """A (rows, columns) pair read the other way round, or as a square."""
+    yield Derived(
+        f"auto:{name}_swapped",
+        f"the pair {name} was read the other way round (its row and column values swapped)",
+        f"{name} = (rows, columns): the first number is for the height.",
+        via(lambda t: (t[1], t[0]) if _int_pair(t) else None),
+    )
+    yield Derived(
+        f"auto:{name}_square",
+        f"only the first number of {name} was used, as if the window were square",
+        f"{name} = (rows, columns): use both numbers.",
+        via(lambda t: (t[0], t[0]) if _int_pair(t) else None),
+    )
+
+
+def _int_pair(v: Any) -> bool:
+    return isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, int) for x in v)
+
+
+class _Drop:
+    pass
+
+
+_DROP = _Drop()
+_UNDEFINED = _Drop()
+
+
+def _square(v):
+    a = np.asarray(v)
+    h, w = a.shape[-2:]
+    if w < h:  # what the student's code does here is unknown (an IndexError, likely)
+        return _UNDEFINED
+    return np.ascontiguousarray(a[..., :, :h]) if w > h else None
+
+
+def _channels_last(i, oracle):
+    def predict(case, e):
+        a = _arr(case.args[i]) if i < len(case.args) else None
+        if a is None or a.ndim not in (3, 4):
+            return None
+        args = list(copy.deepcopy(case.args))
+        args[i] = np.ascontiguousarray(np.moveaxis(a, -1, -3))
+        out = _arr(np.asarray(oracle(*args, **copy.deepcopy(case.kwargs))))
+        return None if out is None or out.ndim < 3 else np.moveaxis(out, -3, -1)
+
+    return predict
+
+
+# ---------------------------------------------------------------------------------------
+# The search
+# ---------------------------------------------------------------------------------------
+
+
+def derive(
+    fn: Callable,
+    cases: Sequence,
+    index: int,
+    got: Any,
+    compare: Callable[..., str | None],
+    *,
+    oracle: Callable[..., Any] | None = None,
+    rtol: float,
+    atol: float,
+) -> Derived | None:
+    """The first transformation that reproduces the student's output on every case it
+    applies to (at least the failing one, `cases[index]`), or None."""
+    cases = list(cases)[:MAX_CASES]
+    if index >= len(cases):
+        return None
+    outputs: list[Any] = []
+    for j, case in enumerate(cases):
+        if j == index:
+            outputs.append(got)
+            continue
+        try:
+            outputs.append(fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+        except Exception:
+            outputs.append(_NO_OUTPUT)
+    first = cases[index]
+    names = _names(fn, len(first.args))
+    inputs = list(_input_mutations(fn, first, oracle)) if oracle is not None else []
+    singles = [*_output_mutations(got, first, names), *inputs]
+    pairs = [
+        _compose(a, b)
+        for a, b in itertools.product(inputs, _output_mutations(got, first, names))
+        if not b.key.startswith("auto:scaled") and not b.key.startswith("auto:shifted")
+    ]
+    for candidate in (*singles, *pairs):
+        if _explains(candidate, cases, outputs, index, compare, rtol, atol):
+            return candidate
+    return None
+
+
+_NO_OUTPUT = object()
+
+
+def _compose(inner: Derived, outer: Derived) -> Derived:
+    def predict(case, e):
+        mid = inner.predict(case, e)
+        return None if mid is None else outer.predict(case, np.asarray(mid))
+
+    return Derived(
+        f"{inner.key}+{outer.key}",
+        f"two things at once: {inner.says}, and {outer.says}",
+        f"{inner.hint} {outer.hint}",
+        predict,
+    )
+
+
+def _explains(candidate, cases, outputs, index, compare, rtol, atol) -> bool:
+    applied = 0
+    seen: set = set()
+    for j, (case, out) in enumerate(zip(cases, outputs, strict=True)):
+        try:
+            wrong = candidate.predict(case, case.expected)
+        except Exception:
+            wrong = None
+        if wrong is None:
+            if j == index:
+                return False
+            continue
+        if out is _NO_OUTPUT:
+            if j == index:
+                return False
+            continue
+        if j == index and compare(wrong, case.expected, rtol=rtol, atol=atol) is None:
+            return False  # the mutation changes nothing on the failing case
+        if compare(out, wrong, rtol=rtol, atol=atol, equal_nan=True) is not None:
+            return False
+        applied += 1
+        if candidate.varies is not None:
+            seen.add(candidate.varies(case))
+    if candidate.varies is not None and len(seen) < 2:
+        return False
+    return applied >= min(2, len(cases))

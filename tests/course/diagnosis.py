@@ -1,0 +1,106 @@
+"""How well do the visible checks name mistakes nobody catalogued? (issue: diagnosis)
+
+Each mistake of `mistake_set.py` (written without reading course/checks) is put into the
+notebook's namespace in place of the reference answer, and the graded cell's visible
+check runs, as in the student's kernel. The outcome is one of:
+
+    named    the check failed and named a mistake (catalogued or derived mechanically)
+    vague    the check failed with the exercise's generic pointer, or reported an error
+    missed   the check passed: full marks for a real bug
+    wrong    named, but not what the student did (decided by reading: see docs/diagnosis.md)
+
+Run `python -m tests.course.diagnosis [--split held_out]` for the table; the numbers are
+recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py asserts the
+floor that must not regress.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import io
+import sys
+from pathlib import Path
+
+import nbformat
+
+from autograder import judge
+from course.checks import CheckFailed
+from tests.course.mistake_set import MISTAKES, SPLIT
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _source(assignment: str):
+    return nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def _cells(assignment: str) -> list[judge.CellSpec]:
+    return list(judge.judged_cells(_source(assignment)).values())
+
+
+def run_one(entry: dict) -> tuple[str, str | None, str]:
+    """(outcome, mistake key, the check's message) for one mistake of the set."""
+    source = _source(entry["assignment"])
+    ns = judge.reference_namespace(source, prefer_solutions=False)
+    exec(compile(entry["code"], f"<{entry['id']}>", "exec"), ns)
+    ns["checks"] = judge.checks_module(source)
+    calls = [
+        text
+        for spec in _cells(entry["assignment"])
+        if entry["function"] in spec.names
+        for text in spec.checks
+    ]
+    if not calls:
+        return "no_check", None, f"no graded cell checks {entry['function']}"
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            for text in calls:
+                eval(compile(text, "<check>", "eval"), ns)
+    except CheckFailed as exc:
+        return ("named" if exc.mistake else "vague"), exc.mistake, str(exc)
+    except Exception as exc:  # a check that crashed on this student's output
+        return "vague", None, f"{type(exc).__name__}: {exc}"
+    return "missed", None, out.getvalue().strip()[-300:]
+
+
+def measure(split: str | None = None) -> dict[str, dict]:
+    results = {}
+    for entry in MISTAKES:
+        if split and SPLIT[entry["id"]] != split:
+            continue
+        outcome, key, message = run_one(entry)
+        results[entry["id"]] = {"outcome": outcome, "key": key, "message": message, **entry}
+    return results
+
+
+def table(results: dict[str, dict]) -> str:
+    counts = collections.Counter(r["outcome"] for r in results.values())
+    n = len(results)
+    lines = [f"{n} mistakes: " + ", ".join(f"{k} {counts[k]}" for k in sorted(counts))]
+    by_family = collections.defaultdict(collections.Counter)
+    for r in results.values():
+        by_family[r["family"]][r["outcome"]] += 1
+    for family, c in sorted(by_family.items()):
+        lines.append(f"  {family:<17} " + ", ".join(f"{k} {c[k]}" for k in sorted(c)))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=["build", "held_out"])
+    parser.add_argument("-v", "--verbose", action="store_true", help="every message")
+    args = parser.parse_args(argv)
+    results = measure(args.split)
+    if args.verbose:
+        for r in results.values():
+            first = " ".join(r["message"].split())[:400]
+            print(f"[{r['outcome']}] {r['id']} ({r['family']}): {r['description']}\n    {first}")
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Mistakes that no catalogue entry describes, named by deriving wrong answers from the
+right one (`course.checks._mutate`), one test per family; and never a guess."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import solutions
+from course.checks import Case, CheckFailed, channels, check, conv, lenet, padding, pooling
+
+
+def _named(check, *args, **kwargs) -> CheckFailed:
+    with pytest.raises(CheckFailed) as info:
+        check(*args, **kwargs)
+    return info.value
+
+
+def corr2d_square_input(X, K):  # shape assumption: W taken to be H
+    H = X.shape[0]
+    return solutions.corr2d(X[:, :H], K)
+
+
+def corr2d_bias_minus(X, K, b):  # sign: the bias subtracted
+    return solutions.corr2d(X, K) - b
+
+
+def padded_stride_for_size_only(X, K, *, padding=0, stride=1):  # off by one: windows
+    full = solutions.corr2d_padded(X, K, padding=padding, stride=1)
+    right = solutions.corr2d_padded(X, K, padding=padding, stride=stride)
+    return full[: right.shape[0], : right.shape[1]]
+
+
+def multi_in_out_squeezed(X, K):  # shape assumption: C_out = 1 dropped
+    return np.squeeze(solutions.corr2d_multi_in_out(X, K))
+
+
+def pool2d_square(X, size, *, stride=None, padding=0, mode="max"):  # size (2, 3) -> (2, 2)
+    k = size[0] if isinstance(size, tuple) else size
+    s = stride if stride is not None else (k if isinstance(size, tuple) else size)
+    return solutions.pool2d(
+        X, (k, k) if isinstance(size, tuple) else k, stride=s, padding=padding, mode=mode
+    )
+
+
+def padded_kernel_read_columns_first(X, K, *, padding=0, stride=1):  # convention: K[b, a]
+    K = np.ascontiguousarray(np.asarray(K).T)
+    return solutions.corr2d_padded(X, K, padding=padding, stride=stride)
+
+
+def sgd_ascent(params, grads, velocity, *, lr, momentum=0.0, weight_decay=0.0):  # sign: lr
+    _sgd(params, grads, velocity, -lr, momentum, weight_decay)
+
+
+def _sgd(params, grads, velocity, lr, mu, wd):
+    for k in params:
+        d = grads[k] + wd * params[k]
+        if mu:
+            velocity[k][...] = mu * velocity[k] + d
+            d = velocity[k]
+        params[k][...] = params[k] - lr * d
+
+
+def corr2d_flipped_and_transposed(X, K):  # two at once: a flipped kernel, a transposed result
+    return solutions.corr2d(X, K[::-1, ::-1]).T
+
+
+FAMILIES = [
+    ("shape_assumption", conv.check_corr2d, corr2d_square_input, "auto:X_square", "assumed square"),
+    (
+        "sign",
+        conv.check_corr2d_bias,
+        corr2d_bias_minus,
+        "auto:b_negated",
+        "b entered with the wrong sign",
+    ),
+    (
+        "off_by_one",
+        padding.check_corr2d_padded,
+        padded_stride_for_size_only,
+        "auto:stride_size_only",
+        "still move one position",
+    ),
+    (
+        "shape_assumption",
+        channels.check_corr2d_multi_in_out,
+        multi_in_out_squeezed,
+        "auto:squeezed",
+        "axis of length 1 was dropped",
+    ),
+    (
+        "convention",
+        padding.check_corr2d_padded,
+        padded_kernel_read_columns_first,
+        "auto:K_transposed",
+        "K was used transposed",
+    ),
+    ("sign", lenet.check_sgd_step, sgd_ascent, "auto:lr:entered", "lr entered with the wrong sign"),
+]
+
+
+@pytest.mark.parametrize(
+    ("family", "check", "student", "key", "says"), FAMILIES, ids=[f[2].__name__ for f in FAMILIES]
+)
+def test_a_mistake_outside_the_catalogue_is_named(family, check, student, key, says):
+    err = _named(check, student)
+    assert err.mistake == key, str(err)
+    assert "It looks like" in str(err) and says in " ".join(str(err).split())
+
+
+def test_a_square_window_assumption_is_named():
+    err = _named(pooling.check_pool2d, pool2d_square, mode="max")
+    assert err.mistake == "auto:size_square", str(err)
+
+
+def test_two_mistakes_at_once_are_named_together():
+    err = _named(conv.check_corr2d, corr2d_flipped_and_transposed)
+    assert err.mistake == "auto:K_flipped+auto:transposed", str(err)
+    assert "two things at once" in " ".join(str(err).split())
+
+
+def test_a_size_factor_is_named_only_when_it_tracks_the_size():
+    """A result N times too large on cases whose N differs: a sum where a mean was meant.
+    A constant factor that happens to equal N on every case gets no such story."""
+    rng = np.random.default_rng(1)
+    cases = [Case(f"N = {n}", (rng.standard_normal((n, 3)),), None) for n in (2, 3, 5)]
+    cases = [Case(c.label, c.args, c.args[0].mean(axis=0)) for c in cases]
+
+    def summed(x):
+        return x.sum(axis=0)
+
+    err = _named(check, summed, name="column_means", cases=cases)
+    assert err.mistake == "auto:scaled_by:the length of axis 0 of x", str(err)
+    assert "a sum where a mean was meant" in " ".join(str(err).split())
+
+    same_n = [Case(c.label, (c.args[0][:2],), c.args[0][:2].mean(axis=0)) for c in cases]
+    err = _named(check, summed, name="column_means", cases=same_n)
+    assert err.mistake == "auto:scaled"  # 2 times, and nothing more is claimed
+
+
+def test_never_a_guess_noise_and_a_partial_match_stay_unnamed():
+    rng = np.random.default_rng(5)
+
+    def noisy(X, K):
+        out = solutions.corr2d(X, K)
+        return out + rng.standard_normal(out.shape)
+
+    assert _named(conv.check_corr2d, noisy).mistake is None
+
+    def sign_on_one_case_only(X, K):  # negated only for the first (lecture) case
+        out = solutions.corr2d(X, K)
+        return -out if X.shape == (3, 3) else out + 0.25
+
+    assert _named(conv.check_corr2d, sign_on_one_case_only).mistake is None
