@@ -650,14 +650,20 @@ def probe_report(cell, plan: CellPlan, seed: str) -> list[dict] | str:
     results = []
     try:
         for r in raw:
-            if not isinstance(r, dict) or not 1 <= len(r) <= 3:
+            if not isinstance(r, dict) or not 1 <= len(r) <= 4:
                 raise ProbeFormatError("malformed result")
-            if "ok" in r and set(r) <= {"ok", "mutated", "after"}:
+            if "ok" in r and set(r) <= {"ok", "mutated", "after", "mixes"}:
                 after = decode(r.get("after", {"dict": {}}))
-                if not isinstance(after, dict):
+                mixes = r.get("mixes", [])
+                if not isinstance(after, dict) or not isinstance(mixes, list):
                     raise ProbeFormatError("malformed in-place changes")
                 results.append(
-                    {"value": decode(r["ok"]), "mutated": bool(r.get("mutated")), "after": after}
+                    {
+                        "value": decode(r["ok"]),
+                        "mutated": bool(r.get("mutated")),
+                        "after": after,
+                        "mixes": [str(m)[:300] for m in mixes[:1]],  # DeviceWatch's record
+                    }
                 )
             elif "raised" in r and isinstance(r["raised"], list) and len(r["raised"]) == 2:
                 results.append({"raised": [str(r["raised"][0])[:80], str(r["raised"][1])[:300]]})

@@ -505,7 +505,15 @@ def _judge_epoch_call(
     """Call 0 of a torch epoch cell: its {"loss", "acc"} and its model argument after the
     call (parameters compared with `kw`'s tolerance; training mode as the docstring asks)."""
     loss, acc, params = expected[:3]
-    got_loss, got_acc = stats(value(results, 0, fn, what), what)
+    got = value(results, 0, fn, what)
+    if results[0].get("mixes"):  # DeviceWatch saw data that never went to `device`
+        raise _fail(
+            f"{fn} left data on the CPU ({what}): {results[0]['mixes'][0]}. On a GPU that "
+            "line raises 'Expected all tensors to be on the same device'; move each batch, "
+            "images and labels, with torch.as_tensor(x, device=device) and assign the result.",
+            "not_on_device",
+        )
+    got_loss, got_acc = stats(got, what)
     close(got_loss, loss, f"{what}: the mean loss", rtol=1e-7)
     close(got_acc, acc, f"{what}: the accuracy")
     after = (results[0].get("after") or {}).get("0") or {}

@@ -19,10 +19,12 @@ what it accepts.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -473,6 +475,22 @@ def resolve(value: Any, results: list, passed: list | None = None) -> Any:
     return value
 
 
+@contextlib.contextmanager
+def _device_watch(args: list):
+    """For a call given a torch device (a Given "device"): where its tensors would be on
+    that device (course.checks.gpu.DeviceWatch, the visible checks' own); else nothing."""
+    torch = sys.modules.get("torch")
+    device = (
+        next((a for a in args if isinstance(a, torch.device)), None) if torch is not None else None
+    )
+    if device is None:
+        yield None
+        return
+    gpu = importlib.import_module("course.checks.gpu")
+    with gpu.DeviceWatch(device, on=[a for a in args if isinstance(a, torch.nn.Module)]) as w:
+        yield w
+
+
 def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
     """Make the planned `calls` on the functions and variables of `namespace`; one
     report entry per call: {"ok": result, "mutated": bool}, {"raised": [type, message]}
@@ -488,6 +506,7 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
         if given is None and name not in namespace:
             report.append({"missing": str(name)[:MAX_TEXT]})
             continue
+        watch = None
         try:
             if given is not None:  # a step the grader sets up with the course's layers
                 layers = GIVEN["layers"]([])
@@ -513,7 +532,7 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
                 )
                 passed[-1] = list(args)
                 before = [snapshot(a) for a in args]
-                with correct_helpers(namespace[name]):  # earlier exercises charged there
+                with correct_helpers(namespace[name]), _device_watch(args) as watch:
                     result = namespace[name](*args, **kwargs)
                 moved = [
                     i
@@ -524,6 +543,8 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
             then = call.get("then")  # a torch module: what it is and does, not the object
             shown = module_report(result, **decode(then, code=True)) if then else result
             entry = {"ok": encode(shown), "mutated": bool(moved)}
+            if watch is not None and watch.mixes:  # data left off the device it was given
+                entry["mixes"] = [watch.mixes[0][:MAX_TEXT]]
             shown_after = [i for i in moved if i in call.get("after_of", moved)]
             if shown_after:  # what the call changed in place, as it is now
                 entry["after"] = {"dict": {str(i): encode(args[i]) for i in shown_after}}

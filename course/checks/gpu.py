@@ -24,9 +24,9 @@ Where the expected values come from:
   training loop (gradients that accumulate, a summed loss, ...) is recognised by the
   parameters it produces, computed with the same closed form.
 
-Each check runs on the device you pass (default: the CPU). On a CPU-only machine the
-device mistakes (a batch left on the CPU while the model is on the GPU) cannot happen; the
-checks still name them when they do happen on a GPU. Checks run torch on one CPU thread:
+Each check runs on the device you pass (default: the CPU). A batch left on the CPU while
+the model is on the device is named on any machine: on a GPU torch raises, and on a
+CPU-only one `DeviceWatch` tracks where each tensor would be. Checks run torch on one CPU thread:
 their tensors are tiny, and threads that wait for each other on a busy machine (an
 autograder) would make them many times slower.
 """
@@ -236,6 +236,113 @@ def _call(fn: Callable, name: str, label: str, *args: Any, **kwargs: Any) -> Any
             mistake=mistake,
             case=label,
         ) from exc
+
+
+_ON_DEVICE = "_course_on_device"  # the tag DeviceWatch puts on a tensor it counts as moved
+#: Operations that a GPU allows between devices (indexing with CPU indices, copies, moves)
+#: or that only read: DeviceWatch never calls them a mix.
+_MIX_ALLOWED = frozenset(
+    {"__getitem__", "__setitem__", "copy_", "to", "cpu", "cuda", "numpy", "item", "tolist",
+     "__get__", "__set__", "__repr__", "__format__", "__len__", "__iter__", "size", "dim",
+     "numel", "backward", "detach", "clone", "__bool__", "__index__", "__float__", "__int__"}
+)  # fmt: skip
+_MOVES = frozenset({"to", "cuda", "as_tensor", "tensor", "asarray"})
+
+
+def _tensors_in(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _tensors_in(v)]
+    return []
+
+
+class DeviceWatch(torch.overrides.TorchFunctionMode):
+    """Where the tensors would be on an accelerator, on a machine that has none.
+
+    On a CPU-only machine a batch that was never moved to `device` gives the same numbers
+    as one that was, so a check cannot see the mistake in the results. Inside this mode
+    every tensor carries a tag: on `device` (the watched objects' parameters, a tensor
+    moved with .to(device) / .cuda() or made with device=device, anything computed from
+    one of these) or not (made on the CPU: torch.from_numpy, a factory without device=).
+    An operation that would mix the two on a GPU, where it raises "Expected all tensors
+    to be on the same device", is recorded in `mixes` (its name and the operands' shapes).
+    Indexing, copies and 0-dim CPU tensors are allowed to mix, as on a GPU. A move that
+    returns its input unchanged (x.to("cpu") of a CPU tensor) returns a view instead, so
+    that `x.to(device)` without `x = ` leaves x untagged, as it leaves x on the CPU there."""
+
+    def __init__(self, device: Any, on: Sequence[Any] = ()) -> None:
+        super().__init__()
+        self.device = torch.device(device)
+        self.mixes: list[str] = []
+        for obj in on:
+            tensors = [*obj.parameters(), *obj.buffers()] if isinstance(obj, nn.Module) else [obj]
+            for t in tensors:
+                setattr(t, _ON_DEVICE, True)
+
+    def _moves_here(self, name: str, args: tuple, kwargs: dict) -> bool | None:
+        """For a move or a factory: whether its result is on the watched device (None: not
+        a call that says where its result goes)."""
+        if name == "cuda":
+            return True
+        where = kwargs.get("device")
+        if where is None and name == "to":
+            where = next((a for a in args[1:] if isinstance(a, (str, torch.device))), None)
+            other = next((a for a in args[1:] if isinstance(a, torch.Tensor)), None)
+            if where is None and other is not None:
+                return bool(getattr(other, _ON_DEVICE, False))
+        if where is None:
+            return None
+        try:
+            return torch.device(where) == self.device
+        except (RuntimeError, TypeError):
+            return False
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        inputs = _tensors_in(list(args)) + _tensors_in(list(kwargs.values()))
+        tagged = [bool(getattr(t, _ON_DEVICE, False)) for t in inputs]
+        if name not in _MIX_ALLOWED and any(tagged):
+            cpu = [t for t, on in zip(inputs, tagged, strict=True) if not on and t.dim() > 0]
+            if cpu:
+                shapes = " and ".join(str(tuple(t.shape)) for t in cpu)
+                self.mixes.append(f"a tensor of shape {shapes} met one on `device` in {name}")
+        result = func(*args, **kwargs)
+        here = (
+            self._moves_here(name, args, kwargs) if name in _MOVES or "device" in kwargs else None
+        )
+        if here is None:
+            here = any(tagged)
+        elif (
+            here
+            and isinstance(result, torch.Tensor)
+            and any(result is t for t in inputs)
+            and not getattr(result, _ON_DEVICE, False)
+            and not isinstance(result, nn.Parameter)
+            and not result.requires_grad
+        ):
+            result = result.view_as(result)  # a new object: the input stays where it was
+        if name == "cpu" or (name == "numpy"):
+            return result
+        for t in _tensors_in(result):
+            if here or not any(t is i for i in inputs):  # never untag an input in place
+                setattr(t, _ON_DEVICE, here)
+        return result
+
+    def problem(self, name: str, label: str) -> CheckFailed | None:
+        """The failure to report when an operation mixed devices, else None."""
+        if not self.mixes:
+            return None
+        return CheckFailed(
+            f"{name} left data on the CPU: {self.mixes[0]} (on {label}). On this CPU "
+            "the numbers are the same, but on a GPU that line raises 'Expected all tensors to "
+            "be on the same device'. Move each batch, images and labels, before the "
+            "forward pass: x, y = torch.as_tensor(x, device=device), torch.as_tensor(y, "
+            "device=device) (and assign the result: x.to(device) alone leaves x where it was).",
+            mistake="not_on_device",
+            case=label,
+        )
 
 
 def _one_thread(fn: Callable) -> Callable:
@@ -1093,7 +1200,10 @@ def _run_train(fn: Callable, run: _LinearRun, device: torch.device):
     spy = _Spy(_linear_model(W, b, device))
     spy.eval()  # as evaluate_torch leaves it: the loop must switch back to training mode
     opt = torch.optim.SGD(spy.parameters(), lr=run.lr)
-    result = _call(fn, "train_epoch_torch", repr(run), spy, batches, opt, device)
+    with DeviceWatch(device, on=[spy]) as watch:
+        result = _call(fn, "train_epoch_torch", repr(run), spy, batches, opt, device)
+    if (mixed := watch.problem("train_epoch_torch", repr(run))) is not None:
+        raise mixed
     stats = _as_stats(result, "train_epoch_torch", repr(run))
     if spy.calls and not all(training for _, training in spy.calls):
         raise CheckFailed(NOTE_TRAIN_MODE, mistake="no_train_mode", case=repr(run))
@@ -1160,7 +1270,10 @@ def _run_evaluate(fn: Callable, run: _LinearRun, device: torch.device):
     __tracebackhide__ = True
     W, b, batches = run.data()
     spy = _Spy(_linear_model(W, b, device))
-    result = _call(fn, "evaluate_torch", repr(run), spy, batches, device)
+    with DeviceWatch(device, on=[spy]) as watch:
+        result = _call(fn, "evaluate_torch", repr(run), spy, batches, device)
+    if (mixed := watch.problem("evaluate_torch", repr(run))) is not None:
+        raise mixed
     if any(grad for grad, _ in spy.calls):
         raise CheckFailed(
             f"evaluate_torch ran the model with gradient tracking on ({run!r}).\n"

@@ -154,6 +154,34 @@ def _mistakes(ref):
         model.train()
         return stats
 
+    def epoch_batches_on_cpu(model, batches, opt, device):
+        model.train()
+        total, correct, count = 0.0, 0, 0
+        for x, y in batches:
+            x, y = torch.as_tensor(x), torch.as_tensor(y)  # device= forgotten
+            opt.zero_grad()
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(y)
+            correct += (logits.argmax(dim=1) == y).sum().item()
+            count += len(y)
+        return {"loss": total / count, "acc": correct / count}
+
+    def evaluate_labels_on_cpu(model, batches, device):
+        model.eval()
+        total, correct, count = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in batches:
+                x = torch.from_numpy(x)
+                x.to(device)  # the moved copy is thrown away
+                logits = model(x)
+                total += F.cross_entropy(logits, torch.as_tensor(y), reduction="sum").item()
+                correct += (logits.argmax(dim=1) == torch.as_tensor(y)).sum().item()
+                count += len(y)
+        return {"loss": total / count, "acc": correct / count}
+
     return {
         "init_float32": ("lenet_init_lenet_tests", "init_lenet", init_float32, "float64"),
         "init_by_heart": ("lenet_init_lenet_tests", "init_lenet", init_by_heart, "differ"),
@@ -176,13 +204,18 @@ def _mistakes(ref):
                          epoch_gradient_ascent, "differ"),
         "evaluate_no_eval": ("gpu_evaluate_torch_tests", "evaluate_torch", evaluate_no_eval,
                              "model.eval()"),
+        "epoch_on_cpu": ("gpu_train_epoch_torch_tests", "train_epoch_torch",
+                         epoch_batches_on_cpu, "left data on the CPU"),
+        "evaluate_on_cpu": ("gpu_evaluate_torch_tests", "evaluate_torch",
+                            evaluate_labels_on_cpu, "left data on the CPU"),
     }  # fmt: skip
 
 
 MISTAKES = [
     "init_float32", "init_by_heart", "forward_scaled", "backward_wrong_bias",
     "train_no_shuffle", "evaluate_changes", "make_one_variant", "load_no_key_error",
-    "epoch_tensors", "epoch_no_train", "epoch_ascent", "evaluate_no_eval",
+    "epoch_tensors", "epoch_no_train", "epoch_ascent", "evaluate_no_eval", "epoch_on_cpu",
+    "evaluate_on_cpu",
 ]  # fmt: skip
 
 

@@ -484,6 +484,102 @@ def test_device_errors_are_named():
     assert err.mistake == "different_devices" and "torch.as_tensor(x, device=device)" in str(err)
 
 
+def _epoch(model, batches, opt, device, *, move, accumulate=lambda total, loss, y: total):
+    """A correct epoch whose batches go to the device as `move(x, y, device)` says."""
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in batches:
+        x, y = move(x, y, device)
+        opt.zero_grad()
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        opt.step()
+        total = accumulate(total, loss, y) + loss.item() * len(y)
+        correct += (logits.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    return {"loss": float(total) / count, "acc": correct / count}
+
+
+def _discarded(x, y, device):
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+    x.to(device)  # the moved copy is thrown away: x stays where it was
+    return x, y.to(device)
+
+
+LEFT_ON_CPU = {
+    "images": (
+        lambda x, y, d: (torch.as_tensor(x), torch.as_tensor(y, device=d)),
+        "(5, 6)",
+    ),  # flattened
+    "labels": (lambda x, y, d: (torch.as_tensor(x, device=d), torch.from_numpy(y)), "(5,)"),
+    "both": (lambda x, y, d: (torch.from_numpy(x), torch.from_numpy(y)), "(5, 6)"),
+    "moved copy discarded": (_discarded, "(5, 6)"),
+}
+MOVED = {
+    "as_tensor device=": lambda x, y, d: (
+        torch.as_tensor(x, device=d),
+        torch.as_tensor(y, device=d),
+    ),
+    "from_numpy().to()": lambda x, y, d: (torch.from_numpy(x).to(d), torch.from_numpy(y).to(d)),
+    "to(device, non_blocking)": lambda x, y, d: (
+        torch.tensor(x).to(d, non_blocking=True),
+        torch.tensor(y).to(device=d),
+    ),
+    "tensor(device=)": lambda x, y, d: (torch.tensor(x, device=d), torch.tensor(y, device=d)),
+}
+
+
+@pytest.mark.parametrize("where", list(LEFT_ON_CPU))
+def test_data_left_on_the_cpu_is_caught_without_a_gpu(where):
+    """A CPU machine computes the same numbers either way; DeviceWatch sees where each
+    tensor would be on the device and names the first operation that would mix them."""
+    move, shape = LEFT_ON_CPU[where]
+    err = _named(checks.check_train_epoch_torch, lambda m, b, o, d: _epoch(m, b, o, d, move=move))
+    assert err.mistake == "not_on_device", str(err)
+    assert f"a tensor of shape {shape}" in str(err) and "same device" in str(err)
+
+
+@pytest.mark.parametrize("how", list(MOVED))
+def test_every_way_of_moving_the_batches_passes(how, capsys):
+    checks.check_train_epoch_torch(lambda m, b, o, d: _epoch(m, b, o, d, move=MOVED[how]))
+    assert "✓ train_epoch_torch" in capsys.readouterr().out
+
+
+def test_what_a_gpu_allows_to_mix_passes(capsys):
+    """A 0-dim CPU tensor may meet device tensors, and CPU indices may index them; the
+    model may be moved again inside the loop."""
+
+    def cpu_scalars(total, loss, y):
+        rows = torch.arange(len(y))  # CPU indices into a device tensor: allowed on a GPU
+        picked = loss.detach().expand(len(y))[rows]
+        return total + torch.tensor(0.0) * picked.sum()
+
+    def move_model_too(model, batches, opt, device):
+        model.to(device)
+        return _epoch(model, batches, opt, device, move=MOVED["as_tensor device="],
+                      accumulate=cpu_scalars)  # fmt: skip
+
+    checks.check_train_epoch_torch(move_model_too)
+    assert "✓ train_epoch_torch" in capsys.readouterr().out
+
+
+def test_evaluate_names_labels_left_on_the_cpu():
+    def labels_stay(model, batches, device):
+        model.eval()
+        with torch.no_grad():
+            out = [
+                (model(torch.as_tensor(x, device=device)), torch.from_numpy(y)) for x, y in batches
+            ]
+            n = sum(len(y) for _, y in out)
+            loss = sum(F.cross_entropy(z, y, reduction="sum").item() for z, y in out) / n
+            acc = sum((z.argmax(1) == y).sum().item() for z, y in out) / n
+        return {"loss": loss, "acc": acc}
+
+    err = _named(checks.check_evaluate_torch, labels_stay)
+    assert err.mistake == "not_on_device" and "cross_entropy" in str(err), str(err)
+
+
 def test_train_generic_failure_gets_the_pointer():
     def half_lr(model, batches, opt, device):
         for group in opt.param_groups:
