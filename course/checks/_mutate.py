@@ -56,8 +56,9 @@ def _arr(x: Any) -> np.ndarray | None:
 # ---------------------------------------------------------------------------------------
 
 
-def _sizes(case, names: Sequence[str] = ()) -> dict[str, int]:
-    """Named sizes of the case's array arguments, for "scaled by N" sentences."""
+def _sizes(case, names: Sequence[str] = (), *, ones: bool = False) -> dict[str, int]:
+    """Named sizes of the case's array arguments, for "scaled by N" sentences (sizes of 1
+    only with `ones`: no factor to name there, but a case where the factor is 1)."""
     found: dict[str, int] = {}
     for i, a in enumerate(case.args):
         if (a := _arr(a)) is not None and a.ndim >= 1:
@@ -67,7 +68,7 @@ def _sizes(case, names: Sequence[str] = ()) -> dict[str, int]:
             if a.ndim >= 2:
                 found.setdefault(f"the size of {name}'s last two axes", a.shape[-1] * a.shape[-2])
             found.setdefault(f"the size of {name}", a.size)
-    return {k: v for k, v in found.items() if v > 1}
+    return {k: v for k, v in found.items() if v > 1 or ones}
 
 
 def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Iterator[Derived]:
@@ -82,6 +83,32 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
         "the result is one row and one column short: the output size lacks its + 1",
         "An axis of n positions with windows of k has n - k + 1 window starts (stride 1).",
         lambda c, e: e[..., :-1, :-1] if _arr(e) is not None and e.ndim >= 2 else None,
+    )
+    yield Derived(
+        "auto:last_row_col_zero",
+        "the last row and column of the result stayed at zero: the loops stop one position "
+        "early (range(H - KH) where H - KH + 1 positions exist)",
+        "Count the window starts: an axis of n with windows of k has n - k + 1 of them.",
+        lambda c, e: _edge_zeroed(e),
+    )
+    for k, v in first.kwargs.items():
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+            yield Derived(
+                f"auto:cropped_by:{k}",
+                f"the result lacks its last {k} rows and columns: a slice or a size is off "
+                f"by {k} (e.g. [{k} : H] where [{k} : {k} + H] was meant, or {k} counted on "
+                "one side only)",
+                f"Count the rows: a slice that starts at {k} and keeps H rows ends at {k} + H; "
+                f"{k} added on both sides adds 2 * {k}.",
+                lambda c, e, k=k: _cropped(e, c.kwargs.get(k)),
+            )
+    yield Derived(
+        "auto:reshaped_from_channels_last",
+        "the result was reshaped from (H, W, C) order to (C, H, W) with reshape, which "
+        "scrambles pixels and channels; a transpose was needed",
+        "reshape keeps the order of the numbers in memory; to move the channel axis use "
+        "np.transpose (or .T), then reshape.",
+        lambda c, e: _reshaped_from_last(e),
     )
     yield Derived(
         "auto:sign",
@@ -120,7 +147,7 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
                             says,
                             "Check whether this quantity is summed or averaged, and over what.",
                             _scale_by(label, factor > 1, names),
-                            varies=lambda c, label=label: _sizes(c, names).get(label),
+                            varies=lambda c, label=label: _sizes(c, names, ones=True).get(label),
                         )
             yield Derived(
                 "auto:scaled",
@@ -139,9 +166,37 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
         )
 
 
+def _edge_zeroed(e: Any) -> np.ndarray | None:
+    a = _arr(e)
+    if a is None or a.ndim < 2 or min(a.shape[-2:]) < 2:
+        return None
+    out = np.array(a, dtype=float)
+    out[..., -1, :] = 0
+    out[..., :, -1] = 0
+    return out
+
+
+def _cropped(e: Any, k: Any) -> np.ndarray | None:
+    a = _arr(e)
+    if a is None or a.ndim < 2 or not isinstance(k, int) or isinstance(k, bool):
+        return None
+    if k == 0:
+        return a  # nothing cropped: the right answer stands
+    return a[..., :-k, :-k] if min(a.shape[-2:]) > k else None
+
+
+def _reshaped_from_last(e: Any) -> np.ndarray | None:
+    """(..., C, H, W) computed right, but laid out (H, W, C) in memory and then reshaped
+    straight to (C, H, W)."""
+    a = _arr(e)
+    if a is None or a.ndim < 3 or a.shape[-3] == 1:
+        return None
+    return np.ascontiguousarray(np.moveaxis(a, -3, -1)).reshape(a.shape)
+
+
 def _scale_by(label: str, up: bool, names: Sequence[str]) -> Callable[[Any, Any], Any]:
     def predict(case, e):
-        n = _sizes(case, names).get(label)
+        n = _sizes(case, names, ones=True).get(label)
         if n is None:
             return None
         return np.asarray(e, float) * (n if up else 1 / n)
@@ -229,6 +284,28 @@ def _input_mutations(fn: Callable, first, oracle) -> Iterator[Derived]:
                     "Read the height and the width from .shape separately.",
                     with_arg(i, _square),
                 )
+            if arr.ndim >= 3 and arr.shape[-3] > 1:
+                yield Derived(
+                    f"auto:{name}_reshaped_channels_last",
+                    f"{name} was reshaped as if it were stored channels-last, (H, W, C), "
+                    "which mixes pixels and channels: reshape is not a transpose",
+                    f"reshape keeps the order of the numbers in memory; to bring the channel "
+                    f"axis of {name} last use np.transpose (or np.moveaxis), then reshape.",
+                    with_arg(i, _reshaped_last),
+                )
+            if arr.ndim >= 3 and arr.shape[0] > 1:
+                for end, says in (
+                    (0, "the first slice along axis 0 (e.g. channel 0) never contributes: a "
+                        "loop that starts at 1"),
+                    (-1, "the last slice along axis 0 (e.g. the last channel) never "
+                         "contributes: a loop that stops one short"),
+                ):  # fmt: skip
+                    yield Derived(
+                        f"auto:{name}_slice_{end}_skipped",
+                        f"{name}: {says}",
+                        f"Loop over every index: range({name}.shape[0]), from 0 to the end.",
+                        with_arg(i, lambda v, end=end: _slice_zeroed(v, end)),
+                    )
             if arr.ndim in (3, 4):
                 yield Derived(
                     f"auto:{name}_channels_last",
@@ -245,6 +322,15 @@ def _input_mutations(fn: Callable, first, oracle) -> Iterator[Derived]:
                 f"Check the sign with which {name} enters the formula.",
                 with_arg(i, lambda v: -v if isinstance(v, (int, float, np.number)) else None),
             )
+    if first.kwargs:
+        listed = ", ".join(_keywords(fn) or first.kwargs)
+        yield Derived(
+            "auto:options_ignored",
+            f"the keyword options ({listed}) were all ignored: the result is what the "
+            "defaults give (are they passed on to the function that does the work?)",
+            "Use every keyword argument, and pass each one on when you call a helper.",
+            _all_dropped(oracle),
+        )
     for k, v in first.kwargs.items():
         if isinstance(v, bool) or not isinstance(v, (int, float, tuple)):
             continue
@@ -304,12 +390,46 @@ _DROP = _Drop()
 _UNDEFINED = _Drop()
 
 
+def _reshaped_last(v):
+    a = np.asarray(v)
+    C, H, W = a.shape[-3:]
+    return np.ascontiguousarray(np.moveaxis(a.reshape(*a.shape[:-3], H, W, C), -1, -3))
+
+
+def _slice_zeroed(v, end: int):
+    a = np.array(v, dtype=float)
+    if a.ndim < 3:
+        return None
+    a[end] = 0  # with one slice only, nothing contributes
+    return a
+
+
 def _square(v):
     a = np.asarray(v)
     h, w = a.shape[-2:]
     if w < h:  # what the student's code does here is unknown (an IndexError, likely)
         return _UNDEFINED
     return np.ascontiguousarray(a[..., :, :h]) if w > h else None
+
+
+def _keywords(fn: Callable) -> list[str]:
+    try:
+        return [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind is p.KEYWORD_ONLY or p.default is not p.empty
+        ]
+    except (TypeError, ValueError):
+        return []
+
+
+def _all_dropped(oracle):
+    def predict(case, e):
+        if not case.kwargs:
+            return e
+        return oracle(*copy.deepcopy(case.args))
+
+    return predict
 
 
 def _channels_last(i, oracle):

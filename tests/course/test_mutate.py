@@ -7,7 +7,17 @@ import numpy as np
 import pytest
 
 import solutions
-from course.checks import Case, CheckFailed, channels, check, conv, lenet, padding, pooling
+from course.checks import (
+    Case,
+    CheckFailed,
+    backprop,
+    channels,
+    check,
+    conv,
+    lenet,
+    padding,
+    pooling,
+)
 
 
 def _named(check, *args, **kwargs) -> CheckFailed:
@@ -65,6 +75,41 @@ def corr2d_flipped_and_transposed(X, K):  # two at once: a flipped kernel, a tra
     return solutions.corr2d(X, K[::-1, ::-1]).T
 
 
+def corr2d_loops_one_short(X, K):  # off by one: the last row and column stay zero
+    H, W = X.shape
+    kh, kw = K.shape
+    Y = np.zeros((H - kh + 1, W - kw + 1))
+    for i in range(H - kh):
+        for j in range(W - kw):
+            Y[i, j] = (X[i : i + kh, j : j + kw] * K).sum()
+    return Y
+
+
+def multi_in_last_channel_skipped(X, K):  # off by one: range(C - 1)
+    X, K = np.asarray(X, float), np.asarray(K, float)
+    out = np.zeros((X.shape[1] - K.shape[1] + 1, X.shape[2] - K.shape[2] + 1))
+    for c in range(X.shape[0] - 1):
+        out += solutions.corr2d(X[c], K[c])
+    return out
+
+
+def pool_channels_forgets_options(X, size, *, stride=None, padding=0, mode="max"):
+    return np.stack([solutions.pool2d(x, size) for x in np.asarray(X, float)])
+
+
+def conv1x1_reshape_not_transpose(X, K):  # convention: reshape where a transpose is needed
+    X, K = np.asarray(X, float), np.asarray(K, float)
+    C, H, W = X.shape
+    rows = X.reshape(H * W, C)  # as if the memory were (H, W, C)
+    return (rows @ K[:, :, 0, 0].T).reshape(K.shape[0], H, W)
+
+
+def conv_backward_dx_one_sided(dout, cache):  # off by padding: dx lacks its last p rows
+    dx, dw, db = solutions.conv2d_backward(dout, cache)
+    p = cache.padding[0][0]
+    return (dx[..., :-p, :-p] if p else dx), dw, db
+
+
 FAMILIES = [
     ("shape_assumption", conv.check_corr2d, corr2d_square_input, "auto:X_square", "assumed square"),
     (
@@ -96,7 +141,46 @@ FAMILIES = [
         "K was used transposed",
     ),
     ("sign", lenet.check_sgd_step, sgd_ascent, "auto:lr:entered", "lr entered with the wrong sign"),
+    (
+        "off_by_one",
+        conv.check_corr2d,
+        corr2d_loops_one_short,
+        "auto:last_row_col_zero",
+        "the last row and column of the result stayed at zero",
+    ),
+    (
+        "off_by_one",
+        channels.check_corr2d_multi_in,
+        multi_in_last_channel_skipped,
+        "auto:X_slice_-1_skipped",
+        "the last slice along axis 0",
+    ),
+    (
+        "missing_term",
+        pooling.check_pool2d_channels,
+        pool_channels_forgets_options,
+        "auto:options_ignored",
+        "were all ignored",
+    ),
+    (
+        "convention",
+        channels.check_conv1x1,
+        conv1x1_reshape_not_transpose,
+        "auto:X_reshaped_channels_last+auto:reshaped_from_channels_last",
+        "reshape is not a transpose",
+    ),
 ]
+
+
+def test_a_crop_off_by_the_padding_is_named():
+    err = _named(
+        backprop.check_conv2d_backward,
+        solutions.conv2d_forward,
+        conv_backward_dx_one_sided,
+        part="dx",
+    )
+    assert err.mistake == "auto:cropped_by:padding", str(err)
+    assert "lacks its last padding rows and columns" in " ".join(str(err).split())
 
 
 @pytest.mark.parametrize(
