@@ -9,9 +9,13 @@ check runs, as in the student's kernel. The outcome is one of:
     missed   the check passed: full marks for a real bug
     wrong    named, but not what the student did (decided by reading: see docs/diagnosis.md)
 
-Run `python -m tests.course.diagnosis [--split held_out]` for the table; the numbers are
-recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py asserts the
-floor that must not regress.
+`--set fresh` runs `mistake_set_fresh.py` instead: a second set, written later by another
+helper under the same rules, and measured once, with no change to the checks made after
+reading its results (a clean held-out set).
+
+Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
+numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
+asserts the floor that must not regress.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import importlib
 import io
 import sys
 from pathlib import Path
@@ -27,7 +32,8 @@ import nbformat
 
 from autograder import judge
 from course.checks import CheckFailed
-from tests.course.mistake_set import MISTAKES, SPLIT
+
+SETS = {"original": "tests.course.mistake_set", "fresh": "tests.course.mistake_set_fresh"}
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,10 +72,11 @@ def run_one(entry: dict) -> tuple[str, str | None, str]:
     return "missed", None, out.getvalue().strip()[-300:]
 
 
-def measure(split: str | None = None) -> dict[str, dict]:
+def measure(split: str | None = None, which: str = "original") -> dict[str, dict]:
+    chosen = importlib.import_module(SETS[which])
     results = {}
-    for entry in MISTAKES:
-        if split and SPLIT[entry["id"]] != split:
+    for entry in chosen.MISTAKES:
+        if split and chosen.SPLIT[entry["id"]] != split:
             continue
         outcome, key, message = run_one(entry)
         results[entry["id"]] = {"outcome": outcome, "key": key, "message": message, **entry}
@@ -90,10 +97,11 @@ def table(results: dict[str, dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=sorted(SETS), default="original", dest="which")
     parser.add_argument("--split", choices=["build", "held_out"])
     parser.add_argument("-v", "--verbose", action="store_true", help="every message")
     args = parser.parse_args(argv)
-    results = measure(args.split)
+    results = measure(args.split, args.which)
     if args.verbose:
         for r in results.values():
             first = " ".join(r["message"].split())[:400]
