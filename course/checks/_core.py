@@ -185,6 +185,7 @@ def check(
     atol: float = 1e-8,
     quiet: bool = False,
     oracle: Callable[..., Any] | None = None,
+    recipes: Sequence[Any] = (),
 ) -> None:
     """Run `fn` on every case; raise `CheckFailed` at the first wrong answer.
 
@@ -199,6 +200,8 @@ def check(
         oracle: computes the right output from a case's arguments (torch); with it, a
             mistake outside the catalogue can be named by mutating the inputs too
             (`course.checks._mutate`).
+        recipes: for a computation that is a recipe of settings, its variants with one or
+            two settings wrong (`_mutate.recipe_variants`), tried before other derivations.
 
     Returns nothing: a graded cell ends with its check, and nbgrader reads the value of a
     cell's last expression as partial credit (docs/authoring.md).
@@ -207,13 +210,13 @@ def check(
     with correct_helpers(fn) as wrong:
         for helper in wrong:
             print(helper_note(name, helper))
-        _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle)
+        _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle, recipes)
     if not quiet:
         labels = ", ".join(c.label for c in cases)
         print(f"✓ {name}: {len(cases)} of {len(cases)} checks passed ({labels}).")
 
 
-def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle=None) -> None:
+def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle=None, recipes=()) -> None:
     __tracebackhide__ = True
     for i, case in enumerate(cases):
         got = _call(fn, name, case)
@@ -234,7 +237,9 @@ def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle=None) -> N
         if matched is None and _is_array(got):
             matched = _returns_an_input(got, case)
         if matched is None:
-            derived = derive(fn, cases, i, got, _compare, oracle=oracle, rtol=rtol, atol=atol)
+            derived = derive(
+                fn, cases, i, got, _compare, oracle=oracle, recipes=recipes, rtol=rtol, atol=atol
+            )
             if derived is not None:
                 matched = Mistake(derived.key, derived.says, derived.hint, lambda _c: None)
         raise _failure(name, case, got, problem, matched, pointer)

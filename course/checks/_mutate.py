@@ -12,7 +12,11 @@ the correct computation, each with a sentence in the student's words:
   negated or read channels-last; a scalar argument negated; a numeric keyword off by one,
   zero, negated or left at its default; a pair (kh, kw) read as (kh, kh) or swapped; a
   stride that only shrinks the output while the windows still move by one;
-- two of them at once (an input mutation followed by an output one).
+- two of them at once (an input mutation followed by an output one);
+- for a computation that is a recipe of settings (an initialisation, an optimiser step, a
+  loss), every recipe with one or two settings changed to a neighbouring wrong value
+  (`Knob`, `recipe_variants`): a fan-out bound, the bias drawn first, a decay that skips
+  the biases, a max taken per column.
 
 A transformation names the mistake only when it reproduces the student's output on
 **every** case it applies to, including those the student got right: a mutation that
@@ -446,6 +450,46 @@ def _channels_last(i, oracle):
 
 
 # ---------------------------------------------------------------------------------------
+# Recipes: a computation with settings, each with its neighbouring wrong values
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One setting of a recipe (an initialisation, an optimiser step, a loss): its right
+    value and the wrong ones a student might pick, each with (says, hint)."""
+
+    name: str
+    right: Any
+    wrong: dict[Any, tuple[str, str]]
+
+
+def recipe_variants(
+    knobs: Sequence[Knob], make: Callable[..., Any], *, prefix: str, most: int = 2
+) -> list[Derived]:
+    """Every recipe with one setting, or two settings of different knobs, changed:
+    `make(case, **settings)` computes the output of such a recipe on a case. Singles come
+    first; a pair is named "two things at once"."""
+    singles = [(k, v, said) for k in knobs for v, said in k.wrong.items()]
+    out: list[Derived] = []
+    for n in range(1, most + 1):
+        for combo in itertools.combinations(singles, n):
+            if len({k.name for k, _, _ in combo}) < n:
+                continue  # two values of one knob cannot both hold
+            settings = {k.name: v for k, v, _ in combo}
+            says = [said[0] for _, _, said in combo]
+            out.append(
+                Derived(
+                    f"{prefix}:" + "+".join(f"{k}={v}" for k, v in settings.items()),
+                    says[0] if n == 1 else "two things at once: " + ", and ".join(says),
+                    " ".join(said[1] for _, _, said in combo),
+                    lambda case, e, settings=settings: make(case, **settings),
+                )
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------------------
 # The search
 # ---------------------------------------------------------------------------------------
 
@@ -458,11 +502,13 @@ def derive(
     compare: Callable[..., str | None],
     *,
     oracle: Callable[..., Any] | None = None,
+    recipes: Sequence[Derived] = (),
     rtol: float,
     atol: float,
 ) -> Derived | None:
     """The first transformation that reproduces the student's output on every case it
-    applies to (at least the failing one, `cases[index]`), or None."""
+    applies to (at least the failing one, `cases[index]`), or None. A check's `recipes`
+    (`recipe_variants`) are tried first."""
     cases = list(cases)[:MAX_CASES]
     if index >= len(cases):
         return None
@@ -478,7 +524,7 @@ def derive(
     first = cases[index]
     names = _names(fn, len(first.args))
     inputs = list(_input_mutations(fn, first, oracle)) if oracle is not None else []
-    singles = [*_output_mutations(got, first, names), *inputs]
+    singles = [*recipes, *_output_mutations(got, first, names), *inputs]
     pairs = [
         _compose(a, b)
         for a, b in itertools.product(inputs, _output_mutations(got, first, names))

@@ -45,6 +45,7 @@ from course.checks._core import (
     fmt,
     require_answer,
 )
+from course.checks._mutate import Knob, recipe_variants
 from course.torch_layers import LAYER_NAMES, LAYERS, PAIRS, Layers, one_thread
 
 __all__ = [
@@ -637,8 +638,18 @@ def _bias_left_out(part: str, value: float) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
-def _init_variant(seed: int, *, bound="fan_in", draw="uniform", order="interleaved", bias="same"):
-    rng = np.random.default_rng(seed)
+def _init_variant(
+    seed: int,
+    *,
+    bound="fan_in",
+    draw="uniform",
+    order="interleaved",
+    bias="same",
+    rng="one",
+):
+    """The parameters that init_lenet(seed) gives under a recipe: the right one by
+    default, or one with settings changed (`INIT_KNOBS`)."""
+    gen = np.random.default_rng(seed)
     bounds = {}
     for layer in LAYERS_WITH_PARAMS:
         w = PARAM_SHAPES[f"{layer}.weight"]
@@ -647,6 +658,10 @@ def _init_variant(seed: int, *, bound="fan_in", draw="uniform", order="interleav
             "fan_in": 1 / math.sqrt(fan_in),
             "fan_out": 1 / math.sqrt(fan_out),
             "no_sqrt": 1 / fan_in,
+            "channels": 1 / math.sqrt(w[1]),
+            "outputs": 1 / math.sqrt(w[0]),
+            "he": math.sqrt(6 / fan_in),
+            "glorot": math.sqrt(6 / (fan_in + fan_out)),
         }[bound]
 
     def sample(layer, kind):
@@ -655,19 +670,74 @@ def _init_variant(seed: int, *, bound="fan_in", draw="uniform", order="interleav
         if kind == "bias" and bias == "zero":
             return np.zeros(shape)
         if draw == "normal":
-            return rng.normal(0.0, b, size=shape)
-        return rng.uniform(-b, b, size=shape)
+            return gen.normal(0.0, b, size=shape)
+        return gen.uniform(-b, b, size=shape)
 
     params = {}
-    if order == "interleaved":
-        for layer in LAYERS_WITH_PARAMS:
-            for kind in ("weight", "bias"):
-                params[f"{layer}.{kind}"] = sample(layer, kind)
-    else:  # all weights first, then all biases
+    if order == "weights_first":
         for kind in ("weight", "bias"):
             for layer in LAYERS_WITH_PARAMS:
                 params[f"{layer}.{kind}"] = sample(layer, kind)
-    return params
+        return params
+    for layer in LAYERS_WITH_PARAMS:
+        if rng == "per_layer":
+            gen = np.random.default_rng(seed)
+        kinds = ("bias", "weight") if order == "bias_first" else ("weight", "bias")
+        for kind in kinds:
+            params[f"{layer}.{kind}"] = sample(layer, kind)
+    return {k: params[k] for k in PARAM_NAMES}
+
+
+@functools.lru_cache(maxsize=256)
+def _init_recipe(seed: int, settings: tuple) -> dict[str, np.ndarray]:
+    return _init_variant(seed, **dict(settings))
+
+
+#: The settings of torch's default recipe, each with the neighbouring wrong values a
+#: student picks; every recipe with one or two of them changed is tried when no catalogue
+#: entry explains the arrays (course.checks._mutate.recipe_variants).
+INIT_KNOBS = (
+    Knob("bound", "fan_in", {
+        "fan_out": ("the bound uses the number of outputs (fan_out) instead of the inputs",
+                    "fan_in = C_in*KH*KW for a convolution, in_features for a linear layer."),
+        "channels": ("the bound uses C_in (w.shape[1]) alone: the kernel's KH*KW is missing "
+                     "from fan_in", "fan_in = C_in*KH*KW: one output unit sums over all of it."),
+        "outputs": ("the bound uses the number of output channels or units (w.shape[0])",
+                    "fan_in counts what ONE output sums over: w.shape[1:] multiplied out."),
+        "no_sqrt": ("the bound is 1/fan_in instead of 1/sqrt(fan_in)",
+                    "torch's default bound is 1/sqrt(fan_in)."),
+        "he": ("the bound is sqrt(6/fan_in) (He/Kaiming uniform for ReLU), not torch's "
+               "default 1/sqrt(fan_in)", "Use bound = 1/sqrt(fan_in), as the docstring says."),
+        "glorot": ("the bound is sqrt(6/(fan_in + fan_out)) (Glorot/Xavier), not torch's "
+                   "default 1/sqrt(fan_in)", "Use bound = 1/sqrt(fan_in), as the docstring says."),
+    }),
+    Knob("draw", "uniform", {
+        "normal": ("the numbers come from rng.normal instead of rng.uniform",
+                   "Draw with rng.uniform(-bound, bound, size=shape)."),
+    }),
+    Knob("order", "interleaved", {
+        "weights_first": ("all the weights were drawn first and the biases after them",
+                          "Draw layer by layer: conv1.weight, conv1.bias, conv2.weight, ..."),
+        "bias_first": ("each layer's bias was drawn before its weight",
+                       "Draw each layer's weight first, then its bias (the same Generator "
+                       "gives other numbers in another order)."),
+    }),
+    Knob("bias", "same", {
+        "zero": ("the biases are zeros", "Draw the biases from U(-bound, bound) too."),
+    }),
+    Knob("rng", "one", {
+        "per_layer": ("a new generator with the same seed was made for every layer, so each "
+                      "layer starts the same random stream",
+                      "Make ONE rng = np.random.default_rng(seed) before the loop over layers."),
+    }),
+)  # fmt: skip
+INIT_RECIPES = recipe_variants(
+    INIT_KNOBS,
+    lambda case, **settings: _init_recipe(case.args[0], tuple(sorted(settings.items())))[
+        case.args[1]
+    ],
+    prefix="init",
+)
 
 
 def _init_mistake(key, says, hint, **variant) -> Mistake:
@@ -793,6 +863,7 @@ def check_init_lenet(fn: Callable[[int], Any]) -> None:
         mistakes=INIT_MISTAKES,
         pointer=POINTER_INIT,
         quiet=True,
+        recipes=INIT_RECIPES,
     )
     print(
         f"✓ init_lenet: names, shapes and float64 dtype right; all {len(cases)} arrays for "
@@ -1276,6 +1347,58 @@ def _matrix_index_loss(z, y, expected):
         return float(-np.log(p[:, y]).mean()), expected[1]
 
 
+def _ce_recipe(case: Case, *, shift="row", norm=1, lse="same", reduce="mean"):
+    """(loss, dlogits)[part] of a softmax cross-entropy computed with settings changed
+    (`LOSS_KNOBS`); the defaults are the stable softmax over the classes, batch mean."""
+    z, y = np.asarray(case.args[0], float), np.asarray(case.args[1])
+    n, rows = len(y), np.arange(len(y))
+    m = {"row": z.max(axis=1, keepdims=True), "column": z.max(axis=0, keepdims=True),
+         "batch": z.max()}[shift]  # fmt: skip
+    with np.errstate(all="ignore"):
+        e = np.exp(z - m)
+        p = e / e.sum(axis=norm, keepdims=True)
+        # "unshifted": the raw logit minus the log-sum-exp of the shifted ones
+        each = np.log(e.sum(axis=1)) - z[rows, y] if lse == "unshifted" else -np.log(p[rows, y])
+        d = p.copy()
+        d[rows, y] -= 1
+    loss = float(each.sum() / (1 if reduce in ("sum", "loss_sum") else n))
+    return (loss, d / (1 if reduce in ("sum", "grad_sum") else n))[case.kwargs["part"]]
+
+
+#: The settings of a stable softmax cross-entropy that students get wrong, each with its
+#: neighbours; every version with one or two of them changed is tried when no catalogue
+#: entry explains the output (course.checks._mutate.recipe_variants).
+LOSS_KNOBS = (
+    Knob("shift", "row", {
+        "column": ("the max was subtracted per column (axis 0, over the batch) instead of "
+                   "per row, which changes each row's softmax",
+                   "Subtract each row's own max: logits.max(axis=1, keepdims=True)."),
+        "batch": ("the largest logit of the whole batch was subtracted instead of each row's",
+                  "Subtract each row's own max: logits.max(axis=1, keepdims=True)."),
+    }),
+    Knob("norm", 1, {
+        0: ("the softmax normalises over the batch (axis 0) instead of over the classes",
+            "Sum the exponentials along axis=1 with keepdims=True."),
+    }),
+    Knob("lse", "same", {
+        "unshifted": ("the loss takes the raw logit of the label minus the log-sum-exp of "
+                      "the SHIFTED logits: the max is never added back, so each loss is "
+                      "off by its row's max",
+                      "Use the same shifted logits on both sides: loss = log Σ exp(z - m) - "
+                      "(z[y] - m)."),
+    }),
+    Knob("reduce", "mean", {
+        "sum": ("the loss and its gradient are summed over the batch instead of averaged",
+                "Divide by N: the loss is the batch MEAN, and dlogits = (softmax - onehot) / N."),
+        "loss_sum": ("the loss is summed over the batch instead of averaged (dlogits is "
+                     "averaged)", "The loss is the batch MEAN: divide the sum by N."),
+        "grad_sum": ("the loss is averaged but dlogits is not divided by N",
+                     "The gradient of a mean carries the same 1/N."),
+    }),
+)  # fmt: skip
+LOSS_RECIPES = recipe_variants(LOSS_KNOBS, _ce_recipe, prefix="loss")
+
+
 LOSS_MISTAKES = (
     _loss_mistake(
         "loss_summed",
@@ -1393,6 +1516,7 @@ def check_softmax_cross_entropy(fn: Callable[..., Any]) -> None:
             mistakes=LOSS_MISTAKES,
             pointer=POINTER_LOSS,
             quiet=True,
+            recipes=LOSS_RECIPES,
         )
     _passed("softmax_cross_entropy", cases, "; the loss and dlogits of each")
 
@@ -1589,6 +1713,56 @@ SGD_MISTAKES = (
 )
 
 
+def _sgd_recipe(case: Case, *, decay="all", velocity="torch") -> np.ndarray:
+    """The rows `check_sgd_step` compares, for an update rule with settings changed
+    (`SGD_KNOBS`); the defaults are torch.optim.SGD's."""
+    params, vel, grads_seq = copy.deepcopy(case.args)
+    lr, mu, wd = (case.kwargs[k] for k in ("lr", "momentum", "weight_decay"))
+    rows = []
+    for grads in grads_seq:
+        for k in _SGD_SHAPES:
+            p, g, v = params[k], grads[k], vel[k]
+            decays = decay in ("all", "after") or (decay == "weights" and k.endswith("weight"))
+            d = g + wd * p if decays and decay != "after" else g
+            if velocity == "no_factor":
+                v = v + d
+            elif velocity == "ema":
+                v = mu * v + (1 - mu) * d
+            elif mu:
+                v = mu * v + d
+            step = v if (mu or velocity == "no_factor") else d
+            if velocity == "nesterov" and mu:
+                step = d + mu * v
+            params[k] = p - lr * (step + (wd * p if decay == "after" else 0))
+            vel[k] = v
+        rows.append(_flat(params))
+    return np.array(rows)
+
+
+#: The settings of torch.optim.SGD's update that students get wrong, each with its
+#: neighbours; every rule with one or two of them changed is tried when no catalogue
+#: entry explains the parameters (course.checks._mutate.recipe_variants).
+SGD_KNOBS = (
+    Knob("decay", "all", {
+        "weights": ("weight decay was applied to the weights only, not to the biases",
+                    "torch.optim.SGD (and the docstring) decays every parameter."),
+        "none": ("the weight decay is ignored",
+                 "Add weight_decay * p to the gradient: d = g + weight_decay * p."),
+        "after": ("the weight decay was added after the momentum (p -= lr * (v + wd * p))",
+                  "Add weight_decay * p to the gradient first, then update the velocity."),
+    }),
+    Knob("velocity", "torch", {
+        "no_factor": ("the old velocity is not multiplied by the momentum (v += d), so it "
+                      "sums every past gradient", "v = momentum * v + d."),
+        "ema": ("the velocity is an average, v = momentum * v + (1 - momentum) * d",
+                "torch's SGD adds the whole gradient: v = momentum * v + d."),
+        "nesterov": ("the step is Nesterov's, p -= lr * (d + momentum * v)",
+                     "Plain momentum steps along the velocity itself: p -= lr * v."),
+    }),
+)  # fmt: skip
+SGD_RECIPES = recipe_variants(SGD_KNOBS, _sgd_recipe, prefix="sgd")
+
+
 def _momentum_update(p, d, v, lr, mu):
     v = mu * v + d
     return p - lr * v, v
@@ -1623,6 +1797,7 @@ def check_sgd_step(fn: Callable[..., Any]) -> None:
             mistakes=SGD_MISTAKES,
             pointer=POINTER_SGD,
             oracle=_torch_sgd_run,
+            recipes=SGD_RECIPES,
         )
     except CheckFailed as err:
         if isinstance(err.__cause__, _ReturnedNewError):

@@ -236,3 +236,74 @@ def test_never_a_guess_noise_and_a_partial_match_stay_unnamed():
         return -out if X.shape == (3, 3) else out + 0.25
 
     assert _named(conv.check_corr2d, sign_on_one_case_only).mistake is None
+
+
+# Recipes: settings of an initialisation, an optimiser step and a loss, one or two changed
+# (course.checks._mutate.recipe_variants).
+
+
+def _glorot_init(seed):  # convention: Glorot's bound where torch's default is asked
+    rng = np.random.default_rng(seed)
+    params = {}
+    for name, shape in lenet.PARAM_SHAPES.items():
+        if name.endswith("weight"):
+            fan_in = int(np.prod(shape[1:]))
+            fan_out = shape[0] * int(np.prod(shape[2:]))
+            bound = np.sqrt(6 / (fan_in + fan_out))
+        params[name] = rng.uniform(-bound, bound, size=shape)
+    return params
+
+
+def _per_layer_normal_init(seed):  # two at once: a generator per layer, normal draws
+    params = {}
+    for name, shape in lenet.PARAM_SHAPES.items():
+        if name.endswith("weight"):
+            rng = np.random.default_rng(seed)
+            std = 1 / np.sqrt(np.prod(shape[1:]))
+        params[name] = rng.normal(0, std, size=shape)
+    return params
+
+
+def _nesterov_step(params, grads, velocity, *, lr, momentum=0.0, weight_decay=0.0):
+    for k in params:
+        d = grads[k] + weight_decay * params[k]
+        if momentum:
+            velocity[k][...] = momentum * velocity[k] + d
+            d = d + momentum * velocity[k]
+        params[k][...] -= lr * d
+
+
+def _ce_column_max_summed(logits, y):  # two at once: max per column, loss and grad summed
+    z = logits - logits.max(axis=0)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    loss = -np.log(p[rows, y]).sum()
+    p[rows, y] -= 1
+    return float(loss), p
+
+
+@pytest.mark.parametrize(
+    ("check", "student", "key"),
+    [
+        (lenet.check_init_lenet, _glorot_init, "init:bound=glorot"),
+        (lenet.check_init_lenet, _per_layer_normal_init, "init:draw=normal+rng=per_layer"),
+        (lenet.check_sgd_step, _nesterov_step, "sgd:velocity=nesterov"),
+        (lenet.check_softmax_cross_entropy, _ce_column_max_summed, "loss:shift=column+reduce=sum"),
+    ],
+    ids=["init_glorot", "init_two_at_once", "sgd_nesterov", "loss_two_at_once"],
+)
+def test_a_recipe_with_settings_changed_is_named(check, student, key):
+    err = _named(check, student)
+    assert err.mistake == key, str(err)
+    assert "It looks like" in str(err)
+
+
+def test_a_recipe_is_no_guess_either():
+    """Right numbers with one layer's weights disturbed match no recipe: no name."""
+
+    def disturbed(seed):
+        params = lenet._init_variant(seed)  # the right recipe
+        params["fc2.weight"] = params["fc2.weight"] * 1.01
+        return params
+
+    assert _named(lenet.check_init_lenet, disturbed).mistake is None
