@@ -22,6 +22,8 @@ counts the zeros on *each* side; "convolution" means cross-correlation (no kerne
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -588,6 +590,7 @@ def _need_pair(
 
 
 def _out_only(fn: Callable) -> Callable:
+    @functools.wraps(fn)  # the student's parameter names, for derived diagnoses
     def run(*args, **kwargs):
         got = fn(*args, **kwargs)
         return got[0] if isinstance(got, (tuple, list)) and len(got) == 2 else got
@@ -742,6 +745,7 @@ def check_conv2d_forward(fn: Callable) -> None:
         cases=cases,
         mistakes=CONV_FORWARD_MISTAKES,
         pointer=POINTER_CONV,
+        oracle=_conv,
     )
 
 
@@ -1191,7 +1195,22 @@ def _through_forward(forward: Callable, backward: Callable, pick: int | None) ->
             return grads[pick]
         return grads
 
+    # The forward's inputs and dout by name, for derived diagnoses ("x: ..." not "argument 1").
+    run.__signature__ = _signature_with_dout(forward)  # type: ignore[attr-defined]
     return run
+
+
+def _signature_with_dout(forward: Callable) -> inspect.Signature:
+    try:
+        inputs = [
+            p
+            for p in inspect.signature(forward).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        inputs = []
+    dout = inspect.Parameter("dout", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return inspect.Signature([p.replace(default=inspect.Parameter.empty) for p in inputs] + [dout])
 
 
 def check_conv2d_backward(forward: Callable, backward: Callable, *, part: str) -> None:
@@ -1337,6 +1356,9 @@ def check_maxpool2d_forward(fn: Callable) -> None:
         cases=cases,
         mistakes=MAXPOOL_FORWARD_MISTAKES,
         pointer=POINTER_POOL,
+        oracle=lambda x, *, kernel_size, stride=None: _maxpool(
+            x, kernel_size, kernel_size if stride is None else stride
+        ),
     )
 
 
@@ -1717,6 +1739,9 @@ def check_avgpool2d_forward(fn: Callable) -> None:
         cases=cases,
         mistakes=AVGPOOL_FORWARD_MISTAKES,
         pointer=POINTER_POOL,
+        oracle=lambda x, *, kernel_size, stride=None, padding=0: _avgpool(
+            x, kernel_size, kernel_size if stride is None else stride, padding
+        ),
     )
 
 

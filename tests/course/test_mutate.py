@@ -307,3 +307,16 @@ def test_a_recipe_is_no_guess_either():
         return params
 
     assert _named(lenet.check_init_lenet, disturbed).mistake is None
+
+
+def test_a_stride_that_only_sizes_the_output_is_named_in_conv2d_forward():
+    """5.3 passes torch as its oracle: input mutations reach the batched forward too, and
+    the sentence uses the student's own parameter names."""
+
+    def windows_move_by_one(x, w, b, *, stride=1, padding=0):
+        out, cache = solutions.conv2d_forward(x, w, b, stride=1, padding=padding)
+        right, _ = solutions.conv2d_forward(x, w, b, stride=stride, padding=padding)
+        return out[:, :, : right.shape[2], : right.shape[3]], cache
+
+    err = _named(backprop.check_conv2d_forward, windows_move_by_one)
+    assert err.mistake == "auto:stride_size_only", str(err)
