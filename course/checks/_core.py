@@ -236,7 +236,9 @@ def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle=None, reci
         matched = candidates[0] if candidates else None
         if matched is None and _is_array(got):
             matched = _returns_an_input(got, case)
-        if matched is None:
+        if matched is None or not _exact(fn, matched, cases[i + 1 :], rtol=rtol, atol=atol):
+            # No name yet, or a catalogue name that the later cases bear out only mostly:
+            # a derived mistake that explains every case is the better account.
             derived = derive(
                 fn, cases, i, got, _compare, oracle=oracle, recipes=recipes, rtol=rtol, atol=atol
             )
@@ -428,6 +430,18 @@ def _narrow(
         ]
         kept = exact or kept
     return kept
+
+
+def _exact(fn: Callable, mistake: Mistake, later: Sequence[Case], *, rtol, atol) -> bool:
+    """Whether `mistake` explains the student's output on every later case."""
+    for case in later:
+        try:
+            got = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        except Exception:
+            continue
+        if not _consistent(mistake, got, case, rtol=rtol, atol=atol):
+            return False
+    return True
 
 
 def _informative(mistake: Mistake, case: Case, *, rtol: float, atol: float) -> bool:

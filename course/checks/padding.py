@@ -30,6 +30,7 @@ from course.checks._core import (
     check_answer,
     fmt,
 )
+from course.checks._mutate import Knob, recipe_variants
 
 __all__ = [
     "check_corr2d_dilated",
@@ -208,6 +209,37 @@ OUTPUT_SIZE_MISTAKES = (
 )
 
 
+def _size_recipe(case: Case, *, pad="both", plus_one="outside", rounding="floor", stride="used"):
+    """The output size under a formula with settings changed (`SIZE_KNOBS`)."""
+    n, k = case.args
+    p, s = _arg(case, "padding", 0), _arg(case, "stride", 1)
+    room = n + (2 * p if pad == "both" else p) - k + (1 if plus_one == "inside" else 0)
+    s = 1 if stride == "ignored" else s
+    steps = {"floor": room // s, "ceil": -(-room // s), "true": room / s}[rounding]
+    return steps + (1 if plus_one == "outside" else 0)
+
+
+#: The output-size formula's settings, each with the neighbours students pick; every
+#: formula with one or two of them changed is tried when no catalogue entry explains the
+#: sizes (course.checks._mutate.recipe_variants).
+SIZE_KNOBS = (
+    Knob("pad", "both", {"once": ("the padding was added once (H + p - K)",
+                                  "`padding` is per side: use H + 2p - K.")}),
+    Knob("plus_one", "outside", {
+        "none": ("the + 1 is missing", "Add 1 for the window that starts at position 0."),
+        "inside": ("the + 1 is inside the division, (H + 2p - K + 1) // s, which is only "
+                   "right for stride 1", "Divide the room by s first, then add 1: "
+                   "(H + 2p - K) // s + 1."),
+    }),
+    Knob("rounding", "floor", {
+        "ceil": ("the division rounds up", "Round down with `//`."),
+        "true": ("the division is `/`", "Use floor division `//`."),
+    }),
+    Knob("stride", "used", {"ignored": ("the stride was ignored", "Divide the room by s.")}),
+)  # fmt: skip
+SIZE_RECIPES = recipe_variants(SIZE_KNOBS, _size_recipe, prefix="size")
+
+
 def check_output_size(fn: Callable) -> None:
     """Exercise 2.1: output_size(n, k, *, padding=0, stride=1) with per-side padding."""
     __tracebackhide__ = True
@@ -220,6 +252,7 @@ def check_output_size(fn: Callable) -> None:
         oracle=_oracle.good_output_size,
         pointer=POINTER_SIZE,
         quiet=True,
+        recipes=SIZE_RECIPES,
     )
     _require_ints(
         fn, "output_size", cases, "Use floor division `//` (or int(...) of an exact result)."

@@ -320,3 +320,11 @@ def test_a_stride_that_only_sizes_the_output_is_named_in_conv2d_forward():
 
     err = _named(backprop.check_conv2d_forward, windows_move_by_one)
     assert err.mistake == "auto:stride_size_only", str(err)
+
+
+def test_a_rearranged_size_formula_is_named():
+    def plus_one_inside_and_padding_once(n, k, *, padding=0, stride=1):
+        return (n + padding - k + 1) // stride
+
+    err = _named(padding.check_output_size, plus_one_inside_and_padding_once)
+    assert err.mistake == "size:pad=once+plus_one=inside", str(err)
