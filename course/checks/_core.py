@@ -167,8 +167,10 @@ def _returns_zeros(case: Case) -> Any:
 GENERIC_MISTAKES: tuple[Mistake, ...] = (
     Mistake(
         "returns_zeros",
-        "your function returns zeros (an output array that was allocated but never filled)",
-        "Check that the loop writes into the output array and that you return that array.",
+        "your function returns zeros (an output array that was allocated but never filled, "
+        "or a value that an integer division such as 1 // 9 rounded to 0)",
+        "Check that the loop writes into the output array and that you return that array; "
+        "divide with `/` where the result is a fraction.",
         _returns_zeros,
     ),
 )
