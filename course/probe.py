@@ -32,6 +32,7 @@ import numpy as np
 from IPython.display import display
 
 from course.checks._core import correct_helpers
+from course.checks._oracle import TorchLeNet5, _torch
 
 __all__ = ["MIME", "PLAN_ENV", "ExprFn", "Given", "ProbeFormatError", "decode", "encode", "probe"]
 
@@ -124,13 +125,9 @@ class Given:
         return f"Given({self.name})"
 
 
-def _torch():
-    return importlib.import_module("course.torch_layers")._torch()
-
-
 def _torch_lenet(args: list, dtype: str = "float32", state: dict | None = None, mode="train"):
     torch = _torch()
-    model = importlib.import_module("course.torch_layers").TorchLeNet5(getattr(torch, dtype))
+    model = TorchLeNet5(getattr(torch, dtype))
     if state is not None:
         model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()})
     return model.train(mode == "train")

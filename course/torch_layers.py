@@ -19,9 +19,9 @@ Arrays go in and come out as numpy, float32 stays float32 and anything else beco
 float64 (float32 only when every input is float32). Layouts are the course's: NCHW,
 conv weights ``(C_out, C_in, KH, KW)``, linear weights ``(out_features, in_features)``.
 
-This module also holds :class:`TorchLeNet5`, lecture 002's ``LeNet5`` module, whose
-``state_dict`` names (``conv1.weight``, ..., ``fc3.bias``) are the names of the
-assignment's parameter dict.
+:class:`TorchLeNet5`, lecture 002's ``LeNet5`` module (written in `course.checks._oracle`,
+the checks' torch oracle), is here too: its ``state_dict`` names (``conv1.weight``, ...,
+``fc3.bias``) are the names of the assignment's parameter dict.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+
+from course.checks._oracle import TorchLeNet5, _torch  # the one lazy import of torch
 
 __all__ = [
     "LAYERS",
@@ -54,6 +56,7 @@ __all__ = [
     "relu_backward",
     "relu_forward",
     "set_threads",
+    "single_threaded",
     "softmax_cross_entropy",
 ]
 
@@ -82,18 +85,6 @@ PAIRS: dict[str, tuple[str, ...]] = {
     "linear": ("linear_forward", "linear_backward"),
     "softmax_cross_entropy": ("softmax_cross_entropy",),
 }
-
-
-@cache
-def _torch():
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - torch is a course dependency
-        raise ImportError(
-            "course.torch_layers needs PyTorch. Install the course environment "
-            "(`make setup`, or `conda env create -f environment.yml`)."
-        ) from exc
-    return torch
 
 
 @cache
@@ -144,7 +135,9 @@ def set_threads(n: int = 1) -> None:
         controller.limit(limits=n, user_api="blas")
 
 
-def _single_threaded(fn: Callable[..., Any]) -> Callable[..., Any]:
+def single_threaded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run `fn` inside `one_thread()` (the layers here, and the checks that call torch)."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
@@ -359,7 +352,7 @@ def _sides(padding: Any) -> tuple[int, int, int, int]:
 # ---------------------------------------------------------------------------------------
 
 
-@_single_threaded
+@single_threaded
 def conv2d_forward(x: Any, w: Any, b: Any, *, stride: Any = 1, padding: Any = 0):
     """Batched 2-D cross-correlation (``F.conv2d``).
 
@@ -406,7 +399,7 @@ def conv2d_forward(x: Any, w: Any, b: Any, *, stride: Any = 1, padding: Any = 0)
     return _numpy(out), _Graph("conv2d", (xt, wt, bt), out)
 
 
-@_single_threaded
+@single_threaded
 def conv2d_backward(dout: Any, cache: Any):
     """Gradients of `conv2d_forward`.
 
@@ -420,7 +413,7 @@ def conv2d_backward(dout: Any, cache: Any):
     return dx, dw, db
 
 
-@_single_threaded
+@single_threaded
 def relu_forward(x: Any):
     """ReLU, max(x, 0) elementwise, any shape.
 
@@ -436,14 +429,14 @@ def relu_forward(x: Any):
     return _numpy(out), _Graph("relu", (xt,), out)
 
 
-@_single_threaded
+@single_threaded
 def relu_backward(dout: Any, cache: Any) -> np.ndarray:
     """dx = dout where x > 0, else 0 (0 at x == 0, like torch)."""
     (dx,) = _grads(cache, dout)
     return dx
 
 
-@_single_threaded
+@single_threaded
 def maxpool2d_forward(x: Any, *, kernel_size: Any, stride: Any = None, padding: Any = 0):
     """Batched 2-D max pooling (``F.max_pool2d``).
 
@@ -468,14 +461,14 @@ def maxpool2d_forward(x: Any, *, kernel_size: Any, stride: Any = None, padding: 
     return _numpy(out), _Graph("maxpool2d", (xt,), out)
 
 
-@_single_threaded
+@single_threaded
 def maxpool2d_backward(dout: Any, cache: Any) -> np.ndarray:
     """Each window's gradient goes to the input that won its max (first max on ties)."""
     (dx,) = _grads(cache, dout)
     return dx
 
 
-@_single_threaded
+@single_threaded
 def flatten_forward(x: Any):
     """(N, C, H, W) -> (N, C*H*W) in C order (``torch.flatten(x, 1)``).
 
@@ -493,14 +486,14 @@ def flatten_forward(x: Any):
     return _numpy(out), _Graph("flatten", (xt,), out)
 
 
-@_single_threaded
+@single_threaded
 def flatten_backward(dout: Any, cache: Any) -> np.ndarray:
     """The gradient reshaped back to the input's shape."""
     (dx,) = _grads(cache, dout)
     return dx
 
 
-@_single_threaded
+@single_threaded
 def linear_forward(x: Any, w: Any, b: Any):
     """Affine layer ``out = x @ w.T + b`` (``F.linear``, torch's nn.Linear layout).
 
@@ -536,14 +529,14 @@ def linear_forward(x: Any, w: Any, b: Any):
     return _numpy(out), _Graph("linear", (xt, wt, bt), out)
 
 
-@_single_threaded
+@single_threaded
 def linear_backward(dout: Any, cache: Any):
     """Gradients of `linear_forward`: dx (N, in), dw (out, in), db (out,) or None."""
     dx, dw, db = _grads(cache, dout)
     return dx, dw, db
 
 
-@_single_threaded
+@single_threaded
 def softmax_cross_entropy(logits: Any, y: Any):
     """Mean softmax cross-entropy of a batch and its gradient (``F.cross_entropy``).
 
@@ -588,44 +581,3 @@ LAYERS = Layers(
     softmax_cross_entropy=softmax_cross_entropy,
     origin=dict.fromkeys(LAYER_NAMES, "torch"),
 )
-
-
-# ---------------------------------------------------------------------------------------
-# Lecture 002's LeNet5 module
-# ---------------------------------------------------------------------------------------
-
-
-def TorchLeNet5(dtype: Any = None):  # noqa: N802 (a class factory: torch is imported lazily)
-    """Lecture 002's ``LeNet5`` as a torch module, with the same parameter names.
-
-    conv1 (1 -> 6, 5×5, padding 2), max pool 2×2, conv2 (6 -> 16, 5×5), max pool 2×2,
-    fc1 (400 -> 120), fc2 (120 -> 84), fc3 (84 -> 10); ReLU after every layer but fc3.
-
-    Args:
-        dtype: torch dtype of the parameters (default torch's, float32).
-    Returns:
-        An ``nn.Module``; ``load_state_dict({name: torch.from_numpy(array)})`` loads an
-        assignment-6 parameter dict into it.
-    """
-    torch = _torch()
-    nn, F = torch.nn, torch.nn.functional
-
-    class LeNet5(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 6, kernel_size=5, stride=1, padding=2)
-            self.conv2 = nn.Conv2d(6, 16, kernel_size=5, stride=1, padding=0)
-            self.fc1 = nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = nn.Linear(120, 84)
-            self.fc3 = nn.Linear(84, 10)
-
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(self.conv1(x)), kernel_size=2)
-            x = F.max_pool2d(F.relu(self.conv2(x)), kernel_size=2)
-            x = torch.flatten(x, 1)  # lecture 002: x.view(-1, 16*5*5)
-            x = F.relu(self.fc1(x))
-            x = F.relu(self.fc2(x))
-            return self.fc3(x)
-
-    model = LeNet5()
-    return model if dtype is None else model.to(dtype)

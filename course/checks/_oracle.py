@@ -1,7 +1,10 @@
-"""Independent oracles for the visible checks: torch in float64.
+"""Independent oracles for the visible checks: torch in float64, and the course's one
+lazy import of torch (`_torch`, which `course.torch_layers` and `course.probe` use too).
 
 Students may read this file: it shows how torch computes each operation, which reveals
-nothing of the loop or numpy implementation they are asked to write.
+nothing of the loop or numpy implementation they are asked to write. Lecture 002's LeNet
+is written here once (`TorchLeNet5`, re-exported by `course.torch_layers`); the LeNet
+checks of assignments 6 and 7 call it with settings that reproduce known mistakes.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ def _torch():
         import torch
     except ImportError as exc:  # pragma: no cover - torch is a course dependency
         raise ImportError(
-            "The visible checks use PyTorch as an independent reference. Install the course "
-            "environment (`make setup`, or `conda env create -f environment.yml`)."
+            "The course needs PyTorch (the torch layers, and the visible checks' independent "
+            "reference). Install the course environment (`make setup`, or `conda env create "
+            "-f environment.yml`)."
         ) from exc
     return torch
 
@@ -69,6 +73,113 @@ def pool2d(X, size, *, stride=None, padding=0, mode="max") -> np.ndarray:
     else:
         raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
     return out.numpy().reshape(out.shape[lead:])
+
+
+# ---------------------------------------------------------------------------------------
+# Lecture 002's LeNet
+# ---------------------------------------------------------------------------------------
+
+#: LeNet's parameters: torch's names for lecture 002's module, in registration order.
+PARAM_SHAPES: dict[str, tuple[int, ...]] = {
+    "conv1.weight": (6, 1, 5, 5),
+    "conv1.bias": (6,),
+    "conv2.weight": (16, 6, 5, 5),
+    "conv2.bias": (16,),
+    "fc1.weight": (120, 400),
+    "fc1.bias": (120,),
+    "fc2.weight": (84, 120),
+    "fc2.bias": (84,),
+    "fc3.weight": (10, 84),
+    "fc3.bias": (10,),
+}
+PARAM_NAMES = tuple(PARAM_SHAPES)
+LAYERS_WITH_PARAMS = ("conv1", "conv2", "fc1", "fc2", "fc3")
+
+
+@cache
+def _lenet_class():
+    """The LeNet5 module class (made once: torch is imported lazily)."""
+    torch = _torch()
+    nn, F = torch.nn, torch.nn.functional
+
+    class LeNet5(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, kernel_size=5, stride=1, padding=2)
+            self.conv2 = nn.Conv2d(6, 16, kernel_size=5, stride=1, padding=0)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(
+            self,
+            x,
+            *,
+            act: str = "relu",
+            pool: str = "max",
+            no_act: frozenset[str] = frozenset(),
+            identity_grad: frozenset[str] = frozenset(),
+            flatten: str = "nchw",
+            head: str | None = None,
+        ):
+            """The logits; the keywords reproduce known mistakes (the defaults are lecture
+            002's network): act "sigmoid", pool "avg" (the 1998 LeNet); no_act: layers
+            whose activation is left out; identity_grad: layers whose activation passes
+            the gradient unchanged (a backward pass without relu_backward there); flatten
+            "nhwc" (channels last); head "act", "softmax" or "log_softmax" on the logits."""
+            f = torch.relu if act == "relu" else torch.sigmoid
+
+            def a(h, layer):
+                if layer in no_act:
+                    return h
+                return h + (f(h) - h).detach() if layer in identity_grad else f(h)
+
+            def p(h):
+                return F.max_pool2d(h, kernel_size=2) if pool == "max" else F.avg_pool2d(h, 2)
+
+            h = p(a(self.conv1(x), "conv1"))  # (N, 6, 14, 14)
+            h = p(a(self.conv2(h), "conv2"))  # (N, 16, 5, 5)
+            h = torch.flatten(h if flatten == "nchw" else h.permute(0, 2, 3, 1), 1)
+            h = a(self.fc1(h), "fc1")  # lecture 002 flattens with x.view(-1, 16*5*5)
+            h = a(self.fc2(h), "fc2")
+            z = self.fc3(h)
+            if head == "act":
+                return f(z)
+            if head in ("softmax", "log_softmax"):
+                return getattr(torch, head)(z, dim=1)
+            return z
+
+    return LeNet5
+
+
+def TorchLeNet5(dtype: Any = None):  # noqa: N802 (a class factory: torch is imported lazily)
+    """Lecture 002's ``LeNet5`` as a torch module, with the same parameter names.
+
+    conv1 (1 -> 6, 5×5, padding 2), max pool 2×2, conv2 (6 -> 16, 5×5), max pool 2×2,
+    fc1 (400 -> 120), fc2 (120 -> 84), fc3 (84 -> 10); ReLU after every layer but fc3.
+
+    Args:
+        dtype: torch dtype of the parameters (default torch's, float32).
+    Returns:
+        An ``nn.Module``; ``load_state_dict({name: torch.from_numpy(array)})`` loads an
+        assignment-6 parameter dict into it.
+    """
+    model = _lenet_class()()
+    return model if dtype is None else model.to(dtype)
+
+
+@cache
+def _lenet_frame():
+    """A LeNet5 without storage (the meta device): `lenet_logits` supplies its parameters."""
+    with _torch().device("meta"):
+        return _lenet_class()()
+
+
+def lenet_logits(params: Any, x: Any, **settings: Any):
+    """LeNet's logits (a tensor attached to the graph) for the tensors `params` (name ->
+    tensor) and the batch `x`; `settings` are those of ``TorchLeNet5().forward``."""
+    torch = _torch()
+    return torch.func.functional_call(_lenet_frame(), dict(params), (x,), settings)
 
 
 # ---------------------------------------------------------------------------------------

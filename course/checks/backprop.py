@@ -39,6 +39,7 @@ from course.checks._core import (
     check_answer,
     fmt,
 )
+from course.checks._oracle import _torch
 from course.probe import ExprFn
 
 __all__ = [
@@ -165,12 +166,8 @@ POINTER_AVGPOOL_BACK = (
 # ---------------------------------------------------------------------------------------
 
 
-def _torch():
-    return _oracle._torch()
-
-
 def _nnf():
-    return _oracle._torch().nn.functional
+    return _torch().nn.functional
 
 
 def _passed(name: str, cases: Sequence[Case]) -> None:

@@ -17,8 +17,8 @@ and 6 against torch autograd, in float64 on the device you pick):
 
 Where the expected values come from:
 
-* the LeNet logits: lecture 002's network written with ``torch.nn.functional`` calls
-  (`_lenet_logits`), in float64;
+* the LeNet logits: lecture 002's network (`_oracle.TorchLeNet5`, the one the checks of
+  assignment 6 use too), in float64;
 * one epoch of SGD and an evaluation: a linear softmax classifier, whose gradient has the
   closed form (softmax(z) - onehot(y)) / B, computed here with numpy. A known mistake in a
   training loop (gradients that accumulate, a summed loss, ...) is recognised by the
@@ -33,7 +33,6 @@ autograder) would make them many times slower.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.checks import _oracle
 from course.checks._core import (
     Case,
     CheckFailed,
@@ -53,7 +53,9 @@ from course.checks._core import (
     fmt,
     require_answer,
 )
-from course.checks.lenet import PARAM_SHAPES  # one table for assignments 06 and 07
+from course.checks._oracle import LAYERS_WITH_PARAMS, PARAM_SHAPES
+from course.checks.lenet import _default_init
+from course.torch_layers import single_threaded
 
 __all__ = [
     "N_PARAMS",
@@ -71,8 +73,12 @@ __all__ = [
 ]
 
 N_PARAMS = 61_706  # docs/design.md, checked against torch
-VARIANTS = ("relu-max", "sigmoid-avg")
-LAYER_NAMES = ("conv1", "conv2", "fc1", "fc2", "fc3")
+#: The settings of `_oracle.lenet_logits` that make each variant of make_lenet_torch.
+VARIANT_SETTINGS = {
+    "relu-max": {"act": "relu", "pool": "max"},
+    "sigmoid-avg": {"act": "sigmoid", "pool": "avg"},
+}
+VARIANTS = tuple(VARIANT_SETTINGS)
 
 # Digests of the quiz answers (course.checks.answer_digest); the answers are not stored.
 QUIZ_LAYER_DIGEST = "0de71918a31335ca"
@@ -100,74 +106,20 @@ POINTER_EVAL = (
 
 
 # ---------------------------------------------------------------------------------------
-# The oracle: lecture 002's LeNet written with torch.nn.functional
+# The oracle: lecture 002's LeNet (`_oracle.TorchLeNet5`) and the inputs
 # ---------------------------------------------------------------------------------------
 
 
 def _lenet_logits(
-    p: Mapping[str, torch.Tensor],
-    x: torch.Tensor,
-    variant: str = "relu-max",
-    *,
-    act: str | None = None,
-    pool: str | None = None,
-    fc_act: bool = True,
-    head: str | None = None,
-    flatten: str = "nchw",
+    p: Mapping[str, torch.Tensor], x: torch.Tensor, variant: str = "relu-max", **wrong: Any
 ) -> torch.Tensor:
     """LeNet's logits with parameters `p`; the keyword arguments form the known mistakes."""
-    relu = variant == "relu-max"
-    act = act or ("relu" if relu else "sigmoid")
-    pool = pool or ("max" if relu else "avg")
-    f = torch.relu if act == "relu" else torch.sigmoid
-
-    def g(h):
-        return F.max_pool2d(h, 2) if pool == "max" else F.avg_pool2d(h, 2)
-
-    h = g(f(F.conv2d(x, p["conv1.weight"], p["conv1.bias"], padding=2)))  # (N, 6, 14, 14)
-    h = g(f(F.conv2d(h, p["conv2.weight"], p["conv2.bias"])))  # (N, 16, 5, 5)
-    if flatten == "nhwc":
-        h = h.permute(0, 2, 3, 1)  # channels last, as Keras/TensorFlow lay out maps
-    h = h.reshape(h.shape[0], -1)  # (N, 400)
-    h = F.linear(h, p["fc1.weight"], p["fc1.bias"])
-    h = f(h) if fc_act else h
-    h = F.linear(h, p["fc2.weight"], p["fc2.bias"])
-    h = f(h) if fc_act else h
-    z = F.linear(h, p["fc3.weight"], p["fc3.bias"])
-    if head == "softmax":
-        z = torch.softmax(z, dim=1)
-    elif head == "log_softmax":
-        z = torch.log_softmax(z, dim=1)
-    elif head == "act":
-        z = f(z)
-    return z
-
-
-class _LectureLeNet(nn.Module):
-    """Lecture 002's LeNet5 (attributes conv1 ... fc3), forward by `_lenet_logits`."""
-
-    def __init__(self, variant: str = "relu-max") -> None:
-        super().__init__()
-        self.variant = variant
-        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(400, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _lenet_logits(dict(self.named_parameters()), x, self.variant)
+    return _oracle.lenet_logits(p, x, **{**VARIANT_SETTINGS[variant], **wrong})
 
 
 def _random_params(seed: int, dtype=np.float64) -> dict[str, np.ndarray]:
     """LeNet parameters of torch's default scale, U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name, shape in PARAM_SHAPES.items():
-        layer = name.split(".")[0]
-        fan_in = int(np.prod(PARAM_SHAPES[f"{layer}.weight"][1:]))
-        out[name] = rng.uniform(-1, 1, size=shape).astype(dtype) / np.sqrt(fan_in)
-    return out
+    return {k: v.astype(dtype) for k, v in _default_init(seed).items()}
 
 
 def _digits(seed: int, n: int) -> np.ndarray:
@@ -345,24 +297,6 @@ class DeviceWatch(torch.overrides.TorchFunctionMode):
         )
 
 
-def _one_thread(fn: Callable) -> Callable:
-    """Run a check with torch on one thread (then restore the count): the tensors here are
-    tiny, and on a loaded machine (an autograder, a shared server) threads that wait for
-    each other make a check many times slower."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        n = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            torch.set_num_threads(n)
-
-    return wrapper
-
-
 def _passed(name: str, labels: Sequence[str], count: int | None = None) -> None:
     n = len(labels) if count is None else count
     print(f"✓ {name}: {n} of {n} checks passed ({'; '.join(labels)}).")
@@ -534,7 +468,7 @@ MAKE_LENET_MISTAKES = (
         "there is no activation between the fully connected layers",
         "Lecture 002 applies the activation after fc1 and after fc2; without it, fc1, fc2 and "
         "fc3 collapse into one linear map.",
-        fc_act=False,
+        no_act=frozenset({"fc1", "fc2"}),
     ),
     _model_mistake(
         "activation_after_fc3",
@@ -584,7 +518,7 @@ MAKE_LENET_MISTAKES = (
 )
 
 
-@_one_thread
+@single_threaded
 def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> None:
     """Exercise 7.1: make_lenet_torch(variant) builds lecture 002's LeNet with torch.nn."""
     __tracebackhide__ = True
@@ -646,9 +580,9 @@ def check_quiz_work(answer: Any) -> None:
     question = "The quiz on LeNet's multiplications"
     require_answer(answer, question)
     parts = list(answer) if isinstance(answer, (tuple, list)) else []
-    if len(parts) != 2 or str(parts[0]).strip().lower() not in LAYER_NAMES:
+    if len(parts) != 2 or str(parts[0]).strip().lower() not in LAYERS_WITH_PARAMS:
         raise CheckFailed(
-            f"{question}: expected a layer name among {list(LAYER_NAMES)} and a number, got "
+            f"{question}: expected a layer name among {list(LAYERS_WITH_PARAMS)} and a number, got "
             f"{answer!r}.",
             mistake="wrong_answer",
         )
@@ -701,7 +635,7 @@ class _LoadCase:
 
 def _fresh_lenet(init_seed: int, device: Any) -> nn.Module:
     torch.manual_seed(init_seed)
-    return _LectureLeNet().to(device)
+    return _oracle.TorchLeNet5().to(device)
 
 
 def _load_case(label: str, seed: int, init_seed: int, dtype: str) -> Case:
@@ -922,7 +856,7 @@ def _check_load_errors(fn: Callable, device: torch.device) -> list[str]:
     return labels
 
 
-@_one_thread
+@single_threaded
 def check_load_numpy_params(fn: Callable, device: Any = "cpu") -> None:
     """Exercise 7.3: load_numpy_params(model, params) copies numpy arrays into the model."""
     __tracebackhide__ = True
@@ -1211,7 +1145,7 @@ def _run_train(fn: Callable, run: _LinearRun, device: torch.device):
     return _Wb(_np(linear.weight), _np(linear.bias)), stats
 
 
-@_one_thread
+@single_threaded
 def check_train_epoch_torch(fn: Callable, device: Any = "cpu") -> None:
     """Exercise 7.4: train_epoch_torch(model, batches, opt, device) -> {"loss", "acc"}."""
     __tracebackhide__ = True
@@ -1288,7 +1222,7 @@ def _run_evaluate(fn: Callable, run: _LinearRun, device: torch.device):
     return _as_stats(result, "evaluate_torch", repr(run))
 
 
-@_one_thread
+@single_threaded
 def check_evaluate_torch(fn: Callable, device: Any = "cpu") -> None:
     """Exercise 7.5: evaluate_torch(model, batches, device) -> {"loss", "acc"}."""
     __tracebackhide__ = True
@@ -1312,7 +1246,7 @@ def check_evaluate_torch(fn: Callable, device: Any = "cpu") -> None:
     _passed("evaluate_torch", labels)
 
 
-@_one_thread
+@single_threaded
 def check_trained_model(
     model: nn.Module, X: Any, y: Any, device: Any = "cpu", *, at_least: float = 0.5
 ) -> None:
@@ -1455,7 +1389,7 @@ def _shape(a: Any) -> str:
     return "×".join(map(str, np.shape(a))) or "scalar"
 
 
-@_one_thread
+@single_threaded
 def cross_check_lenet(
     params: Mapping[str, Any],
     forward_fn: Callable,
@@ -1501,7 +1435,7 @@ def cross_check_lenet(
     labels = np.asarray(y).astype(np.int64)
 
     # torch, in float64 on the device
-    model = _LectureLeNet().to(device, torch.float64)
+    model = _oracle.TorchLeNet5().to(device, torch.float64)
     with torch.no_grad():
         for name, param in model.named_parameters():
             param.copy_(torch.from_numpy(p64[name]))
@@ -1640,7 +1574,7 @@ CONV_CASES = (
 )
 
 
-@_one_thread
+@single_threaded
 def cross_check_conv2d(
     conv2d_forward: Callable,
     conv2d_backward: Callable,
@@ -1795,7 +1729,7 @@ def _family_agrees(mine: Any, reference: Any, family: str) -> str | None:
     return None
 
 
-@_one_thread
+@single_threaded
 def use_layers_that_pass(mine: Any, reference: Any = None, *, verbose: bool = True) -> Any:
     """Keep each pasted layer family that agrees with torch; replace the others by torch's.
 

@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 
-from course import torch_layers
 from course.checks import _oracle
 from course.checks._core import (
     Case,
@@ -46,7 +45,8 @@ from course.checks._core import (
     require_answer,
 )
 from course.checks._mutate import Knob, recipe_variants
-from course.torch_layers import LAYER_NAMES, LAYERS, PAIRS, Layers, one_thread
+from course.checks._oracle import LAYERS_WITH_PARAMS, PARAM_NAMES, PARAM_SHAPES, _torch
+from course.torch_layers import LAYER_NAMES, LAYERS, PAIRS, Layers, single_threaded
 
 __all__ = [
     "CACHE_KEYS",
@@ -68,22 +68,6 @@ __all__ = [
     "quiz_passed",
     "require_training",
 ]
-
-#: LeNet's parameters: torch's names for lecture 002's module, in registration order.
-PARAM_SHAPES: dict[str, tuple[int, ...]] = {
-    "conv1.weight": (6, 1, 5, 5),
-    "conv1.bias": (6,),
-    "conv2.weight": (16, 6, 5, 5),
-    "conv2.bias": (16,),
-    "fc1.weight": (120, 400),
-    "fc1.bias": (120,),
-    "fc2.weight": (84, 120),
-    "fc2.bias": (84,),
-    "fc3.weight": (10, 84),
-    "fc3.bias": (10,),
-}
-PARAM_NAMES = tuple(PARAM_SHAPES)
-LAYERS_WITH_PARAMS = ("conv1", "conv2", "fc1", "fc2", "fc3")
 
 #: The keys of the `caches` dict that lenet_forward returns, one per layer call, in order.
 CACHE_KEYS = (
@@ -169,38 +153,14 @@ class _LeNetCase(Case):
         return self.shown or super().call_text(name)
 
 
-def _one_thread_check(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a check with torch on one thread (see `course.torch_layers.one_thread`)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        with one_thread():
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
 def quick_mode() -> bool:
     """True when $CNN_COURSE_QUICK is "1": the autograder's shorter training run."""
     return os.environ.get("CNN_COURSE_QUICK", "").strip() == "1"
 
 
-def _torch():
-    return _oracle._torch()
-
-
 def _default_init(seed: int, scale: float = 1.0) -> dict[str, np.ndarray]:
     """torch's default init (U(±1/sqrt(fan_in))) drawn in the documented order, float64."""
-    rng = np.random.default_rng(seed)
-    params = {}
-    for layer in LAYERS_WITH_PARAMS:
-        w_shape = PARAM_SHAPES[f"{layer}.weight"]
-        bound = 1.0 / math.sqrt(math.prod(w_shape[1:]))
-        for kind in ("weight", "bias"):
-            shape = PARAM_SHAPES[f"{layer}.{kind}"]
-            params[f"{layer}.{kind}"] = scale * rng.uniform(-bound, bound, size=shape)
-    return params
+    return {k: scale * v for k, v in _init_variant(seed).items()}
 
 
 def _tensors(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -211,55 +171,11 @@ def _tensors(params: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-ALL_RELUS = frozenset({"conv1", "conv2", "fc1", "fc2"})
-
-
-def _torch_lenet(
-    params: Mapping[str, Any],
-    x: Any,
-    *,
-    relu: frozenset[str] = ALL_RELUS,
-    skip_relu_grad: frozenset[str] = frozenset(),
-    flatten: str = "nchw",
-    pool: str = "max",
-    head: str | None = None,
-):
-    """Lecture 002's LeNet in torch float64, with switches that reproduce known mistakes.
-
-    Args:
-        relu: layers followed by a ReLU (default: all but fc3).
-        skip_relu_grad: layers whose ReLU passes the gradient through unchanged (a
-            backward pass that forgot relu_backward there).
-        flatten: "nchw" (torch's order) or "nhwc".
-        pool: "max" or "avg".
-        head: None, "relu" or "softmax" applied to the logits.
-    Returns:
-        (logits tensor attached to the graph, dict name -> parameter leaf tensor).
-    """
-    torch = _torch()
-    F = torch.nn.functional
+def _torch_lenet(params: Mapping[str, Any], x: Any, **settings: Any):
+    """Lecture 002's LeNet in torch float64 (`_oracle.lenet_logits`; `settings` reproduce
+    known mistakes). Returns (logits attached to the graph, name -> parameter leaf)."""
     P = _tensors(params)
-
-    def act(h, layer):
-        if layer in skip_relu_grad:
-            return h + (torch.relu(h) - h).detach()  # ReLU forward, identity backward
-        return torch.relu(h) if layer in relu else h
-
-    def pooled(h):
-        return F.max_pool2d(h, 2) if pool == "max" else F.avg_pool2d(h, 2)
-
-    h = _oracle.t64(x)
-    h = pooled(act(F.conv2d(h, P["conv1.weight"], P["conv1.bias"], padding=2), "conv1"))
-    h = pooled(act(F.conv2d(h, P["conv2.weight"], P["conv2.bias"]), "conv2"))
-    h = torch.flatten(h if flatten == "nchw" else h.permute(0, 2, 3, 1), 1)
-    h = act(F.linear(h, P["fc1.weight"], P["fc1.bias"]), "fc1")
-    h = act(F.linear(h, P["fc2.weight"], P["fc2.bias"]), "fc2")
-    logits = F.linear(h, P["fc3.weight"], P["fc3.bias"])
-    if head == "relu":
-        logits = torch.relu(logits)
-    elif head == "softmax":
-        logits = torch.softmax(logits, dim=1)
-    return logits, P
+    return _oracle.lenet_logits(P, _oracle.t64(x), **settings), P
 
 
 def _logits(params, x, **variant) -> np.ndarray:
@@ -792,7 +708,7 @@ INIT_MISTAKES = (
 )
 
 
-@_one_thread_check
+@single_threaded
 def check_init_lenet(fn: Callable[[int], Any]) -> None:
     """Exercise 6.2: init_lenet(seed) -> dict of float64 arrays with torch's names."""
     __tracebackhide__ = True
@@ -916,7 +832,7 @@ FORWARD_MISTAKES = (
             f"the ReLU after {layer} is missing",
             f"Lecture 002 applies relu after {layer}: h = relu({layer}(h)). Without it, "
             "two linear layers in a row collapse into one.",
-            relu=ALL_RELUS - {layer},
+            no_act=frozenset({layer}),
         )
         for layer in ("conv1", "conv2", "fc1", "fc2")
     ),
@@ -925,7 +841,7 @@ FORWARD_MISTAKES = (
         "a ReLU was applied to fc3's output too",
         "The logits are fc3's raw output: negative scores are information (a very unlikely "
         "class), so no ReLU after fc3.",
-        head="relu",
+        head="act",
     ),
     _variant_mistake(
         "softmax_applied_twice",
@@ -999,7 +915,7 @@ def _check_caches(caches: Any, rec: _Recorder) -> None:
             )
 
 
-@_one_thread_check
+@single_threaded
 def check_lenet_forward(
     fn: Callable[..., Any], *, layers: Layers | None = None, quiet: bool = False
 ) -> None:
@@ -1125,7 +1041,7 @@ BACKWARD_MISTAKES = (
             "Call layers.relu_backward(d, caches['"
             + {"conv1": "relu1", "conv2": "relu2", "fc1": "relu3", "fc2": "relu4"}[layer]
             + "']) at that point: it zeroes the gradient where the ReLU's input was negative.",
-            skip_relu_grad=frozenset({layer}),
+            identity_grad=frozenset({layer}),
         )
         for layer in ("conv1", "conv2", "fc1", "fc2")
     ),
@@ -1174,7 +1090,7 @@ def _backward_result(grads: Any) -> tuple[np.ndarray, ...]:
     return tuple(np.asarray(grads[k]) for k in PARAM_NAMES)
 
 
-@_one_thread_check
+@single_threaded
 def check_lenet_backward(
     fn: Callable[..., Any], forward: Callable[..., Any], *, layers: Layers | None = None
 ) -> None:
@@ -1465,7 +1381,7 @@ LOSS_MISTAKES = (
 )
 
 
-@_one_thread_check
+@single_threaded
 def check_softmax_cross_entropy(fn: Callable[..., Any]) -> None:
     """Exercise 6.5: softmax_cross_entropy(logits, y) -> (loss, dlogits), batch mean."""
     __tracebackhide__ = True
@@ -1773,7 +1689,7 @@ def _decay_after(k, p, g, v, lr, mu, wd):
     return p - lr * (v + wd * p), v
 
 
-@_one_thread_check
+@single_threaded
 def check_sgd_step(fn: Callable[..., Any]) -> None:
     """Exercise 6.6: sgd_step(params, grads, velocity, *, lr, momentum, weight_decay),
     in place, compared with torch.optim.SGD over several steps."""
@@ -1863,7 +1779,7 @@ def _torch_epoch(
     """One epoch in plain PyTorch (model, F.cross_entropy, optim.SGD); (loss, acc, params)."""
     torch = _torch()
     F = torch.nn.functional
-    model = torch_layers.TorchLeNet5(torch.float64)
+    model = _oracle.TorchLeNet5(torch.float64)
     model.load_state_dict({k: torch.tensor(np.asarray(v, float)) for k, v in params.items()})
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     named = dict(model.named_parameters())
@@ -2026,7 +1942,7 @@ TRAIN_MISTAKES = (
 )
 
 
-@_one_thread_check
+@single_threaded
 def check_train_epoch(fn: Callable[..., Any], *, layers: Layers | None = None) -> None:
     """Exercise 6.7: train_epoch(params, velocity, X, y, layers, *, batch_size, lr, momentum,
     weight_decay, rng, forward, backward, step) -> {"loss", "acc"}.
@@ -2195,7 +2111,7 @@ EVAL_MISTAKES = (
 )
 
 
-@_one_thread_check
+@single_threaded
 def check_evaluate(fn: Callable[..., Any], *, layers: Layers | None = None) -> None:
     """Exercise 6.8: evaluate(params, X, y, layers, *, batch_size, forward) -> {"loss", "acc"}
     without changing the parameters."""
@@ -2252,7 +2168,7 @@ class _ChangedError(Exception):
 
 def _accuracy(params: Mapping[str, Any], X: np.ndarray, y: np.ndarray) -> float:
     torch = _torch()
-    model = torch_layers.TorchLeNet5()  # float32, like the training
+    model = _oracle.TorchLeNet5()  # float32, like the training
     model.load_state_dict({k: torch.tensor(np.asarray(params[k], np.float32)) for k in PARAM_NAMES})
     correct = 0
     with torch.no_grad():
@@ -2262,7 +2178,7 @@ def _accuracy(params: Mapping[str, Any], X: np.ndarray, y: np.ndarray) -> float:
     return correct / len(y)
 
 
-@_one_thread_check
+@single_threaded
 def check_training(
     params: Mapping[str, Any],
     history: Sequence[Mapping[str, float]],
@@ -2578,7 +2494,7 @@ def _self_test(mine: Layers, ref: Layers = LAYERS) -> list[_FamilyResult]:
     return results
 
 
-@_one_thread_check
+@single_threaded
 def check_my_layers(mine: Layers) -> dict[str, bool]:
     """Print, for each layer family, whether your functions agree with the torch layers.
 
@@ -2593,7 +2509,7 @@ def check_my_layers(mine: Layers) -> dict[str, bool]:
     return {r.family: r.ok for r in results}
 
 
-@_one_thread_check
+@single_threaded
 def choose_layers(
     mine: Layers,
     *,
