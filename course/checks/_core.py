@@ -320,21 +320,10 @@ def _call(fn: Callable, name: str, case: Case) -> Any:
     try:
         got = fn(*args, **kwargs)
     except NotImplementedError as exc:
-        detail = f" ({exc})" if str(exc) else ""
-        raise CheckFailed(
-            f"{name} is not implemented yet{detail}. Write its body, run that cell, then "
-            "run this check again.",
-            mistake="not_implemented",
-            case=case.label,
-        ) from None
+        raise not_implemented(name, exc, case.label) from None
     except Exception as exc:
         # Chain the exception: the traceback then ends on the student's own line.
-        raise CheckFailed(
-            f"{case.call_text(name)} raised {type(exc).__name__}: {exc} "
-            f"(on {case.label}). The traceback above shows the line where it happened.",
-            mistake="raised",
-            case=case.label,
-        ) from exc
+        raise raised(case.call_text(name), exc, case.label) from exc
     if got is None:
         raise CheckFailed(
             f"{name} returned None on {case.label}. Did you forget the `return` statement?",
@@ -351,6 +340,50 @@ def _call(fn: Callable, name: str, case: Case) -> Any:
                 case=case.label,
             )
     return got
+
+
+TRACEBACK_HINT = "The traceback above shows the line where it happened."
+
+
+def not_implemented(name: str, exc: BaseException, case: str | None = None) -> CheckFailed:
+    """The failure of a student's function that still raises NotImplementedError."""
+    detail = f" ({exc})" if str(exc) else ""
+    return CheckFailed(
+        f"{name} is not implemented yet{detail}. Write its body, run that cell, then run "
+        "this check again.",
+        mistake="not_implemented",
+        case=case,
+    )
+
+
+def raised(
+    call: str, exc: BaseException, case: str, hint: str = TRACEBACK_HINT, mistake: str = "raised"
+) -> CheckFailed:
+    """The failure of a student's function that raised `exc` (raise it `from exc`)."""
+    return CheckFailed(
+        f"{call} raised {type(exc).__name__}: {exc} (on {case}). {hint}", mistake=mistake, case=case
+    )
+
+
+def call(fn: Callable, name: str, label: str, *args: Any, **kwargs: Any) -> Any:
+    """fn(*args, **kwargs), with its exceptions turned into one clear CheckFailed."""
+    __tracebackhide__ = True
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as exc:
+        raise not_implemented(name, exc, label) from None
+    except CheckFailed:
+        raise
+    except Exception as exc:
+        raise raised(name, exc, label) from exc
+
+
+def passed(
+    name: str, labels: Sequence[str], count: int | None = None, *, sep: str = ", ", extra=""
+) -> None:
+    """A check's success line: `count` checks passed (one per label by default)."""
+    n = len(labels) if count is None else count
+    print(f"✓ {name}: {n} of {n} checks passed ({sep.join(labels)}){extra}.")
 
 
 def _compare(

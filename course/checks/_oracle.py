@@ -35,6 +35,11 @@ def t64(a: Any):
     return _torch().tensor(np.ascontiguousarray(a, dtype=np.float64))
 
 
+def numpy64(t: Any) -> np.ndarray:
+    """A torch tensor as a numpy float64 array on the CPU, out of the autograd graph."""
+    return t.detach().to("cpu", _torch().float64).numpy()
+
+
 def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1) -> np.ndarray:
     """Batched cross-correlation, NCHW; `padding` may be ((top, bottom), (left, right))."""
     torch = _torch()
