@@ -30,9 +30,9 @@ def _torch():
     return torch
 
 
-def t64(a: Any):
+def t64(a: Any, device: Any = None):
     """numpy/list → torch float64 tensor (a copy; views such as K[::-1, ::-1] are fine)."""
-    return _torch().tensor(np.ascontiguousarray(a, dtype=np.float64))
+    return _torch().tensor(np.ascontiguousarray(a, dtype=np.float64), device=device)
 
 
 def numpy64(t: Any) -> np.ndarray:

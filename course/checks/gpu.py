@@ -44,15 +44,19 @@ from torch import nn
 
 from course.checks import _oracle
 from course.checks._core import (
+    TRACEBACK_HINT,
     Case,
     CheckFailed,
     Mistake,
     answer_digest,
     check,
     fmt,
+    not_implemented,
+    passed,
+    raised,
     require_answer,
 )
-from course.checks._oracle import LAYERS_WITH_PARAMS, PARAM_SHAPES
+from course.checks._oracle import LAYERS_WITH_PARAMS, PARAM_SHAPES, numpy64, t64
 from course.checks.diagnostics import (
     CONV_CASES,
     cross_check_conv2d,
@@ -134,14 +138,6 @@ def _digits(seed: int, n: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, 1, 28, 28))
 
 
-def _t(a: Any, device: Any = "cpu") -> torch.Tensor:
-    return torch.tensor(np.asarray(a, dtype=np.float64), device=device)
-
-
-def _np(t: torch.Tensor) -> np.ndarray:
-    return t.detach().to("cpu", torch.float64).numpy()
-
-
 # ---------------------------------------------------------------------------------------
 # Calling the student's code
 # ---------------------------------------------------------------------------------------
@@ -156,18 +152,12 @@ def _call(fn: Callable, name: str, label: str, *args: Any, **kwargs: Any) -> Any
     try:
         return fn(*args, **kwargs)
     except NotImplementedError as exc:
-        detail = f" ({exc})" if str(exc) else ""
-        raise CheckFailed(
-            f"{name} is not implemented yet{detail}. Write its body, run that cell, then run "
-            "this check again.",
-            mistake="not_implemented",
-            case=label,
-        ) from None
+        raise not_implemented(name, exc, label) from None
     except CheckFailed:
         raise
     except Exception as exc:
         text = str(exc)
-        mistake, hint = "raised", "The traceback above shows the line where it happened."
+        mistake, hint = "raised", TRACEBACK_HINT
         if isinstance(exc, RuntimeError) and "leaf Variable that requires grad" in text:
             mistake = "copy_outside_no_grad"
             hint = (
@@ -190,11 +180,7 @@ def _call(fn: Callable, name: str, label: str, *args: Any, **kwargs: Any) -> Any
                 "torch.as_tensor(x, device=device) keeps the numpy array's dtype, so do not "
                 "force one in this function; F.cross_entropy needs int64 labels."
             )
-        raise CheckFailed(
-            f"{name} raised {type(exc).__name__}: {text} (on {label}). {hint}",
-            mistake=mistake,
-            case=label,
-        ) from exc
+        raise raised(name, exc, label, hint, mistake) from exc
 
 
 _ON_DEVICE = "_course_on_device"  # the tag DeviceWatch puts on a tensor it counts as moved
@@ -302,11 +288,6 @@ class DeviceWatch(torch.overrides.TorchFunctionMode):
             mistake="not_on_device",
             case=label,
         )
-
-
-def _passed(name: str, labels: Sequence[str], count: int | None = None) -> None:
-    n = len(labels) if count is None else count
-    print(f"✓ {name}: {n} of {n} checks passed ({'; '.join(labels)}).")
 
 
 # ---------------------------------------------------------------------------------------
@@ -439,19 +420,24 @@ class _ModelCase:
     def __repr__(self) -> str:
         return "" if self.default else f"variant={self.variant!r}"
 
+    def logits(self, variant: str | None = None, **wrong: Any) -> np.ndarray:
+        """The oracle's logits on this case (another `variant`, or `wrong` settings: a mistake)."""
+        p = {k: t64(v) for k, v in _random_params(self.seed).items()}
+        x = t64(_digits(self.seed + 1, self.n))
+        return numpy64(_lenet_logits(p, x, variant or self.variant, **wrong))
+
 
 def _model_case(label: str, variant: str, seed: int, n: int, *, default: bool = False) -> Case:
-    p = {k: _t(v) for k, v in _random_params(seed).items()}
-    expected = _np(_lenet_logits(p, _t(_digits(seed + 1, n)), variant))
-    return Case(label, (_ModelCase(variant, seed, n, default),), expected)
+    setup = _ModelCase(variant, seed, n, default)
+    return Case(label, (setup,), setup.logits())
 
 
 def _model_mistake(key: str, says: str, hint: str, **wrong: Any) -> Mistake:
     def compute(case: Case):
         setup = case.args[0]
-        kwargs = {k: (v(setup.variant) if callable(v) else v) for k, v in wrong.items()}
-        p = {k: _t(v) for k, v in _random_params(setup.seed).items()}
-        return _np(_lenet_logits(p, _t(_digits(setup.seed + 1, setup.n)), setup.variant, **kwargs))
+        return setup.logits(
+            **{k: (v(setup.variant) if callable(v) else v) for k, v in wrong.items()}
+        )
 
     return Mistake(key, says, hint, compute)
 
@@ -503,17 +489,7 @@ MAKE_LENET_MISTAKES = (
         "make_lenet_torch() without arguments builds the 'sigmoid-avg' variant",
         'Keep the signature make_lenet_torch(variant="relu-max"): the lecture\'s model is '
         "the default.",
-        lambda case: (
-            _np(
-                _lenet_logits(
-                    {k: _t(v) for k, v in _random_params(case.args[0].seed).items()},
-                    _t(_digits(case.args[0].seed + 1, case.args[0].n)),
-                    "sigmoid-avg",
-                )
-            )
-            if case.args[0].default
-            else None
-        ),
+        lambda case: case.args[0].logits("sigmoid-avg") if case.args[0].default else None,
     ),
     _model_mistake(
         "flatten_channels_last",
@@ -541,7 +517,7 @@ def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> None:
         model.load_state_dict({k: torch.from_numpy(v) for k, v in params.items()})
         model.eval()
         with torch.no_grad():
-            return _np(model(_t(_digits(setup.seed + 1, setup.n))))
+            return numpy64(model(t64(_digits(setup.seed + 1, setup.n))))
 
     cases = [
         _model_case("'relu-max' with fixed parameters on 4 random images", "relu-max", 71, 4),
@@ -572,7 +548,7 @@ def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> None:
         "the logits of both variants and of the default, with fixed parameters",
     ]
     count = 3 * len(VARIANTS) + len(cases)
-    _passed("make_lenet_torch", labels, count=count)
+    passed("make_lenet_torch", labels, count, sep="; ")
 
 
 # ---------------------------------------------------------------------------------------
@@ -647,8 +623,8 @@ def _fresh_lenet(init_seed: int, device: Any) -> nn.Module:
 
 def _load_case(label: str, seed: int, init_seed: int, dtype: str) -> Case:
     setup = _LoadCase(seed, init_seed, dtype)
-    p = {k: _t(v) for k, v in setup.params().items()}
-    expected = _np(_lenet_logits(p, _t(_digits(seed + 1, setup.n))))
+    p = {k: t64(v) for k, v in setup.params().items()}
+    expected = numpy64(_lenet_logits(p, t64(_digits(seed + 1, setup.n))))
     return Case(label, (setup,), expected)
 
 
@@ -668,10 +644,10 @@ def _load_mistake(key: str, says: str, hint: str, which: Callable[[str, str], st
             if how == "init":
                 p[name] = init[name]
             elif how == "f32":
-                p[name] = _t(value.astype(np.float32))
+                p[name] = t64(value.astype(np.float32))
             else:
-                p[name] = _t(value)
-        return _np(_lenet_logits(p, _t(_digits(setup.seed + 1, setup.n))))
+                p[name] = t64(value)
+        return numpy64(_lenet_logits(p, t64(_digits(setup.seed + 1, setup.n))))
 
     return Mistake(key, says, hint, compute)
 
@@ -879,7 +855,7 @@ def check_load_numpy_params(fn: Callable, device: Any = "cpu") -> None:
     def logits(setup: _LoadCase) -> np.ndarray:
         model = fn(_fresh_lenet(setup.init_seed, device), setup.params())
         with torch.no_grad():
-            return _np(model(_t(_digits(setup.seed + 1, setup.n), device)))
+            return numpy64(model(t64(_digits(setup.seed + 1, setup.n), device)))
 
     check(
         logits,
@@ -899,7 +875,7 @@ def check_load_numpy_params(fn: Callable, device: Any = "cpu") -> None:
         "errors that name the tensor (a missing name, a transposed or broadcastable shape)",
     ]
     count = 3 * len(cases) + len(errors)
-    _passed("load_numpy_params", labels, count=count)
+    passed("load_numpy_params", labels, count, sep="; ")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1149,7 +1125,7 @@ def _run_train(fn: Callable, run: _LinearRun, device: torch.device):
     if spy.calls and not all(training for _, training in spy.calls):
         raise CheckFailed(NOTE_TRAIN_MODE, mistake="no_train_mode", case=repr(run))
     linear = spy.inner[1]
-    return _Wb(_np(linear.weight), _np(linear.bias)), stats
+    return _Wb(numpy64(linear.weight), numpy64(linear.bias)), stats
 
 
 @single_threaded
@@ -1197,14 +1173,11 @@ def check_train_epoch_torch(fn: Callable, device: Any = "cpu") -> None:
         atol=1e-9,
         quiet=True,
     )
-    _passed(
-        "train_epoch_torch",
-        [
-            "the parameters after one epoch of SGD, 3 settings",
-            "the mean loss and the accuracy it returns",
-        ],
-        count=len(param_cases) + len(stat_cases),
-    )
+    labels = [
+        "the parameters after one epoch of SGD, 3 settings",
+        "the mean loss and the accuracy it returns",
+    ]
+    passed("train_epoch_torch", labels, len(param_cases) + len(stat_cases), sep="; ")
 
 
 def _run_evaluate(fn: Callable, run: _LinearRun, device: torch.device):
@@ -1250,7 +1223,7 @@ def check_evaluate_torch(fn: Callable, device: Any = "cpu") -> None:
         quiet=True,
     )
     labels = ["no gradient tracking", *(c.label for c in cases)]
-    _passed("evaluate_torch", labels)
+    passed("evaluate_torch", labels, sep="; ")
 
 
 @single_threaded

@@ -35,12 +35,16 @@ import numpy as np
 
 from course.checks import _oracle
 from course.checks._core import (
+    TRACEBACK_HINT,
     Case,
     CheckFailed,
     Mistake,
     answer_digest,
     check,
     fmt,
+    not_implemented,
+    passed,
+    raised,
     require_answer,
 )
 from course.checks._mutate import Knob, recipe_variants
@@ -193,26 +197,7 @@ def _grads(params, x, dlogits, **variant) -> tuple[np.ndarray, ...]:
 def _passed(name: str, cases: Sequence[Case], extra: str = "") -> None:
     """One success line; cases that check parts of one call ("<input>: <part>") are grouped."""
     groups = list(dict.fromkeys(c.label.split(": ")[0] for c in cases))
-    print(f"✓ {name}: {len(cases)} of {len(cases)} checks passed ({'; '.join(groups)}){extra}.")
-
-
-def _not_implemented(name: str, exc: BaseException, case: str | None = None) -> CheckFailed:
-    detail = f" ({exc})" if str(exc) else ""
-    return CheckFailed(
-        f"{name} is not implemented yet{detail}. Write its body, run that cell, then run "
-        "this check again.",
-        mistake="not_implemented",
-        case=case,
-    )
-
-
-def _raised(name: str, exc: BaseException, case: str, extra: str = "") -> CheckFailed:
-    return CheckFailed(
-        f"{name} raised {type(exc).__name__}: {exc} (on {case}). The traceback above shows "
-        f"the line where it happened.{extra}",
-        mistake="raised",
-        case=case,
-    )
+    passed(name, groups, len(cases), sep="; ", extra=extra)
 
 
 def _shape(a: Any) -> tuple[int, ...] | None:
@@ -715,9 +700,9 @@ def check_init_lenet(fn: Callable[[int], Any]) -> None:
     try:
         params = fn(0)
     except NotImplementedError as exc:
-        raise _not_implemented("init_lenet", exc) from None
+        raise not_implemented("init_lenet", exc) from None
     except Exception as exc:
-        raise _raised("init_lenet", exc, "seed 0") from exc
+        raise raised("init_lenet", exc, "seed 0") from exc
     if not isinstance(params, Mapping):
         raise CheckFailed(
             f"init_lenet(0) returned {type(params).__name__}; it must return a dict "
@@ -935,7 +920,7 @@ def check_lenet_forward(
     try:
         result = fn(params, x, rec.layers)
     except NotImplementedError as exc:
-        raise _not_implemented("lenet_forward", exc, cases[0].label) from None
+        raise not_implemented("lenet_forward", exc, cases[0].label) from None
     except Exception as exc:
         dev = _forward_deviation(rec.forward, N)
         if dev is not None:
@@ -945,7 +930,9 @@ def check_lenet_forward(
                 mistake=dev.key,
                 case=cases[0].label,
             ) from exc
-        raise _raised("lenet_forward", exc, cases[0].label, _no_layer_calls(rec)) from exc
+        raise raised(
+            "lenet_forward", exc, cases[0].label, TRACEBACK_HINT + _no_layer_calls(rec)
+        ) from exc
     if not rec.forward:
         raise CheckFailed(
             "lenet_forward made no call to the `layers` it was given. Call "
@@ -1124,7 +1111,7 @@ def check_lenet_backward(
     try:
         grads = fn(dlogits, caches, rec.layers)
     except NotImplementedError as exc:
-        raise _not_implemented("lenet_backward", exc, cases[0].label) from None
+        raise not_implemented("lenet_backward", exc, cases[0].label) from None
     except Exception as exc:
         dev = _backward_deviation(rec.forward, rec.backward)
         if dev is not None:
@@ -1134,7 +1121,7 @@ def check_lenet_backward(
                 mistake=dev.key,
                 case=cases[0].label,
             ) from exc
-        raise _raised("lenet_backward", exc, cases[0].label) from exc
+        raise raised("lenet_backward", exc, cases[0].label) from exc
     if not rec.backward:
         raise CheckFailed(
             "lenet_backward made no call to the `layers` it was given. Call "
@@ -1391,7 +1378,7 @@ def check_softmax_cross_entropy(fn: Callable[..., Any]) -> None:
         with np.errstate(all="ignore"):
             got = fn(*copy.deepcopy(big.args))
     except NotImplementedError as exc:
-        raise _not_implemented("softmax_cross_entropy", exc, big.label) from None
+        raise not_implemented("softmax_cross_entropy", exc, big.label) from None
     except Exception:
         got = None  # the engine reports it below, on the first case that raises
     else:
@@ -1980,7 +1967,7 @@ def check_train_epoch(fn: Callable[..., Any], *, layers: Layers | None = None) -
     try:
         run(*copy.deepcopy(first.args), **{**first.kwargs, "part": 0})
     except NotImplementedError as exc:
-        raise _not_implemented("train_epoch", exc, first.label) from None
+        raise not_implemented("train_epoch", exc, first.label) from None
     except _BadReturnError as bad:
         raise CheckFailed(
             f"train_epoch returned {bad.args[0]!r}; return a dict with the epoch's mean "
@@ -1988,7 +1975,7 @@ def check_train_epoch(fn: Callable[..., Any], *, layers: Layers | None = None) -
             mistake="wrong_return",
         ) from None
     except Exception as exc:
-        raise _raised("train_epoch", exc, first.label) from exc
+        raise raised("train_epoch", exc, first.label) from exc
     if spy.forward_calls == 0 or spy.backward_calls == 0 or spy.step_calls == 0:
         raise CheckFailed(
             "train_epoch did not call the forward, backward and step functions it was given "

@@ -29,6 +29,7 @@ from course.checks._core import (
     check,
     check_answer,
     fmt,
+    passed,
 )
 from course.checks._mutate import Knob, recipe_variants
 
@@ -130,11 +131,6 @@ def _require_ints(fn: Callable, name: str, cases: Sequence[Case], how: str) -> N
                 mistake="returns_float",
                 case=case.label,
             )
-
-
-def _passed(name: str, cases: Sequence[Case]) -> None:
-    labels = ", ".join(c.label for c in cases)
-    print(f"✓ {name}: {len(cases)} of {len(cases)} checks passed ({labels}).")
 
 
 # ---------------------------------------------------------------------------------------
@@ -257,7 +253,7 @@ def check_output_size(fn: Callable) -> None:
     _require_ints(
         fn, "output_size", cases, "Use floor division `//` (or int(...) of an exact result)."
     )
-    _passed("output_size", cases)
+    passed("output_size", [c.label for c in cases])
 
 
 # ---------------------------------------------------------------------------------------
@@ -342,7 +338,7 @@ def check_output_size_total(fn: Callable) -> None:
         quiet=True,
     )
     _require_ints(fn, "output_size_total", cases, "Use floor division `//`.")
-    _passed("output_size_total", cases)
+    passed("output_size_total", [c.label for c in cases])
 
 
 # ---------------------------------------------------------------------------------------
@@ -585,7 +581,7 @@ def check_same_padding(fn: Callable) -> None:
         quiet=True,
     )
     _require_ints(fn, "same_padding", cases, "Use `//` and integer arithmetic.")
-    _passed("same_padding", cases)
+    passed("same_padding", [c.label for c in cases])
 
 
 # ---------------------------------------------------------------------------------------
