@@ -22,7 +22,7 @@ import sys
 import textwrap
 import traceback
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,12 @@ __all__ = [
     "Case",
     "CheckFailed",
     "Mistake",
+    "Part",
     "answer_digest",
     "assert_close",
     "check",
     "check_answer",
+    "check_quiz",
     "correct_helpers",
     "first_difference",
     "fmt",
@@ -561,15 +563,72 @@ def require_answer(answer: Any, question: str) -> None:
         )
 
 
-def check_answer(answer: Any, *, question: str, digest: str, hint: str) -> None:
-    """Visible check of a quiz answer against its digest."""
+@dataclass(frozen=True)
+class Part:
+    """A quiz answer, or one part of it (a number, a shape, a name), as a row of data.
+
+    Attributes:
+        digest: `answer_digest` of the right value; the value itself is not stored.
+        hint: what to revisit, said after `says` when the value is wrong.
+        says: how a failure begins; "{}" stands for the value as `show` writes it.
+        wrong: digest of a tempting wrong value -> (mistake key, the failure's text in
+            place of `says` and `hint`, "{}" again standing for the value).
+        show: how a message writes the value (default: its repr, arrays by their shape).
+        norm: what the digest is taken of (default: the value itself).
+    """
+
+    digest: str
+    hint: str = ""
+    says: str = "{} is not right."
+    wrong: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    show: Callable[[Any], str] | None = None
+    norm: Callable[[Any], Any] | None = None
+
+
+def check_quiz(
+    answer: Any,
+    question: str,
+    parts: Sequence[Part],
+    split: Callable[[Any], Sequence[Any]] | None = None,
+) -> None:
+    """The visible check of every quiz: an answer still at its stub has no answer yet
+    (`require_answer`); `split` turns the answer into one value per part (without it the
+    answer is the one part's value) or raises CheckFailed when its form is wrong; the
+    first value whose digest is not its part's fails, naming a known wrong value."""
     __tracebackhide__ = True
     require_answer(answer, question)
-    if answer_digest(answer) != digest:
-        raise CheckFailed(
-            f"{question}: {_short(answer)} is not right. {hint}", mistake="wrong_answer"
-        )
+    values = [answer] if split is None else split(answer)
+    for part, value in zip(parts, values, strict=True):
+        got = answer_digest(value if part.norm is None else part.norm(value))
+        if got != part.digest:
+            key, text = part.wrong.get(got, ("wrong_answer", f"{part.says} {part.hint}"))
+            shown = (part.show or _short)(value)
+            raise CheckFailed(f"{question}: {text.replace('{}', shown)}", mistake=key)
     print(f"✓ {question}: correct.")
+
+
+def numbers(question: str, words: str, count: int) -> Callable[[Any], list[float]]:
+    """A `check_quiz` split: the answer must be `count` numbers (`words` names them)."""
+
+    def split(answer: Any) -> list[float]:
+        __tracebackhide__ = True
+        try:
+            values = [float(v) for v in answer]
+        except (TypeError, ValueError):
+            values = []
+        if len(values) != count:
+            raise CheckFailed(
+                f"{question}: expected {words}, got {answer!r}.", mistake="wrong_answer"
+            )
+        return values
+
+    return split
+
+
+def check_answer(answer: Any, *, question: str, digest: str, hint: str) -> None:
+    """Visible check of a quiz answer against its digest (a quiz of one part)."""
+    __tracebackhide__ = True
+    check_quiz(answer, question, [Part(digest, hint)])
 
 
 def _canonical(x: Any) -> str:

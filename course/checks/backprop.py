@@ -34,9 +34,10 @@ from course.checks._core import (
     Case,
     CheckFailed,
     Mistake,
-    answer_digest,
+    Part,
     check,
     check_answer,
+    check_quiz,
     fmt,
     passed,
 )
@@ -1897,41 +1898,44 @@ def _as_shape(answer: Any) -> tuple | None:
         return None
 
 
+def _shape_part(digest: str, name: str, hint: str) -> Part:
+    return Part(digest, hint, says=f"{name} = {{}} is not right.", show=repr, norm=_as_shape)
+
+
+SHAPE_PARTS = (
+    _shape_part(
+        DOUT_SHAPE_DIGEST,
+        "dout_shape",
+        "dout has the shape of the layer's output (N, C_out, H_out, W_out), with "
+        "H_out = (H + 2p - KH) // s + 1.",
+    ),
+    _shape_part(
+        DW_SHAPE_DIGEST,
+        "dw_shape",
+        "A gradient has the shape of what it is the gradient of: dw is shaped like w, "
+        "whatever N, H or W.",
+    ),
+    _shape_part(DB_SHAPE_DIGEST, "db_shape", "db is shaped like b: one number per output channel."),
+)
+
+
 def check_shapes_quiz(answer: Any) -> None:
     """Exercise 5.5a: shapes of dout, dw and db for x (8, 3, 32, 32), w (16, 3, 5, 5),
     stride 2, padding 2. `answer` is (dout_shape, dw_shape, db_shape)."""
     __tracebackhide__ = True
     question = "Q1 (the shapes of dout, dw and db)"
-    if answer is None or answer is Ellipsis:
-        check_answer(answer, question=question, digest="", hint="")
-    parts = list(answer) if isinstance(answer, (tuple, list)) else []
-    if len(parts) != 3 or any(p is None or p is Ellipsis for p in parts):
-        raise CheckFailed(
-            f"{question}: expected three shapes (dout_shape, dw_shape, db_shape), got {answer!r}.",
-            mistake="wrong_answer",
-        )
-    hints = {
-        0: (
-            DOUT_SHAPE_DIGEST,
-            "dout_shape",
-            "dout has the shape of the layer's output (N, C_out, H_out, W_out), with "
-            "H_out = (H + 2p - KH) // s + 1.",
-        ),
-        1: (
-            DW_SHAPE_DIGEST,
-            "dw_shape",
-            "A gradient has the shape of what it is the gradient of: dw is shaped like w, "
-            "whatever N, H or W.",
-        ),
-        2: (DB_SHAPE_DIGEST, "db_shape", "db is shaped like b: one number per output channel."),
-    }
-    for i, (digest, name, hint) in hints.items():
-        shape = _as_shape(parts[i])
-        if shape is None or answer_digest(shape) != digest:
+
+    def split(answer: Any) -> list:
+        parts = list(answer) if isinstance(answer, (tuple, list)) else []
+        if len(parts) != 3 or any(p is None or p is Ellipsis for p in parts):
             raise CheckFailed(
-                f"{question}: {name} = {parts[i]!r} is not right. {hint}", mistake="wrong_answer"
+                f"{question}: expected three shapes (dout_shape, dw_shape, db_shape), got "
+                f"{answer!r}.",
+                mistake="wrong_answer",
             )
-    print(f"✓ {question}: correct.")
+        return parts
+
+    check_quiz(answer, question, SHAPE_PARTS, split)
 
 
 def check_output_padding_quiz(answer: Any) -> None:
@@ -1953,16 +1957,18 @@ def check_fraction_quiz(answer: Any) -> None:
     question = (
         "Q3 (the fraction of a 32×32 input that receives gradient, 2×2 max pooling, stride 2)"
     )
-    try:
-        value = float(answer) if answer is not None and answer is not Ellipsis else answer
-    except (TypeError, ValueError):
-        raise CheckFailed(
-            f"{question}: write a number between 0 and 1, got {answer!r}.", mistake="wrong_answer"
-        ) from None
-    check_answer(
-        value,
-        question=question,
-        digest=FRACTION_DIGEST,
-        hint="Each window sends its gradient to exactly one of its inputs; count the windows "
-        "and the inputs, and give the ratio as a number between 0 and 1.",
+
+    def split(answer: Any) -> list:
+        try:
+            return [float(answer)]
+        except (TypeError, ValueError):
+            raise CheckFailed(
+                f"{question}: write a number between 0 and 1, got {answer!r}.",
+                mistake="wrong_answer",
+            ) from None
+
+    hint = (
+        "Each window sends its gradient to exactly one of its inputs; count the windows and "
+        "the inputs, and give the ratio as a number between 0 and 1."
     )
+    check_quiz(answer, question, [Part(FRACTION_DIGEST, hint)], split)

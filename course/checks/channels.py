@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from course.checks import _oracle
-from course.checks._core import Case, CheckFailed, Mistake, answer_digest, check, require_answer
+from course.checks._core import Case, CheckFailed, Mistake, Part, answer_digest, check, check_quiz
 from course.checks._loops import function_loops, loop_message
 
 __all__ = [
@@ -588,18 +588,11 @@ def _answer(
         "It looks like ..."). The wrong answers are compared by digest too.
     """
     __tracebackhide__ = True
-    require_answer(answer, question)
-    got = answer_digest(answer)
-    if got == digest:
-        print(f"✓ {question}: correct.")
-        return
-    for wrong, key, says in known_wrong:
-        if got == answer_digest(wrong):
-            raise CheckFailed(
-                f"{question}: {answer!r} is not right. It looks like {says}. {hint}",
-                mistake=key,
-            )
-    raise CheckFailed(f"{question}: {answer!r} is not right. {hint}", mistake="wrong_answer")
+    wrong = {
+        answer_digest(value): (key, f"{{}} is not right. It looks like {says}. {hint}")
+        for value, key, says in known_wrong
+    }
+    check_quiz(answer, question, [Part(digest, hint, wrong=wrong, show=repr)])
 
 
 # Digests of the right answers (course.checks.answer_digest); the answers are not stored.

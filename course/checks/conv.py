@@ -26,9 +26,9 @@ from course.checks._core import (
     Case,
     CheckFailed,
     Mistake,
-    answer_digest,
+    Part,
     check,
-    check_answer,
+    check_quiz,
     fmt,
     require_answer,
 )
@@ -150,13 +150,10 @@ def _show(answer: Any) -> str:
 def _quiz(
     answer: Any, *, question: str, digest: str, hint: str, wrong: dict[str, tuple[str, str]]
 ) -> None:
-    """check_answer, plus a specific hint for known wrong answers (matched by digest)."""
+    """A quiz whose known wrong answers (by digest) have their own hint."""
     __tracebackhide__ = True
-    known = wrong.get(answer_digest(answer))
-    if known is not None:
-        key, says = known
-        raise CheckFailed(f"{question}: {_show(answer)} is not right. {says}", mistake=key)
-    check_answer(answer, question=question, digest=digest, hint=hint)
+    wrong = {d: (key, f"{_show(answer)} is not right. {says}") for d, (key, says) in wrong.items()}
+    check_quiz(answer, question, [Part(digest, hint, wrong=wrong)])
 
 
 # ---------------------------------------------------------------------------------------
@@ -1015,7 +1012,6 @@ def check_border(answer: Any) -> None:
     """Exercise 1.8: how many output columns differ between corr(shift(X)) and
     shift(corr(X)) for a 7×7 kernel and a shift of 8 pixels to the right."""
     __tracebackhide__ = True
-    require_answer(answer, "Exercise 1.8")
     _quiz(
         answer,
         question="Exercise 1.8",

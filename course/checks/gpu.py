@@ -48,13 +48,14 @@ from course.checks._core import (
     Case,
     CheckFailed,
     Mistake,
+    Part,
     answer_digest,
     check,
+    check_quiz,
     fmt,
     not_implemented,
     passed,
     raised,
-    require_answer,
 )
 from course.checks._oracle import LAYERS_WITH_PARAMS, PARAM_SHAPES, numpy64, t64
 from course.checks.diagnostics import (
@@ -556,45 +557,64 @@ def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+_MULTS_HINT = (
+    "Add up the five layers (the activations and poolings do no multiplications; biases "
+    "are additions)."
+)
+_COUNTED_PARAMS = (
+    "{} is not the number of multiplications of one forward pass. "
+    + _MULTS_HINT
+    + " It looks like the parameters were counted instead: a convolution uses each weight at "
+    "every output position."
+)
+#: The quiz's two parts: the layer with the most multiplications, and their total.
+QUIZ_PARTS = (
+    Part(
+        QUIZ_LAYER_DIGEST,
+        "A convolution computes C_out·H_out·W_out outputs, each a sum of C_in·KH·KW products; "
+        "a linear layer does in·out multiplications. Work out all five before comparing.",
+        says="{} is not the layer with the most multiplications per image.",
+        show=lambda v: repr(str(v).strip()),
+        norm=lambda v: str(v).strip().lower(),
+    ),
+    Part(
+        QUIZ_TOTAL_DIGEST,
+        _MULTS_HINT,
+        says="{} is not the number of multiplications of one forward pass.",
+        wrong={
+            answer_digest(n): ("wrong_answer", _COUNTED_PARAMS)
+            for n in (N_PARAMS, N_PARAMS - 6 - 16 - 120 - 84 - 10)  # with and without biases
+        },
+        show=fmt,
+        norm=_as_float,
+    ),
+)
+
+
 def check_quiz_work(answer: Any) -> None:
     """Quiz: the layer that does the most multiplications per image, and the number of
     multiplications of one forward pass. `answer` is (layer name, number)."""
     __tracebackhide__ = True
     question = "The quiz on LeNet's multiplications"
-    require_answer(answer, question)
-    parts = list(answer) if isinstance(answer, (tuple, list)) else []
-    if len(parts) != 2 or str(parts[0]).strip().lower() not in LAYERS_WITH_PARAMS:
-        raise CheckFailed(
-            f"{question}: expected a layer name among {list(LAYERS_WITH_PARAMS)} and a number, got "
-            f"{answer!r}.",
-            mistake="wrong_answer",
-        )
-    if answer_digest(str(parts[0]).strip().lower()) != QUIZ_LAYER_DIGEST:
-        raise CheckFailed(
-            f"{question}: {str(parts[0]).strip()!r} is not the layer with the most "
-            "multiplications per image. A convolution computes C_out·H_out·W_out outputs, "
-            "each a sum of C_in·KH·KW products; a linear layer does in·out multiplications. "
-            "Work out all five before comparing.",
-            mistake="wrong_answer",
-        )
-    try:
-        total = float(parts[1])
-    except (TypeError, ValueError):
-        total = math.nan
-    if answer_digest(total) != QUIZ_TOTAL_DIGEST:
-        hint = (
-            " It looks like the parameters were counted instead: a convolution uses each "
-            "weight at every output position."
-            if total == N_PARAMS or total == N_PARAMS - 6 - 16 - 120 - 84 - 10
-            else ""
-        )
-        raise CheckFailed(
-            f"{question}: {fmt(parts[1])} is not the number of multiplications of one forward "
-            "pass. Add up the five layers (the activations and poolings do no "
-            f"multiplications; biases are additions).{hint}",
-            mistake="wrong_answer",
-        )
-    print(f"✓ {question}: correct.")
+
+    def split(answer: Any) -> list:
+        parts = list(answer) if isinstance(answer, (tuple, list)) else []
+        if len(parts) != 2 or str(parts[0]).strip().lower() not in LAYERS_WITH_PARAMS:
+            raise CheckFailed(
+                f"{question}: expected a layer name among {list(LAYERS_WITH_PARAMS)} and a "
+                f"number, got {answer!r}.",
+                mistake="wrong_answer",
+            )
+        return parts
+
+    check_quiz(answer, question, QUIZ_PARTS, split)
 
 
 # ---------------------------------------------------------------------------------------

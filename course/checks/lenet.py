@@ -39,13 +39,15 @@ from course.checks._core import (
     Case,
     CheckFailed,
     Mistake,
+    Part,
     answer_digest,
     check,
+    check_quiz,
     fmt,
     not_implemented,
+    numbers,
     passed,
     raised,
-    require_answer,
 )
 from course.checks._mutate import Knob, recipe_variants
 from course.checks._oracle import LAYERS_WITH_PARAMS, PARAM_NAMES, PARAM_SHAPES, _torch
@@ -490,6 +492,28 @@ def quiz_passed(quiz_check: Callable[..., None], *answers: Any) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
+def _params_part(part: str, digest: str, hint: str) -> Part:
+    says = f"your {part} count, {{}}, is not right."
+    if part == "total":
+        return Part(digest, hint, says=says, show=fmt)
+    weights = math.prod(PARAM_SHAPES[f"{part}.weight"])  # the count without the biases
+    biases_left_out = ("wrong_answer", f"{says} {hint} (Did you leave out the biases?)")
+    return Part(digest, hint, says=says, show=fmt, wrong={answer_digest(weights): biases_left_out})
+
+
+PARAMS_HINTS = {
+    "conv1": "conv1 has 6 filters of 1×5×5 weights, plus one bias per filter.",
+    "conv2": "conv2 has 16 filters, each 6×5×5 (one 5×5 kernel per input channel), "
+    "plus one bias per filter.",
+    "fc1": "fc1 connects each of the 16·5·5 = 400 inputs to each of its 120 outputs, "
+    "plus 120 biases.",
+    "fc2": "fc2 maps 120 inputs to 84 outputs: a weight per pair, plus 84 biases.",
+    "fc3": "fc3 maps 84 inputs to 10 outputs: a weight per pair, plus 10 biases.",
+    "total": "The total is the sum of the five layers (pooling and ReLU have no parameters).",
+}
+PARAMS_PARTS = tuple(_params_part(k, d, PARAMS_HINTS[k]) for k, d in PARAMS_DIGESTS.items())
+
+
 def check_params_quiz(answer: Any) -> None:
     """Quiz: LeNet's parameters per layer and in total (weights + biases).
 
@@ -498,40 +522,7 @@ def check_params_quiz(answer: Any) -> None:
     """
     __tracebackhide__ = True
     question = "The parameter quiz (conv1, conv2, fc1, fc2, fc3, total)"
-    require_answer(answer, question)
-    try:
-        values = [float(v) for v in answer]
-    except (TypeError, ValueError):
-        values = []
-    if len(values) != 6 or any(v is Ellipsis for v in answer):
-        raise CheckFailed(
-            f"{question}: expected six numbers, got {answer!r}.", mistake="wrong_answer"
-        )
-    hints = {
-        "conv1": "conv1 has 6 filters of 1×5×5 weights, plus one bias per filter.",
-        "conv2": "conv2 has 16 filters, each 6×5×5 (one 5×5 kernel per input channel), "
-        "plus one bias per filter.",
-        "fc1": "fc1 connects each of the 16·5·5 = 400 inputs to each of its 120 outputs, "
-        "plus 120 biases.",
-        "fc2": "fc2 maps 120 inputs to 84 outputs: a weight per pair, plus 84 biases.",
-        "fc3": "fc3 maps 84 inputs to 10 outputs: a weight per pair, plus 10 biases.",
-        "total": "The total is the sum of the five layers (pooling and ReLU have no parameters).",
-    }
-    for (part, digest), value in zip(PARAMS_DIGESTS.items(), values, strict=True):
-        if answer_digest(value) != digest:
-            extra = ""
-            if part != "total" and _bias_left_out(part, value):
-                extra = " (Did you leave out the biases?)"
-            raise CheckFailed(
-                f"{question}: your {part} count, {fmt(value)}, is not right. {hints[part]}{extra}",
-                mistake="wrong_answer",
-            )
-    print(f"✓ {question}: correct.")
-
-
-def _bias_left_out(part: str, value: float) -> bool:
-    weight = math.prod(PARAM_SHAPES[f"{part}.weight"])
-    return value == weight
+    check_quiz(answer, question, PARAMS_PARTS, numbers(question, "six numbers", 6))
 
 
 # ---------------------------------------------------------------------------------------
@@ -2256,47 +2247,35 @@ def require_training(history: Sequence[Mapping[str, float]] | None) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+RF_HINTS = {
+    "conv1": "One conv1 unit reads one 5×5 window of the (padded) input.",
+    "pool1": "A pool1 unit takes the max of a 2×2 block of conv1 units whose windows start "
+    "one pixel apart: r = r_prev + (k - 1) * j with jump j = 1.",
+    "conv2": "conv2 reads 5×5 pool1 units, and neighbouring pool1 units are 2 input pixels "
+    "apart (the jump after one stride-2 pool): r = r_prev + (5 - 1) * 2.",
+    "pool2": "pool2 takes a 2×2 block of conv2 units, 2 input pixels apart.",
+}
+RF_PARTS = tuple(
+    Part(d, RF_HINTS[k], says=f"your {k} value, {{}}, is not right.", show=fmt)
+    for k, d in RF_DIGESTS.items()
+)
+
+
 def check_receptive_field_quiz(answer: Any) -> None:
     """Quiz: receptive field (rows = columns) of one unit after conv1, pool1, conv2, pool2."""
     __tracebackhide__ = True
     question = "The receptive-field quiz (conv1, pool1, conv2, pool2)"
-    require_answer(answer, question)
-    try:
-        values = [float(v) for v in answer]
-    except (TypeError, ValueError):
-        values = []
-    if len(values) != 4:
-        raise CheckFailed(
-            f"{question}: expected four numbers, got {answer!r}.", mistake="wrong_answer"
-        )
-    hints = {
-        "conv1": "One conv1 unit reads one 5×5 window of the (padded) input.",
-        "pool1": "A pool1 unit takes the max of a 2×2 block of conv1 units whose windows "
-        "start one pixel apart: r = r_prev + (k - 1) * j with jump j = 1.",
-        "conv2": "conv2 reads 5×5 pool1 units, and neighbouring pool1 units are 2 input pixels "
-        "apart (the jump after one stride-2 pool): r = r_prev + (5 - 1) * 2.",
-        "pool2": "pool2 takes a 2×2 block of conv2 units, 2 input pixels apart.",
-    }
-    for (part, digest), value in zip(RF_DIGESTS.items(), values, strict=True):
-        if answer_digest(value) != digest:
-            raise CheckFailed(
-                f"{question}: your {part} value, {fmt(value)}, is not right. {hints[part]}",
-                mistake="wrong_answer",
-            )
-    print(f"✓ {question}: correct.")
+    check_quiz(answer, question, RF_PARTS, numbers(question, "four numbers", 4))
 
 
 def check_alexnet_quiz(answer: Any) -> None:
     """Quiz: the parameters of lecture 003's AlexNet table (weights and biases)."""
     __tracebackhide__ = True
+    hint = (
+        "Add C_out*(C_in*K*K + 1) for the five conv layers (C_in is the previous layer's "
+        "depth: 3, 96, 256, 384, 384) and out*(in + 1) for FC6, FC7 and FC8, where FC6's "
+        "input is MAX POOL3's 6×6×256 output. Pooling and normalisation layers have no "
+        "parameters."
+    )
     question = "The AlexNet quiz (parameters of lecture 003's table)"
-    require_answer(answer, question)
-    if answer_digest(answer) != ALEXNET_DIGEST:
-        raise CheckFailed(
-            f"{question}: {fmt(answer)} is not right. Add C_out*(C_in*K*K + 1) for the five "
-            "conv layers (C_in is the previous layer's depth: 3, 96, 256, 384, 384) and "
-            "out*(in + 1) for FC6, FC7 and FC8, where FC6's input is MAX POOL3's 6×6×256 "
-            "output. Pooling and normalisation layers have no parameters.",
-            mistake="wrong_answer",
-        )
-    print(f"✓ {question}: correct.")
+    check_quiz(answer, question, [Part(ALEXNET_DIGEST, hint, show=fmt)])

@@ -25,10 +25,12 @@ from course.checks._core import (
     Case,
     CheckFailed,
     Mistake,
-    answer_digest,
+    Part,
     check,
     check_answer,
+    check_quiz,
     fmt,
+    numbers,
     passed,
 )
 from course.checks._mutate import Knob, recipe_variants
@@ -358,6 +360,24 @@ def check_q2(answer: Any) -> None:
     )
 
 
+#: The 'doesn't fit' quiz in two parts: torch's output shape, then the unused input rows.
+FIT_PARTS = (
+    Part(
+        FIT_SHAPE_DIGEST,
+        "torch keeps only the windows that fit entirely: floor((7 - 3) / 3) + 1 per axis.",
+        says="{} is not torch's output shape.",
+        show=fmt,
+    ),
+    Part(
+        FIT_UNUSED_DIGEST,
+        "List the rows each window covers (0-2 for the first, then 3 rows further down) and "
+        "count the rows of 0..6 left over.",
+        says="{} is not the number of input rows that no window touches.",
+        show=fmt,
+    ),
+)
+
+
 def check_fit_quiz(answer: Any) -> None:
     """Lecture 003's 'doesn't fit' case: 7×7 input, 3×3 kernel, stride 3, no padding.
 
@@ -367,31 +387,12 @@ def check_fit_quiz(answer: Any) -> None:
     """
     __tracebackhide__ = True
     question = "The 'doesn't fit' quiz (7×7 input, 3×3 kernel, stride 3)"
-    if answer is None or answer is Ellipsis:
-        check_answer(answer, question=question, digest="", hint="")
-    try:
-        values = [float(v) for v in answer]
-    except (TypeError, ValueError):
-        values = []
-    if len(values) != 3:
-        raise CheckFailed(
-            f"{question}: expected three numbers (rows, cols, unused_rows), got {answer!r}.",
-            mistake="wrong_answer",
-        )
-    if answer_digest(tuple(values[:2])) != FIT_SHAPE_DIGEST:
-        raise CheckFailed(
-            f"{question}: {fmt(tuple(values[:2]))} is not torch's output shape. torch keeps "
-            "only the windows that fit entirely: floor((7 - 3) / 3) + 1 per axis.",
-            mistake="wrong_answer",
-        )
-    if answer_digest(values[2]) != FIT_UNUSED_DIGEST:
-        raise CheckFailed(
-            f"{question}: {fmt(values[2])} is not the number of input rows that no window "
-            "touches. List the rows each window covers (0-2 for the first, then 3 rows further "
-            "down) and count the rows of 0..6 left over.",
-            mistake="wrong_answer",
-        )
-    print(f"✓ {question}: correct.")
+
+    def split(answer: Any) -> list:
+        values = numbers(question, "three numbers (rows, cols, unused_rows)", 3)(answer)
+        return [tuple(values[:2]), values[2]]
+
+    check_quiz(answer, question, FIT_PARTS, split)
 
 
 # ---------------------------------------------------------------------------------------

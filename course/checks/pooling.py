@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from course.checks import _oracle
-from course.checks._core import Case, CheckFailed, Mistake, answer_digest, check, check_answer
+from course.checks._core import Case, CheckFailed, Mistake, Part, check, check_quiz
 
 __all__ = [
     "check_grad_quiz_avg",
@@ -896,25 +896,9 @@ GRAD_MASK_ONLY_DIGEST = "6a222eefd7062931"
 GRAD_AVG_ONES_DIGEST = "2eb0bf0acaa85471"
 
 
-def _require(answer: Any, question: str, var: str) -> None:
-    """An answer still set to the `...` placeholder means the exercise is not done yet.
-
-    The wording says "is not implemented yet", like an unfinished function, so that the
-    notebook tests treat it as an unfinished exercise rather than a wrong answer.
-    """
+def _numbers(answer: Any, question: str, shape: tuple[int, ...], what: str) -> list:
+    """`check_quiz`'s split: the answer must be numbers of `shape` (`what`, in words)."""
     __tracebackhide__ = True
-    if answer is None or answer is Ellipsis:
-        raise CheckFailed(
-            f"{question}: `{var}` is still `...`, so this answer is not implemented yet. "
-            "Replace the `...` with your answer, run that cell, then run this one.",
-            mistake="not_implemented",
-        )
-
-
-def _shape_ok(answer: Any, shape: tuple[int, ...], question: str, what: str) -> None:
-    __tracebackhide__ = True
-    if answer is None or answer is Ellipsis:
-        return  # check_answer says "no answer yet"
     if isinstance(answer, str):
         raise CheckFailed(
             f"{question}: write the numbers ({what}), not a letter or a text.", mistake="wrong_type"
@@ -929,164 +913,150 @@ def _shape_ok(answer: Any, shape: tuple[int, ...], question: str, what: str) -> 
         raise CheckFailed(
             f"{question}: expected {what}, shape {shape}; got shape {got}.", mistake="wrong_shape"
         )
+    return [answer]
 
 
-def _known_wrong(answer: Any, question: str, wrong: dict[str, tuple[str, str]]) -> None:
-    """Name a recognised wrong answer (by its digest) before the generic 'not right'."""
+#: The quizzes as rows: name -> (question, the answer's shape and that shape in words, the
+#: right answer's digest with the hint and the known wrong answers).
+QUIZZES: dict[str, tuple[str, tuple[int, ...], str, Part]] = {
+    "q5": (
+        "Q5 (2×2 average pooling, stride 2)",
+        (2, 2),
+        "a 2×2 array",
+        Part(
+            Q5_DIGEST,
+            "Cut the 4×4 matrix into four 2×2 blocks (stride 2: no overlap) and replace each block "
+            "by the mean of its four numbers.",
+            wrong={
+                Q6_DIGEST: (
+                    "avg_max_swapped",
+                    "that is the max of each block (Q6); Q5 asks for the mean.",
+                ),
+                Q5_SUM_DIGEST: (
+                    "sum_instead_of_avg",
+                    "those are the sums of the blocks; divide each by 4 to get the mean.",
+                ),
+            },
+        ),
+    ),
+    "q6": (
+        "Q6 (2×2 max pooling, stride 2)",
+        (2, 2),
+        "a 2×2 array",
+        Part(
+            Q6_DIGEST,
+            "Cut the 4×4 matrix into four 2×2 blocks (stride 2: no overlap) and keep the largest "
+            "number of each block.",
+            wrong={
+                Q5_DIGEST: (
+                    "avg_max_swapped",
+                    "that is the mean of each block (Q5); Q6 asks for the largest value.",
+                ),
+            },
+        ),
+    ),
+    "shift": (
+        "Shift quiz (unchanged outputs: max, avg)",
+        (2,),
+        "a pair (count for max, count for avg)",
+        Part(
+            SHIFT_DIGEST,
+            "Write down the shifted matrix (a column of zeros enters on the left, the last column "
+            "drops out), pool it both ways, and compare block by block with Q5 and Q6.",
+            wrong={
+                SHIFT_SWAPPED_DIGEST: (
+                    "swapped",
+                    "the two counts are in the wrong order: (max pooling, average pooling).",
+                ),
+            },
+        ),
+    ),
+    "grad_avg": (
+        "Gradient of average pooling",
+        (4, 4),
+        "a 4×4 array, the shape of X",
+        Part(
+            GRAD_AVG_DIGEST,
+            "Y[i, j] is the mean of 4 inputs, so each of them gets dout[i, j] / 4.",
+            wrong={
+                GRAD_NO_DIVISION_DIGEST: (
+                    "not_divided",
+                    "each input gets the whole dout of its "
+                    "window; the mean divides by 4, so does its gradient.",
+                ),
+                GRAD_AVG_ONES_DIGEST: (
+                    "dout_ignored",
+                    "that is the gradient when dout is all "
+                    "ones; multiply each window's share by its dout.",
+                ),
+            },
+        ),
+    ),
+    "grad_max": (
+        "Gradient of max pooling",
+        (4, 4),
+        "a 4×4 array, the shape of X",
+        Part(
+            GRAD_MAX_DIGEST,
+            "In each 2×2 block, the input that produced the max gets dout[i, j]; the other three "
+            "get 0.",
+            wrong={
+                GRAD_NO_DIVISION_DIGEST: (
+                    "spread",
+                    "every input got its window's dout; only the "
+                    "input that won the max gets it, the others get 0.",
+                ),
+                GRAD_ALL_TIES_DIGEST: (
+                    "all_ties_marked",
+                    "both 20s of the top-left window got the "
+                    "gradient; only the first maximum in row-major order does.",
+                ),
+                GRAD_LAST_TIE_DIGEST: (
+                    "last_tie",
+                    "the tie in the top-left window went to the "
+                    "second 20; the first one in row-major order wins.",
+                ),
+                GRAD_MASK_ONLY_DIGEST: (
+                    "dout_ignored",
+                    "that is the mask of winners; multiply each winner by its window's dout.",
+                ),
+            },
+        ),
+    ),
+}
+
+
+def _quiz(name: str, answer: Any) -> None:
     __tracebackhide__ = True
-    if answer is None or answer is Ellipsis:
-        return
-    found = wrong.get(answer_digest(answer))
-    if found:
-        key, message = found
-        raise CheckFailed(f"{question}: {message}", mistake=key)
+    question, shape, what, part = QUIZZES[name]
+    check_quiz(answer, question, [part], lambda a: _numbers(a, question, shape, what))
 
 
 def check_q5(answer: Any) -> None:
     """Lecture 000 Q5: 2×2 average pooling, stride 2, of the 4×4 lecture matrix."""
     __tracebackhide__ = True
-    question = "Q5 (2×2 average pooling, stride 2)"
-    _require(answer, question, "answer_q5")
-    _shape_ok(answer, (2, 2), question, "a 2×2 array")
-    _known_wrong(
-        answer,
-        question,
-        {
-            Q6_DIGEST: (
-                "avg_max_swapped",
-                "that is the max of each block (Q6); Q5 asks for the mean.",
-            ),
-            Q5_SUM_DIGEST: (
-                "sum_instead_of_avg",
-                "those are the sums of the blocks; divide each by 4 to get the mean.",
-            ),
-        },
-    )
-    check_answer(
-        answer,
-        question=question,
-        digest=Q5_DIGEST,
-        hint="Cut the 4×4 matrix into four 2×2 blocks (stride 2: no overlap) and "
-        "replace each block by the mean of its four numbers.",
-    )
+    _quiz("q5", answer)
 
 
 def check_q6(answer: Any) -> None:
     """Lecture 000 Q6: 2×2 max pooling, stride 2, of the same matrix."""
     __tracebackhide__ = True
-    question = "Q6 (2×2 max pooling, stride 2)"
-    _require(answer, question, "answer_q6")
-    _shape_ok(answer, (2, 2), question, "a 2×2 array")
-    _known_wrong(
-        answer,
-        question,
-        {
-            Q5_DIGEST: (
-                "avg_max_swapped",
-                "that is the mean of each block (Q5); Q6 asks for the largest value.",
-            ),
-        },
-    )
-    check_answer(
-        answer,
-        question=question,
-        digest=Q6_DIGEST,
-        hint="Cut the 4×4 matrix into four 2×2 blocks (stride 2: no overlap) and keep "
-        "the largest number of each block.",
-    )
+    _quiz("q6", answer)
 
 
 def check_shift_quiz(answer: Any) -> None:
     """How many of the 4 max-pooled and of the 4 avg-pooled outputs survive a 1-pixel shift."""
     __tracebackhide__ = True
-    question = "Shift quiz (unchanged outputs: max, avg)"
-    _require(answer, question, "answer_shift")
-    _shape_ok(answer, (2,), question, "a pair (count for max, count for avg)")
-    _known_wrong(
-        answer,
-        question,
-        {
-            SHIFT_SWAPPED_DIGEST: (
-                "swapped",
-                "the two counts are in the wrong order: (max pooling, average pooling).",
-            ),
-        },
-    )
-    check_answer(
-        answer,
-        question=question,
-        digest=SHIFT_DIGEST,
-        hint="Write down the shifted matrix (a column of zeros enters on the left, "
-        "the last column drops out), pool it both ways, and compare block by block "
-        "with Q5 and Q6.",
-    )
+    _quiz("shift", answer)
 
 
 def check_grad_quiz_avg(answer: Any) -> None:
     """dX of 2×2/2 average pooling on the lecture matrix, for a given dout."""
     __tracebackhide__ = True
-    question = "Gradient of average pooling"
-    _require(answer, question, "answer_dX_avg")
-    _shape_ok(answer, (4, 4), question, "a 4×4 array, the shape of X")
-    _known_wrong(
-        answer,
-        question,
-        {
-            GRAD_NO_DIVISION_DIGEST: (
-                "not_divided",
-                "each input gets the whole dout of its "
-                "window; the mean divides by 4, so does its gradient.",
-            ),
-            GRAD_AVG_ONES_DIGEST: (
-                "dout_ignored",
-                "that is the gradient when dout is all ones; "
-                "multiply each window's share by its dout.",
-            ),
-        },
-    )
-    check_answer(
-        answer,
-        question=question,
-        digest=GRAD_AVG_DIGEST,
-        hint="Y[i, j] is the mean of 4 inputs, so each of them gets dout[i, j] / 4.",
-    )
+    _quiz("grad_avg", answer)
 
 
 def check_grad_quiz_max(answer: Any) -> None:
     """dX of 2×2/2 max pooling on the lecture matrix, for a given dout."""
     __tracebackhide__ = True
-    question = "Gradient of max pooling"
-    _require(answer, question, "answer_dX_max")
-    _shape_ok(answer, (4, 4), question, "a 4×4 array, the shape of X")
-    _known_wrong(
-        answer,
-        question,
-        {
-            GRAD_NO_DIVISION_DIGEST: (
-                "spread",
-                "every input got its window's dout; only the "
-                "input that won the max gets it, the others get 0.",
-            ),
-            GRAD_ALL_TIES_DIGEST: (
-                "all_ties_marked",
-                "both 20s of the top-left window got the "
-                "gradient; only the first maximum in row-major order does.",
-            ),
-            GRAD_LAST_TIE_DIGEST: (
-                "last_tie",
-                "the tie in the top-left window went to the second "
-                "20; the first one in row-major order wins.",
-            ),
-            GRAD_MASK_ONLY_DIGEST: (
-                "dout_ignored",
-                "that is the mask of winners; multiply each winner by its window's dout.",
-            ),
-        },
-    )
-    check_answer(
-        answer,
-        question=question,
-        digest=GRAD_MAX_DIGEST,
-        hint="In each 2×2 block, the input that produced the max gets dout[i, j]; "
-        "the other three get 0.",
-    )
+    _quiz("grad_max", answer)
