@@ -44,7 +44,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import judge, ledger
+from autograder import judge, ledger, syllabus
 from autograder.layout import Course
 from autograder.status import open_gradebook, read_timestamp
 
@@ -484,7 +484,7 @@ def build_feedback(course: Course, student: str, assignment: str) -> Feedback:
             material = HiddenMaterial.of(source if source is not None else executed, public)
             cells = {_meta(c)["grade_id"]: c for c in executed.cells if _meta(c).get("grade_id")}
             if public is not None:
-                untouched = _untouched(executed, public)
+                untouched = syllabus.untouched(executed, public)
         order = list(titles) or [gid for (n, gid) in grades if n == nb_name]
         order += sorted(gid for (n, gid) in grades if n == nb_name and gid not in order)
         for gid in order:
@@ -531,28 +531,6 @@ def build_feedback(course: Course, student: str, assignment: str) -> Feedback:
         code,
         messages_withheld=tampered,
     )
-
-
-def _untouched(executed, public) -> set[str]:
-    """grade_ids of the test cells whose exercise cells (the solution cells since the
-    previous test cell) are all exactly as released: not attempted."""
-    released = {
-        _meta(c)["grade_id"]: c.source.strip()
-        for c in public.cells
-        if _meta(c).get("solution") and _meta(c).get("grade_id")
-    }
-    found, exercise = set(), []
-    for cell in executed.cells:
-        meta = _meta(cell)
-        if meta.get("solution") and meta.get("grade_id"):
-            exercise.append(cell)
-        elif meta.get("grade") and meta.get("grade_id"):
-            if exercise and all(
-                released.get(_meta(c)["grade_id"]) == c.source.strip() for c in exercise
-            ):
-                found.add(meta["grade_id"])
-            exercise = []
-    return found
 
 
 def _student_code(

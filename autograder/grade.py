@@ -415,6 +415,7 @@ def _record(course: Course, result: JobResult, on_tamper: str) -> JobOutcome:
             "exec_status": scored.exec_status,
             "message": scored.message[:2000],
             "seconds": result.seconds,
+            "cells": scored.cells,
         },
     )
     return JobOutcome(

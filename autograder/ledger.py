@@ -8,7 +8,16 @@ graded again, so redoing a job that was cut off half-way counts nothing twice.
     {"student": "alice", "assignment": "01_convolution", "sha256": "…",
      "status": "graded" | "failed", "score": 18.0, "max_score": 22.0,
      "flags": ["tamper:imports solutions"], "exec_status": "ok", "message": "…",
-     "seconds": 7.2, "graded_at": "2026-11-22T04:40:00+00:00"}
+     "seconds": 7.2, "graded_at": "2026-11-22T04:40:00+00:00",
+     "cells": {"conv_corr2d_tests": {"notebook": "01_convolution", "exercise": "1.2",
+               "outcome": "kernel_flipped", "mistake": "kernel_flipped", "score": 0.0,
+               "max_score": 4.0}, …}}
+
+`cells` (records written before it existed lack it) keeps what grading decided about each
+graded cell (autograder.score.cell_records): its outcome is "passed", the mistake key the
+judge's verdict named, "generic" (failed, no mistake named), "not_attempted" (failed, its
+exercise cells as released) or "not_submitted"; `mistake` is the verdict's key as it
+came. Never anything the kernel printed. The class report (autograder.report) reads it.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import integrity, judge, safe_html
+from autograder import integrity, judge, safe_html, syllabus
 from autograder.layout import Course
 from autograder.worker import JobResult, NotebookResult, load_config
 
@@ -41,6 +41,12 @@ from autograder.worker import JobResult, NotebookResult, load_config
 INTEGRITY_MARK = "[autograder integrity]"
 #: Errors the executor adds to the cell that was running when the notebook stopped.
 STOP_ERRORS = ("CellTimeoutError", "DeadKernelError", "WallTimeoutError")
+#: What a graded cell's record says besides a mistake key: the judge's verdict passed; it
+#: failed without naming a mistake (or the cell is tested in the kernel, where no mistake
+#: is named on the trusted side); its exercise cells are the released stubs, unchanged; the
+#: notebook was missing or could not be read.
+PASSED, GENERIC = "passed", "generic"
+NOT_ATTEMPTED, NOT_SUBMITTED = "not_attempted", "not_submitted"
 #: Execution statuses in the order of how bad they are (the job reports its worst).
 SEVERITY = (
     "ok",
@@ -65,6 +71,62 @@ class Scored:
     exec_status: str = "ok"
     message: str = ""
     findings: list[integrity.Finding] = field(default_factory=list)
+    #: grade_id -> what the ledger keeps of each graded cell (cell_records)
+    cells: dict[str, dict] = field(default_factory=dict)
+
+
+def outcome(
+    verdict: judge.Verdict | None, score: float, max_score: float, *, attempted: bool = True
+) -> str:
+    """What a graded cell's record says: "passed", the mistake key the judge's verdict
+    names, "generic", or "not_attempted" (failed, and its exercise cells are the released
+    stubs). A cell without a verdict (its test runs in the kernel) passed when it has all
+    its points; the kernel's own words are never read."""
+    passed = verdict.passed if verdict is not None else bool(max_score) and score >= max_score
+    if passed:
+        return PASSED
+    if not attempted:
+        return NOT_ATTEMPTED
+    return (verdict.mistake if verdict is not None else None) or GENERIC
+
+
+def cell_records(
+    notebook: str,
+    verdicts: dict[str, judge.Verdict] | None,
+    grades: dict[str, tuple[float, float]],
+    exercises: dict[str, syllabus.Exercise],
+    untouched: set[str] = frozenset(),
+) -> dict[str, dict]:
+    """grade_id -> the ledger's record of one graded cell of `notebook`.
+
+    Args:
+        notebook: the notebook's name.
+        verdicts: the judge's verdicts by grade_id; None when the notebook was missing or
+            unreadable (every cell is then "not_submitted").
+        grades: grade_id -> (score, max_score) from the gradebook, after scoring.
+        exercises: grade_id -> where the cell sits (autograder.syllabus).
+        untouched: grade_ids whose exercise cells are as released (syllabus.untouched).
+    Returns:
+        grade_id -> {"notebook", "exercise" (its number, "" if none), "outcome" (see
+        `outcome`), "mistake" (the verdict's key, or None), "score", "max_score"}.
+    """
+    records = {}
+    for gid, (got, top) in grades.items():
+        ex = exercises.get(gid)
+        verdict = (verdicts or {}).get(gid)
+        if verdicts is None:
+            what = NOT_SUBMITTED
+        else:
+            what = outcome(verdict, got, top, attempted=gid not in untouched)
+        records[gid] = {
+            "notebook": notebook,
+            "exercise": ex.number if ex else "",
+            "outcome": what,
+            "mistake": verdict.mistake if verdict is not None else None,
+            "score": got,
+            "max_score": top,
+        }
+    return records
 
 
 # ---------------------------------------------------------------------------------------
@@ -339,12 +401,13 @@ def score_notebook(
     on_tamper: str = "zero",
     multi: bool = False,
     seed: str = "",
-) -> tuple[list[str], list[integrity.Finding]]:
+) -> tuple[list[str], list[integrity.Finding], dict[str, dict]]:
     """Score one notebook into the gradebook; write its autograded copy. Returns (flags,
-    integrity findings)."""
+    integrity findings, the ledger's records of its graded cells: cell_records)."""
     import nbformat
 
     trusted = None
+    verdicts: dict[str, judge.Verdict] | None = None
     if res.status in ("missing", "invalid_notebook") or not res.sanitized:
         reason = (
             f"{res.name}.ipynb was not submitted"
@@ -362,7 +425,7 @@ def score_notebook(
             merge_outputs(nb, nbformat.v4.new_notebook())  # clears all outputs
         mark_unrun(nb, res.status)
         # The judge decides the probed cells: their outputs become its verdicts.
-        judge.grade_notebook(str(course.root), assignment, res.name, nb, seed)
+        verdicts = judge.grade_notebook(str(course.root), assignment, res.name, nb, seed)
     flags = _notebook_flags(res, nb, multi)
     findings = integrity.scan_notebook(trusted) if trusted is not None else []
     flags += [("" if not multi else f"{res.name}: ") + f.flag() for f in findings]
@@ -384,12 +447,29 @@ def score_notebook(
     in_kernel = source is None or bool(judge.in_kernel_tests(source))
     zero = on_tamper == "zero" and in_kernel
     apply_integrity(course, student, assignment, res.name, tamper, zero=zero)
+    records = _records(course, student, assignment, res.name, verdicts, trusted)
     # Formgrader renders this copy in the instructor's browser: no student script runs.
     safe_html.neutralise(nb, safe_html.trusted_sources(course, assignment, res.name))
     _write_atomic(
         course.autograded / student / assignment / f"{res.name}.ipynb", nbformat.writes(nb) + "\n"
     )
-    return flags, findings
+    return flags, findings, records
+
+
+def _records(course: Course, student: str, assignment: str, notebook: str, verdicts, trusted):
+    """The ledger's records of a scored notebook's graded cells (cell_records), with the
+    gradebook's scores after scoring and integrity."""
+    import nbformat
+
+    released = course.release / assignment / f"{notebook}.ipynb"
+    untouched: set[str] = set()
+    if trusted is not None and released.is_file():
+        untouched = syllabus.untouched(trusted, nbformat.read(released, as_version=4))
+    with gradebook(course) as gb:
+        sub = gb.find_submission_notebook(notebook, assignment, student)
+        grades = {g.name: (float(g.score or 0.0), float(g.max_score or 0.0)) for g in sub.grades}
+    exercises = syllabus.course_exercises(course, assignment)
+    return cell_records(notebook, verdicts, grades, exercises, untouched)
 
 
 def worst_status(results: list[NotebookResult]) -> str:
@@ -424,9 +504,10 @@ def _score_job(course: Course, result: JobResult, *, on_tamper: str) -> Scored:
 
     flags = register_submission(course, job.student, job.assignment)
     findings: list[integrity.Finding] = []
+    cells: dict[str, dict] = {}
     multi = len(result.notebooks) > 1
     for res in result.notebooks:
-        nb_flags, nb_findings = score_notebook(
+        nb_flags, nb_findings, nb_cells = score_notebook(
             course,
             job.student,
             job.assignment,
@@ -437,6 +518,7 @@ def _score_job(course: Course, result: JobResult, *, on_tamper: str) -> Scored:
         )
         flags += nb_flags
         findings += nb_findings
+        cells.update(nb_cells)
     flags += [f"unexpected notebook {name} (not graded)" for name in result.extra_files]
     timestamp = course.submitted / job.student / job.assignment / "timestamp.txt"
     if timestamp.is_file():
@@ -445,4 +527,4 @@ def _score_job(course: Course, result: JobResult, *, on_tamper: str) -> Scored:
     with gradebook(course) as gb:
         sub = gb.find_submission(job.assignment, job.student)
         score, max_score = float(sub.score), float(sub.max_score)
-    return Scored("graded", score, max_score, flags, exec_status, message, findings)
+    return Scored("graded", score, max_score, flags, exec_status, message, findings, cells)

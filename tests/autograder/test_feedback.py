@@ -26,7 +26,6 @@ from autograder.feedback import (
     Feedback,
     HiddenMaterial,
     _clean,
-    _untouched,
     build_feedback,
     diagnose,
     render_html,
@@ -35,6 +34,7 @@ from autograder.feedback import (
     write_feedback,
 )
 from autograder.layout import Course
+from autograder.syllabus import untouched
 
 
 def _fixtures():
@@ -422,8 +422,8 @@ def test_exercise_cells_left_as_released_count_as_not_attempted():
         )
 
     released = nb("def f():\n    raise NotImplementedError()")
-    assert _untouched(nb("def f():\n    raise NotImplementedError()\n"), released) == {"f_tests"}
-    assert _untouched(nb("def f():\n    return 1"), released) == set()
+    assert untouched(nb("def f():\n    raise NotImplementedError()\n"), released) == {"f_tests"}
+    assert untouched(nb("def f():\n    return 1"), released) == set()
 
 
 def test_long_messages_keep_their_hint():

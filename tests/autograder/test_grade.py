@@ -211,6 +211,26 @@ def test_batch_of_broken_submissions(course):
     assert rec["sha256"] == ledger.submission_hash(
         worker.submission_notebooks(course.submitted / "loops_in_add" / "tiny")
     )
+    # Each graded cell's outcome (tiny's tests run in the kernel: no verdict, so by its
+    # points; the stubs as released are not attempted; an unreadable file, not submitted).
+    outcomes = {
+        s: {g: c["outcome"] for g, c in records[(s, "tiny")]["cells"].items()}
+        for s in ("perfect", "blank", "wrong_mul", "invalid_json")
+    }
+    assert outcomes == {
+        "perfect": {"tiny_add_tests": "passed", "tiny_mul_tests": "passed"},
+        "blank": {"tiny_add_tests": "not_attempted", "tiny_mul_tests": "not_attempted"},
+        "wrong_mul": {"tiny_add_tests": "passed", "tiny_mul_tests": "generic"},
+        "invalid_json": {"tiny_add_tests": "not_submitted", "tiny_mul_tests": "not_submitted"},
+    }
+    assert records[("wrong_mul", "tiny")]["cells"]["tiny_add_tests"] == {
+        "notebook": "tiny",
+        "exercise": "1",
+        "outcome": "passed",
+        "mistake": None,
+        "score": 2.0,
+        "max_score": 2.0,
+    }
 
     # The autograded notebook explains why a test that never ran got 0.
     nb = nbformat.read(course.autograded / "loops_in_add" / "tiny" / "tiny.ipynb", as_version=4)
