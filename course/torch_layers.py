@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from course.checks._oracle import TorchLeNet5, _torch  # the one lazy import of torch
+from course.checks._oracle import TorchLeNet5, _torch, sides  # _torch: the one lazy import
 
 __all__ = [
     "LAYERS",
@@ -335,18 +335,6 @@ def _pair(v: Any, name: str) -> tuple[int, int]:
     return int(items[0]), int(items[1])
 
 
-def _sides(padding: Any) -> tuple[int, int, int, int]:
-    """int, (ph, pw) or ((top, bottom), (left, right)) -> (left, right, top, bottom)."""
-    if np.ndim(padding) == 0:
-        p = int(padding)
-        return p, p, p, p
-    first, second = padding
-    if np.ndim(first) == 0:
-        return int(second), int(second), int(first), int(first)
-    (top, bottom), (left, right) = first, second
-    return int(left), int(right), int(top), int(bottom)
-
-
 # ---------------------------------------------------------------------------------------
 # The layers
 # ---------------------------------------------------------------------------------------
@@ -380,7 +368,7 @@ def conv2d_forward(x: Any, w: Any, b: Any, *, stride: Any = 1, padding: Any = 0)
         b = _array(b, "b", 1, "(C_out,)")
         if b.shape != (C_out,):
             raise ValueError(f"b must have shape (C_out,) = ({C_out},); got {b.shape}")
-    left, right, top, bottom = _sides(padding)
+    (top, bottom), (left, right) = sides(padding)
     if min(left, right, top, bottom) < 0:
         raise ValueError(f"padding must be >= 0; got {padding!r}")
     sh, sw = _pair(stride, "stride")

@@ -35,6 +35,19 @@ def t64(a: Any, device: Any = None):
     return _torch().tensor(np.ascontiguousarray(a, dtype=np.float64), device=device)
 
 
+def pair(v: Any) -> tuple[int, int]:
+    """An int or a pair (along H, along W) → the pair."""
+    return (int(v), int(v)) if np.ndim(v) == 0 else (int(v[0]), int(v[1]))
+
+
+def sides(padding: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Zeros per side as an int, (ph, pw) or ((top, bottom), (left, right)) → the last form."""
+    first, second = (padding, padding) if np.ndim(padding) == 0 else padding
+    if np.ndim(first) == 0:
+        return (int(first),) * 2, (int(second),) * 2
+    return (int(first[0]), int(first[1])), (int(second[0]), int(second[1]))
+
+
 def numpy64(t: Any) -> np.ndarray:
     """A torch tensor as a numpy float64 array on the CPU, out of the autograd graph."""
     return t.detach().to("cpu", _torch().float64).numpy()
@@ -192,32 +205,30 @@ def lenet_logits(params: Any, x: Any, **settings: Any):
 # ---------------------------------------------------------------------------------------
 
 
-def _sides(padding) -> tuple[int, int, int, int]:
-    """int, (ph, pw) or ((top, bottom), (left, right)) -> (top, bottom, left, right)."""
-    if isinstance(padding, (int, np.integer)):
-        return (int(padding),) * 4
-    first, second = padding
-    if isinstance(first, (int, np.integer)):
-        return int(first), int(first), int(second), int(second)
-    return int(first[0]), int(first[1]), int(second[0]), int(second[1])
-
-
 def good_pad2d(X, padding) -> np.ndarray:
-    top, bottom, left, right = _sides(padding)
+    (top, bottom), (left, right) = sides(padding)
     out = _torch().nn.functional.pad(t64(X)[None, None], (left, right, top, bottom))
     return out[0, 0].numpy()
 
 
-def good_output_size(n, k, *, padding=0, stride=1) -> int:
-    out = _torch().nn.functional.conv1d(
-        t64(np.zeros((1, 1, n))), t64(np.zeros((1, 1, k))), stride=stride, padding=padding
+def output_length(n: int, k: int, before: int, after: int, stride: int, dilation=1) -> int:
+    """Output length along one axis, read off the shape of a torch convolution."""
+    out = corr2d(
+        np.zeros((1, n)),
+        np.zeros((1, k)),
+        padding=((0, 0), (before, after)),
+        stride=(1, stride),
+        dilation=(1, dilation),
     )
-    return int(out.shape[-1])
+    return int(out.shape[1])
+
+
+def good_output_size(n, k, *, padding=0, stride=1) -> int:
+    return output_length(n, k, padding, padding, stride)
 
 
 def good_corr2d_padded(X, K, *, padding=0, stride=1) -> np.ndarray:
-    top, bottom, left, right = _sides(padding)
-    return corr2d(X, K, stride=stride, padding=((top, bottom), (left, right)))
+    return corr2d(X, K, stride=stride, padding=sides(padding))
 
 
 def good_corr2d_multi_in(X, K) -> np.ndarray:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from course.checks import _oracle
+from course.checks import _oracle, channels, conv, pooling
 from course.checks._core import (
     Case,
     CheckFailed,
@@ -42,6 +42,7 @@ from course.checks._core import (
     passed,
 )
 from course.checks._oracle import _torch
+from course.checks._oracle import conv2d as _conv
 from course.probe import ExprFn
 
 __all__ = [
@@ -69,39 +70,14 @@ FRACTION_DIGEST = "a30a043314fa8929"
 # Worked examples from the lectures (checked against torch; see docs/design.md)
 # ---------------------------------------------------------------------------------------
 
-#: Lectures 003 and 004: the 5×5 input and 3×3 kernel of the cross-correlation slides.
-LECTURE_X = np.array(
-    [[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]], float
-)
-LECTURE_K = np.array([[0, 1, 2], [2, 2, 0], [0, 1, 2]], float)
-LECTURE_Y = np.array([[12, 12, 17], [10, 17, 19], [9, 6, 14]], float)
+#: Lectures 003 and 004: the 5×5 input and 3×3 kernel of the cross-correlation slides
+#: (assignment 1's constants, as floats).
+LECTURE_X, LECTURE_K, LECTURE_Y = (a.astype(float) for a in (conv.L003_X, conv.L003_K, conv.L003_Y))
 
-#: Lecture 004, "Convolution on RGB input": the 5×5×3 input (channels first), the two
-#: 3×3×3 filters w0 (second listing of its blue slice) and w1, biases b0 = 1, b1 = 0,
-#: stride 2, padding 1, and the two output maps o0, o1.
-RGB_X = np.array(
-    [
-        [[0, 1, 2, 2, 1], [1, 0, 0, 1, 1], [1, 0, 0, 2, 1], [1, 1, 0, 1, 0], [2, 1, 2, 2, 1]],
-        [[0, 0, 0, 2, 1], [1, 1, 0, 1, 0], [1, 1, 0, 2, 1], [0, 1, 1, 0, 1], [2, 0, 2, 2, 1]],
-        [[2, 2, 2, 0, 2], [0, 0, 1, 0, 0], [2, 2, 1, 2, 2], [0, 1, 0, 0, 2], [1, 0, 0, 2, 0]],
-    ],
-    float,
-)
-RGB_W = np.array(
-    [
-        [
-            [[-1, 1, -1], [0, -1, 1], [-1, -1, -1]],
-            [[-1, 0, 0], [1, 1, 0], [0, 1, 1]],
-            [[-1, 1, 0], [-1, -1, 1], [-1, -1, 1]],
-        ],
-        [
-            [[0, -1, 1], [0, -1, -1], [-1, 0, 0]],
-            [[-1, 1, 0], [-1, 0, 0], [-1, 0, -1]],
-            [[-1, 1, 0], [1, 0, 0], [1, 1, 0]],
-        ],
-    ],
-    float,
-)
+#: Lecture 004, "Convolution on RGB input": assignment 3's 5×5×3 input (channels first) and
+#: two 3×3×3 filters w0 and w1, biases b0 = 1, b1 = 0, stride 2, padding 1, and the two
+#: output maps o0, o1.
+RGB_X, RGB_W = channels.LECTURE_004_X, channels.LECTURE_004_W
 RGB_B = np.array([1.0, 0.0])
 RGB_OUT = np.array(
     [
@@ -111,9 +87,9 @@ RGB_OUT = np.array(
     float,
 )
 
-#: Lecture 000, quiz Q5/Q6: 2×2 pooling with stride 2 gives avg [[16, 8], [20, 25]] and
-#: max [[20, 30], [70, 90]]. The top-left window holds two 20s (a tie).
-POOL_X = np.array([[12, 20, 30, 0], [20, 12, 2, 0], [0, 70, 5, 2], [8, 2, 90, 3]], float)
+#: Lecture 000, quiz Q5/Q6 (assignment 4's matrix): 2×2 pooling with stride 2 gives avg
+#: [[16, 8], [20, 25]] and max [[20, 30], [70, 90]]. The top-left window holds two 20s (a tie).
+POOL_X = pooling.LECTURE_X
 POOL_MAX = np.array([[20, 30], [70, 90]], float)
 POOL_AVG = np.array([[16, 8], [20, 25]], float)
 
@@ -480,21 +456,16 @@ REL_ERROR_MISTAKES = (
             None if k != "elementwise" else float(np.max(_ratio(np.abs(a - b), np.abs(a + b))))
         ),
     ),
-    _rel_mistake(
-        "one_sided_denominator",
-        "the difference was divided by |b| only (or |a| only)",
-        "Divide by |a| + |b|: the error is then symmetric in a and b and at most 1.",
-        lambda a, b, k: (
-            None if k != "elementwise" else float(np.max(_ratio(np.abs(a - b), np.abs(b))))
-        ),
-    ),
-    _rel_mistake(
-        "one_sided_denominator",
-        "the difference was divided by |b| only (or |a| only)",
-        "Divide by |a| + |b|: the error is then symmetric in a and b and at most 1.",
-        lambda a, b, k: (
-            None if k != "elementwise" else float(np.max(_ratio(np.abs(a - b), np.abs(a))))
-        ),
+    *(
+        _rel_mistake(
+            "one_sided_denominator",
+            "the difference was divided by |b| only (or |a| only)",
+            "Divide by |a| + |b|: the error is then symmetric in a and b and at most 1.",
+            lambda a, b, k, side=side: (
+                None if k != "elementwise" else float(np.max(_ratio(np.abs(a - b), side(a, b))))
+            ),
+        )
+        for side in (lambda a, b: np.abs(b), lambda a, b: np.abs(a))
     ),
     _rel_mistake(
         "norm_of_sum",
@@ -541,10 +512,6 @@ def check_rel_error(fn: Callable) -> None:
 # ---------------------------------------------------------------------------------------
 # Exercise 5.3: conv2d_forward
 # ---------------------------------------------------------------------------------------
-
-
-def _conv(x, w, b=None, *, stride=1, padding=0) -> np.ndarray:
-    return _oracle.conv2d(x, w, b, stride=stride, padding=padding)
 
 
 def _need_pair(
@@ -954,49 +921,42 @@ def _dw_of(x, w, b, dout, s, p):
     return _grads(x, w, b, dout, s, p)[1]
 
 
-def _part_mistake(key: str, says: str, hint: str, wrong) -> Mistake:
-    return Mistake(key, says, hint, wrong)
-
-
 DB_MISTAKES = (
-    _part_mistake(
+    Mistake(
         "db_sum_over_batch_only",
         "db was summed over the batch axis only, dout.sum(axis=0), of shape (C_out, H_out, W_out)",
         "b[o] is added at every position (i, j) as well: sum over axes (0, 2, 3), which "
         "leaves shape (C_out,).",
         lambda c: _bw(c)[3].sum(axis=0),
     ),
-    _part_mistake(
+    Mistake(
         "db_sum_over_everything",
         "db was summed over every axis, giving one number instead of one per output channel",
         "Each output channel has its own bias: keep axis 1, dout.sum(axis=(0, 2, 3)).",
         lambda c: _bw(c)[3].sum(),
     ),
-    _part_mistake(
+    Mistake(
         "db_sum_over_space_only",
         "db was summed over H_out and W_out only, leaving shape (N, C_out)",
         "The bias is shared by all the images of the batch: sum over n too, axes (0, 2, 3).",
         lambda c: _bw(c)[3].sum(axis=(2, 3)),
     ),
-    _part_mistake(
-        "db_wrong_axes",
-        "db was summed over the wrong axes (over N and C_out, or over C_out, H_out and W_out)",
-        "Keep the channel axis 1 and sum the others: dout.sum(axis=(0, 2, 3)).",
-        lambda c: _bw(c)[3].sum(axis=(0, 1)),
+    *(
+        Mistake(
+            "db_wrong_axes",
+            "db was summed over the wrong axes (over N and C_out, or over C_out, H_out and W_out)",
+            "Keep the channel axis 1 and sum the others: dout.sum(axis=(0, 2, 3)).",
+            lambda c, axes=axes: _bw(c)[3].sum(axis=axes),
+        )
+        for axes in ((0, 1), (1, 2, 3))
     ),
-    _part_mistake(
-        "db_wrong_axes",
-        "db was summed over the wrong axes (over N and C_out, or over C_out, H_out and W_out)",
-        "Keep the channel axis 1 and sum the others: dout.sum(axis=(0, 2, 3)).",
-        lambda c: _bw(c)[3].sum(axis=(1, 2, 3)),
-    ),
-    _part_mistake(
+    Mistake(
         "db_mean_not_sum",
         "db is the mean of dout instead of its sum",
         "The chain rule adds one dout per output the bias touched: a sum, not a mean.",
         lambda c: _bw(c)[3].mean(axis=(0, 2, 3)),
     ),
-    _part_mistake(
+    Mistake(
         "overwrite_not_accumulate",
         "db[o] was assigned (=) in the loop instead of accumulated (+=): only the last "
         "output position counts",
@@ -1007,7 +967,7 @@ DB_MISTAKES = (
 )
 
 DW_MISTAKES = (
-    _part_mistake(
+    Mistake(
         "overwrite_not_accumulate",
         "dw[o] was assigned (=) in the loop instead of accumulated (+=): only the last "
         "output position of the last image counts",
@@ -1015,7 +975,7 @@ DW_MISTAKES = (
         "its share: dw[o] += dout[n, o, i, j] * window.",
         _dw_last_write,
     ),
-    _part_mistake(
+    Mistake(
         "dw_x_dout_swapped",
         "dw came out rotated by 180°: the input and dout swapped roles in the "
         "cross-correlation (dout slid over x the wrong way round, a true convolution)",
@@ -1023,33 +983,30 @@ DW_MISTAKES = (
         "the kernel offset (a, q) indexes the input, counted from each window's corner.",
         lambda c: np.flip(_dw_of(*_bw(c)), (2, 3)),
     ),
-    _part_mistake(
+    Mistake(
         "dw_in_out_swapped",
         "dw has the layout (C_in, C_out, KH, KW): its first two axes are transposed",
         "dw must have the shape of w, (C_out, C_in, KH, KW): dw[o] collects the windows "
         "times dout of output channel o.",
         lambda c: np.swapaxes(_dw_of(*_bw(c)), 0, 1),
     ),
-    _part_mistake(
-        "dw_missing_batch_sum",
-        "dw comes from one image of the batch only (the sum over n is missing)",
-        "Every image uses the same kernel, so the gradients of all N images add up.",
-        lambda c: None if c.args[0].shape[0] == 1 else _dw_of(*(_slice_batch(c, slice(0, 1)))),
+    *(
+        Mistake(
+            "dw_missing_batch_sum",
+            "dw comes from one image of the batch only (the sum over n is missing)",
+            "Every image uses the same kernel, so the gradients of all N images add up.",
+            lambda c, one=one: None if c.args[0].shape[0] == 1 else _dw_of(*_slice_batch(c, one)),
+        )
+        for one in (slice(0, 1), slice(-1, None))  # the first image, or the last
     ),
-    _part_mistake(
-        "dw_missing_batch_sum",
-        "dw comes from one image of the batch only (the sum over n is missing)",
-        "Every image uses the same kernel, so the gradients of all N images add up.",
-        lambda c: None if c.args[0].shape[0] == 1 else _dw_of(*(_slice_batch(c, slice(-1, None)))),
-    ),
-    _part_mistake(
+    Mistake(
         "dw_mean_over_batch",
         "dw was divided by the batch size N",
         "The backward pass of one layer only applies the chain rule: if the loss is a mean "
         "over the batch, that 1/N is already inside dout.",
         lambda c: None if c.args[0].shape[0] == 1 else _dw_of(*_bw(c)) / c.args[0].shape[0],
     ),
-    _part_mistake(
+    Mistake(
         "stride_ignored",
         "the stride was ignored in the backward pass: the windows were read at i, j instead "
         "of i*stride, j*stride",
@@ -1065,37 +1022,28 @@ def _slice_batch(case: Case, sl: slice):
 
 
 DX_MISTAKES = (
-    _part_mistake(
-        "overwrite_not_accumulate",
-        "dx was assigned (=) window by window instead of accumulated (+=): where windows "
-        "overlap, only the last window's share survives",
-        "An input pixel read by several windows receives the sum of their shares: "
-        "dxp[n, :, rows, cols] += dout[n, o, i, j] * w[o].",
-        lambda c: _dx_last_write(c, last_channel_only=False),
+    *(
+        Mistake(
+            "overwrite_not_accumulate",
+            "dx was assigned (=) window by window instead of accumulated (+=): where windows "
+            "overlap, only the last window's share survives",
+            "An input pixel read by several windows receives the sum of their shares: "
+            "dxp[n, :, rows, cols] += dout[n, o, i, j] * w[o].",
+            lambda c, last=last: _dx_last_write(c, last_channel_only=last),
+        )
+        for last in (False, True)
     ),
-    _part_mistake(
-        "overwrite_not_accumulate",
-        "dx was assigned (=) window by window instead of accumulated (+=): where windows "
-        "overlap, only the last window's share survives",
-        "An input pixel read by several windows receives the sum of their shares: "
-        "dxp[n, :, rows, cols] += dout[n, o, i, j] * w[o].",
-        lambda c: _dx_last_write(c, last_channel_only=True),
+    *(
+        Mistake(
+            "dx_missing_channel_sum",
+            "dx comes from one output channel only (the sum over o is missing)",
+            "Every output channel read the input, so dx adds the shares of all C_out filters: "
+            "sum over o of dout[n, o, i, j] * w[o].",
+            _dx_with_kernel(lambda w, d, o=o: (None, None) if w.shape[0] == 1 else (w[o], d[:, o])),
+        )
+        for o in (slice(0, 1), slice(-1, None))  # the first output channel, or the last
     ),
-    _part_mistake(
-        "dx_missing_channel_sum",
-        "dx comes from one output channel only (the sum over o is missing)",
-        "Every output channel read the input, so dx adds the shares of all C_out filters: "
-        "sum over o of dout[n, o, i, j] * w[o].",
-        _dx_with_kernel(lambda w, d: (None, None) if w.shape[0] == 1 else (w[:1], d[:, :1])),
-    ),
-    _part_mistake(
-        "dx_missing_channel_sum",
-        "dx comes from one output channel only (the sum over o is missing)",
-        "Every output channel read the input, so dx adds the shares of all C_out filters: "
-        "sum over o of dout[n, o, i, j] * w[o].",
-        _dx_with_kernel(lambda w, d: (None, None) if w.shape[0] == 1 else (w[-1:], d[:, -1:])),
-    ),
-    _part_mistake(
+    Mistake(
         "kernel_not_flipped",
         "dx was computed as a full cross-correlation of dout with the kernel as is; the "
         "kernel must be flipped (rotated by 180°) there",
@@ -1104,19 +1052,16 @@ DX_MISTAKES = (
         "dxp[n, :, rows, cols] += dout[n, o, i, j] * w[o], which needs no flip at all.",
         _dx_with_kernel(lambda w, d: (np.flip(w, (2, 3)), d)),
     ),
-    _part_mistake(
-        "kernel_flipped_wrongly",
-        "the kernel was flipped along one axis only (rows or columns) for dx",
-        "Rotate by 180°: flip both the rows and the columns, w[o, c, ::-1, ::-1].",
-        _dx_with_kernel(lambda w, d: (np.flip(w, 2), d)),
+    *(
+        Mistake(
+            "kernel_flipped_wrongly",
+            "the kernel was flipped along one axis only (rows or columns) for dx",
+            "Rotate by 180°: flip both the rows and the columns, w[o, c, ::-1, ::-1].",
+            _dx_with_kernel(lambda w, d, axis=axis: (np.flip(w, axis), d)),
+        )
+        for axis in (2, 3)
     ),
-    _part_mistake(
-        "kernel_flipped_wrongly",
-        "the kernel was flipped along one axis only (rows or columns) for dx",
-        "Rotate by 180°: flip both the rows and the columns, w[o, c, ::-1, ::-1].",
-        _dx_with_kernel(lambda w, d: (np.flip(w, 3), d)),
-    ),
-    _part_mistake(
+    Mistake(
         "kernel_flipped_wrongly",
         "the kernel was transposed (w.T) for dx instead of rotated by 180°",
         "A transpose swaps rows and columns; the flip reverses both: w[o, c, ::-1, ::-1].",
@@ -1128,7 +1073,7 @@ DX_MISTAKES = (
             )
         ),
     ),
-    _part_mistake(
+    Mistake(
         "stride_ignored",
         "the stride was ignored in the backward pass: dout[n, o, i, j] went back to the "
         "window at i, j instead of i*stride, j*stride",
@@ -1136,13 +1081,13 @@ DX_MISTAKES = (
         "j*s : j*s + KW of the padded input.",
         _dx_stride_one,
     ),
-    _part_mistake(
+    Mistake(
         "padding_not_removed",
         "dx has the shape of the padded input: the padding was not cut off",
         "The zeros added by padding are not inputs; return dxp[:, :, p : p + H, p : p + W].",
         _dx_full_padded,
     ),
-    _part_mistake(
+    Mistake(
         "padding_cut_at_corner",
         "the padding was cut off from the bottom and the right only (dxp[:, :, :H, :W])",
         "The padding sits on every side: keep the middle, dxp[:, :, p : p + H, p : p + W].",

@@ -105,9 +105,8 @@ POINTER_MULTS = (
 # ---------------------------------------------------------------------------------------
 
 
-def _multi_in(X: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """corr((C_in, H, W), (C_in, KH, KW)) → (H_out, W_out), by torch."""
-    return _oracle.conv2d(np.asarray(X)[None], np.asarray(K)[None])[0, 0]
+#: corr((C_in, H, W), (C_in, KH, KW)) → (H_out, W_out), by torch.
+_multi_in = _oracle.good_corr2d_multi_in
 
 
 def _multi_in_out(X: np.ndarray, K: np.ndarray) -> np.ndarray:
@@ -220,7 +219,7 @@ def check_corr2d_multi_in(fn: Callable) -> None:
         name="corr2d_multi_in",
         cases=_cases_multi_in(),
         mistakes=MISTAKES_MULTI_IN,
-        oracle=_oracle.good_corr2d_multi_in,
+        oracle=_multi_in,
         pointer=POINTER_MULTI_IN,
     )
 
@@ -774,21 +773,16 @@ MISTAKES_VECTORIZED: tuple[Mistake, ...] = (
         "K[o, c]: pair i with i and j with j.",
         _kernel_hw_transposed,
     ),
-    Mistake(
-        "im2col_order_mismatch",
-        "the columns and the weight rows were flattened in different orders (one as "
-        "(C_in, KH, KW), the other as (KH, KW, C_in))",
-        "Flatten each window exactly as K.reshape(C_out, C_in*KH*KW) flattens a filter: "
-        "channel first, then row, then column.",
-        _im2col_cols_hwc,
-    ),
-    Mistake(
-        "im2col_order_mismatch",
-        "the columns and the weight rows were flattened in different orders (one as "
-        "(C_in, KH, KW), the other as (KH, KW, C_in))",
-        "Flatten each window exactly as K.reshape(C_out, C_in*KH*KW) flattens a filter: "
-        "channel first, then row, then column.",
-        _im2col_weights_hwc,
+    *(
+        Mistake(
+            "im2col_order_mismatch",
+            "the columns and the weight rows were flattened in different orders (one as "
+            "(C_in, KH, KW), the other as (KH, KW, C_in))",
+            "Flatten each window exactly as K.reshape(C_out, C_in*KH*KW) flattens a filter: "
+            "channel first, then row, then column.",
+            wrong,
+        )
+        for wrong in (_im2col_cols_hwc, _im2col_weights_hwc)
     ),
 )
 

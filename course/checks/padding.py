@@ -34,6 +34,8 @@ from course.checks._core import (
     passed,
 )
 from course.checks._mutate import Knob, recipe_variants
+from course.checks._oracle import pair as _pair
+from course.checks._oracle import sides as _sides
 
 __all__ = [
     "check_corr2d_dilated",
@@ -82,37 +84,10 @@ POINTER_DILATED = (
 # ---------------------------------------------------------------------------------------
 
 
-def _pair(v: Any) -> tuple[int, int]:
-    """int → (v, v); a pair stays a pair."""
-    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
-
-
-def _sides(padding: Any) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Any of the three padding forms → ((top, bottom), (left, right))."""
-    if np.isscalar(padding):
-        return (int(padding),) * 2, (int(padding),) * 2
-    first, second = padding
-    if np.isscalar(first):
-        return (int(first),) * 2, (int(second),) * 2
-    return (int(first[0]), int(first[1])), (int(second[0]), int(second[1]))
-
-
-def _torch_pad(X: np.ndarray, sides) -> np.ndarray:
-    """Zero padding by torch.nn.functional.pad, which takes (left, right, top, bottom)."""
-    (top, bottom), (left, right) = sides
-    torch = _oracle._torch()
-    out = torch.nn.functional.pad(_oracle.t64(X), (left, right, top, bottom))
-    return out.numpy()
-
-
-def _torch_size(n: int, k: int, before: int, after: int, stride: int, dilation: int = 1) -> int:
-    """Output length along one axis, read off the shape of a torch conv2d."""
-    X = np.zeros((1, n))
-    K = np.zeros((1, k))
-    out = _oracle.corr2d(
-        X, K, padding=((0, 0), (before, after)), stride=(1, stride), dilation=(1, dilation)
-    )
-    return int(out.shape[1])
+#: Zero padding of (H, W) by torch (F.pad), the padding in any of its three forms.
+_torch_pad = _oracle.good_pad2d
+#: Output length along one axis: (n, k, zeros before, zeros after, stride, dilation=1).
+_torch_size = _oracle.output_length
 
 
 def _arg(case: Case, name: str, default: Any) -> Any:

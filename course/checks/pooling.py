@@ -22,6 +22,7 @@ import numpy as np
 
 from course.checks import _oracle
 from course.checks._core import Case, CheckFailed, Mistake, Part, check, check_quiz
+from course.checks._oracle import pair as _pair
 
 __all__ = [
     "check_grad_quiz_avg",
@@ -55,10 +56,6 @@ GRAD_POINTER = (
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _pair(v: Any) -> tuple[int, int]:
-    return (int(v), int(v)) if np.ndim(v) == 0 else (int(v[0]), int(v[1]))
 
 
 def _params(case: Case):
