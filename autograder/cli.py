@@ -6,6 +6,7 @@
     python -m autograder feedback           one HTML report per student and assignment
     python -m autograder export             CSV for the LMS gradebook
     python -m autograder status             what is collected, graded, pending, failed
+    python -m autograder report             what the class got wrong (instructor only)
     python -m autograder demo               a sample class graded end to end
 
 This layer only parses arguments: each verb's defaults come from its module's function.
@@ -27,6 +28,7 @@ VERBS = {
     "feedback": "autograder.feedback",
     "export": "autograder.export",
     "status": "autograder.status",
+    "report": "autograder.report",
     "demo": "autograder.demo",
 }
 

@@ -303,12 +303,14 @@ TINY_CELLS = (
 )  # fmt: skip
 
 
-def tiny_notebook():
-    """The source notebook of the tiny assignment (nbformat 4.5, nbgrader metadata)."""
+def tiny_notebook(rows=TINY_CELLS):
+    """The source notebook of the tiny assignment (nbformat 4.5, nbgrader metadata), or
+    of other `rows` like TINY_CELLS: (kind, cell id, (grade_id, role, points) or None,
+    source), role one of "locked", "solution", "grade"."""
     import nbformat
 
     cells = []
-    for kind, cell_id, grading, text in TINY_CELLS:
+    for kind, cell_id, grading, text in rows:
         cell = (nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell)(
             text, id=cell_id
         )

@@ -7,6 +7,7 @@
     <root>/autograded/<student>/<assignment>/...       executed, scored notebooks
     <root>/feedback/<student>/<assignment>/...         HTML feedback
     <root>/exports/                                    CSV for the LMS
+    <root>/reports/                                    class reports (instructor only)
     <root>/gradebook.db                                nbgrader's gradebook (SQLite)
     <root>/.grading/                                   the pipeline's own state (ledger, logs)
 
@@ -45,6 +46,7 @@ class Course:
     autograded = property(lambda self: self.root / "autograded")
     feedback = property(lambda self: self.root / "feedback")
     exports = property(lambda self: self.root / "exports")
+    reports = property(lambda self: self.root / "reports")
     gradebook = property(lambda self: self.root / "gradebook.db")
     state = property(lambda self: self.root / ".grading")
 

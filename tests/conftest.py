@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,3 +54,14 @@ def _torch_single_thread():
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def known_class(tmp_path_factory):
+    """The hand-built class of tests/autograder/known_class.py (verdicts constructed, no
+    grading), built once per session. Returns its Course; tests that change it copy it."""
+    path = Path(__file__).parent / "autograder" / "known_class.py"
+    spec = importlib.util.spec_from_file_location("known_class", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build(tmp_path_factory.mktemp("known") / "course")
