@@ -1099,6 +1099,15 @@ _PART_MISTAKES = {"db": DB_MISTAKES, "dw": DW_MISTAKES, "dx": DX_MISTAKES}
 _PART_POINTER = {"db": POINTER_DB, "dw": POINTER_DW, "dx": POINTER_DX}
 
 
+def _need_forward(forward: Callable, name: str, case: Case, what: str, part: str = "") -> None:
+    """A backward check runs through `forward` (`name`), which must return (out, cache);
+    `case` is the backward's (its last argument dout), `part` the gradient checked."""
+    __tracebackhide__ = True
+    backward = name.replace("forward", "backward")
+    inputs = Case(case.label, case.args[:-1], None, case.kwargs)  # the forward's, without dout
+    _need_pair(forward, name, inputs, what, backward=f"{part} of {backward}" if part else backward)
+
+
 def _need_triple(run: Callable, name: str, case: Case, parts: Sequence[str]) -> None:
     __tracebackhide__ = True
     got = _silently(run, *case.args, **case.kwargs)
@@ -1163,14 +1172,7 @@ def check_conv2d_backward(forward: Callable, backward: Callable, *, part: str) -
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}; got {part!r}")
     cases = _conv_backward_cases(part)
-    first = cases[0]
-    _need_pair(
-        forward,
-        "conv2d_forward",
-        Case(first.label, first.args[:-1], None, first.kwargs),  # (x, w, b) without dout
-        "x, w, b, stride and padding",
-        backward=f"{part} of conv2d_backward",
-    )
+    _need_forward(forward, "conv2d_forward", cases[0], "x, w, b, stride and padding", part)
     _need_triple(_through_forward(forward, backward, None), "conv2d_backward", cases[0], PARTS)
     check(
         _through_forward(forward, backward, PARTS.index(part)),
@@ -1543,42 +1545,18 @@ MAXPOOL_BACKWARD_MISTAKES = (
 )
 
 
-def _need_pool_pair(forward: Callable, name: str, case: Case) -> None:
-    __tracebackhide__ = True
-    x = case.args[0]
-    _need_pair(
-        forward,
-        name,
-        Case(case.label, (x,), None, case.kwargs),
-        "what the backward pass needs",
-        backward=name.replace("forward", "backward"),
-    )
-
-
 def check_maxpool2d_backward(forward: Callable, backward: Callable) -> None:
     """Exercise 5.6: maxpool2d_backward(dout, cache) -> dx, with the cache of your forward."""
     __tracebackhide__ = True
     cases = _maxpool_backward_cases()
-    _need_pool_pair(forward, "maxpool2d_forward", cases[0])
+    _need_forward(forward, "maxpool2d_forward", cases[0], "what the backward pass needs")
     check(
-        _pool_through_forward(forward, backward),
+        _through_forward(forward, backward, None),
         name="maxpool2d_backward",
         cases=cases,
         mistakes=MAXPOOL_BACKWARD_MISTAKES,
         pointer=POINTER_MAXPOOL_BACK,
     )
-
-
-def _pool_through_forward(forward: Callable, backward: Callable) -> Callable:
-    def run(x, dout, **kwargs):
-        got = forward(x, **kwargs)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise TypeError(
-                f"the forward pass must return (out, cache); it returned {type(got).__name__}"
-            )
-        return backward(dout, got[1])
-
-    return run
 
 
 # ---------------------------------------------------------------------------------------
@@ -1821,9 +1799,9 @@ def check_avgpool2d_backward(forward: Callable, backward: Callable) -> None:
     """Exercise 5.8: avgpool2d_backward(dout, cache) -> dx, with the cache of your forward."""
     __tracebackhide__ = True
     cases = _avgpool_backward_cases()
-    _need_pool_pair(forward, "avgpool2d_forward", cases[0])
+    _need_forward(forward, "avgpool2d_forward", cases[0], "what the backward pass needs")
     check(
-        _pool_through_forward(forward, backward),
+        _through_forward(forward, backward, None),
         name="avgpool2d_backward",
         cases=cases,
         mistakes=AVGPOOL_BACKWARD_MISTAKES,

@@ -466,6 +466,38 @@ def _backward_deviation(forward: Sequence[_Call], backward: Sequence[_Call]) -> 
     return None
 
 
+def _first_run(name: str, case: str, run: Callable[[], Any], deviation, extra=lambda: "") -> Any:
+    """run(), the student's first call with the recorder; an error is named by the first
+    layer call that differs from LeNet's (`deviation()`), when there is one, else by
+    the traceback and `extra()`."""
+    __tracebackhide__ = True
+    try:
+        return run()
+    except NotImplementedError as exc:
+        raise not_implemented(name, exc, case) from None
+    except Exception as exc:
+        dev = deviation()
+        if dev is not None:
+            raise CheckFailed(
+                f"{name} raised {type(exc).__name__}: {exc} (on {case}).\n{dev.text}",
+                mistake=dev.key,
+                case=case,
+            ) from exc
+        raise raised(name, exc, case, TRACEBACK_HINT + extra()) from exc
+
+
+def _check_traced(run, name, cases, mistakes, pointer, deviation) -> None:
+    """The engine's check of `run`; a wrong answer that matches no catalogued mistake is
+    explained by the first layer call that differs from LeNet's (`deviation(case label)`)."""
+    __tracebackhide__ = True
+    try:
+        check(run, name=name, cases=cases, mistakes=mistakes, pointer=pointer, quiet=True)
+    except CheckFailed as err:
+        if err.mistake is None and (dev := deviation(err.case)) is not None:
+            raise CheckFailed(f"{err}\n{dev.text}", mistake=dev.key, case=err.case) from None
+        raise
+
+
 # ---------------------------------------------------------------------------------------
 # Demo cells that show a quiz's numbers only once the quiz is answered
 # ---------------------------------------------------------------------------------------
@@ -908,22 +940,13 @@ def check_lenet_forward(
     params, x = copy.deepcopy(cases[0].args)
     N = x.shape[0]
     rec.start(params)
-    try:
-        result = fn(params, x, rec.layers)
-    except NotImplementedError as exc:
-        raise not_implemented("lenet_forward", exc, cases[0].label) from None
-    except Exception as exc:
-        dev = _forward_deviation(rec.forward, N)
-        if dev is not None:
-            raise CheckFailed(
-                f"lenet_forward raised {type(exc).__name__}: {exc} (on {cases[0].label}).\n"
-                f"{dev.text}",
-                mistake=dev.key,
-                case=cases[0].label,
-            ) from exc
-        raise raised(
-            "lenet_forward", exc, cases[0].label, TRACEBACK_HINT + _no_layer_calls(rec)
-        ) from exc
+    result = _first_run(
+        "lenet_forward",
+        cases[0].label,
+        lambda: fn(params, x, rec.layers),
+        lambda: _forward_deviation(rec.forward, N),
+        lambda: _no_layer_calls(rec),
+    )
     if not rec.forward:
         raise CheckFailed(
             "lenet_forward made no call to the `layers` it was given. Call "
@@ -937,22 +960,16 @@ def check_lenet_forward(
         rec.start(params)
         return _forward_result(fn(params, x, rec.layers), x.shape[0])[0]
 
-    try:
-        check(
-            run,
-            name="lenet_forward",
-            cases=cases,
-            mistakes=FORWARD_MISTAKES,
-            pointer=POINTER_FORWARD,
-            quiet=True,
-        )
-    except CheckFailed as err:
-        if err.mistake is None:
-            N_case = next((c.args[1].shape[0] for c in cases if c.label == err.case), N)
-            dev = _forward_deviation(rec.forward, N_case)
-            if dev is not None:
-                raise CheckFailed(f"{err}\n{dev.text}", mistake=dev.key, case=err.case) from None
-        raise
+    _check_traced(
+        run,
+        "lenet_forward",
+        cases,
+        FORWARD_MISTAKES,
+        POINTER_FORWARD,
+        lambda label: _forward_deviation(
+            rec.forward, next((c.args[1].shape[0] for c in cases if c.label == label), N)
+        ),
+    )
     # Caches: re-run the first case so the recorder holds its calls.
     rec.start(params)
     _, caches = _forward_result(fn(params, x, rec.layers), N)
@@ -1099,20 +1116,12 @@ def check_lenet_backward(
     params, x, dlogits = copy.deepcopy(cases[0].args)
     rec.start(params)
     _, caches = forward(params, x, rec.layers)
-    try:
-        grads = fn(dlogits, caches, rec.layers)
-    except NotImplementedError as exc:
-        raise not_implemented("lenet_backward", exc, cases[0].label) from None
-    except Exception as exc:
-        dev = _backward_deviation(rec.forward, rec.backward)
-        if dev is not None:
-            raise CheckFailed(
-                f"lenet_backward raised {type(exc).__name__}: {exc} (on {cases[0].label}).\n"
-                f"{dev.text}",
-                mistake=dev.key,
-                case=cases[0].label,
-            ) from exc
-        raise raised("lenet_backward", exc, cases[0].label) from exc
+    grads = _first_run(
+        "lenet_backward",
+        cases[0].label,
+        lambda: fn(dlogits, caches, rec.layers),
+        lambda: _backward_deviation(rec.forward, rec.backward),
+    )
     if not rec.backward:
         raise CheckFailed(
             "lenet_backward made no call to the `layers` it was given. Call "
@@ -1121,21 +1130,14 @@ def check_lenet_backward(
             mistake="ignores_layers",
         )
     _backward_result(grads)
-    try:
-        check(
-            run,
-            name="lenet_backward",
-            cases=cases,
-            mistakes=BACKWARD_MISTAKES,
-            pointer=POINTER_BACKWARD,
-            quiet=True,
-        )
-    except CheckFailed as err:
-        if err.mistake is None:
-            dev = _backward_deviation(rec.forward, rec.backward)
-            if dev is not None:
-                raise CheckFailed(f"{err}\n{dev.text}", mistake=dev.key, case=err.case) from None
-        raise
+    _check_traced(
+        run,
+        "lenet_backward",
+        cases,
+        BACKWARD_MISTAKES,
+        POINTER_BACKWARD,
+        lambda label: _backward_deviation(rec.forward, rec.backward),
+    )
     _passed("lenet_backward", cases, "; all 10 gradients equal torch autograd's")
 
 
