@@ -181,8 +181,10 @@ def exercises(source_nb, notebook: str) -> dict[str, Exercise]:
 
 
 def untouched(nb, released) -> set[str]:
-    """grade_ids of the test cells of `nb` whose exercise cells (the solution cells since
-    the previous test cell) are all exactly as in the `released` notebook: not attempted."""
+    """grade_ids of the test cells of `nb` whose exercise cells are all exactly as in the
+    `released` notebook: not attempted. A test cell's exercise cells are the solution
+    cells since the previous test cell; test cells in a row share those of the first (one
+    answer cell checked by two test cells, as 4.1's Q5 and Q6)."""
 
     def meta(cell) -> dict:
         return cell.get("metadata", {}).get("nbgrader") or {}
@@ -192,17 +194,19 @@ def untouched(nb, released) -> set[str]:
         for c in released.cells
         if meta(c).get("solution") and meta(c).get("grade_id")
     }
-    found, exercise = set(), []
+    found, exercise, tested = set(), [], False
     for cell in nb.cells:
         m = meta(cell)
         if m.get("solution") and m.get("grade_id"):
+            if tested:  # the first solution cell after a test cell starts a new exercise
+                exercise, tested = [], False
             exercise.append(cell)
         elif m.get("grade") and m.get("grade_id"):
+            tested = True
             if exercise and all(
                 stubs.get(meta(c)["grade_id"]) == c.source.strip() for c in exercise
             ):
                 found.add(m["grade_id"])
-            exercise = []
     return found
 
 

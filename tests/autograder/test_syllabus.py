@@ -60,3 +60,17 @@ def test_an_unlisted_cell_gets_the_lectures_its_section_names():
         "3. Strides (lectures 001 and 003)",
         "lecture 001, 003",
     )
+
+
+def test_a_blank_hand_in_attempted_no_exercise():
+    """Every graded cell of the released notebooks has exercise cells of its own or shares
+    the previous test cell's (4.1's one answer cell for Q5 and Q6), so a hand-in of the
+    release as it is counts as not attempted everywhere."""
+    for path in sorted((REPO / "release").glob("*/*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        graded = {
+            c.metadata["nbgrader"]["grade_id"]
+            for c in nb.cells
+            if (c.metadata.get("nbgrader") or {}).get("grade")
+        }
+        assert syllabus.untouched(nb, nb) == graded, path.name
