@@ -6,7 +6,8 @@ rendered output: the diagnosis, no frame of the checker. Then fix corr2d, run al
 Validate: success. The instructor: `make instructor` on the same copy; formgrader opens the
 first time, lists the seven assignments, and its links open. And a graded hostile hand-in
 (a `<script>` in a markdown cell and in HTML, JavaScript and SVG outputs) opens in
-formgrader with none of it run, and its text still readable (autograder.safe_html).
+formgrader with none of it run, and its text still readable (autograder.safe_html). The
+instructor's class report (autograder.report) opens from its file with no console error.
 
 Needs /usr/bin/chromium and the `playwright` package (never `playwright install`: it
 downloads a browser). `.ci/run` installs both; elsewhere the test skips with the reason.
@@ -31,7 +32,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import demo, grade, score
+from autograder import demo, grade, report, score
 from autograder.grade import GRADING_LIMITS
 from autograder.layout import Course
 
@@ -329,3 +330,33 @@ def test_formgrader_runs_no_script_of_a_hostile_submission(browser, hostile_cour
         assert "<script>window.__pwned = 'markdown'" in text, text[-3000:]
         assert "Hostile output text" in text
         page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
+
+
+def test_class_report_opens_in_chromium(browser, known_class, tmp_path):
+    """The class report of the hand-built class (tests/autograder/known_class.py) and the
+    course overview open from file:// with no console error; the item table and the
+    embedded plots are there and decoded, the near-copy pair shows side by side."""
+    overview, _ = report.write_reports(known_class)
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    shot = tmp_path / "class-report.png"
+    with screenshot_on_failure(page, shot):
+        page.goto((known_class.reports / "hw" / "index.html").as_uri(), wait_until="load")
+        assert page.locator("table#items tr").count() == 1 + 3  # header, three cells
+        plots = page.locator("img.plot")
+        assert plots.count() >= 4  # total histogram, one per exercise
+        assert page.evaluate(
+            "() => [...document.querySelectorAll('img.plot')].every(i => i.naturalWidth > 0)"
+        )
+        page.locator("details summary").first.click()
+        pair = page.locator("details .pair").first
+        assert "</pre><script>window.pwned = 1</script>" in pair.inner_text()
+        assert page.evaluate("() => window.pwned") is None
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"class report screenshot: {shot}")
+        page.goto(overview.as_uri(), wait_until="load")
+        assert page.locator("table#assignments tr").count() == 2
+        page.screenshot(path=str(tmp_path / "class-overview.png"), full_page=True)
+    assert errors == [], errors
