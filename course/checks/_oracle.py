@@ -93,6 +93,28 @@ def pool2d(X, size, *, stride=None, padding=0, mode="max") -> np.ndarray:
     return out.numpy().reshape(out.shape[lead:])
 
 
+def pool_routing(x, size, stride, pick: str, dout=None) -> np.ndarray:
+    """Where the windows of pooling x (..., H, W) send their gradient: each window sends its
+    dout (default 1) to `pick` of its inputs, "first" (the first maximum in row-major
+    order, torch's), "last" (the last maximum), "all_ties" (every maximum) or "avg" (all
+    of them, an equal share each); overlapping windows add up."""
+    torch = _torch()
+    F = torch.nn.functional
+    a = np.asarray(x, float)
+    t = t64(a).reshape(-1, 1, *a.shape[-2:])
+    cols = F.unfold(t, size, stride=stride)  # (N, window size, windows), row-major inside
+    if pick == "all_ties":
+        chosen = (cols == cols.max(dim=1, keepdim=True).values).to(cols.dtype)
+    elif pick == "avg":
+        chosen = torch.full_like(cols, 1.0 / cols.shape[1])
+    else:  # one input per window
+        last = cols.shape[1] - 1 - torch.flip(cols, dims=[1]).argmax(dim=1, keepdim=True)
+        one = last if pick == "last" else cols.argmax(dim=1, keepdim=True)
+        chosen = torch.zeros_like(cols).scatter_(1, one, 1.0)
+    d = 1.0 if dout is None else t64(dout).reshape(t.shape[0], 1, -1)
+    return F.fold(chosen * d, a.shape[-2:], size, stride=stride).numpy().reshape(a.shape)
+
+
 # ---------------------------------------------------------------------------------------
 # Lecture 002's LeNet
 # ---------------------------------------------------------------------------------------

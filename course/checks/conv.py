@@ -116,21 +116,6 @@ def _flip(K: Any) -> np.ndarray:
     return _f(K)[::-1, ::-1].copy()
 
 
-def _same(a: Any, b: Any) -> bool:
-    try:
-        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-8))
-
-
-def _wrong(mistake: Mistake, case: Case) -> Any:
-    try:
-        return mistake.wrong(case)
-    except Exception:
-        return None
-
-
 def _show(answer: Any) -> str:
     """A quiz answer on one line: [[1, 2], [3, 4]] rather than a multi-line array."""
     try:

@@ -1756,7 +1756,8 @@ class _Spy:
 def _torch_epoch(
     params, velocity, X, y, *, batch_size, lr, momentum, weight_decay, seed, variant=None
 ):
-    """One epoch in plain PyTorch (model, F.cross_entropy, optim.SGD); (loss, acc, params)."""
+    """One epoch in plain PyTorch (model, F.cross_entropy, optim.SGD); (loss, acc, params).
+    With lr=0 and seed=None (no shuffle) it is an evaluation (`_torch_eval`)."""
     torch = _torch()
     F = torch.nn.functional
     model = _oracle.TorchLeNet5(torch.float64)
@@ -1768,7 +1769,7 @@ def _torch_epoch(
             opt.state[p]["momentum_buffer"] = torch.tensor(np.asarray(velocity[k], float))
     N = len(y)
     rng = np.random.default_rng(seed)
-    order = np.arange(N) if variant == "not_shuffled" else rng.permutation(N)
+    order = np.arange(N) if variant == "not_shuffled" or seed is None else rng.permutation(N)
     label_order = rng.permutation(N) if variant == "labels_shuffled_separately" else order
     stop = (N // batch_size) * batch_size if variant == "last_batch_dropped" else N
     total, correct, batch_means = 0.0, 0, []
@@ -2012,25 +2013,20 @@ class _BadReturnError(Exception):
 # ---------------------------------------------------------------------------------------
 
 
-def _torch_eval(params, X, y, *, batch_size, variant=None):
-    torch = _torch()
-    F = torch.nn.functional
-    N = len(y)
-    stop = (N // batch_size) * batch_size if variant == "last_batch_dropped" else N
-    total, correct, means = 0.0, 0, []
-    for start in range(0, stop, batch_size):
-        xb, yb = X[start : start + batch_size], y[start : start + batch_size]
-        logits, _ = _torch_lenet(params, xb)
-        loss = float(F.cross_entropy(logits, torch.tensor(yb.astype(np.int64))).detach())
-        total += loss * len(yb)
-        means.append(loss)
-        correct += int((logits.argmax(1).numpy() == yb).sum())
-    value = total / N
-    if variant == "loss_not_divided":
-        value = total
-    elif variant == "loss_mean_of_batch_means":
-        value = float(np.mean(means))
-    return value, (correct if variant == "acc_count" else correct / N)
+def _torch_eval(params, X, y, *, batch_size, variant=None) -> tuple[float, float]:
+    """(loss, acc) over the batches in order, the parameters unchanged: an epoch at lr 0."""
+    return _torch_epoch(
+        params,
+        {},
+        X,
+        y,
+        batch_size=batch_size,
+        lr=0.0,
+        momentum=0.0,
+        weight_decay=0.0,
+        seed=None,
+        variant=variant,
+    )[:2]
 
 
 def _eval_cases() -> list[Case]:

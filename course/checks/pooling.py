@@ -681,12 +681,6 @@ def _unfold(X: np.ndarray, size, stride):
     return F.unfold(_oracle.t64(X)[None, None], size, stride=stride)[0]
 
 
-def _fold(cols, X: np.ndarray, size, stride) -> np.ndarray:
-    """Add every column back onto its window's positions (overlaps are summed)."""
-    F = _oracle._torch().nn.functional
-    return F.fold(cols[None], X.shape, size, stride=stride)[0, 0].numpy()
-
-
 def _one_hot(index, like):
     torch = _oracle._torch()
     out = torch.zeros_like(like)
@@ -695,20 +689,11 @@ def _one_hot(index, like):
 
 
 def _mask_from_windows(pick: str, *, binary: bool = False) -> Callable[[Case], Any]:
+    """The mask when a wrong set of window positions is marked (`_oracle.pool_routing`)."""
+
     def wrong(case: Case):
-        torch = _oracle._torch()
         X, size, stride, _ = _grad_params(case)
-        cols = _unfold(X, size, stride)  # (KH*KW, L)
-        if pick == "all_ties":
-            chosen = (cols == cols.max(dim=0).values).to(cols.dtype)
-        elif pick == "last":
-            k = cols.shape[0]
-            chosen = _one_hot(k - 1 - torch.flip(cols, dims=[0]).argmax(dim=0), cols)
-        elif pick == "avg":
-            chosen = torch.full_like(cols, 1.0 / cols.shape[0])
-        else:  # "first": the right choice, used by the overlap mistake
-            chosen = _one_hot(cols.argmax(dim=0), cols)
-        out = _fold(chosen, X, size, stride)
+        out = _oracle.pool_routing(X, size, stride, pick)
         return (out > 0).astype(float) if binary else out
 
     return wrong
