@@ -57,7 +57,7 @@ WHAT_IS_MISSING = {
     "failed": "grading failed: see `python -m autograder status --all`",
     "undiagnosed": "graded before outcomes were recorded per cell: run "
     "`python -m autograder grade --force`",
-    "no hand-in": "no hand-in",
+    "no hand-in": "handed nothing in",
 }
 CSS = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 0; color: #222; background: #fafafa; }
@@ -528,7 +528,7 @@ def render_overview(reports: list[AssignmentReport], missing_source: bool = Fals
         lost_rows = "".join(
             f"<tr><td>{e(lp.assignment)}</td>"
             f"<td><a href='{e(lp.assignment)}/index.html#ex-{e(lp.exercise)}'>"
-            f"{e(lp.exercise)}</a></td><td class='num'>{lp.lost:g}</td>"
+            f"{e(lp.exercise)}</a></td><td class='num'>{lp.lost / n[lp.assignment]:.2f}</td>"
             f"<td>{e(lp.top_mistake[0]) + f' ({lp.top_mistake[1]})' if lp.top_mistake else ''}"
             "</td></tr>"
             for lp in lost

@@ -170,6 +170,9 @@ def test_the_report_files(known_class):
     assert "stale" not in page.split("Not in these numbers")[0]
     course_page = overview.read_text()
     assert "hw/index.html" in course_page and "id='assignments'" in course_page
+    # the overview ranks exercises by points lost per student: mul 12 / 6, add 6 / 6
+    assert "1.2</a></td><td class='num'>2.00</td>" in course_page
+    assert "1.1</a></td><td class='num'>1.00</td>" in course_page
 
 
 def test_top_mistakes_and_the_command(known_class, capsys):
