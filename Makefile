@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup sandbox-tool test lint bench release lab instructor demo register collect grade feedback export status
+.PHONY: setup sandbox-tool test lint bench release lab instructor demo register collect grade feedback export status report
 
 setup: $(STAMP) sandbox-tool
 
@@ -66,8 +66,9 @@ instructor: $(STAMP)
 	  $(VENV)/bin/jupyter lab $(AS_ROOT) --ServerApp.root_dir="$(CURDIR)" $(LAB_ARGS)
 
 # The main job: a sample class (perfect, blank, one misconception each, a crash, an
-# endless loop, a broken file, a tamperer) graded end to end in the sandbox; prints the
-# score table and where the feedback and CSV are. Compared with the stored goldens.
+# endless loop, a broken file, a tamperer, classmates who share mistakes, two near-copies)
+# graded end to end in the sandbox; prints the score table, where the feedback and CSV
+# are, the class report's path and the class's top mistakes. Compared with the goldens.
 demo: $(STAMP) sandbox-tool
 	$(PY) -m autograder demo
 
@@ -90,3 +91,6 @@ export: $(STAMP)
 
 status: $(STAMP)
 	$(PY) -m autograder status
+
+report: $(STAMP)
+	$(PY) -m autograder report

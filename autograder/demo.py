@@ -21,12 +21,27 @@ a class made from the reference solutions:
     tamper               01: perfect, plus `np.allclose = lambda *a, **k: True` (flagged;
                          the judge decides outside the kernel, so it keeps its 22)
 
+and classmates who write the exercise in their own words, so that the class report
+(`autograder.report`) has counts to show: mistakes several students share, mistakes that
+come together, a generic failure, and a pair of near-copies:
+
+    flipped_kernel_np    01: corr2d flips the kernel with np.flip
+    flipped_kernel_loops 01: corr2d flips it in four loops (K[KH-1-a, KW-1-b])
+    near_copy_a          01: corr2d one row and column short, corr2d_bias multiplies by b
+    near_copy_b          01: near_copy_a's code with the names changed and comments added
+    max_not_sum          01: corr2d takes the max of each window's products (no name)
+    plus_one_and_q2      02: output_size without the + 1, and Q2 answered 2×2 to match
+    plus_one_and_q2_b    02: the same two mistakes, written differently
+    padding_once         02: output_size adds the padding once, not on both sides
+    same_sides_swapped   02: same_padding puts the larger half after, not before
+
 `perfect` and `blank` hand in every assignment; the others hand in the one assignment
 their mistake is about. Submissions go through the real `collect` code path (a folder
 tree <student>/<assignment>/<notebook>.ipynb), are graded in parallel (a short cell
-timeout keeps `never_finishes` quick), and get feedback and a CSV. The scores are
-compared with the goldens in tests/autograder/goldens/demo_scores.json: any drift is
-reported and the exit code is 1.
+timeout keeps `never_finishes` quick), and get feedback, a CSV and the class report
+(reports/index.html: each mistake's count, similar hand-ins). The scores are compared with
+the goldens in tests/autograder/goldens/demo_scores.json, and the report's counts with
+demo_report.json next to it: any drift is reported and the exit code is 1.
 """
 
 from __future__ import annotations
@@ -39,14 +54,17 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from autograder import report as class_report
 from autograder.layout import Course
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / ".demo-course"
 GOLDENS = REPO / "tests" / "autograder" / "goldens" / "demo_scores.json"
+#: The class report's counts per assignment (report.counts): outcomes per cell, pairs.
+REPORT_GOLDENS = GOLDENS.with_name("demo_report.json")
 #: A file that marks a folder as a demo course: only such a folder is ever wiped.
 MARKER = ".autograder-demo"
 #: The demo's cell timeout: long enough for every honest cell, short for never_finishes.
@@ -109,15 +127,56 @@ def _sub(old: str, new: str) -> Callable[[str], str]:
     return edit
 
 
+def _own(body: str) -> Callable[[str], str]:
+    """Keep the signature and docstring of an exercise cell and put `body` after them:
+    a student who writes the function in their own words."""
+
+    def edit(text: str) -> str:
+        end = text.rfind('"""\n')
+        if end < 0:
+            raise ValueError("the exercise cell has no docstring any more")
+        return text[: end + 4] + body
+
+    return edit
+
+
 @dataclass(frozen=True)
 class Mistake:
-    """A sample student: one change to the perfect notebook of one assignment."""
+    """A sample student: changes to the perfect notebook of one assignment (the cell
+    `cell_id`, and the cells of `also`, each with its edit)."""
 
     student: str
     assignment: str
     cell_id: str
     edit: Callable[[str], str]
     about: str
+    also: tuple[tuple[str, Callable[[str], str]], ...] = ()
+
+    def edits(self) -> tuple[tuple[str, Callable[[str], str]], ...]:
+        return ((self.cell_id, self.edit), *self.also)
+
+
+NEAR_COPY_A = """    rows = X.shape[0] - K.shape[0]
+    cols = X.shape[1] - K.shape[1]
+    output = np.zeros((rows, cols))
+    for row in range(rows):
+        for col in range(cols):
+            window = X[row:row + K.shape[0], col:col + K.shape[1]]
+            output[row, col] = np.sum(window * K)
+    return output
+"""
+#: near_copy_a's corr2d with every name changed and comments added: what a copy that
+#: tries to hide looks like.
+NEAR_COPY_B = """    # number of window positions down and across
+    n_down = X.shape[0] - K.shape[0]
+    n_across = X.shape[1] - K.shape[1]
+    res = np.zeros((n_down, n_across))
+    for r in range(n_down):
+        for c in range(n_across):
+            patch = X[r:r + K.shape[0], c:c + K.shape[1]]  # the window under K
+            res[r, c] = np.sum(patch * K)
+    return res
+"""
 
 
 #: Each wrong version follows the student-style implementations of
@@ -189,6 +248,101 @@ MISTAKES = (
         lambda src: src + "\n\nnp.allclose = lambda *a, **k: True\n",
         "monkeypatches np.allclose",
     ),
+    Mistake(
+        "flipped_kernel_np",
+        "01_convolution",
+        "corr2d-impl",
+        _own(
+            "    kh, kw = K.shape\n"
+            "    out_h, out_w = X.shape[0] - kh + 1, X.shape[1] - kw + 1\n"
+            "    Kf = np.flip(K)\n"
+            "    result = np.zeros((out_h, out_w))\n"
+            "    for r in range(out_h):\n"
+            "        for c in range(out_w):\n"
+            "            result[r, c] = (X[r:r + kh, c:c + kw] * Kf).sum()\n"
+            "    return result\n"
+        ),
+        "corr2d flips the kernel with np.flip",
+    ),
+    Mistake(
+        "flipped_kernel_loops",
+        "01_convolution",
+        "corr2d-impl",
+        _own(
+            "    H, W = X.shape\n"
+            "    KH, KW = K.shape\n"
+            "    Y = np.zeros((H - KH + 1, W - KW + 1))\n"
+            "    for i in range(H - KH + 1):\n"
+            "        for j in range(W - KW + 1):\n"
+            "            total = 0.0\n"
+            "            for a in range(KH):\n"
+            "                for b in range(KW):\n"
+            "                    total += X[i + a, j + b] * K[KH - 1 - a, KW - 1 - b]\n"
+            "            Y[i, j] = total\n"
+            "    return Y\n"
+        ),
+        "corr2d flips the kernel in four loops",
+    ),
+    Mistake(
+        "near_copy_a",
+        "01_convolution",
+        "corr2d-impl",
+        _own(NEAR_COPY_A),
+        "corr2d one row and column short; corr2d_bias multiplies by b",
+        also=(("corr2d-bias-impl", _own("    return corr2d(X, K) * b\n")),),
+    ),
+    Mistake(
+        "near_copy_b",
+        "01_convolution",
+        "corr2d-impl",
+        _own(NEAR_COPY_B),
+        "near_copy_a's code, renamed and commented",
+        also=(("corr2d-bias-impl", _own("    return b * corr2d(X, K)  # apply the bias\n")),),
+    ),
+    Mistake(
+        "max_not_sum",
+        "01_convolution",
+        "corr2d-impl",
+        _own(
+            "    KH, KW = K.shape\n"
+            "    Y = np.zeros((X.shape[0] - KH + 1, X.shape[1] - KW + 1))\n"
+            "    for i in range(Y.shape[0]):\n"
+            "        for j in range(Y.shape[1]):\n"
+            "            Y[i, j] = np.max(X[i:i + KH, j:j + KW] * K)\n"
+            "    return Y\n"
+        ),
+        "corr2d takes the largest product of each window instead of their sum",
+    ),
+    Mistake(
+        "plus_one_and_q2",
+        "02_padding_stride",
+        "output-size-impl",
+        _own("    padded = n + 2 * padding\n    return (padded - k) // stride\n"),
+        "output_size without the + 1, and Q2 answered 2×2",
+        also=(("q2-answer", _sub("rows, cols = 3, 3", "rows, cols = 2, 2")),),
+    ),
+    Mistake(
+        "plus_one_and_q2_b",
+        "02_padding_stride",
+        "output-size-impl",
+        _own("    n_out = (n - k + 2 * padding) // stride\n    return n_out\n"),
+        "output_size without the + 1, and Q2 answered 2×2 (written differently)",
+        also=(("q2-answer", _sub("rows, cols = 3, 3", "rows, cols = 2, 2")),),
+    ),
+    Mistake(
+        "padding_once",
+        "02_padding_stride",
+        "output-size-impl",
+        _own("    return (n + padding - k) // stride + 1\n"),
+        "output_size adds the padding on one side only",
+    ),
+    Mistake(
+        "same_sides_swapped",
+        "02_padding_stride",
+        "same-padding-impl",
+        _own("    total = k - 1\n    return total // 2, total - total // 2\n"),
+        "same_padding puts the larger half after instead of before",
+    ),
 )
 #: Students who hand in a truncated (invalid JSON) file of this assignment.
 INVALID_JSON = ("invalid_json", "01_convolution")
@@ -213,8 +367,9 @@ def sample_class(course: Course, assignments: list[str]) -> dict[tuple[str, str,
             continue
         for notebook in course.notebooks(m.assignment):
             nb = perfect_notebook(course, m.assignment, notebook)
-            if any(c.get("id") == m.cell_id for c in nb.cells):
-                edit_cell(nb, m.cell_id, m.edit)
+            for cell_id, edit in m.edits():
+                if any(c.get("id") == cell_id for c in nb.cells):
+                    edit_cell(nb, cell_id, edit)
             put(m.student, m.assignment, notebook, nb)
     student, assignment = INVALID_JSON
     if assignment in assignments:
@@ -421,9 +576,26 @@ def drift(results: dict[str, dict], goldens: dict[str, dict]) -> list[str]:
         if want is None:
             lines.append(f"{key}: not in the goldens (got {got['score']}/{got['max_score']})")
             continue
-        for field in ("score", "max_score", "status", "flags"):
-            if got.get(field) != want.get(field):
-                lines.append(f"{key}: {field} is {got.get(field)!r}, golden {want.get(field)!r}")
+        for what in ("score", "max_score", "status", "flags"):
+            if got.get(what) != want.get(what):
+                lines.append(f"{key}: {what} is {got.get(what)!r}, golden {want.get(what)!r}")
+    return lines
+
+
+def report_drift(counts: dict[str, dict], goldens: dict[str, dict]) -> list[str]:
+    """Differences between the class report's counts and their goldens, one line each."""
+
+    def flat(c: dict) -> dict:  # one entry per number that can drift
+        return {**{k: v for k, v in c.items() if k != "outcomes"}, **c.get("outcomes", {})}
+
+    lines = []
+    for assignment in sorted(counts):
+        got, want = flat(counts[assignment]), flat(goldens.get(assignment, {}))
+        lines += [
+            f"report {assignment} {key}: {got.get(key)}, golden {want.get(key)}"
+            for key in sorted(set(got) | set(want))
+            if got.get(key) != want.get(key)
+        ]
     return lines
 
 
@@ -478,6 +650,9 @@ class DemoResult:
     feedback_dir: Path | None
     csv_path: Path | None
     seconds: float
+    report_path: Path | None = None  # the class report's overview page
+    class_reports: list = field(default_factory=list)  # report.AssignmentReport each
+    counts: dict[str, dict] = field(default_factory=dict)  # report.counts per assignment
 
 
 def run_demo(
@@ -513,16 +688,21 @@ def run_demo(
         csv_path = export.export_csv(course)
     except ImportError:
         pass
+    overview, reports = class_report.write_reports(course)
+    counts = {rep.assignment: class_report.counts(rep) for rep in reports}
     results = results_of(report)
     return DemoResult(
         course,
         names,
         report,
         results,
-        drift(results, load_goldens()),
+        drift(results, load_goldens()) + report_drift(counts, load_goldens(REPORT_GOLDENS)),
         feedback_dir,
         csv_path,
         time.monotonic() - started,
+        overview,
+        reports,
+        counts,
     )
 
 
@@ -568,10 +748,16 @@ def run(args: argparse.Namespace) -> int:
     if result.csv_path:
         print(f"grades CSV: {result.csv_path}")
     print(f"ledger: {result.course.state / 'ledger.jsonl'}")
+    if result.report_path:
+        print(f"class report: {result.report_path}")
+        print("top mistakes of the class:")
+        for line in class_report.course_top_mistakes(result.class_reports):
+            print(f"  {line}")
     print(f"demo took {result.seconds:.0f} s")
     if args.update_goldens:
         save_goldens(result.results)
-        print(f"goldens updated: {GOLDENS}")
+        save_goldens(result.counts, REPORT_GOLDENS)
+        print(f"goldens updated: {GOLDENS}, {REPORT_GOLDENS.name}")
         return 0
     if result.drift:
         print("SCORES DRIFTED FROM THE GOLDENS:", file=sys.stderr)
@@ -582,5 +768,5 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"all {len(result.results)} scores match the goldens")
+    print(f"all {len(result.results)} scores and the report's counts match the goldens")
     return 0

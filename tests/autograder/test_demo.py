@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import demo
+from autograder import demo, ledger
 from autograder.layout import Course
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,8 +33,8 @@ def test_sample_class_builds_from_the_current_notebooks():
         (nb_name,) = course.notebooks(m.assignment)
         mine = nbformat.reads(files[(m.student, m.assignment, nb_name)].decode(), as_version=4)
         perfect = nbformat.reads(files[("perfect", m.assignment, nb_name)].decode(), as_version=4)
-        changed = [a.id for a, b in zip(mine.cells, perfect.cells, strict=True) if a != b]
-        assert changed == [m.cell_id], m.student
+        changed = {a.id for a, b in zip(mine.cells, perfect.cells, strict=True) if a != b}
+        assert changed == {cell_id for cell_id, _ in m.edits()}, m.student
     student, assignment = demo.INVALID_JSON
     (nb_name,) = course.notebooks(assignment)
     with pytest.raises(json.JSONDecodeError):
@@ -66,6 +66,26 @@ def test_drift_names_what_changed():
     assert demo.drift(got, {}) == ["a/01: not in the goldens (got 1.0/2.0)"]
 
 
+def test_the_report_goldens_hold_what_the_sample_class_was_built_to_show():
+    """Several students share a mistake, a pair of near-copies is flagged, and no other."""
+    counts = demo.load_goldens(demo.REPORT_GOLDENS)
+    conv, padding = counts["01_convolution"], counts["02_padding_stride"]
+    assert conv["students"] == 12 and padding["students"] == 7
+    assert conv["outcomes"]["conv_corr2d_tests"]["kernel_flipped"] == 3
+    assert conv["outcomes"]["conv_corr2d_tests"]["output_too_small"] == 2
+    assert padding["outcomes"]["padding_output_size_tests"]["plus_one_forgotten"] == 3
+    assert conv["similar_pairs"] == [["near_copy_a", "near_copy_b"]]
+    assert all(not c["similar_pairs"] for a, c in counts.items() if a != "01_convolution")
+
+
+def test_report_drift_names_what_changed():
+    got = {"a": {"students": 2, "outcomes": {"g": {"passed": 2}}, "similar_pairs": []}}
+    want = {"a": {"students": 2, "outcomes": {"g": {"passed": 1}}, "similar_pairs": []}}
+    assert demo.report_drift(got, want) == ["report a g: {'passed': 2}, golden {'passed': 1}"]
+    assert demo.report_drift(got, got) == []
+    assert "report a students: 2, golden None" in demo.report_drift(got, {})
+
+
 def test_the_demo_never_wipes_a_folder_it_did_not_make(tmp_path):
     (tmp_path / "precious.txt").write_text("keep me")
     with pytest.raises(ValueError, match="not a demo course"):
@@ -95,3 +115,12 @@ def test_demo_on_two_assignments_matches_the_goldens(tmp_path):
     text = fb.read_text()
     assert "It looks like you flipped the kernel" in text
     assert "on a hidden test case" not in text
+    # The ledger keeps the judge's mistake key per cell; the class report counts it.
+    cells = ledger.latest(result.course)[("flipped_kernel", "01_convolution")]["cells"]
+    assert cells["conv_corr2d_tests"]["outcome"] == "kernel_flipped"
+    assert cells["conv_corr2d_tests"]["exercise"] == "1.2"
+    blank = ledger.latest(result.course)[("blank", "02_padding_stride")]["cells"]
+    assert {c["outcome"] for c in blank.values()} == {"not_attempted"}
+    assert result.report_path == result.course.reports / "index.html"
+    page = (result.course.reports / "01_convolution" / "index.html").read_text()
+    assert "near_copy_a" in page and "kernel_flipped" in page
