@@ -3,47 +3,49 @@
     python -m autograder grade                              everything not graded yet
     python -m autograder grade --assignment 01_convolution --student alice
     python -m autograder grade --force --workers 4 --cell-timeout 30
+    python -m autograder grade --scheduler tls://head:8786 --tls-ca ca.pem \
+        --tls-cert grader.pem --tls-key grader.key            on a Dask cluster
 
 A job is one student's submission of one assignment (submitted/<student>/<assignment>/).
-Worker processes execute jobs in the sandbox (autograder.worker); this process scores
-each finished job into the gradebook, one at a time (autograder.score), then records it
-in the ledger (autograder.ledger). A job whose submission has not changed since it was
-graded is skipped (--force regrades it). Killing the command at any moment loses at most
-the jobs in progress: run it again and it finishes them, counting nothing twice.
+Dask worker processes execute jobs in the sandbox (autograder.backend, autograder.worker):
+an embedded LocalCluster of --workers processes, or the workers of a running scheduler.
+This process scores each finished job into the gradebook, one at a time
+(autograder.score), then records it in the ledger (autograder.ledger); a result for a
+submission the ledger already has graded is ignored, so a job Dask ran twice counts once.
+A job whose submission has not changed since it was graded is skipped (--force regrades
+it). Killing the command at any moment loses at most the jobs in progress: run it again
+and it finishes them, counting nothing twice.
 
 A submission that raises, loops, runs out of memory, kills its kernel or tampers with the
-tests gets the points its own work earns (or 0 and a flag); the batch goes on. The exit
-code is 0 when the batch ran, even if some jobs failed (they are listed); 1 when the
-pipeline itself failed.
+tests gets the points its own work earns (or 0 and a flag); the batch goes on. One on
+which the grading worker died three times is never scored: `status` lists it for a
+person. The exit code is 0 when the batch ran, even if some jobs failed (they are
+listed); 1 when the pipeline itself failed or the cluster was lost.
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
-import contextlib
-import multiprocessing
 import os
 import secrets
+import shutil
 import sqlite3
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import judge, ledger
+from autograder import backend, judge, ledger
+from autograder.backend import Cluster, ClusterLostError
 from autograder.execute import Limits
 from autograder.layout import Course
-from autograder.worker import Job, JobResult, init_worker, run_job, submission_notebooks
+from autograder.ledger import NEEDS_PERSON
+from autograder.worker import Job, JobResult, submission_notebooks
 
 #: Sandbox limits for grading: the executor's defaults, with room for the figures of an
 #: honest notebook (01_convolution's plots alone are about 1 MB).
 GRADING_LIMITS = replace(Limits(), output_bytes=max(Limits().output_bytes, 4 * 2**20))
-#: Seconds a job may take beyond its notebooks' wall limits before its worker is killed.
-JOB_GRACE_S = 180
 ON_TAMPER = ("zero", "flag")
 
 
@@ -53,7 +55,7 @@ class JobOutcome:
 
     student: str
     assignment: str
-    status: str  # "graded", "failed", or "unchanged" (skipped: graded before)
+    status: str  # "graded", "failed", "needs_person", "unchanged" (skipped: graded before)
     score: float | None = None
     max_score: float | None = None
     flags: tuple[str, ...] = ()
@@ -82,6 +84,7 @@ class GradeReport:
     outcomes: list[JobOutcome] = field(default_factory=list)
     sandboxed: bool | None = None  # None: nothing was executed
     seconds: float = 0.0
+    duplicates: int = 0  # results ignored: their submission was already scored
 
     @property
     def graded(self) -> list[JobOutcome]:
@@ -94,6 +97,10 @@ class GradeReport:
     @property
     def skipped(self) -> list[JobOutcome]:
         return [o for o in self.outcomes if o.status == "unchanged"]
+
+    @property
+    def needs_person(self) -> list[JobOutcome]:
+        return [o for o in self.outcomes if o.status == NEEDS_PERSON]
 
     def scores(self) -> dict[tuple[str, str], float | None]:
         return {(o.student, o.assignment): o.score for o in self.outcomes}
@@ -120,6 +127,8 @@ class GradeReport:
             f"{len(self.graded)} graded, {len(self.failed)} failed, "
             f"{len(self.skipped)} unchanged, in {self.seconds:.1f} s"
         )
+        if self.needs_person:
+            summary += f"; {len(self.needs_person)} need a person (see `status`)"
         return "\n".join([*lines, "", summary])
 
 
@@ -183,7 +192,8 @@ def plan_jobs(
     db_url: str | None = None,
 ) -> tuple[list[Job], list[JobOutcome]]:
     """Jobs to run, in a deterministic order (student, then assignment), and the
-    outcomes of the jobs skipped because the ledger already has them graded.
+    outcomes of the jobs skipped because the ledger already has them graded, or left
+    for a person (unless `force`).
 
     Raises:
         ValueError: an unknown assignment or student, or an assignment the gradebook
@@ -229,17 +239,18 @@ def plan_jobs(
             if not folder.is_dir():
                 continue
             rec = last.get((student, assignment))
+            sha = ledger.submission_hash(submission_notebooks(folder))
             if (
                 not force
                 and rec
-                and rec.get("status") == "graded"
-                and rec.get("sha256") == ledger.submission_hash(submission_notebooks(folder))
+                and rec.get("status") in ("graded", NEEDS_PERSON)
+                and rec.get("sha256") == sha
             ):
                 skipped.append(
                     JobOutcome(
                         student,
                         assignment,
-                        "unchanged",
+                        "unchanged" if rec["status"] == "graded" else NEEDS_PERSON,
                         rec.get("score"),
                         rec.get("max_score"),
                         tuple(rec.get("flags") or ()),
@@ -262,6 +273,7 @@ def plan_jobs(
                     extra_ro_paths=ro_paths if in_kernel[assignment] else ro_paths[1:],
                     env=env,
                     probe_seed=seed,
+                    sha256=sha,
                 )
             )
     return jobs, skipped
@@ -294,100 +306,6 @@ def snapshot_gradebook(course: Course) -> str:
 # ---------------------------------------------------------------------------------------
 # Running
 # ---------------------------------------------------------------------------------------
-
-
-def _failed_result(job: Job, why: str) -> JobResult:
-    return JobResult(job, "", [], error=why)
-
-
-def _new_pool(workers: int) -> cf.ProcessPoolExecutor:
-    # fork: workers start in milliseconds and share the imported modules. The grading
-    # process has no threads of its own when it forks (tqdm's monitor is switched off).
-    return cf.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=init_worker,
-    )
-
-
-def _kill_pool(pool: cf.ProcessPoolExecutor) -> None:
-    """Stop a pool now, its running jobs included (their sandboxes die with them)."""
-    for proc in list(getattr(pool, "_processes", {}).values()):
-        with contextlib.suppress(Exception):
-            proc.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _deadline(job: Job) -> float:
-    return time.monotonic() + job.limits.wall_timeout * max(1, len(job.notebooks)) + JOB_GRACE_S
-
-
-def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[JobResult], None]) -> None:
-    """Run `jobs` on `workers` processes, calling `on_result` here as each one ends.
-
-    At most `workers` jobs are in flight, so that when a worker dies (BrokenProcessPool:
-    killed for memory, a crash in a C extension...) the suspects are few. Each suspect is
-    then run alone in a fresh pool: a job that breaks that one too is reported as failed,
-    the others complete normally, and the batch goes on in a new pool. A job that outlives
-    its deadline has its pool killed the same way.
-    """
-    queue = deque(jobs)
-    pool = _new_pool(workers)
-    inflight: dict[cf.Future, tuple[Job, float]] = {}
-
-    def top_up() -> None:
-        while queue and len(inflight) < workers:
-            job = queue.popleft()
-            inflight[pool.submit(run_job, job)] = (job, _deadline(job))
-
-    try:
-        while queue or inflight:
-            top_up()
-            done, _ = cf.wait(list(inflight), timeout=5, return_when=cf.FIRST_COMPLETED)
-            finished: list[JobResult] = []
-            suspects: list[Job] = []
-            for fut in done:
-                job, _ = inflight.pop(fut)
-                exc = fut.exception()
-                if exc is None:
-                    finished.append(fut.result())
-                elif isinstance(exc, BrokenProcessPool):
-                    suspects.append(job)
-                else:
-                    finished.append(_failed_result(job, f"{type(exc).__name__}: {exc}"))
-            now = time.monotonic()
-            overdue = any(now > deadline for _, deadline in inflight.values())
-            if not (suspects or overdue):
-                top_up()  # the workers go on while this process scores what finished
-            for result in finished:
-                on_result(result)
-            if suspects or overdue:
-                suspects += [job for job, _ in inflight.values()]
-                inflight.clear()
-                _kill_pool(pool)
-                for job in suspects:
-                    _run_alone(job, on_result)
-                pool = _new_pool(workers)
-    finally:
-        _kill_pool(pool)
-
-
-def _run_alone(job: Job, on_result: Callable[[JobResult], None]) -> None:
-    """Run one job in a pool of its own; a crash or overrun there is the job's."""
-    pool = _new_pool(1)
-    try:
-        fut = pool.submit(run_job, job)
-        try:
-            result = fut.result(timeout=max(1.0, _deadline(job) - time.monotonic()))
-        except BrokenProcessPool:
-            result = _failed_result(job, "the grading worker crashed on this submission")
-        except cf.TimeoutError:
-            result = _failed_result(job, "the grading worker did not finish in time")
-        except Exception as exc:
-            result = _failed_result(job, f"{type(exc).__name__}: {exc}")
-    finally:
-        _kill_pool(pool)
-    on_result(result)
 
 
 def _record(course: Course, result: JobResult, on_tamper: str) -> JobOutcome:
@@ -431,12 +349,35 @@ def _record(course: Course, result: JobResult, on_tamper: str) -> JobOutcome:
     )
 
 
+def _record_stuck(course: Course, job: Job, reason: str) -> JobOutcome:
+    """Record a job whose worker kept dying: for a person, never a score."""
+    flag = f"needs a person: the grading worker died {backend.WORKER_DEATHS} times"
+    ledger.append(
+        course,
+        {
+            "student": job.student,
+            "assignment": job.assignment,
+            "sha256": job.sha256,
+            "status": NEEDS_PERSON,
+            "score": None,
+            "max_score": None,
+            "flags": [flag],
+            "exec_status": "worker_died",
+            "message": reason,
+        },
+    )
+    return JobOutcome(
+        job.student, job.assignment, NEEDS_PERSON, None, None, (flag,), "worker_died", reason
+    )
+
+
 def grade(
     course: Course,
     assignments: Iterable[str] | None = None,
     students: Iterable[str] | None = None,
     *,
     workers: int | None = None,
+    cluster: Cluster | None = None,
     force: bool = False,
     limits: Limits | None = None,
     progress: bool = True,
@@ -449,8 +390,11 @@ def grade(
     Args:
         course: the course (gradebook.db with the assignments released into it).
         assignments, students: restrict to these; default: all.
-        workers: worker processes; default: os.cpu_count().
-        force: regrade submissions the ledger has as graded and unchanged.
+        workers: worker processes of the embedded LocalCluster; default: os.cpu_count().
+        cluster: where the jobs run (autograder.backend.Cluster); default: a
+            LocalCluster of `workers` processes.
+        force: regrade submissions the ledger has as graded (or for a person) and
+            unchanged.
         limits: sandbox limits of each notebook execution (autograder.execute.Limits).
         progress: show a progress bar on stderr.
         on_tamper: "zero" (a manual 0 override the instructor can lift) or "flag".
@@ -460,18 +404,21 @@ def grade(
         GradeReport with one outcome per job, the skipped ones included.
     Raises:
         ValueError: unknown assignment or student, or nothing released into the gradebook.
+        ClusterLostError: the Dask scheduler was lost or unreachable; what was scored before
+            is in the ledger, nothing was recorded for the jobs in flight.
     """
     if on_tamper not in ON_TAMPER:
         raise ValueError(f"on_tamper must be one of {ON_TAMPER}, got {on_tamper!r}")
     say = log or (lambda text: print(text, file=sys.stderr))
     started = time.monotonic()
-    workers = max(1, workers or os.cpu_count() or 1)
+    cluster = cluster or Cluster(workers=max(1, workers or os.cpu_count() or 1))
     jobs, skipped = plan_jobs(course, assignments, students, force=force, limits=limits)
     report = GradeReport(outcomes=list(skipped))
     if jobs:
         from autograder.sandbox import sandbox_available
 
-        available, how = sandbox_available()
+        # A cluster's workers check their own host (`python -m autograder worker`).
+        available, how = sandbox_available() if cluster.local else (True, "")
         if not available:
             say(
                 "WARNING: the grading sandbox is NOT available "
@@ -483,18 +430,50 @@ def grade(
         jobs = [replace(j, db_url=url) for j in jobs]
         bar = _progress(len(jobs), enabled=progress)
         sandboxed: list[bool] = []
+        recorded = ledger.Tail(course)
+        scored: set[tuple[str, str, str]] = set()
 
-        def on_result(result: JobResult) -> None:
-            outcome = _record(course, result, on_tamper)
+        def already_scored(student: str, assignment: str, sha: str) -> bool:
+            """Exactly once: this run scored it, or the ledger has it graded since."""
+            if (student, assignment, sha) in scored:
+                return True
+            if force:
+                return False
+            rec = recorded.latest().get((student, assignment))
+            return rec is not None and rec["status"] == "graded" and rec["sha256"] == sha
+
+        def done(outcome: JobOutcome) -> None:
             report.outcomes.append(outcome)
-            if result.sandboxed is not None:
-                sandboxed.append(result.sandboxed)
             if verbose:
                 bar.write(outcome.line())
             bar.update(1)
 
+        def on_result(result: JobResult) -> None:
+            job = result.job
+            if result.sha256 and already_scored(job.student, job.assignment, result.sha256):
+                report.duplicates += 1
+                bar.update(1)
+                return
+            outcome = _record(course, result, on_tamper)
+            # Every attempt's folder goes (orphans of a killed run too): what was scored
+            # is in autograded/ now.
+            shutil.rmtree(course.state / "work" / job.student / job.assignment, ignore_errors=True)
+            if outcome.status == "graded":
+                scored.add((job.student, job.assignment, result.sha256))
+            if result.sandboxed is not None:
+                sandboxed.append(result.sandboxed)
+            done(outcome)
+
+        def on_stuck(job: Job, reason: str) -> None:
+            if already_scored(job.student, job.assignment, job.sha256):
+                report.duplicates += 1
+                bar.update(1)
+                return
+            done(_record_stuck(course, job, reason))
+
         try:
-            run_jobs(jobs, min(workers, len(jobs)), on_result)
+            with backend.connect(cluster, jobs=len(jobs)) as client:
+                backend.run_jobs(client, jobs, on_result, on_stuck)
         finally:
             bar.close()
         report.sandboxed = all(sandboxed) if sandboxed else None
@@ -508,7 +487,7 @@ def grade(
 def _progress(total: int, *, enabled: bool):
     import tqdm
 
-    tqdm.tqdm.monitor_interval = 0  # no monitor thread: worker pools fork from here
+    tqdm.tqdm.monitor_interval = 0  # no monitor thread of its own in the grading process
     return tqdm.tqdm(total=total, disable=not enabled, unit="job", desc="grading", file=sys.stderr)
 
 
@@ -535,8 +514,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=os.cpu_count(),
         metavar="N",
-        help=f"worker processes (default: {os.cpu_count()}, the number of cores)",
+        help="worker processes of the embedded Dask LocalCluster "
+        f"(default: {os.cpu_count()}, the number of cores)",
     )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the running Dask scheduler at ADDRESS (tcp://host:8786 or "
+        "tls://host:8786) and its `python -m autograder worker` processes",
+    )
+    where.add_argument(
+        "--scheduler-file",
+        metavar="PATH",
+        help="the same, with the address read from `dask scheduler --scheduler-file PATH`",
+    )
+    parser.add_argument("--tls-ca", metavar="PEM", help="CA certificate of the cluster (tls://)")
+    parser.add_argument("--tls-cert", metavar="PEM", help="this client's certificate")
+    parser.add_argument("--tls-key", metavar="PEM", help="this client's private key")
     parser.add_argument(
         "--force", action="store_true", help="regrade submissions already graded and unchanged"
     )
@@ -562,11 +557,19 @@ def run(args: argparse.Namespace) -> int:
     course = Course.at(args.course)
     limits = replace(GRADING_LIMITS, cell_timeout=args.cell_timeout)
     try:
+        cluster = Cluster(
+            workers=args.workers,
+            scheduler=args.scheduler,
+            scheduler_file=args.scheduler_file,
+            tls_ca=args.tls_ca,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+        )
         report = grade(
             course,
             args.assignment,
             args.student,
-            workers=args.workers,
+            cluster=cluster,
             force=args.force,
             limits=limits,
             progress=not args.quiet,
@@ -575,6 +578,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except (ValueError, FileNotFoundError):
         raise  # the CLI prints these as "error: ..." (exit 2)
+    except ClusterLostError as exc:
+        print(f"grading stopped: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # the pipeline itself failed
         print(f"grading failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -586,5 +592,10 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{len(report.failed)} job(s) failed: run the same command again to retry them "
             "(see `python -m autograder status` for the messages)."
+        )
+    if report.needs_person:
+        print(
+            f"{len(report.needs_person)} submission(s) need a person: the grading worker died "
+            f"{backend.WORKER_DEATHS} times on each (`python -m autograder status` says more)."
         )
     return 0

@@ -11,6 +11,8 @@ States of a collected submission (submitted/<student>/<assignment>/):
     stale     it was graded or failed, but its files changed since (collected again):
               run `grade` again
     failed    grading gave up on it (timeout, crash, invalid notebook): see the flags
+    needs_person  the grading worker died three times on it (autograder.backend): never
+              scored; a person looks at it, then regrades it with `grade --force`
     pending   collected, never graded
     missing   (per-student lines only) a known student handed nothing in
 
@@ -33,6 +35,8 @@ from autograder.worker import submission_notebooks
 
 #: Order of the states in tables and reports.
 STATES = ("graded", "stale", "failed", "pending")
+#: A state the table shows only where some submission is in it (rare, and alarming).
+NEEDS_PERSON = ledger.NEEDS_PERSON
 
 
 def course_id(course: Course) -> str:
@@ -94,6 +98,7 @@ class SubmissionState:
     flags: tuple[str, ...] = ()
     submitted_at: str | None = None
     graded_at: str | None = None
+    reason: str = ""  # needs_person: why (the ledger's message)
 
     def line(self) -> str:
         """One line for the per-student listing."""
@@ -107,6 +112,8 @@ class SubmissionState:
             parts.append(f"submitted {self.submitted_at}")
         if self.flags:
             parts.append("flags: " + "; ".join(self.flags))
+        if self.state == NEEDS_PERSON:
+            parts.append(f"needs a regrade: {self.reason}")
         return "  ".join(parts)
 
 
@@ -120,7 +127,7 @@ class AssignmentStatus:
 
     @property
     def collected(self) -> int:
-        return sum(self.counts[s] for s in STATES)
+        return sum(self.counts[s] for s in (*STATES, NEEDS_PERSON))
 
 
 def _gradebook_scores(course: Course) -> dict[tuple[str, str], tuple[float, float]]:
@@ -179,8 +186,10 @@ def submission_states(
                 state = "pending"
             elif rec["sha256"] != ledger.submission_hash(files):
                 state = "stale"
+            elif rec["status"] in ("failed", NEEDS_PERSON):
+                state = rec["status"]
             else:
-                state = "failed" if rec["status"] == "failed" else "graded"
+                state = "graded"
             score, max_score = scores.get((student, assignment), (None, None))
             if score is None and rec is not None:
                 score, max_score = rec.get("score"), rec.get("max_score")
@@ -194,6 +203,7 @@ def submission_states(
                     flags=tuple(rec.get("flags") or ()) if rec else (),
                     submitted_at=read_timestamp(folder),
                     graded_at=rec.get("graded_at") if rec else None,
+                    reason=str(rec.get("message") or "") if state == NEEDS_PERSON else "",
                 )
             )
     return states
@@ -213,12 +223,13 @@ def status_table(course: Course) -> list[AssignmentStatus]:
 
 
 def format_table(rows: list[AssignmentStatus]) -> str:
-    """The per-assignment table as text."""
-    header = ["assignment", "collected", *STATES, "missing"]
+    """The per-assignment table as text (a needs_person column only where one is)."""
+    states = (*STATES, NEEDS_PERSON) if any(r.counts[NEEDS_PERSON] for r in rows) else STATES
+    header = ["assignment", "collected", *states, "missing"]
     lines = [header]
     for row in rows:
         missing = max(row.students - row.collected, 0)
-        counts = [str(row.counts[s]) for s in STATES]
+        counts = [str(row.counts[s]) for s in states]
         lines.append([row.assignment, str(row.collected), *counts, str(missing)])
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join(
@@ -261,4 +272,13 @@ def run(args: argparse.Namespace) -> int:
     stale = sum(r.counts["stale"] + r.counts["pending"] for r in rows)
     if stale:
         print(f"\n{stale} submission(s) need grading: python -m autograder grade")
+    stuck = [s for s in submission_states(course) if s.state == NEEDS_PERSON]
+    if stuck:
+        print(f"\n{len(stuck)} submission(s) need a person and a regrade:")
+        for s in stuck:
+            print(f"  {s.student} {s.assignment}: {s.reason}")
+            print(
+                f"    after a look: python -m autograder grade --student {s.student} "
+                f"--assignment {s.assignment} --force"
+            )
     return 0

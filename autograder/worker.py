@@ -1,7 +1,7 @@
 """One submission in, one result out: the grading worker.
 
-`run_job(Job) -> JobResult` runs in a worker process (grade.py's process pool; a later
-engine can ship the same picklable `Job`s elsewhere). For each notebook the assignment
+`run_job(Job) -> JobResult` runs in a Dask worker process (autograder.backend ships the
+picklable `Job`s there, on this machine or another). For each notebook the assignment
 expects, it
 
 1. reads the student's file defensively (size, JSON, nbformat 4.5, cell structure):
@@ -17,8 +17,10 @@ It writes nothing to the gradebook: scoring happens in the grading process
 (autograder.score), which is the gradebook's single writer. The gradebook the worker
 reads is a snapshot taken when the grading run starts.
 
-    workdir layout: .grading/work/<student>/<assignment>/run/   the kernel's folder
-                    .grading/work/<student>/<assignment>/out/   executed notebooks
+    workdir layout: <workdir>/run/   the kernel's folder
+                    <workdir>/out/   executed notebooks
+    where <workdir> is .grading/work/<student>/<assignment>/attempt-<random>/, one per
+    execution (autograder.backend.grade_job); grading removes it once the job is scored.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class Job:
     assignment: str
     notebooks: tuple[str, ...]  # notebook names the assignment expects (no .ipynb)
     submission: str  # submitted/<student>/<assignment>
-    workdir: str  # .grading/work/<student>/<assignment>
+    workdir: str  # .grading/work/<student>/<assignment> (each attempt in a subfolder)
     release_dir: str  # release/<assignment>: structure, and files to put next to notebooks
     course_root: str  # holds nbgrader_config.py
     db_url: str  # the gradebook to read (a snapshot; never written)
@@ -73,6 +75,9 @@ class Job:
     env: tuple[tuple[str, str], ...] = ()
     # The secret the probe's inputs are drawn from (autograder.judge); one per grading run.
     probe_seed: str = ""
+    # ledger.submission_hash of the submission when the job was planned (the Dask key, and
+    # the ledger's record when no result ever comes back); the result carries its own.
+    sha256: str = ""
 
 
 @dataclass
@@ -742,19 +747,11 @@ def run_job(job: Job) -> JobResult:
     return JobResult(job, sha, results, extra, seconds=round(time.monotonic() - started, 3))
 
 
-def init_worker() -> None:
-    """Process-pool initializer: die with the grading process, leave Ctrl-C to it."""
-    import signal
-    import sys
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A forked worker must read this run's gradebook snapshot and configuration afresh.
+def begin_run() -> None:
+    """Forget what this process cached for an earlier grading run: a worker process that
+    serves several runs (a Dask worker lives on between them) must read each run's
+    gradebook snapshot and configuration afresh. BLAS in a worker stays single-threaded:
+    it only prepares notebooks, one job at a time."""
     load_config.cache_clear()
     _source_cells.cache_clear()
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with_libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        with_libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -18,11 +18,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import cloudpickle
 import nbformat
 import pytest
 from nbgrader import utils
 
-from autograder import demo, grade, ledger, score, worker
+from autograder import backend, demo, grade, ledger, score, worker
 from autograder.grade import GRADING_LIMITS
 from autograder.layout import Course
 
@@ -405,17 +406,32 @@ def _fake_run_job(job):
     return worker.JobResult(job, f"sha-{job.student}", [])
 
 
-def test_a_worker_crash_fails_that_job_only(monkeypatch):
-    monkeypatch.setattr(grade, "run_job", _fake_run_job)
+@pytest.mark.slow  # five worker processes start, two of them after a death
+def test_a_worker_crash_costs_that_job_only():
+    """The job that kills its worker process every time is handed back as stuck after
+    backend.WORKER_DEATHS deaths (the grading process records it for a person, never as a
+    score); the other jobs, some in workers that took over, complete normally."""
     jobs = [
         worker.Job(s, "a", ("a",), "", "", "", "", "") for s in ("s1", "crash", "s2", "s3", "s4")
     ]
-    results = []
-    grade.run_jobs(jobs, 2, results.append)
-    by_student = {r.job.student: r for r in results}
-    assert sorted(by_student) == ["crash", "s1", "s2", "s3", "s4"]
-    assert "crashed" in by_student["crash"].error
-    assert all(by_student[s].error is None for s in ("s1", "s2", "s3", "s4"))
+    results, stuck = [], []
+    module = sys.modules[__name__]
+    cloudpickle.register_pickle_by_value(module)  # the workers are spawned processes
+    try:
+        with backend.connect(backend.Cluster(workers=2), jobs=len(jobs)) as client:
+            backend.run_jobs(
+                client,
+                jobs,
+                results.append,
+                lambda j, why: stuck.append((j, why)),
+                task=_fake_run_job,
+            )
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+    assert sorted(r.job.student for r in results) == ["s1", "s2", "s3", "s4"]
+    assert all(r.error is None for r in results)
+    ((job, why),) = stuck
+    assert job.student == "crash" and f"died {backend.WORKER_DEATHS} times" in why
 
 
 def test_jobs_are_planned_in_a_deterministic_order(course):
@@ -441,15 +457,21 @@ def test_job_pickles():
 
 
 @pytest.mark.slow
-def test_warns_loudly_without_the_sandbox(course, monkeypatch):
+def test_warns_loudly_without_the_sandbox(course, monkeypatch, tmp_path):
+    # No bwrap on PATH, here and in the worker processes (spawned: they get the
+    # environment, not this process's objects).
     from autograder import sandbox
 
-    monkeypatch.setattr(sandbox, "sandbox_available", lambda: (False, "test: no bwrap"))
+    monkeypatch.setenv("PATH", str(tmp_path))
     submit(course, "alice", dump(perfect_nb(course)))
     said = []
-    report = grade.grade(course, limits=LIMITS, progress=False, log=said.append)
+    sandbox.sandbox_available.cache_clear()
+    try:
+        report = grade.grade(course, limits=LIMITS, progress=False, log=said.append)
+    finally:
+        sandbox.sandbox_available.cache_clear()  # the next test looks again, PATH restored
     assert report.sandboxed is False
-    assert any("NOT available" in s and "test: no bwrap" in s for s in said)
+    assert any("NOT available" in s and "bwrap" in s for s in said)
     assert report.outcomes[0].score == 5
 
 

@@ -1,0 +1,447 @@
+"""Where grading jobs run: Dask `distributed`, an embedded LocalCluster or a running scheduler.
+
+    grade --workers 4                            a LocalCluster: 4 single-threaded processes
+    grade --scheduler tls://head:8786 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key
+    python -m autograder worker tls://head:8786 ...    on each worker host (autograder.dask_worker)
+
+One job is one Dask task (`grade_job`): one submission in, one `JobResult` out. The task
+runs in a Dask worker process, which never runs student code itself: `run_job` starts the
+sandbox (autograder.execute) for that. Results come back to the grading process through
+`as_completed`; that process alone scores them and writes the gradebook and the ledger.
+
+Dask runs a task at least once (again when its worker dies); the grading process scores
+each submission at most once (grade.py checks the ledger before scoring). What each
+failure does is in docs/design.md, "Grading on Dask".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import logging
+import multiprocessing
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import dask
+from distributed import Client, Future, LocalCluster, Security, as_completed
+from distributed.comm.core import CommClosedError
+from distributed.scheduler import KilledWorker
+
+from autograder.worker import Job, JobResult, begin_run, run_job
+
+#: A job whose worker died this many times is left for a person, never retried again.
+WORKER_DEATHS = 3
+#: The Dask resource a worker process offers for one job at a time. Only processes that
+#: passed the sandbox preflight (`python -m autograder worker`, the LocalCluster) offer
+#: it, so a plain `dask worker` on the same scheduler never gets a submission.
+RESOURCE = "grader"
+#: Seconds a job may take beyond its notebooks' wall limits before its worker ends itself.
+JOB_GRACE_S = 180
+#: Exit status of a worker process that ended itself over a job past its deadline.
+EXIT_OVERDUE = 75
+#: Seconds to wait for a scheduler to answer, and for a first worker to join it.
+CONNECT_TIMEOUT_S = 20
+#: Seconds `grade` waits, jobs pending, while no worker can take one, before it stops.
+NO_WORKER_TIMEOUT_S = 120
+#: Packages whose code decides a grade: their digest is the grader version.
+GRADING_PACKAGES = ("autograder", "course", "solutions")
+#: Dask settings of the grading runs. The scheduler flags a task after WORKER_DEATHS
+#: deaths (distributed counts `allowed-failures` deaths that it still retries).
+DASK_CONFIG = {
+    "distributed.scheduler.allowed-failures": WORKER_DEATHS - 1,
+    "distributed.comm.timeouts.connect": f"{CONNECT_TIMEOUT_S}s",
+}
+
+log = logging.getLogger(__name__)
+
+
+class ClusterLostError(RuntimeError):
+    """The cluster failed under the run (scheduler lost, unreachable, no workers):
+    nothing was recorded for the jobs in flight. The message says what to do."""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Where the jobs run: an embedded LocalCluster of `workers` processes (the default),
+    or the running scheduler at `scheduler` (tcp:// or tls://) or in `scheduler_file`."""
+
+    workers: int | None = None  # LocalCluster only; default: one per core
+    scheduler: str | None = None
+    scheduler_file: str | None = None
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    @property
+    def local(self) -> bool:
+        return not (self.scheduler or self.scheduler_file)
+
+    @property
+    def where(self) -> str:
+        return self.scheduler or f"from {self.scheduler_file}"
+
+    def security(self) -> Security | None:
+        """The client's TLS identity (all three files, or none: then plain tcp://).
+
+        Raises:
+            ValueError: a tls:// scheduler without the files, only some of the three,
+                or one that does not exist.
+        """
+        files = tls_files(self.tls_ca, self.tls_cert, self.tls_key)
+        if files is None:
+            if (self.scheduler or "").startswith("tls://"):
+                raise ValueError("a tls:// scheduler needs --tls-ca, --tls-cert and --tls-key")
+            return None
+        ca, cert, key = files
+        return Security(
+            tls_ca_file=ca, tls_client_cert=cert, tls_client_key=key, require_encryption=True
+        )
+
+
+def tls_files(
+    ca: str | None, cert: str | None, key: str | None, *, here: bool = True
+) -> tuple[str, str, str] | None:
+    """(CA, certificate, key) of a TLS identity, or None when none is given.
+
+    Args:
+        here: the files are read on this host (not on a batch node): they must exist.
+    Raises:
+        ValueError: only some of the three, or (here) one that does not exist.
+    """
+    files = {"--tls-ca": ca, "--tls-cert": cert, "--tls-key": key}
+    if not any(files.values()):
+        return None
+    missing = [flag for flag, f in files.items() if not f]
+    if missing:
+        raise ValueError(f"TLS needs --tls-ca, --tls-cert and --tls-key; missing {missing}")
+    absent = [f for f in files.values() if here and not Path(f).is_file()]
+    if absent:
+        raise ValueError(f"TLS file(s) {absent} do not exist")
+    return ca, cert, key
+
+
+# ---------------------------------------------------------------------------------------
+# The task (runs in a Dask worker process)
+# ---------------------------------------------------------------------------------------
+
+
+def grader_version() -> str:
+    """A digest of the grading code on this host (the .py files of GRADING_PACKAGES), read
+    afresh at each call: part of every job's key, so that two runs of different code
+    never share a Dask task on a long-lived scheduler."""
+    digest = hashlib.sha256()
+    for name in GRADING_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        root = Path(next(iter(spec.submodule_search_locations)))
+        for f in sorted(root.rglob("*.py")):
+            digest.update(f"{name}/{f.relative_to(root).as_posix()}".encode() + b"\0")
+            digest.update(f.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def job_key(job: Job, version: str) -> str:
+    """The job's Dask key: its submission, its assignment and the grader version. The
+    student is in it too: two students who hand in the same bytes are two jobs."""
+    sha = (job.sha256 or "unhashed")[:16]
+    return f"grade-{job.assignment}-{job.student}-{sha}-{version}"
+
+
+def dask_setup(worker) -> None:
+    """Dask's preload hook (`--preload autograder.backend`, and the LocalCluster's): a
+    worker process that a nanny started leaves Ctrl-C to the command in the foreground,
+    which stops the workers itself (and they die with their parent in any case)."""
+    if multiprocessing.parent_process() is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_run_lock = threading.Lock()
+_run_seen = ""
+
+
+def _enter_run(run: str) -> None:
+    """Once per process and grading run: forget the caches of an earlier run."""
+    global _run_seen
+    with _run_lock:
+        if _run_seen != run:
+            begin_run()
+            _run_seen = run
+
+
+def grade_job(job: Job) -> JobResult:
+    """The Dask task: grade one submission in this worker process's own job folder.
+
+    Student code runs only in the sandbox that run_job starts, never here. A job past its
+    deadline (its notebooks' wall limits + JOB_GRACE_S: the sandbox stops a notebook at
+    its wall limit, so only the trusted side can hang) ends this worker process, and its
+    sandbox with it; Dask counts that as a worker death.
+    """
+    _enter_run(job.probe_seed)
+    # A folder of its own per attempt: an execution orphaned by a killed grading run may
+    # still be writing the job's previous folder when the job runs again.
+    job = replace(job, workdir=str(Path(job.workdir) / f"attempt-{secrets.token_hex(6)}"))
+    seconds = job.limits.wall_timeout * max(1, len(job.notebooks)) + JOB_GRACE_S
+    watchdog = threading.Timer(seconds, os._exit, args=(EXIT_OVERDUE,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return run_job(job)
+    finally:
+        watchdog.cancel()
+
+
+# ---------------------------------------------------------------------------------------
+# The client side (the grading process)
+# ---------------------------------------------------------------------------------------
+
+
+def _set_allowed_failures(n: int, dask_scheduler=None) -> int:
+    """Run on the scheduler (Dask passes it as `dask_scheduler`)."""
+    dask_scheduler.allowed_failures = n
+    return n
+
+
+@contextlib.contextmanager
+def connect(cluster: Cluster, *, jobs: int) -> Iterator[Client]:
+    """A client on `cluster`: a LocalCluster started here (at most `jobs` workers) and
+    closed afterwards, or the running scheduler, set to flag a job after WORKER_DEATHS.
+
+    Raises:
+        ClusterLostError: the scheduler cannot be reached, or no worker joins it in time.
+        ValueError: incomplete TLS settings.
+    """
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # Dask's own warnings (worker restarts...) are ours to say
+    local = None
+    try:
+        with dask.config.set(DASK_CONFIG):
+            if cluster.local:
+                n = max(1, min(cluster.workers or os.cpu_count() or 1, jobs))
+                local = LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    # No dashboard (bokeh is not installed); the scheduler's own HTTP
+                    # routes take any free port rather than fight over 8787.
+                    dashboard_address=":0",
+                    resources={RESOURCE: 1},
+                    preload=[__name__],
+                    silence_logs=logging.CRITICAL,
+                )
+                client = Client(local)
+            else:
+                client = _connect_remote(cluster)
+        try:
+            yield client
+        finally:
+            # Closing a client whose scheduler is gone logs its cancelled reconnect, a
+            # traceback per logger of distributed's; the caller says what happened.
+            logging.disable(logging.ERROR)
+            try:
+                with contextlib.suppress(Exception):
+                    client.close(timeout=5)
+            finally:
+                logging.disable(logging.NOTSET)
+    finally:
+        if local is not None:
+            with contextlib.suppress(Exception):
+                local.close(timeout=10)
+        quiet.setLevel(level)
+
+
+def _connect_remote(cluster: Cluster) -> Client:
+    security = cluster.security()
+    restart = "start the scheduler (README, 'Grading on a cluster') or check --scheduler"
+    try:
+        if cluster.scheduler_file:
+            client = Client(
+                scheduler_file=cluster.scheduler_file,
+                security=security,
+                timeout=CONNECT_TIMEOUT_S,
+            )
+        else:
+            client = Client(cluster.scheduler, security=security, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, CommClosedError, ValueError) as exc:
+        raise ClusterLostError(
+            f"cannot reach the Dask scheduler {cluster.where} ({exc}): {restart}"
+        ) from exc
+    try:
+        client.run_on_scheduler(_set_allowed_failures, WORKER_DEATHS - 1)
+    except Exception as exc:
+        log.warning("could not set the scheduler's allowed-failures (%s)", exc)
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+    except (TimeoutError, OSError) as exc:
+        client.close()
+        raise ClusterLostError(
+            f"no worker joined the Dask scheduler {cluster.where} within "
+            f"{CONNECT_TIMEOUT_S} s: start `python -m autograder worker ADDRESS` on a host"
+        ) from exc
+    return client
+
+
+def _failed_result(job: Job, why: str) -> JobResult:
+    return JobResult(job, "", [], error=why)
+
+
+def _grading_slots(client: Client) -> int:
+    """Worker processes that can take a job now (those offering RESOURCE)."""
+    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    return sum(int(w.get("resources", {}).get(RESOURCE, 0)) for w in workers.values())
+
+
+def run_jobs(
+    client: Client,
+    jobs: list[Job],
+    on_result: Callable[[JobResult], None],
+    on_stuck: Callable[[Job, str], None],
+    *,
+    task: Callable[[Job], JobResult] | None = None,
+) -> None:
+    """Run `jobs` on the cluster; call `on_result` here as each one ends, and `on_stuck`
+    for a job whose worker died WORKER_DEATHS times (with the reason in one line).
+
+    At most one job per grading slot is in flight. Dask counts a worker's death against
+    every task assigned to it, queued or running; with no job queued behind another, a
+    death is charged to the job that was running (and to a job Dask rerouted there after
+    an earlier death: that is the job that kills workers). A job's future is released
+    once its result is handed over, so a later worker death never recomputes it. A task
+    that raised (the grading code itself failed) comes back as a failed result, which the
+    next run retries.
+
+    Raises:
+        ClusterLostError: the scheduler was lost, or no worker could take a job for
+            NO_WORKER_TIMEOUT_S; nothing is handed over for the jobs still in flight.
+    """
+    task = task or grade_job
+    where = client.scheduler.address
+    version = grader_version()
+    pending = deque(jobs)
+    inflight: dict[Future, Job] = {}
+    done = as_completed()
+    slots_seen = time.monotonic()
+    checked = 0.0
+
+    def top_up() -> None:
+        nonlocal slots_seen, checked
+        checked = time.monotonic()
+        slots = _grading_slots(client)
+        if slots:
+            slots_seen = checked
+        while pending and len(inflight) < slots:
+            job = pending.popleft()
+            key = job_key(job, version)
+            fut = client.submit(task, job, key=key, resources={RESOURCE: 1}, retries=0)
+            inflight[fut] = job
+            done.add(fut)
+
+    top_up()
+    while pending or inflight:
+        batch = done.next_batch(block=False)
+        if not batch:
+            if time.monotonic() - checked > 1.0:
+                top_up()  # a worker may have joined, or come back
+            if time.monotonic() - slots_seen > NO_WORKER_TIMEOUT_S:
+                raise ClusterLostError(
+                    f"no worker of the scheduler at {where} could take a job for "
+                    f"{NO_WORKER_TIMEOUT_S} s: start `python -m autograder worker ADDRESS` "
+                    f"on a host, then run the same command again ({len(pending)} job(s) "
+                    "were not graded)"
+                )
+            time.sleep(0.1)
+            continue
+        for fut in batch:
+            job = inflight.pop(fut)
+            try:
+                result = fut.result()
+            except KilledWorker as exc:
+                on_stuck(job, _death_reason(exc))
+                continue
+            except (CancelledError, CommClosedError, OSError) as exc:
+                raise ClusterLostError(
+                    f"lost the Dask scheduler at {where} ({type(exc).__name__}); nothing was "
+                    f"recorded for the {len(inflight) + len(pending) + 1} job(s) not finished. "
+                    "Restart the scheduler and the workers, then run the same command again"
+                ) from exc
+            except Exception as exc:
+                result = _failed_result(job, f"{type(exc).__name__}: {exc}")
+            finally:
+                fut.release()
+            on_result(result)
+        top_up()
+
+
+def _death_reason(exc: KilledWorker) -> str:
+    last = getattr(exc.last_worker, "address", "a worker")
+    return (
+        f"the grading worker died {WORKER_DEATHS} times while grading this submission "
+        f"(last on {last}); it was not scored. Possible causes: the worker ran out of "
+        "memory, or the submission breaks the grading machine"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Batch systems (the optional extras)
+# ---------------------------------------------------------------------------------------
+
+
+def slurm_job_script(
+    scheduler: str,
+    *,
+    cores: int,
+    memory: str,
+    walltime: str,
+    queue: str | None = None,
+    account: str | None = None,
+    python: str | None = None,
+    tls: tuple[str, str, str] | None = None,
+    directives: tuple[str, ...] = (),
+) -> str:
+    """A SLURM batch script that starts `cores` grading worker processes on one node, each
+    with one thread and memory/cores, connected to `scheduler`; submit it with sbatch, as
+    many times as nodes are wanted. It runs `python -m autograder worker` (sandbox check
+    included), written by dask-jobqueue (the `slurm` extra).
+
+    Args:
+        tls: (CA, certificate, key) of the workers, for a tls:// scheduler.
+        directives: more `#SBATCH` options, e.g. "--constraint=bwrap".
+    Raises:
+        ImportError: dask-jobqueue is not installed (pip install 'cnn-course[slurm]').
+    """
+    from dask_jobqueue.slurm import SLURMJob
+
+    security = None
+    if tls:
+        ca, cert, key = tls
+        security = Security(tls_ca_file=ca, tls_worker_cert=cert, tls_worker_key=key)
+    job = SLURMJob(
+        scheduler=scheduler,
+        name="grader-$SLURM_JOB_ID",  # unique per node; Dask appends -0, -1, ...
+        cores=cores,
+        processes=cores,
+        memory=memory,
+        walltime=walltime,
+        queue=queue,
+        account=account,
+        python=python or sys.executable,
+        job_name="autograder-worker",
+        worker_command="autograder worker",
+        worker_extra_args=["--nworkers", str(cores)],
+        job_extra_directives=list(directives),
+        security=security,
+    )
+    return job.job_script()
