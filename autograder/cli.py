@@ -8,6 +8,8 @@
     python -m autograder status             what is collected, graded, pending, failed
     python -m autograder report             what the class got wrong (instructor only)
     python -m autograder demo               a sample class graded end to end
+    python -m autograder worker ADDRESS     serve grading jobs from this host (Dask)
+    python -m autograder cluster-script     a SLURM job script that starts such workers
 
 This layer only parses arguments: each verb's defaults come from its module's function.
 """
@@ -30,6 +32,8 @@ VERBS = {
     "status": "autograder.status",
     "report": "autograder.report",
     "demo": "autograder.demo",
+    "worker": "autograder.dask_worker",
+    "cluster-script": "autograder.cluster_script",
 }
 
 
