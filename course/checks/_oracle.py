@@ -233,20 +233,11 @@ def good_pad2d(X, padding) -> np.ndarray:
     return out[0, 0].numpy()
 
 
-def output_length(n: int, k: int, before: int, after: int, stride: int, dilation=1) -> int:
-    """Output length along one axis, read off the shape of a torch convolution."""
-    out = corr2d(
-        np.zeros((1, n)),
-        np.zeros((1, k)),
-        padding=((0, 0), (before, after)),
-        stride=(1, stride),
-        dilation=(1, dilation),
-    )
-    return int(out.shape[1])
-
-
 def good_output_size(n, k, *, padding=0, stride=1) -> int:
-    return output_length(n, k, padding, padding, stride)
+    out = _torch().nn.functional.conv1d(
+        t64(np.zeros((1, 1, n))), t64(np.zeros((1, 1, k))), stride=stride, padding=padding
+    )
+    return int(out.shape[-1])
 
 
 def good_corr2d_padded(X, K, *, padding=0, stride=1) -> np.ndarray:
