@@ -421,31 +421,19 @@ class _FamilyResult:
 
 def _family_inputs(rng: np.random.Generator) -> dict[str, list[tuple[tuple, dict]]]:
     """Small float64 inputs for each family, shaped like LeNet's calls (odd sizes on purpose)."""
+
+    def draw(*shapes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+        return tuple(rng.standard_normal(shape) for shape in shapes)
+
     return {
         "conv2d": [
-            (
-                (
-                    rng.standard_normal((2, 1, 8, 7)),
-                    rng.standard_normal((3, 1, 5, 5)),
-                    rng.standard_normal(3),
-                ),
-                {"padding": 2},
-            ),
-            (
-                (
-                    rng.standard_normal((2, 3, 9, 8)),
-                    rng.standard_normal((4, 3, 5, 5)),
-                    rng.standard_normal(4),
-                ),
-                {},
-            ),
+            (draw((2, 1, 8, 7), (3, 1, 5, 5), (3,)), {"padding": 2}),
+            (draw((2, 3, 9, 8), (4, 3, 5, 5), (4,)), {}),
         ],
-        "relu": [((rng.standard_normal((2, 3, 4, 5)),), {}), ((rng.standard_normal((3, 7)),), {})],
-        "maxpool2d": [((rng.standard_normal((2, 3, 8, 6)),), {"kernel_size": 2, "stride": 2})],
-        "flatten": [((rng.standard_normal((2, 3, 4, 5)),), {})],
-        "linear": [
-            ((rng.standard_normal((4, 7)), rng.standard_normal((5, 7)), rng.standard_normal(5)), {})
-        ],
+        "relu": [(draw((2, 3, 4, 5)), {}), (draw((3, 7)), {})],
+        "maxpool2d": [(draw((2, 3, 8, 6)), {"kernel_size": 2, "stride": 2})],
+        "flatten": [(draw((2, 3, 4, 5)), {})],
+        "linear": [(draw((4, 7), (5, 7), (5,)), {})],
         "softmax_cross_entropy": [
             ((rng.standard_normal((5, 10)) * 3, rng.integers(0, 10, size=5)), {})
         ],
