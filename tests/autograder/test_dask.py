@@ -1,0 +1,463 @@
+"""Grading on Dask with real processes on 127.0.0.1: a `dask scheduler`, two `python -m
+autograder worker`s, and `grade` (in this process or in a subprocess), each killed
+mid-run with SIGKILL. Every test grades the same small class of the tiny course
+(autograder.demo.tiny_course), whose right scores are known. docs/design.md, "Grading on
+Dask", says what each kill must do; these tests check it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import cloudpickle
+import psutil
+import pytest
+from distributed import Client, Security
+
+from autograder import backend, cli, dask_worker, demo, grade, ledger, sandbox, status
+from autograder.backend import Cluster
+from autograder.grade import GRADING_LIMITS
+from autograder.layout import Course
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+CELL_TIMEOUT = 15
+LIMITS = replace(GRADING_LIMITS, cell_timeout=CELL_TIMEOUT)
+WRONG_ADD = "def add(a, b):\n    return a - b\n"
+WRONG_MUL = "def mul(a, b):\n    return a + b\n"
+BODIES = {
+    "s1": {},
+    "s2": {"mul": WRONG_MUL},
+    "s3": {"add": WRONG_ADD},
+    "s4": {"add": WRONG_ADD, "mul": WRONG_MUL},
+}
+POINTS = {"s1": 5.0, "s2": 2.0, "s3": 3.0, "s4": 0.0}
+STARTUP_S = 90  # a scheduler, two workers and their first imports, on a loaded machine
+RUN_S = 240
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Course:
+    """The tiny course with the class handed in, not graded."""
+    course = demo.tiny_course(tmp_path_factory.mktemp("dask") / "base")
+    for student, bodies in BODIES.items():
+        demo.submit(course, student, "tiny", {"tiny.ipynb": demo.tiny_submission(course, **bodies)})
+    return course
+
+
+@pytest.fixture
+def course(base, tmp_path) -> Course:
+    return Course(shutil.copytree(base.root, tmp_path / "course"))
+
+
+class Processes:
+    """A scheduler and workers started here, each in its own session, killed by pid."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.started: list[subprocess.Popen] = []
+        self.scheduler: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.scheduler_file = ""
+
+    def _popen(self, cmd: list[str], log: str, **kw) -> subprocess.Popen:
+        out = open(self.folder / log, "ab")  # noqa: SIM115 (closed with the process)
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw
+        )
+        out.close()
+        self.started.append(proc)
+        return proc
+
+    def start(self, workers: int = 2, tls: dict[str, str] | None = None) -> str:
+        """A scheduler on a free port, and `workers` grading workers; the scheduler file.
+        `tls`: {"ca": ..., "cert": ..., "key": ...}, one identity for every process."""
+        self.scheduler_file = str(self.folder / f"scheduler-{len(self.started)}.json")
+        tls_flags = ["--tls-ca-file", tls["ca"], "--tls-cert", tls["cert"]] if tls else []
+        tls_flags += ["--tls-key", tls["key"]] if tls else []
+        self.scheduler = self._popen(
+            [
+                *(sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"),
+                *("--port", "0", "--no-dashboard", "--scheduler-file", self.scheduler_file),
+                *tls_flags,
+            ],
+            "scheduler.log",
+        )
+        deadline = time.monotonic() + STARTUP_S
+        while not Path(self.scheduler_file).exists():
+            assert time.monotonic() < deadline and self.scheduler.poll() is None, self.log()
+            time.sleep(0.1)
+        cmd = [sys.executable, "-m", "autograder", "worker"]
+        cmd += ["--scheduler-file", self.scheduler_file, *tls_flags]
+        self.workers = [self._popen(cmd, f"worker-{i}.log") for i in range(workers)]
+        security = (
+            Security(tls_ca_file=tls["ca"], tls_client_cert=tls["cert"], tls_client_key=tls["key"])
+            if tls
+            else None
+        )
+        with Client(
+            scheduler_file=self.scheduler_file, timeout=STARTUP_S, security=security
+        ) as client:
+            client.wait_for_workers(workers, timeout=STARTUP_S)
+            resources = [w["resources"] for w in client.scheduler_info()["workers"].values()]
+        assert resources == [{backend.RESOURCE: 1}] * workers
+        return self.scheduler_file
+
+    def busy_worker(self) -> psutil.Process | None:
+        """A Dask worker process (the nanny's child) with a sandbox running under it."""
+        for nanny in self.workers:
+            try:
+                for child in psutil.Process(nanny.pid).children():
+                    if any(p.name() == "bwrap" for p in child.children(recursive=True)):
+                        return child
+            except psutil.Error:
+                continue
+        return None
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def kill_all(self) -> None:
+        for proc in self.started:
+            self.kill(proc)
+
+    def log(self) -> str:
+        return "\n".join(
+            f"--- {f.name}\n{f.read_text(errors='replace')[-3000:]}"
+            for f in sorted(self.folder.glob("*.log"))
+        )
+
+
+@pytest.fixture
+def procs(tmp_path) -> Iterator[Processes]:
+    folder = tmp_path / "procs"
+    folder.mkdir()
+    p = Processes(folder)
+    yield p
+    p.kill_all()
+
+
+def start_grade(course: Course, scheduler_file: str, **popen) -> subprocess.Popen:
+    """`python -m autograder grade` on the scheduler, in a process of its own."""
+    cmd = [sys.executable, "-m", "autograder", "grade", "--course", str(course.root)]
+    cmd += ["--scheduler-file", scheduler_file, "--quiet", "--cell-timeout", str(CELL_TIMEOUT)]
+    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, **popen)
+
+
+def grade_on(course: Course, scheduler_file: str) -> grade.GradeReport:
+    """grade.grade in this process, on the scheduler."""
+    cluster = Cluster(scheduler_file=scheduler_file)
+    return grade.grade(course, cluster=cluster, limits=LIMITS, progress=False)
+
+
+def ledger_lines(course: Course) -> list[dict]:
+    if not ledger.path(course).exists():
+        return []
+    return [json.loads(x) for x in ledger.path(course).read_text().splitlines()]
+
+
+def assert_graded_once(course: Course) -> None:
+    """One ledger line per submission, graded, with the right score: nothing lost, nothing
+    counted twice."""
+    lines = ledger_lines(course)
+    print("ledger:", [(r["student"], r["status"], r["score"]) for r in lines])
+    assert sorted((r["student"], r["status"], r["score"]) for r in lines) == [
+        (s, "graded", POINTS[s]) for s in sorted(BODIES)
+    ]
+
+
+def wait_until(condition, what: str, proc: subprocess.Popen | None = None, *, limit=RUN_S):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        assert proc is None or proc.poll() is None, f"the run ended before {what}"
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# ---------------------------------------------------------------------------------------
+# A scheduler and two workers grade as the LocalCluster does
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.sandbox
+def test_a_scheduler_and_two_workers_grade_as_the_local_cluster_does(base, tmp_path, procs):
+    local = Course(shutil.copytree(base.root, tmp_path / "local"))
+    remote = Course(shutil.copytree(base.root, tmp_path / "remote"))
+    started = time.monotonic()
+    on_local = grade.grade(local, workers=2, limits=LIMITS, progress=False)
+    local_s = time.monotonic() - started
+    scheduler_file = procs.start()
+    started = time.monotonic()
+    on_remote = grade_on(remote, scheduler_file)
+    remote_s = time.monotonic() - started
+    print(f"LocalCluster: {local_s:.1f} s; scheduler and two workers: {remote_s:.1f} s")
+    for o in on_remote.outcomes:
+        print(o.line(), o.message)
+    assert on_remote.scores() == on_local.scores() == {(s, "tiny"): p for s, p in POINTS.items()}
+    assert on_remote.sandboxed is True
+    assert_graded_once(remote)
+    assert_graded_once(local)
+
+
+# ---------------------------------------------------------------------------------------
+# Kills
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.sandbox
+def test_a_worker_killed_mid_job_has_its_job_run_elsewhere_and_scored_once(course, procs):
+    scheduler_file = procs.start()
+    started = time.monotonic()
+    run = start_grade(course, scheduler_file)
+    victim = wait_until(procs.busy_worker, "a job in a sandbox", run)
+    killed = time.monotonic()
+    victim.send_signal(signal.SIGKILL)
+    assert run.wait(timeout=RUN_S) == 0, procs.log()
+    print(
+        f"\nworker process {victim.pid} SIGKILLed {killed - started:.1f} s into the run, in a "
+        f"job; the run ended {time.monotonic() - killed:.1f} s later, exit 0"
+    )
+    assert not victim.is_running()
+    assert_graded_once(course)
+
+
+@pytest.mark.sandbox
+def test_killing_grade_then_grading_again_loses_nothing_and_counts_nothing_twice(course, procs):
+    scheduler_file = procs.start()
+    started = time.monotonic()
+    run = start_grade(course, scheduler_file)
+    wait_until(lambda: ledger_lines(course), "a first ledger line", run)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    killed = time.monotonic()
+    done_before = len(ledger_lines(course))
+    assert 1 <= done_before < len(BODIES)
+
+    report = grade_on(course, scheduler_file)
+    print(
+        f"\ngrade SIGKILLed {killed - started:.1f} s into the run with {done_before} of "
+        f"{len(BODIES)} in the ledger; grade again: {len(report.skipped)} unchanged, "
+        f"{len(report.graded)} graded in {time.monotonic() - killed:.1f} s"
+    )
+    assert len(report.skipped) == done_before
+    assert len(report.graded) == len(BODIES) - done_before
+    assert_graded_once(course)
+
+
+@pytest.mark.sandbox
+def test_a_lost_scheduler_stops_grade_with_a_clear_error_and_a_restart_completes(course, procs):
+    scheduler_file = procs.start()
+    started = time.monotonic()
+    run = start_grade(course, scheduler_file, stderr=subprocess.PIPE, text=True)
+    wait_until(procs.busy_worker, "a job in a sandbox", run)
+    procs.kill(procs.scheduler)
+    killed = time.monotonic()
+    _, err = run.communicate(timeout=RUN_S)
+    print(
+        f"\nscheduler SIGKILLed {killed - started:.1f} s into the run; grade ended "
+        f"{time.monotonic() - killed:.1f} s later, exit {run.returncode}:\n{err.strip()}"
+    )
+    assert run.returncode == 1
+    (last,) = err.strip().splitlines()  # one line: no traceback of Dask's
+    assert last.startswith("grading stopped: lost the Dask scheduler at tcp://127.0.0.1:")
+    assert "nothing was recorded" in last and "Restart the scheduler and the workers" in last
+    # What was scored before the loss stands; nothing else was recorded, least of all
+    # something that is not a score.
+    before = ledger_lines(course)
+    assert len(before) < len(BODIES)
+    assert all(r["status"] == "graded" and r["score"] == POINTS[r["student"]] for r in before)
+
+    gone = [w.poll() is not None for w in procs.workers]
+    for proc in procs.workers:
+        procs.kill(proc)
+    scheduler_file = procs.start()
+    restarted = time.monotonic()
+    report = grade_on(course, scheduler_file)
+    print(
+        f"{len(before)} line(s) in the ledger after the loss; workers exited by themselves: "
+        f"{gone}; after a restart grade: {len(report.skipped)} unchanged, "
+        f"{len(report.graded)} graded in {time.monotonic() - restarted:.1f} s"
+    )
+    assert len(report.skipped) == len(before)
+    assert_graded_once(course)
+
+
+def _certificates(folder: Path) -> dict[str, str]:
+    """A course CA and one certificate it signed for 127.0.0.1 (openssl)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    (folder / "ext.cnf").write_text(
+        "[req]\ndistinguished_name = dn\n[dn]\n"
+        "[ext]\nsubjectAltName = IP:127.0.0.1,DNS:localhost\nbasicConstraints = CA:FALSE\n"
+    )
+    steps = [
+        "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=ca",
+        "req -newkey rsa:2048 -nodes -keyout node.key -out node.csr -subj /CN=localhost "
+        "-config ext.cnf",
+        "x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out node.pem "
+        "-days 2 -extfile ext.cnf -extensions ext",
+    ]
+    for step in steps:
+        subprocess.run(["openssl", *step.split()], cwd=folder, check=True, capture_output=True)
+    return {
+        "ca": str(folder / "ca.pem"),
+        "cert": str(folder / "node.pem"),
+        "key": str(folder / "node.key"),
+    }
+
+
+@pytest.mark.sandbox
+def test_over_tls_the_grader_needs_the_course_certificates(course, procs, tmp_path, capsys):
+    tls = _certificates(tmp_path)
+    procs.start(workers=1, tls=tls)
+    address = json.loads(Path(procs.scheduler_file).read_text())["address"]
+    assert address.startswith("tls://127.0.0.1:")
+    args = ["grade", "--course", str(course.root), "--scheduler", address, "--quiet"]
+    assert cli.main(args) == 2
+    assert "a tls:// scheduler needs --tls-ca, --tls-cert and --tls-key" in capsys.readouterr().err
+    flags = ["--tls-ca", tls["ca"], "--tls-cert", tls["cert"], "--tls-key", tls["key"]]
+    assert cli.main([*args, *flags, "--cell-timeout", str(CELL_TIMEOUT)]) == 0
+    assert_graded_once(course)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(course, capsys, monkeypatch):
+    monkeypatch.setattr(backend, "CONNECT_TIMEOUT_S", 3)
+    args = ["grade", "--course", str(course.root), "--scheduler", "tcp://127.0.0.1:9"]
+    assert cli.main([*args, "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("grading stopped: cannot reach the Dask scheduler tcp://")
+    assert not ledger.path(course).exists()
+
+
+# ---------------------------------------------------------------------------------------
+# A job that kills its worker every time
+# ---------------------------------------------------------------------------------------
+
+
+def _kills_its_worker(job):
+    """The task, but the job of student `poison` kills the worker process running it."""
+    if job.student == "poison":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return backend.grade_job(job)
+
+
+def test_a_job_that_kills_its_worker_every_time_is_left_for_a_person(
+    base, tmp_path, monkeypatch, capsys
+):
+    course = Course(shutil.copytree(base.root, tmp_path / "course"))
+    for student in ("s2", "s3", "s4"):
+        shutil.rmtree(course.submitted / student)
+    demo.submit(course, "poison", "tiny", {"tiny.ipynb": demo.tiny_submission(course)})
+    # The workers are other processes: the stand-in travels by value, not by name.
+    module = sys.modules[__name__]
+    cloudpickle.register_pickle_by_value(module)
+    monkeypatch.setattr(backend, "grade_job", _kills_its_worker)
+    started = time.monotonic()
+    try:
+        report = grade.grade(course, workers=2, limits=LIMITS, progress=False)
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+    got = {o.student: o for o in report.outcomes}
+    with capsys.disabled():
+        print(f"\npoison run: {time.monotonic() - started:.1f} s; ", got["poison"].message)
+        print("ledger:", [(r["student"], r["status"], r["score"]) for r in ledger_lines(course)])
+    assert got["s1"].status == "graded" and got["s1"].score == 5.0
+    assert got["poison"].status == "needs_person" and got["poison"].score is None
+    assert "died 3 times" in got["poison"].message
+    rec = ledger.latest(course)[("poison", "tiny")]
+    assert rec["status"] == "needs_person" and rec["score"] is None
+    assert len(ledger_lines(course)) == 2
+
+    # status shows it, with the reason, as needing a regrade; grade does not retry it.
+    (state,) = [s for s in status.submission_states(course) if s.student == "poison"]
+    assert state.state == "needs_person" and "died 3 times" in state.reason
+    capsys.readouterr()
+    assert cli.main(["status", "--course", str(course.root)]) == 0
+    out = capsys.readouterr().out
+    assert "needs_person" in out.splitlines()[0]
+    assert "1 submission(s) need a person and a regrade" in out
+    assert "grade --student poison --assignment tiny --force" in out
+    again = grade.grade(course, workers=2, limits=LIMITS, progress=False)
+    assert [o.status for o in again.outcomes] == ["needs_person", "unchanged"]
+    assert len(ledger_lines(course)) == 2
+
+
+# ---------------------------------------------------------------------------------------
+# The worker verb's sandbox check, and the SLURM job script
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_worker_refuses_to_start_where_bubblewrap_does_not_work(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap on PATH
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "worker", "tcp://127.0.0.1:9"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "refusing to start: this host cannot sandbox student code" in proc.stderr
+    assert "apt-get install bubblewrap" in proc.stderr and "--allow-unsandboxed" in proc.stderr
+
+
+def test_allow_unsandboxed_starts_with_a_warning_and_workers_take_one_job_each(monkeypatch):
+    monkeypatch.setattr(sandbox, "sandbox_available", lambda: (False, "test: no bwrap"))
+    assert dask_worker.preflight(allow_unsandboxed=False)[0] is False
+    ok, line = dask_worker.preflight(allow_unsandboxed=True)
+    assert ok and line.startswith("WARNING") and "test: no bwrap" in line
+
+    parser = cli.build_parser()
+    args = parser.parse_args(
+        [
+            *("worker", "tls://head:8786", "--nworkers", "4"),
+            *("--tls-ca", "ca.pem", "--tls-cert", "w.pem", "--tls-key", "w.key"),
+        ]
+    )
+    cmd = " ".join(dask_worker.dask_worker_command(args))
+    assert "-m distributed.cli.dask_worker tls://head:8786 --nthreads 1" in cmd
+    assert f"--resources {backend.RESOURCE}=1 --nworkers 4" in cmd
+    assert "--tls-ca-file ca.pem --tls-cert w.pem --tls-key w.key" in cmd
+
+
+def test_a_slurm_job_script_starts_sandboxed_grading_workers(capsys):
+    pytest.importorskip("dask_jobqueue", reason="the slurm extra (dask-jobqueue) is not installed")
+    args = ["cluster-script", "slurm", "tls://head:8786", "--cores", "8", "--memory", "32GB"]
+    args += ["--walltime", "01:30:00", "--queue", "teaching", "--directive=--constraint=bwrap"]
+    args += ["--python", "/opt/course/.venv/bin/python"]
+    args += ["--tls-ca", "/etc/course/ca.pem", "--tls-cert", "/etc/course/w.pem"]
+    args += ["--tls-key", "/etc/course/w.key"]
+    assert cli.main(args) == 0
+    script = capsys.readouterr().out
+    lines = script.splitlines()
+    assert lines[0] == "#!/usr/bin/env bash"
+    for directive in ("-p teaching", "--cpus-per-task=8", "-t 01:30:00", "--constraint=bwrap"):
+        assert f"#SBATCH {directive}" in lines
+    (command,) = [line for line in lines if "-m autograder worker" in line]
+    words = command.split()
+    python = "/opt/course/.venv/bin/python"
+    assert words[:5] == [python, "-m", "autograder", "worker", "tls://head:8786"]
+    flags = dict(zip(words[5::2], words[6::2], strict=True))
+    assert flags["--nthreads"] == "1" and flags["--nworkers"] == "8"
+    assert flags["--name"] == "grader-$SLURM_JOB_ID"
+    assert flags["--tls-ca-file"] == "/etc/course/ca.pem"
+    assert flags["--tls-cert"] == "/etc/course/w.pem" and flags["--tls-key"] == "/etc/course/w.key"
+    # The command it runs is this package's worker verb, which accepts every flag.
+    parsed = cli.build_parser().parse_args(["worker", *words[4:]])
+    assert parsed.nworkers == 8 and parsed.tls_ca == "/etc/course/ca.pem"
