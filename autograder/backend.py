@@ -207,12 +207,6 @@ def grade_job(job: Job) -> JobResult:
 # ---------------------------------------------------------------------------------------
 
 
-def _set_allowed_failures(n: int, dask_scheduler=None) -> int:
-    """Run on the scheduler (Dask passes it as `dask_scheduler`)."""
-    dask_scheduler.allowed_failures = n
-    return n
-
-
 @contextlib.contextmanager
 def connect(cluster: Cluster, *, jobs: int) -> Iterator[Client]:
     """A client on `cluster`: a LocalCluster started here (at most `jobs` workers) and
@@ -279,8 +273,13 @@ def _connect_remote(cluster: Cluster) -> Client:
         raise ClusterLostError(
             f"cannot reach the Dask scheduler {cluster.where} ({exc}): {restart}"
         ) from exc
+
+    def allow(dask_scheduler=None) -> None:
+        # A nested function travels by value: the scheduler needs Dask, not this package.
+        dask_scheduler.allowed_failures = WORKER_DEATHS - 1
+
     try:
-        client.run_on_scheduler(_set_allowed_failures, WORKER_DEATHS - 1)
+        client.run_on_scheduler(allow)
     except Exception as exc:
         log.warning("could not set the scheduler's allowed-failures (%s)", exc)
     try:

@@ -209,6 +209,10 @@ def test_a_scheduler_and_two_workers_grade_as_the_local_cluster_does(base, tmp_p
     for o in on_remote.outcomes:
         print(o.line(), o.message)
     assert on_remote.scores() == on_local.scores() == {(s, "tiny"): p for s, p in POINTS.items()}
+    # grade set the running scheduler to flag a job after WORKER_DEATHS deaths.
+    with Client(scheduler_file=scheduler_file, timeout=STARTUP_S) as client:
+        allowed = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures)
+    assert allowed == backend.WORKER_DEATHS - 1
     assert on_remote.sandboxed is True
     assert_graded_once(remote)
     assert_graded_once(local)
