@@ -335,10 +335,20 @@ def run_jobs(
     slots_seen = time.monotonic()
     checked = 0.0
 
+    def lost(exc: BaseException) -> ClusterLostError:
+        return ClusterLostError(
+            f"lost the Dask scheduler at {where} ({type(exc).__name__}); nothing was "
+            f"recorded for the {len(inflight) + len(pending)} job(s) not finished. "
+            "Restart the scheduler and the workers, then run the same command again"
+        )
+
     def top_up() -> None:
         nonlocal slots_seen, checked
         checked = time.monotonic()
-        slots = _grading_slots(client)
+        try:
+            slots = _grading_slots(client)
+        except (CommClosedError, OSError) as exc:
+            raise lost(exc) from exc
         if slots:
             slots_seen = checked
         while pending and len(inflight) < slots:
@@ -363,25 +373,32 @@ def run_jobs(
                 )
             time.sleep(0.1)
             continue
+        finished: list[tuple[Job, JobResult | str]] = []  # a result, or why it is stuck
+        failure: BaseException | None = None
         for fut in batch:
-            job = inflight.pop(fut)
             try:
-                result = fut.result()
+                if failure is None:
+                    finished.append((inflight[fut], fut.result()))
             except KilledWorker as exc:
-                on_stuck(job, _death_reason(exc))
-                continue
+                finished.append((inflight[fut], _death_reason(exc)))
             except (CancelledError, CommClosedError, OSError) as exc:
-                raise ClusterLostError(
-                    f"lost the Dask scheduler at {where} ({type(exc).__name__}); nothing was "
-                    f"recorded for the {len(inflight) + len(pending) + 1} job(s) not finished. "
-                    "Restart the scheduler and the workers, then run the same command again"
-                ) from exc
+                failure = exc
             except Exception as exc:
-                result = _failed_result(job, f"{type(exc).__name__}: {exc}")
+                why = f"{type(exc).__name__}: {exc}"
+                finished.append((inflight[fut], _failed_result(inflight[fut], why)))
             finally:
+                if failure is None:
+                    del inflight[fut]
                 fut.release()
-            on_result(result)
-        top_up()
+        if failure is None:
+            top_up()  # the workers go on while this process scores what finished
+        for job, outcome in finished:
+            if isinstance(outcome, str):
+                on_stuck(job, outcome)
+            else:
+                on_result(outcome)
+        if failure is not None:
+            raise lost(failure) from failure
 
 
 def _death_reason(exc: KilledWorker) -> str:
