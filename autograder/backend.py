@@ -233,6 +233,10 @@ def connect(cluster: Cluster, *, jobs: int) -> Iterator[Client]:
                     # routes take any free port rather than fight over 8787.
                     dashboard_address=":0",
                     resources={RESOURCE: 1},
+                    # No Dask memory management: a worker holds one small result, and
+                    # its restart at 95 % would count as a death against the job. The
+                    # sandbox's cgroup limits the student's code (grading-sandbox.md).
+                    memory_limit=0,
                     preload=[__name__],
                     silence_logs=logging.CRITICAL,
                 )

@@ -91,7 +91,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "dask-jobqueue's command line)",
     )
     parser.add_argument("--name", help="the worker's name (dask worker --name)")
-    parser.add_argument("--memory-limit", metavar="BYTES", help="per worker process")
+    parser.add_argument(
+        "--memory-limit",
+        metavar="BYTES",
+        default="0",
+        help="Dask's memory limit per worker process (default: 0, none; the sandbox's "
+        "cgroup limits student code)",
+    )
     parser.add_argument("--death-timeout", metavar="S", help="exit when no scheduler for S")
     parser.add_argument("--local-directory", metavar="PATH", help="Dask's scratch folder")
     parser.add_argument(
