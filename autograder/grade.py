@@ -129,6 +129,8 @@ class GradeReport:
         )
         if self.needs_person:
             summary += f"; {len(self.needs_person)} need a person (see `status`)"
+        if self.duplicates:
+            summary += f"; {self.duplicates} result(s) for submissions already scored ignored"
         return "\n".join([*lines, "", summary])
 
 
@@ -584,7 +586,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # the pipeline itself failed
         print(f"grading failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    if not report.outcomes:
+    if not report.outcomes and not report.duplicates:
         print("nothing to grade: no submissions in", course.submitted)
         return 0
     print(report.table())

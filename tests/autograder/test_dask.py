@@ -401,6 +401,32 @@ def test_a_job_that_kills_its_worker_every_time_is_left_for_a_person(
     assert len(ledger_lines(course)) == 2
 
 
+def _scored_meanwhile(job):
+    """The task, but another grading process records the same submission as graded
+    while this one runs (written from the worker: the ledger is on the shared disk)."""
+    record = {"student": job.student, "assignment": job.assignment, "sha256": job.sha256}
+    record |= {"status": "graded", "score": 5.0, "max_score": 5.0, "flags": ["elsewhere"]}
+    ledger.append(Course(Path(job.course_root)), record)
+    return backend.grade_job(job)
+
+
+def test_a_result_for_a_submission_scored_meanwhile_is_ignored(base, tmp_path, monkeypatch):
+    course = Course(shutil.copytree(base.root, tmp_path / "course"))
+    for student in ("s2", "s3", "s4"):
+        shutil.rmtree(course.submitted / student)
+    module = sys.modules[__name__]
+    cloudpickle.register_pickle_by_value(module)
+    monkeypatch.setattr(backend, "grade_job", _scored_meanwhile)
+    try:
+        report = grade.grade(course, workers=1, limits=LIMITS, progress=False)
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+    assert report.duplicates == 1 and report.outcomes == []
+    assert "1 result(s) for submissions already scored ignored" in report.table()
+    ((student, flags),) = [(r["student"], r["flags"]) for r in ledger_lines(course)]
+    assert student == "s1" and flags == ["elsewhere"]  # scored once, by the other process
+
+
 # ---------------------------------------------------------------------------------------
 # The worker verb's sandbox check, and the SLURM job script
 # ---------------------------------------------------------------------------------------
