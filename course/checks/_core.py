@@ -236,11 +236,12 @@ def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle=None, reci
             and _matches(m, got, case, rtol=rtol, atol=atol)
         ]
         # Never guess: a name must explain the student's output on the later cases too.
-        candidates = _narrow(fn, candidates, cases[i + 1 :], rtol=rtol, atol=atol)
+        later = _outputs(fn, cases[i + 1 :])
+        candidates = _narrow(candidates, later, rtol=rtol, atol=atol)
         matched = candidates[0] if candidates else None
         if matched is None and _is_array(got):
             matched = _returns_an_input(got, case)
-        if matched is None or not _exact(fn, matched, cases[i + 1 :], rtol=rtol, atol=atol):
+        if matched is None or not _exact(matched, later, rtol=rtol, atol=atol):
             # No name yet, or a catalogue name that the later cases bear out only mostly:
             # a derived mistake that explains every case is the better account.
             derived = derive(
@@ -435,20 +436,26 @@ def _matches(mistake: Mistake, got: Any, case: Case, *, rtol: float, atol: float
     return _compare(got, wrong, rtol=rtol, atol=atol, equal_nan=True) is None
 
 
-def _narrow(
-    fn: Callable, candidates: list[Mistake], later: Sequence[Case], *, rtol: float, atol: float
-) -> list[Mistake]:
-    """Keep the catalogued mistakes that the later cases bear out: a mistake is dropped
-    when, on the later cases where it changes the answer, it fails to explain the
-    student's output more often than it explains it (one case matched by coincidence is
-    not a name). A narrower mistake than the catalogue's (the pair form of an argument
-    swapped, but not the nested form) keeps its name."""
+def _outputs(fn: Callable, later: Sequence[Case]) -> list[tuple[Case, Any]]:
+    """The student's output on each later case (a case where it raises tells nothing)."""
     outputs = []
     for case in later:
         try:
             outputs.append((case, fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))))
         except Exception:
-            continue  # no information from this case
+            continue
+    return outputs
+
+
+def _narrow(
+    candidates: list[Mistake], outputs: list[tuple[Case, Any]], *, rtol: float, atol: float
+) -> list[Mistake]:
+    """Keep the catalogued mistakes that the later cases bear out: a mistake is dropped
+    when, on the later cases where it changes the answer, it fails to explain the
+    student's output more often than it explains it (one case matched by coincidence is
+    not a name). A narrower mistake than the catalogue's (the pair form of an argument
+    swapped, but not the nested form) keeps its name. `outputs`: `_outputs` of the later
+    cases."""
     kept = []
     for m in candidates:
         agree = disagree = 0
@@ -469,16 +476,9 @@ def _narrow(
     return kept
 
 
-def _exact(fn: Callable, mistake: Mistake, later: Sequence[Case], *, rtol, atol) -> bool:
+def _exact(mistake: Mistake, outputs: list[tuple[Case, Any]], *, rtol, atol) -> bool:
     """Whether `mistake` explains the student's output on every later case."""
-    for case in later:
-        try:
-            got = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-        except Exception:
-            continue
-        if not _consistent(mistake, got, case, rtol=rtol, atol=atol):
-            return False
-    return True
+    return all(_consistent(mistake, got, case, rtol=rtol, atol=atol) for case, got in outputs)
 
 
 def _informative(mistake: Mistake, case: Case, *, rtol: float, atol: float) -> bool:
