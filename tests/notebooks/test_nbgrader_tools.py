@@ -157,7 +157,9 @@ def stock_autograde(tmp_path_factory) -> dict[tuple[str, str], tuple[float, floa
     }
     for m in HONEST_DEMO_MISTAKES:
         nb = demo.perfect_notebook(COURSE, m.assignment, _notebook_name(m.assignment))
-        files[(m.student, m.assignment)] = demo.edit_cell(nb, m.cell_id, m.edit)
+        for cell_id, edit in m.edits():  # every cell the sample student changed, as the demo
+            nb = demo.edit_cell(nb, cell_id, edit)
+        files[(m.student, m.assignment)] = nb
     for (student, assignment), nb in files.items():
         folder = root / "submitted" / student / assignment
         folder.mkdir(parents=True)
