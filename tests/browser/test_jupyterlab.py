@@ -203,9 +203,19 @@ def test_student_reads_the_diagnosis_and_validates(browser, course_copy, tmp_pat
         # Every answer pasted in but corr2d, which is typed wrong into its editor.
         page.evaluate(SET_SOURCES, {k: v for k, v in bodies.items() if k != "corr2d-impl"})
         index = page.evaluate(CELL_INDEX, "corr2d-impl")
+        # JupyterLab creates a cell's editor only once the cell is rendered near the
+        # viewport: scroll to it and wait for the editor before focusing it (a run with
+        # the machine busy found it still null).
         page.evaluate(
-            f"""(i) => {{ const nb = {PANEL}.content; nb.activeCellIndex = i;
-                nb.activeCell.node.scrollIntoView(); nb.mode = 'edit';
+            f"""async (i) => {{ const nb = {PANEL}.content; nb.activeCellIndex = i;
+                await nb.scrollToItem(i); }}""",
+            index,
+        )
+        page.wait_for_function(
+            f"(i) => {PANEL}.content.widgets[i].editor !== null", arg=index, timeout=30_000
+        )
+        page.evaluate(
+            f"""(i) => {{ const nb = {PANEL}.content; nb.activeCellIndex = i; nb.mode = 'edit';
                 nb.activeCell.editor.focus(); }}""",
             index,
         )
