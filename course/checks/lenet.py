@@ -1676,12 +1676,16 @@ def check_sgd_step(fn: Callable[..., Any]) -> None:
     __tracebackhide__ = True
     cases = _sgd_cases()
 
+    changed: list[str] = []  # the gradients the student's step wrote into
+
     def run(params, velocity, grads_seq, **kwargs):
         rows = []
         for grads in grads_seq:
+            before = {k: np.array(v, copy=True) for k, v in grads.items()}
             returned = fn(params, grads, velocity, **kwargs)
             if returned is not None and isinstance(returned, Mapping) and returned is not params:
                 raise _ReturnedNewError()
+            changed.extend(k for k in before if not np.array_equal(before[k], grads[k]))
             rows.append(_flat(params))
         return np.array(rows)
 
@@ -1705,6 +1709,15 @@ def check_sgd_step(fn: Callable[..., Any]) -> None:
                 case=err.case,
             ) from None
         raise
+    if changed:  # the steps are right, but the caller's gradients are not what it passed
+        raise CheckFailed(
+            f"sgd_step changed the caller's gradients: grads[{changed[0]!r}] after the call "
+            "is not the array that was passed in. The parameters come out right, but "
+            "`g += weight_decay * p` (or `grads[name] += ...`) writes into arrays the "
+            "caller still holds. Build the decayed gradient as a new array: "
+            "`d = grads[name] + weight_decay * p`.",
+            mistake="grads_changed_in_place",
+        )
 
 
 class _ReturnedNewError(Exception):

@@ -398,3 +398,16 @@ def test_in_place_updates_reach_the_check_and_a_wrong_step_is_named():
     assert not wrong.passed and "values differ" in wrong.message, wrong.message
     new = _verdicts("06_lenet", {**reference, "sgd_step": returns_new})["lenet_sgd_step_tests"]
     assert not new.passed and new.mistake == "returns_new_params", new.message
+
+    def decay_into_grads(params, grads, velocity, *, lr, momentum=0.0, weight_decay=0.0):
+        for name, p in params.items():
+            g = grads[name]
+            g += weight_decay * p  # the caller's gradient changes
+            velocity[name] *= momentum
+            velocity[name] += g
+            p -= lr * velocity[name]
+
+    # The steps are right; the change to the caller's grads travels back too.
+    into = _verdicts("06_lenet", {**reference, "sgd_step": decay_into_grads})
+    verdict = into["lenet_sgd_step_tests"]
+    assert not verdict.passed and verdict.mistake == "grads_changed_in_place", verdict.message

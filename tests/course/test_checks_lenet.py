@@ -597,6 +597,38 @@ def test_sgd_returning_new_params_is_named():
     assert err.mistake == "returns_new_params" and "in place" in str(err)
 
 
+def test_sgd_decay_written_into_the_callers_grads_is_named():
+    """The steps come out right, but `g += weight_decay * p` changes the caller's grads
+    (a mistake of the held-out set that passed before)."""
+
+    def decay_in_place(params, grads, velocity, *, lr, momentum=0.0, weight_decay=0.0):
+        for name, p in params.items():
+            g = grads[name]
+            g += weight_decay * p
+            velocity[name] *= momentum
+            velocity[name] += g
+            p -= lr * velocity[name]
+
+    err = _named(checks.check_sgd_step, decay_in_place)
+    assert err.mistake == "grads_changed_in_place", str(err)
+    assert "grads[" in str(err) and "d = grads[name] + weight_decay * p" in str(err)
+
+
+def test_sgd_a_wrong_step_that_also_changes_grads_names_the_step():
+    """A value mistake outranks the in-place note: the student fixes the step first."""
+
+    def ascent_in_place(params, grads, velocity, *, lr, momentum=0.0, weight_decay=0.0):
+        for name, p in params.items():
+            g = grads[name]
+            g += weight_decay * p
+            velocity[name] *= momentum
+            velocity[name] += g
+            p += lr * velocity[name]
+
+    err = _named(checks.check_sgd_step, ascent_in_place)
+    assert err.mistake != "grads_changed_in_place", str(err)
+
+
 def test_sgd_references_pass(capsys):
     def via_solutions(params, grads, velocity, *, lr, momentum=0.0, weight_decay=0.0):
         opt = solutions.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
