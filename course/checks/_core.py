@@ -245,7 +245,16 @@ def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle=None, reci
             # No name yet, or a catalogue name that the later cases bear out only mostly:
             # a derived mistake that explains every case is the better account.
             derived = derive(
-                fn, cases, i, got, _compare, oracle=oracle, recipes=recipes, rtol=rtol, atol=atol
+                fn,
+                cases,
+                i,
+                got,
+                _compare,
+                oracle=oracle,
+                recipes=recipes,
+                mistakes=mistakes,
+                rtol=rtol,
+                atol=atol,
             )
             if derived is not None:
                 matched = Mistake(derived.key, derived.says, derived.hint, lambda _c: None)

@@ -27,6 +27,7 @@ win ties.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import itertools
 from collections.abc import Callable, Iterator, Sequence
@@ -47,6 +48,11 @@ class Derived:
     # A name that ties the change to a size must see that size change across the cases
     # (a constant 2 on cases that all have N = 2 is not "a sum where a mean was meant").
     varies: Callable[[Any], Any] | None = None
+    # An input mutation: the case with one argument changed (SAME where the change does
+    # not apply, None where it is undefined), and which argument it changes. Two of them,
+    # or one with a catalogued mistake, make "two things at once".
+    recase: Callable[[Any], Any] | None = None
+    target: str | None = None
 
 
 def _arr(x: Any) -> np.ndarray | None:
@@ -125,6 +131,38 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
         "rows and columns are swapped in the result (a transpose)",
         "Check the order of the axes of what you return against the docstring's shape.",
         lambda c, e: np.swapaxes(e, -1, -2) if _arr(e) is not None and e.ndim >= 2 else None,
+    )
+    for reduce in ("sum", "mean", "max"):
+        yield Derived(
+            f"auto:total_{reduce}",
+            f"everything was reduced to one number: np.{reduce} without an axis took the "
+            f"{reduce} over every axis, where only one axis is meant to go",
+            "Give the reduction its axis (e.g. axis=0 for the channels) so that the other "
+            "axes stay.",
+            lambda c, e, reduce=reduce: (
+                getattr(np, reduce)(e) if _arr(e) is not None and e.size > 1 else None
+            ),
+        )
+    yield Derived(
+        "auto:concatenated",
+        "the maps were joined with np.concatenate, one after another along an existing "
+        "axis, where np.stack puts them on a new first axis",
+        "np.stack(list_of_maps) (or axis=0) adds the new axis the docstring's shape has; "
+        "np.concatenate glues along an axis that is already there.",
+        lambda c, e: (
+            np.concatenate(list(e), axis=0) if _arr(e) is not None and e.ndim >= 3 else None
+        ),
+    )
+    yield Derived(
+        "auto:reshaped_width_first",
+        "the result was reshaped to (..., W, H), width before height, which only works "
+        "for square images",
+        "Reshape to the sizes in the docstring's order: (..., H, W).",
+        lambda c, e: (
+            e.reshape(*e.shape[:-2], e.shape[-1], e.shape[-2])
+            if _arr(e) is not None and e.ndim >= 2 and e.shape[-1] != e.shape[-2]
+            else None
+        ),
     )
     # A scale or shift that the first failing case shows, tried on every case.
     try:
@@ -229,73 +267,78 @@ def _input_mutations(fn: Callable, first, oracle) -> Iterator[Derived]:
     names = _names(fn, len(first.args))
 
     def with_arg(i, change):
-        def predict(case, e):
+        def recase(case):
             if i >= len(case.args):
                 return None
             new = change(case.args[i])
+            if isinstance(new, _Late):  # another argument's value, read from this case
+                if new.j >= len(case.args) or not _plain_int(case.args[new.j]):
+                    return None
+                new = None if case.args[new.j] == case.args[i] else case.args[new.j]
             if new is _UNDEFINED:
                 return None
             if new is None:  # the mutation does not apply here: the right answer stands
-                return e
+                return SAME
             args = list(copy.deepcopy(case.args))
             args[i] = new
-            return oracle(*args, **copy.deepcopy(case.kwargs))
+            return dataclasses.replace(case, args=tuple(args), kwargs=copy.deepcopy(case.kwargs))
 
-        return predict
+        return recase
 
-    def with_kwarg(k, change, crop=False):
-        def predict(case, e):
+    def with_kwarg(k, change):
+        def recase(case):
             if k not in case.kwargs:  # not given here: the mutation changes nothing
-                return e
+                return SAME
             kwargs = copy.deepcopy(case.kwargs)
             new = change(kwargs[k])
             if new is _DROP:
                 del kwargs[k]
             elif new is None:
-                return e
+                return SAME
             else:
                 kwargs[k] = new
-            out = oracle(*copy.deepcopy(case.args), **kwargs)
-            if crop:  # the size from the real stride, the windows from stride 1
-                ea, oa = _arr(np.asarray(e)), _arr(np.asarray(out))
-                if ea is None or oa is None or oa.ndim != ea.ndim:
-                    return None
-                return oa[tuple(slice(0, n) for n in ea.shape)]
-            return out
+            return dataclasses.replace(case, args=copy.deepcopy(case.args), kwargs=kwargs)
 
-        return predict
+        return recase
+
+    def mutation(key, says, hint, recase, target):
+        return Derived(key, says, hint, _via_oracle(recase, oracle), recase=recase, target=target)
 
     for i, a in enumerate(first.args):
         name = names[i]
         if (arr := _arr(a)) is not None and arr.ndim >= 2:
-            yield Derived(
+            yield mutation(
                 f"auto:{name}_flipped",
                 f"{name} was flipped on both axes (a true convolution where the lecture's "
                 "cross-correlation is meant)",
                 "Slide the kernel as it is: Y[i, j] = sum over a, b of X[i + a, j + b] K[a, b].",
                 with_arg(i, lambda v: np.ascontiguousarray(np.asarray(v)[..., ::-1, ::-1])),
+                name,
             )
-            yield Derived(
+            yield mutation(
                 f"auto:{name}_transposed",
                 f"{name} was used transposed (its rows and columns swapped)",
                 f"Index {name} in the order of the docstring's shape.",
                 with_arg(i, lambda v: np.ascontiguousarray(np.swapaxes(np.asarray(v), -1, -2))),
+                name,
             )
-            if arr.ndim == 2 and arr.shape[0] != arr.shape[1]:
-                yield Derived(
+            if arr.shape[-2] != arr.shape[-1]:
+                yield mutation(
                     f"auto:{name}_square",
                     f"{name} was assumed square (its width taken to be its height)",
                     "Read the height and the width from .shape separately.",
                     with_arg(i, _square),
+                    name,
                 )
             if arr.ndim >= 3 and arr.shape[-3] > 1:
-                yield Derived(
+                yield mutation(
                     f"auto:{name}_reshaped_channels_last",
                     f"{name} was reshaped as if it were stored channels-last, (H, W, C), "
                     "which mixes pixels and channels: reshape is not a transpose",
                     f"reshape keeps the order of the numbers in memory; to bring the channel "
                     f"axis of {name} last use np.transpose (or np.moveaxis), then reshape.",
                     with_arg(i, _reshaped_last),
+                    name,
                 )
             if arr.ndim >= 3 and arr.shape[0] > 1:
                 for end, says in (
@@ -304,11 +347,12 @@ def _input_mutations(fn: Callable, first, oracle) -> Iterator[Derived]:
                     (-1, "the last slice along axis 0 (e.g. the last channel) never "
                          "contributes: a loop that stops one short"),
                 ):  # fmt: skip
-                    yield Derived(
+                    yield mutation(
                         f"auto:{name}_slice_{end}_skipped",
                         f"{name}: {says}",
                         f"Loop over every index: range({name}.shape[0]), from 0 to the end.",
                         with_arg(i, lambda v, end=end: _slice_zeroed(v, end)),
+                        name,
                     )
             if arr.ndim in (3, 4):
                 yield Derived(
@@ -318,14 +362,26 @@ def _input_mutations(fn: Callable, first, oracle) -> Iterator[Derived]:
                     _channels_last(i, oracle),
                 )
         elif _int_pair(a) and a[0] != a[1]:
-            yield from _pair_mutations(name, lambda change, i=i: with_arg(i, change))
+            for key, says, hint, change in _pair_changes(name):
+                yield mutation(key, says, hint, with_arg(i, change), name)
         elif isinstance(a, (int, float, np.number)) and not isinstance(a, bool) and a != 0:
-            yield Derived(
+            yield mutation(
                 f"auto:{name}_negated",
                 f"{name} entered with the wrong sign (subtracted where it is added)",
                 f"Check the sign with which {name} enters the formula.",
                 with_arg(i, lambda v: -v if isinstance(v, (int, float, np.number)) else None),
+                name,
             )
+            for j, other in enumerate(first.args):  # one size read where another belongs
+                if j != i and _plain_int(a) and _plain_int(other):
+                    yield mutation(
+                        f"auto:{name}_read_as_{names[j]}",
+                        f"{names[j]} was used where {name} belongs (e.g. {name} = "
+                        f"{names[j]}, as if the two were always equal)",
+                        f"{name} and {names[j]} are separate arguments: use each where it belongs.",
+                        with_arg(i, lambda v, j=j: _Late(j)),
+                        name,
+                    )
     if first.kwargs:
         listed = ", ".join(_keywords(fn) or first.kwargs)
         yield Derived(
@@ -344,42 +400,150 @@ def _input_mutations(fn: Callable, first, oracle) -> Iterator[Derived]:
                 "the stride shrank the output, but the windows still move one position at a "
                 "time (window i starts at i, not at i * stride)",
                 "Window i starts at row i * stride (and column j * stride).",
-                with_kwarg(k, lambda s: 1, crop=True),
+                _resized(k, lambda s: 1, oracle, windows_from_change=True),
             )
+        if k == "padding" and v not in (0, (0, 0)):
+            yield Derived(
+                "auto:padding_windows_only",
+                "the input was padded, but the output size was computed from the unpadded "
+                "input (the 2 * padding term is missing from the size), so the last windows "
+                "are never computed",
+                "Compute the output size from the padded input: H + 2p - K, then // s + 1.",
+                _resized(k, lambda p: 0, oracle, windows_from_change=False),
+            )
+            if first.args and (x := _arr(first.args[0])) is not None and x.ndim >= 2:
+                for fill, says in (
+                    (-np.inf, "the border was filled with -inf (max pooling's padding), "
+                              "where this computation pads with zeros"),
+                    (0.0, "the border was filled with zeros, where this computation pads "
+                          "with -inf (a zero beats every negative input)"),
+                    ("edge", "the border repeats the edge pixels (np.pad mode 'edge'), "
+                             "where zeros belong"),
+                ):  # fmt: skip
+                    yield mutation(
+                        f"auto:padded_with:{fill}",
+                        says,
+                        "Check what value the padding holds: zeros for a convolution and an "
+                        "average, -inf (or ignore the border) for a maximum.",
+                        _padded_with(fill),
+                        "padding",
+                    )
         if isinstance(v, tuple):
             if _int_pair(v) and v[0] != v[1]:
-                yield from _pair_mutations(k, lambda change, k=k: with_kwarg(k, change))
+                for key, says, hint, change in _pair_changes(k):
+                    yield mutation(key, says, hint, with_kwarg(k, change), k)
             continue
-        for new, says in (
-            (_DROP, f"{k} was ignored (the result is what the default {k} gives)"),
-            (lambda x: x + 1, f"{k} is off by one (one more than given)"),
-            (lambda x: x - 1, f"{k} is off by one (one less than given)"),
-            (lambda x: -x, f"{k} entered with the wrong sign (e.g. a step up the gradient "
-                           "instead of down)"),
+        for what, new, says in (
+            ("ignored", _DROP, f"{k} was ignored (the result is what the default {k} gives)"),
+            ("plus_one", _each(lambda x: x + 1), f"{k} is off by one (one more than given)"),
+            ("minus_one", _each(lambda x: x - 1), f"{k} is off by one (one less than given)"),
+            ("negated", _each(lambda x: -x), f"{k} entered with the wrong sign (e.g. a step "
+                                             "up the gradient instead of down)"),
         ):  # fmt: skip
             change = (lambda x, new=new: new) if new is _DROP else new
-            yield Derived(
-                f"auto:{k}:{says.split(' ')[1]}",
+            yield mutation(
+                f"auto:{k}:{what}",
                 says,
                 f"Check how {k} enters the computation.",
                 with_kwarg(k, change),
+                k,
             )
 
 
-def _pair_mutations(name: str, via: Callable) -> Iterator[Derived]:
+def _each(change: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A change of a number, made to each number of a (rows, columns) pair too."""
+
+    def changed(v):
+        if _int_pair(v):
+            return tuple(change(x) for x in v)
+        return change(v)
+
+    return changed
+
+
+def _pair_changes(name: str) -> Iterator[tuple[str, str, str, Callable]]:
     """A (rows, columns) pair read the other way round, or as a square."""
-    yield Derived(
+    yield (
         f"auto:{name}_swapped",
         f"the pair {name} was read the other way round (its row and column values swapped)",
         f"{name} = (rows, columns): the first number is for the height.",
-        via(lambda t: (t[1], t[0]) if _int_pair(t) else None),
+        lambda t: (t[1], t[0]) if _int_pair(t) else None,
     )
-    yield Derived(
+    yield (
         f"auto:{name}_square",
         f"only the first number of {name} was used, as if the window were square",
         f"{name} = (rows, columns): use both numbers.",
-        via(lambda t: (t[0], t[0]) if _int_pair(t) else None),
+        lambda t: (t[0], t[0]) if _int_pair(t) else None,
     )
+
+
+def _plain_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+@dataclass(frozen=True)
+class _Late:
+    """A placeholder: the value of positional argument `j` of the same case."""
+
+    j: int
+
+
+def _via_oracle(recase: Callable, oracle: Callable) -> Callable[[Any, Any], Any]:
+    def predict(case, e):
+        changed = recase(case)
+        if changed is None:
+            return None
+        if changed is SAME:
+            return e
+        return oracle(*copy.deepcopy(changed.args), **copy.deepcopy(changed.kwargs))
+
+    return predict
+
+
+def _resized(k: str, change: Callable, oracle: Callable, *, windows_from_change: bool):
+    """A setting used for one part of the computation only: with `windows_from_change`,
+    the windows come from the changed value and the size from the given one (a stride
+    that only shrinks the output); without it, the right windows cut to the size the
+    changed value gives (padding that never reached the size)."""
+
+    def predict(case, e):
+        if k not in case.kwargs:
+            return e
+        kwargs = copy.deepcopy(case.kwargs)
+        kwargs[k] = change(kwargs[k])
+        out = oracle(*copy.deepcopy(case.args), **kwargs)
+        ea, oa = _arr(np.asarray(e)), _arr(np.asarray(out))
+        if ea is None or oa is None or oa.ndim != ea.ndim:
+            return None
+        source, size = (oa, ea) if windows_from_change else (ea, oa)
+        if any(n > m for n, m in zip(size.shape, source.shape, strict=True)):
+            return None
+        return source[tuple(slice(0, n) for n in size.shape)]
+
+    return predict
+
+
+def _padded_with(fill: Any) -> Callable[[Any], Any]:
+    """The case with its first argument padded by hand with `fill` and padding=0."""
+
+    def recase(case):
+        p = case.kwargs.get("padding")
+        x = _arr(case.args[0]) if case.args else None
+        if x is None or x.ndim < 2 or p is None:
+            return None
+        ph, pw = (p, p) if isinstance(p, int) else p if _int_pair(p) else (None, None)
+        if ph is None or (ph, pw) == (0, 0):
+            return SAME
+        width = [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)]
+        if fill == "edge":
+            padded = np.pad(x, width, mode="edge")
+        else:
+            padded = np.pad(x.astype(float), width, constant_values=fill)
+        kwargs = {**copy.deepcopy(case.kwargs), "padding": 0}
+        args = (padded, *copy.deepcopy(case.args[1:]))
+        return dataclasses.replace(case, args=args, kwargs=kwargs)
+
+    return recase
 
 
 def _int_pair(v: Any) -> bool:
@@ -392,6 +556,7 @@ class _Drop:
 
 _DROP = _Drop()
 _UNDEFINED = _Drop()
+SAME = _Drop()  # a mutation that does not apply to a case: the right answer stands
 
 
 def _reshaped_last(v):
@@ -503,12 +668,16 @@ def derive(
     *,
     oracle: Callable[..., Any] | None = None,
     recipes: Sequence[Derived] = (),
+    mistakes: Sequence[Any] = (),
     rtol: float,
     atol: float,
 ) -> Derived | None:
     """The first transformation that reproduces the student's output on every case it
     applies to (at least the failing one, `cases[index]`), or None. A check's `recipes`
-    (`recipe_variants`) are tried first."""
+    (`recipe_variants`) are tried first, then single transformations, then two at once:
+    a catalogued mistake (`mistakes`, each with `key`, `says`, `hint` and `wrong(case)`)
+    made on changed inputs or followed by an output transformation, two input changes,
+    an input change followed by an output one."""
     cases = list(cases)[:MAX_CASES]
     if index >= len(cases):
         return None
@@ -524,16 +693,82 @@ def derive(
     first = cases[index]
     names = _names(fn, len(first.args))
     inputs = list(_input_mutations(fn, first, oracle)) if oracle is not None else []
-    singles = [*recipes, *_output_mutations(got, first, names), *inputs]
-    pairs = [
-        _compose(a, b)
-        for a, b in itertools.product(inputs, _output_mutations(got, first, names))
-        if not b.key.startswith("auto:scaled") and not b.key.startswith("auto:shifted")
+    outs = list(_output_mutations(got, first, names))
+    plain = [b for b in outs if not b.key.startswith(("auto:scaled", "auto:shifted"))]
+    singles = [*recipes, *outs, *inputs]
+    changes = [d for d in inputs if d.recase is not None]
+    pairs: list[Derived] = []
+    if oracle is not None:
+        changed = _ChangedCases(oracle)
+        pairs += [_mistake_on(m, d, changed) for m in mistakes for d in changes]
+    pairs += [_compose(_as_derived(m), b) for m in mistakes for b in plain]
+    pairs += [
+        _both(a, b, oracle) for a, b in itertools.combinations(changes, 2) if a.target != b.target
     ]
+    pairs += [_compose(a, b) for a, b in itertools.product(inputs, plain)]
     for candidate in (*singles, *pairs):
         if _explains(candidate, cases, outputs, index, compare, rtol, atol):
             return candidate
     return None
+
+
+def _as_derived(m: Any) -> Derived:
+    return Derived(m.key, m.says, m.hint, lambda case, e: m.wrong(case))
+
+
+class _ChangedCases:
+    """An input change applied to a case, with the right output of the changed case as
+    its `expected` (what a catalogued mistake's `wrong` may read); computed once each."""
+
+    def __init__(self, oracle: Callable) -> None:
+        self.oracle = oracle
+        self.memo: dict[tuple[str, int], Any] = {}
+
+    def __call__(self, d: Derived, case) -> Any:
+        key = (d.key, id(case))
+        if key not in self.memo:
+            new = d.recase(case)
+            if new is not None and new is not SAME:
+                try:
+                    right = self.oracle(*copy.deepcopy(new.args), **copy.deepcopy(new.kwargs))
+                    new = dataclasses.replace(new, expected=right)
+                except Exception:
+                    new = None
+            self.memo[key] = new
+        return self.memo[key]
+
+
+def _mistake_on(m: Any, d: Derived, changed: _ChangedCases) -> Derived:
+    def predict(case, e):
+        new = changed(d, case)
+        if new is None:
+            return None
+        return m.wrong(case if new is SAME else new)
+
+    return Derived(
+        f"{m.key}+{d.key}",
+        f"two things at once: {m.says}, and {d.says}",
+        f"{m.hint} {d.hint}",
+        predict,
+    )
+
+
+def _both(a: Derived, b: Derived, oracle: Callable) -> Derived:
+    def recase(case):
+        mid = a.recase(case)
+        if mid is None:
+            return None
+        out = b.recase(case if mid is SAME else mid)
+        if out is SAME:
+            return mid
+        return out
+
+    return Derived(
+        f"{a.key}+{b.key}",
+        f"two things at once: {a.says}, and {b.says}",
+        f"{a.hint} {b.hint}",
+        _via_oracle(recase, oracle),
+    )
 
 
 _NO_OUTPUT = object()

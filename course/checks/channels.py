@@ -482,6 +482,12 @@ MISTAKES_PARAMS: tuple[Mistake, ...] = (
         lambda c: c.args[1] * c.args[0] * (c.args[2] * c.args[3] + 1) if _bias_on(c) else None,
     ),
     Mistake(
+        "one_bias_per_layer",
+        "you counted one bias for the whole layer instead of one per filter",
+        "Each of the C_out filters has its own bias: add C_out, not 1. " + POINTER_PARAMS,
+        lambda c: _weights(c) + 1 if _bias_on(c) and c.args[1] > 1 else None,
+    ),
+    Mistake(
         "C_in_forgotten",
         "each filter was counted as a single KH×KW slice: the input channels are missing",
         "Filters always extend through the full depth of the input (lecture 001): each has "
@@ -506,6 +512,7 @@ def check_conv_params(fn: Callable) -> None:
         cases=_cases_params(),
         mistakes=MISTAKES_PARAMS,
         pointer=POINTER_PARAMS,
+        oracle=lambda C_in, C_out, KH, KW, *, bias=True: _param_count(C_in, C_out, KH, KW, bias),
     )
 
 

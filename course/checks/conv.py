@@ -32,6 +32,7 @@ from course.checks._core import (
     fmt,
     require_answer,
 )
+from course.checks._mutate import Knob, recipe_variants
 
 __all__ = [
     "check_border",
@@ -717,7 +718,42 @@ def _gauss_wrong(c: Case, *, centre=None, denom=None, normalise=True, ndim=2, si
     d = np.arange(n) - ctr
     dd = d[:, None] ** 2 + d[None, :] ** 2 if ndim == 2 else d**2
     G = np.exp(-dd / (denom(sigma) if denom else 2 * sigma**2))
+    if normalise == "max":
+        return G / G.max()
     return G / G.sum() if normalise else G
+
+
+def _gauss_recipe(c: Case, *, centre="middle", norm="sum", denom="2s2") -> np.ndarray:
+    """The kernel under a recipe with settings changed (`GAUSSIAN_KNOBS`)."""
+    return _gauss_wrong(
+        c,
+        centre={"middle": None, "half": lambda n: n / 2, "floor": lambda n: n // 2}[centre],
+        denom={"2s2": None, "s2": lambda s: s**2, "2s": lambda s: 2 * s}[denom],
+        normalise={"sum": True, "none": False, "max": "max"}[norm],
+    )
+
+
+#: The Gaussian's settings, each with the neighbours students pick; every kernel with one
+#: or two of them changed is tried when no catalogue entry explains the output
+#: (course.checks._mutate.recipe_variants).
+GAUSSIAN_KNOBS = (
+    Knob("centre", "middle", {
+        "half": ("the centre is size / 2, half a pixel past the middle (size − 1) / 2",
+                 "Measure distances from c = (size − 1) / 2."),
+        "floor": ("the centre is size // 2, off by half a pixel for even sizes",
+                  "Measure distances from c = (size − 1) / 2."),
+    }),
+    Knob("norm", "sum", {
+        "max": ("the kernel was divided by its maximum instead of its sum, so it does not "
+                "sum to 1", "Divide by G.sum(), so that the blur keeps the brightness."),
+        "none": ("the kernel is not normalised", "Divide by G.sum()."),
+    }),
+    Knob("denom", "2s2", {
+        "s2": ("the exponent divides by σ², without the 2", "The exponent is −d² / (2σ²)."),
+        "2s": ("the exponent divides by 2σ instead of 2σ²", "The exponent is −d² / (2σ²)."),
+    }),
+)  # fmt: skip
+GAUSSIAN_RECIPES = recipe_variants(GAUSSIAN_KNOBS, _gauss_recipe, prefix="gauss")
 
 
 GAUSSIAN_MISTAKES = (
@@ -788,6 +824,7 @@ def check_gaussian_kernel(gaussian_kernel: Callable) -> None:
         cases=cases,
         mistakes=GAUSSIAN_MISTAKES,
         pointer=pointer,
+        recipes=GAUSSIAN_RECIPES,
     )
 
 

@@ -194,18 +194,24 @@ def _size_recipe(case: Case, *, pad="both", plus_one="outside", rounding="floor"
     """The output size under a formula with settings changed (`SIZE_KNOBS`)."""
     n, k = case.args
     p, s = _arg(case, "padding", 0), _arg(case, "stride", 1)
-    room = n + (2 * p if pad == "both" else p) - k + (1 if plus_one == "inside" else 0)
+    added = {"both": 2 * p, "once": p, "after": 0}[pad]
+    room = n + added - k + (1 if plus_one == "inside" else 0)
     s = 1 if stride == "ignored" else s
     steps = {"floor": room // s, "ceil": -(-room // s), "true": room / s}[rounding]
-    return steps + (1 if plus_one == "outside" else 0)
+    return steps + (1 if plus_one == "outside" else 0) + (2 * p if pad == "after" else 0)
 
 
 #: The output-size formula's settings, each with the neighbours students pick; every
 #: formula with one or two of them changed is tried when no catalogue entry explains the
 #: sizes (course.checks._mutate.recipe_variants).
 SIZE_KNOBS = (
-    Knob("pad", "both", {"once": ("the padding was added once (H + p - K)",
-                                  "`padding` is per side: use H + 2p - K.")}),
+    Knob("pad", "both", {
+        "once": ("the padding was added once (H + p - K)",
+                 "`padding` is per side: use H + 2p - K."),
+        "after": ("the padding was added after the division by the stride, (H - K) // s "
+                  "+ 1 + 2p, which is only right for stride 1",
+                  "The padded input is what the windows slide over: (H + 2p - K) // s + 1."),
+    }),
     Knob("plus_one", "outside", {
         "none": ("the + 1 is missing", "Add 1 for the window that starts at position 0."),
         "inside": ("the + 1 is inside the division, (H + 2p - K + 1) // s, which is only "
@@ -310,6 +316,42 @@ OUTPUT_SIZE_TOTAL_MISTAKES = (
 )
 
 
+def _total_recipe(case: Case, *, pad="total", plus="s", rounding="floor", stride="used"):
+    """The output size under lecture 000's formula with settings changed (`TOTAL_KNOBS`)."""
+    n, k = case.args
+    p, s = _arg(case, "total_padding", 0), _arg(case, "stride", 1)
+    s = 1 if stride == "ignored" else s
+    added = {"total": p, "doubled": 2 * p, "halved": 2 * (p // 2), "after": 0}[pad]
+    room = n - k + added + {"s": s, "one": 1, "none": 0}[plus]
+    steps = {"floor": room // s, "ceil": -(-room // s), "true": room / s}[rounding]
+    return steps + (p if pad == "after" else 0)
+
+
+#: Lecture 000's formula's settings, each with the neighbours students pick
+#: (course.checks._mutate.recipe_variants).
+TOTAL_KNOBS = (
+    Knob("pad", "total", {
+        "doubled": ("the total padding was doubled (H + 2p - K), the per-side formula's 2p",
+                    "Here p already counts every added row: use H - K + p + s."),
+        "halved": ("the total padding was halved with // into a per-side padding, so an odd "
+                   "total loses a row", "Use the total p as it is: H - K + p + s."),
+        "after": ("the padding was added after the division by the stride",
+                  "The padded input is what the windows slide over: add p before dividing."),
+    }),
+    Knob("plus", "s", {
+        "one": ("the numerator adds 1 instead of the stride, which is only right for "
+                "stride 1", "The + s inside the floor is the per-side formula's + 1 (s/s)."),
+        "none": ("the + s is missing", "Add s inside the floor (the window at position 0)."),
+    }),
+    Knob("rounding", "floor", {
+        "ceil": ("the division rounds up", "Round down with `//`."),
+        "true": ("the division is `/`", "Use floor division `//`."),
+    }),
+    Knob("stride", "used", {"ignored": ("the stride was ignored", "Divide by s.")}),
+)  # fmt: skip
+TOTAL_RECIPES = recipe_variants(TOTAL_KNOBS, _total_recipe, prefix="total")
+
+
 def check_output_size_total(fn: Callable) -> None:
     """Exercise 2.2: output_size_total(n, k, *, total_padding=0, stride=1), lecture 000."""
     __tracebackhide__ = True
@@ -321,6 +363,7 @@ def check_output_size_total(fn: Callable) -> None:
         mistakes=OUTPUT_SIZE_TOTAL_MISTAKES,
         pointer=POINTER_TOTAL,
         quiet=True,
+        recipes=TOTAL_RECIPES,
     )
     _require_ints(fn, "output_size_total", cases, "Use floor division `//`.")
     passed("output_size_total", [c.label for c in cases])
@@ -859,4 +902,7 @@ def check_corr2d_dilated(fn: Callable) -> None:
         cases=cases,
         mistakes=CORR2D_DILATED_MISTAKES,
         pointer=POINTER_DILATED,
+        oracle=lambda X, K, *, dilation=1, padding=0, stride=1: _corr_expected(
+            X, K, padding, stride, dilation
+        ),
     )

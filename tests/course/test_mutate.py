@@ -140,7 +140,7 @@ FAMILIES = [
         "auto:K_transposed",
         "K was used transposed",
     ),
-    ("sign", lenet.check_sgd_step, sgd_ascent, "auto:lr:entered", "lr entered with the wrong sign"),
+    ("sign", lenet.check_sgd_step, sgd_ascent, "auto:lr:negated", "lr entered with the wrong sign"),
     (
         "off_by_one",
         conv.check_corr2d,
@@ -166,7 +166,8 @@ FAMILIES = [
         "convention",
         channels.check_conv1x1,
         conv1x1_reshape_not_transpose,
-        "auto:X_reshaped_channels_last+auto:reshaped_from_channels_last",
+        # the catalogue's entry for the output half, made on a derived input change
+        "output_reshaped_wrong+auto:X_reshaped_channels_last",
         "reshape is not a transpose",
     ),
 ]
@@ -199,7 +200,8 @@ def test_a_square_window_assumption_is_named():
 
 def test_two_mistakes_at_once_are_named_together():
     err = _named(conv.check_corr2d, corr2d_flipped_and_transposed)
-    assert err.mistake == "auto:K_flipped+auto:transposed", str(err)
+    # The catalogue's own entry for the transpose wins the tie with the derived one.
+    assert err.mistake == "rows_cols_swapped+auto:K_flipped", str(err)
     assert "two things at once" in " ".join(str(err).split())
 
 
@@ -328,3 +330,104 @@ def test_a_rearranged_size_formula_is_named():
 
     err = _named(padding.check_output_size, plus_one_inside_and_padding_once)
     assert err.mistake == "size:pad=once+plus_one=inside", str(err)
+
+
+# ---------------------------------------------------------------------------------------
+# Families added after the fresh set was measured (written for these tests, each a
+# variant of a mistake that set showed, not its code)
+# ---------------------------------------------------------------------------------------
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _dilated(X, K, dilation, stride):
+    """Plain loops: cross-correlation of X with K spread by `dilation`, no padding."""
+    (dh, dw), (sh, sw) = _pair(dilation), _pair(stride)
+    KH, KW = K.shape
+    H = (X.shape[0] - dh * (KH - 1) - 1) // sh + 1
+    W = (X.shape[1] - dw * (KW - 1) - 1) // sw + 1
+    Y = np.zeros((H, W))
+    for i in range(H):
+        for j in range(W):
+            rows = X[i * sh : i * sh + dh * (KH - 1) + 1 : dh]
+            Y[i, j] = (rows[:, j * sw : j * sw + dw * (KW - 1) + 1 : dw] * K).sum()
+    return Y
+
+
+def dilated_gaps_and_no_stride(X, K, *, dilation=1, padding=0, stride=1):
+    """d zeros between the taps (spacing d + 1), and the stride never used."""
+    (ph, pw), spaced = _pair(padding), tuple(d + 1 for d in _pair(dilation))
+    return _dilated(np.pad(X, ((ph, ph), (pw, pw))), K, spaced, 1)
+
+
+def conv_params_one_bias_square(C_in, C_out, KH, KW, *, bias=True):
+    return C_out * C_in * KH * KH + (1 if bias else 0)
+
+
+def multi_in_total(X, K):
+    return np.add.reduce(
+        np.stack([solutions.corr2d(x, k) for x, k in zip(X, K, strict=True)]), axis=None
+    )
+
+
+def multi_in_out_vstacked(X, K):
+    return np.vstack([solutions.corr2d_multi_in(X, k) for k in K])
+
+
+def conv1x1_width_first(X, K):
+    C, H, W = X.shape
+    return (K[:, :, 0, 0] @ X.reshape(C, H * W)).reshape(K.shape[0], W, H)
+
+
+def pool2d_minus_inf_border(X, size, *, stride=None, padding=0, mode="max"):
+    ph, pw = _pair(padding)
+    Xp = np.pad(np.asarray(X, float), ((ph, ph), (pw, pw)), constant_values=-np.inf)
+    return solutions.pool2d(Xp, size, stride=stride, padding=0, mode=mode)
+
+
+def pool2d_size_of_unpadded(X, size, *, stride=None, padding=0, mode="max"):
+    right = solutions.pool2d(X, size, stride=stride, padding=padding, mode=mode)
+    unpadded = solutions.pool2d(X, size, stride=stride, padding=0, mode=mode)
+    return right[: unpadded.shape[0], : unpadded.shape[1]]
+
+
+def gaussian_half_centre_sigma_not_squared(size, sigma):
+    d = np.arange(size) - size / 2
+    G = np.exp(-(d[:, None] ** 2 + d[None, :] ** 2) / (2 * sigma))
+    return G / G.sum()
+
+
+def output_size_total_padding_halved(n, k, *, total_padding=0, stride=1):
+    return solutions.output_size(n, k, padding=total_padding // 2, stride=stride)
+
+
+NEW_FAMILIES = [
+    (padding.check_corr2d_dilated, dilated_gaps_and_no_stride,
+     "auto:dilation:plus_one+auto:stride:ignored", "two things at once: dilation is off by one"),
+    (channels.check_conv_params, conv_params_one_bias_square,
+     "one_bias_per_layer+auto:KW_read_as_KH", "KH was used where KW belongs"),
+    (channels.check_corr2d_multi_in, multi_in_total, "auto:total_sum", "np.sum without an axis"),
+    (channels.check_corr2d_multi_in_out, multi_in_out_vstacked, "auto:concatenated",
+     "np.concatenate"),
+    (channels.check_conv1x1, conv1x1_width_first, "auto:reshaped_width_first",
+     "width before height"),
+    (pooling.check_pool2d, pool2d_minus_inf_border, "auto:padded_with:-inf",
+     "filled with -inf"),
+    (pooling.check_pool2d, pool2d_size_of_unpadded, "auto:padding_windows_only",
+     "computed from the unpadded input"),
+    (conv.check_gaussian_kernel, gaussian_half_centre_sigma_not_squared,
+     "gauss:centre=half+denom=2s", "two things at once: the centre is size / 2"),
+    (padding.check_output_size_total, output_size_total_padding_halved, "total:pad=halved",
+     "halved"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("check", "student", "key", "says"), NEW_FAMILIES, ids=[f[1].__name__ for f in NEW_FAMILIES]
+)
+def test_the_families_added_after_the_fresh_set_are_named(check, student, key, says):
+    err = _named(check, student)
+    assert err.mistake == key, str(err)
+    assert says in " ".join(str(err).split())
