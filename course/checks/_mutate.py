@@ -164,6 +164,27 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
             else None
         ),
     )
+    for k, v in first.kwargs.items():  # a factor that tracks a numeric option
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or abs(v) in (0, 1):
+            continue
+        for power, says in (
+            (1, f"every value is {k} times the right one: {k} multiplies where it divides "
+                "(or a division by it is missing)"),
+            (-1, f"every value is the right one divided by {k} once more than it should be"),
+            (2, f"every value is {k}² times the right one (a division by {k}² missing, or "
+                f"`/ 2 * {k}`, which multiplies by {k} where `/ (2 * {k})` divides)"),
+        ):  # fmt: skip
+            yield Derived(
+                f"auto:times_{k}^{power}",
+                says,
+                f"Check where {k} enters: x / 2 * {k} is (x / 2) * {k}; write x / (2 * {k}).",
+                lambda c, e, k=k, power=power: (
+                    np.asarray(e, float) * float(c.kwargs[k]) ** power
+                    if isinstance(c.kwargs.get(k), (int, float)) and c.kwargs[k] != 0
+                    else None
+                ),
+                varies=lambda c, k=k: c.kwargs.get(k),
+            )
     # A scale or shift that the first failing case shows, tried on every case.
     try:
         e0a, g0a = np.asarray(first.expected, float), np.asarray(got_first, float)

@@ -431,3 +431,22 @@ def test_the_families_added_after_the_fresh_set_are_named(check, student, key, s
     err = _named(check, student)
     assert err.mistake == key, str(err)
     assert says in " ".join(str(err).split())
+
+
+def test_a_factor_that_tracks_an_option_is_named():
+    """(f(x + h) - f(x - h)) / 2 * h: h² times the right gradient, on cases whose h differs;
+    a factor of one fixed size names nothing about h."""
+    rng = np.random.default_rng(3)
+    xs = [rng.standard_normal(4) for _ in range(3)]
+    cases = [
+        Case(f"h = {h}", (x,), 2 * x, {"h": h}) for x, h in zip(xs, (0.1, 0.5, 2.0), strict=True)
+    ]
+
+    def precedence(x, *, h):
+        return ((x + h) ** 2 - (x - h) ** 2) / 2 * h
+
+    err = _named(check, precedence, name="parabola_gradient", cases=cases)
+    assert err.mistake == "auto:times_h^2", str(err)
+    same_h = [Case(c.label, c.args, c.expected, {"h": 0.5}) for c in cases]
+    err = _named(check, precedence, name="parabola_gradient", cases=same_h)
+    assert err.mistake == "auto:scaled", str(err)
