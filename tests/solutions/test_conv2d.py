@@ -1,5 +1,5 @@
 """conv2d_forward / conv2d_backward against torch (float64 values, autograd gradients),
-on each of its paths (im2col, batch-blocked im2col, Winograd)."""
+on each of its paths (im2col, batch-blocked im2col, im2col along W, Winograd)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from solutions import conv, im2col_blocked, winograd
+from solutions import conv, im2col_blocked, im2col_w, winograd
 from solutions.conv import ALGORITHMS, ConvCache, choose_algorithm, conv2d_backward, conv2d_forward
 from solutions.winograd import TILES
 
@@ -74,6 +74,32 @@ def test_blocked_im2col_matches_torch(torch_conv, case):
     with mock.patch.object(im2col_blocked, "_BLOCK_BYTES", 1):
         check_against_torch(
             torch_conv, x_shape, w_shape, with_bias, seed, "im2col-blocked", **kwargs
+        )
+
+
+@st.composite
+def stride_one_cases(draw):
+    """Stride 1, no dilation (im2col-w's layers); any kernel, padding per side 0-3."""
+    N = draw(st.integers(1, 4))
+    C_in, C_out = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    KH, KW = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    (top, bottom), (left, right) = ((draw(st.integers(0, 3)) for _ in range(2)) for _ in range(2))
+    H = draw(st.integers(max(1, KH - top - bottom), 12))
+    W = draw(st.integers(max(1, KW - left - right), 12))
+    with_bias = draw(st.booleans())
+    seed = draw(st.integers(0, 2**32 - 1))
+    padding = ((top, bottom), (left, right))
+    return (N, C_in, H, W), (C_out, C_in, KH, KW), padding, with_bias, seed
+
+
+@given(case=stride_one_cases())
+def test_im2col_w_matches_torch(torch_conv, case):
+    """im2col along W, one image per block; kernels taller than the output (every input
+    row an edge row of dx) included."""
+    x_shape, w_shape, padding, with_bias, seed = case
+    with mock.patch.object(im2col_w, "_BLOCK_BYTES", 1):
+        check_against_torch(
+            torch_conv, x_shape, w_shape, with_bias, seed, "im2col-w", padding=padding
         )
 
 
@@ -324,17 +350,19 @@ def test_empty_batch(algorithm):
 @pytest.mark.parametrize(
     ("x_shape", "w_shape", "stride", "expected"),
     [
-        ((256, 1, 28, 28), (6, 1, 5, 5), 1, "im2col-blocked"),  # LeNet conv1, padding 2
-        ((256, 6, 14, 14), (16, 6, 5, 5), 1, "im2col-blocked"),  # LeNet conv2
+        ((256, 1, 28, 28), (6, 1, 5, 5), 1, "im2col-w"),  # LeNet conv1, padding 2
+        ((256, 6, 14, 14), (16, 6, 5, 5), 1, "im2col-w"),  # LeNet conv2
+        ((64, 6, 14, 14), (16, 6, 5, 5), 1, "im2col-w"),  # LeNet conv2 at batch 64
         ((64, 64, 32, 32), (64, 64, 3, 3), 1, "winograd"),
-        ((64, 64, 32, 32), (64, 64, 3, 3), 2, "im2col-blocked"),  # stride 2: no Winograd
-        ((64, 4, 32, 32), (4, 4, 3, 3), 1, "im2col-blocked"),  # too few channels
+        ((64, 64, 32, 32), (64, 64, 3, 3), 2, "im2col-blocked"),  # stride 2: neither
+        ((64, 4, 32, 32), (4, 4, 3, 3), 1, "im2col-w"),  # too few channels for Winograd
         ((2, 3, 8, 8), (4, 3, 3, 3), 1, "im2col"),  # small: the readable path
         ((1, 1, 3, 3), (1, 1, 2, 2), 1, "im2col"),
     ],
 )
 def test_choose_algorithm(x_shape, w_shape, stride, expected):
-    """auto picks Winograd for wide 3x3 stride-1 layers, blocks for big batches."""
+    """auto picks Winograd for wide 3x3 stride-1 layers, blocks for big batches (along W
+    at stride 1), the readable path for small problems."""
     x = np.zeros(x_shape, dtype=np.float32)
     w = np.zeros(w_shape, dtype=np.float32)
     pad = 2 if w_shape[-1] == 5 and x_shape[1] == 1 else int(w_shape[-1] == 3)
@@ -350,7 +378,10 @@ def test_need_dx_false_skips_dx_only(algorithm):
     x = rng.standard_normal((5, 3, 9, 8))
     w = rng.standard_normal((4, 3, 3, 3))
     b = rng.standard_normal(4)
-    with mock.patch.object(im2col_blocked, "_BLOCK_BYTES", 1):
+    with (
+        mock.patch.object(im2col_blocked, "_BLOCK_BYTES", 1),
+        mock.patch.object(im2col_w, "_BLOCK_BYTES", 1),
+    ):
         out, cache = conv2d_forward(x, w, b, padding=1, algorithm=algorithm)
         dout = rng.standard_normal(out.shape)
         dx, dw, db = conv2d_backward(dout, cache)
@@ -382,9 +413,30 @@ def test_blocked_im2col_with_a_short_last_block(torch_conv, stride):
         np.testing.assert_array_equal(g1, g2)
 
 
+def test_im2col_w_with_a_short_last_block(torch_conv):
+    """N = 5 in blocks of 2 (2 + 2 + 1), uneven padding; buffers laid out anew per call."""
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((5, 3, 11, 10))
+    w = rng.standard_normal((2, 3, 4, 3))
+    b = rng.standard_normal(2)
+    padding = ((2, 0), (1, 3))
+    Hp, W_out = 11 + 2, 10 + 4 - 3 + 1
+    with mock.patch.object(im2col_w, "_BLOCK_BYTES", 2 * Hp * 3 * 3 * W_out * 8):
+        assert im2col_w._images_per_block(3, Hp, 3, W_out, 8) == 2
+        out, cache = conv2d_forward(x, w, b, padding=padding, algorithm="im2col-w")
+        dout = rng.standard_normal(out.shape)
+        got = (out, *conv2d_backward(dout, cache))
+        again = conv2d_backward(dout, cache)
+    for g, t in zip(got, torch_conv(x, w, b, dout, padding=padding), strict=True):
+        np.testing.assert_allclose(g, t, atol=1e-10)
+    for g1, g2 in zip(got[1:], again, strict=True):
+        np.testing.assert_array_equal(g1, g2)
+
+
 # max |error| / max |torch float64| on a float32 layer, per path: the bounds the
 # docstrings state (measured: im2col and F(2x2, 3x3) <= 1.1e-6, F(4x4, 3x3) <= 1.1e-5).
-FLOAT32_BOUNDS = [("im2col", 2, 2e-6), ("im2col-blocked", 2, 2e-6), ("winograd", 2, 2e-6)]
+FLOAT32_BOUNDS = [("im2col", 2, 2e-6), ("im2col-blocked", 2, 2e-6), ("im2col-w", 2, 2e-6)]
+FLOAT32_BOUNDS += [("winograd", 2, 2e-6)]
 FLOAT32_BOUNDS += [("winograd", 4, 3e-5)]
 
 
@@ -421,3 +473,7 @@ def test_algorithm_errors():
         conv2d_forward(x, w, None, algorithm="winograd")
     with pytest.raises(ValueError, match="'winograd' needs a 3x3 kernel, stride 1"):
         conv2d_forward(x, np.zeros((1, 1, 3, 3)), None, stride=2, algorithm="winograd")
+    with pytest.raises(ValueError, match="'im2col-w' needs stride 1 and dilation 1"):
+        conv2d_forward(x, w, None, padding=1, stride=(1, 2), algorithm="im2col-w")
+    with pytest.raises(ValueError, match="'im2col-w' needs stride 1 and dilation 1"):
+        conv2d_forward(x, np.zeros((1, 1, 3, 3)), None, dilation=2, algorithm="im2col-w")
