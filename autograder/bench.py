@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from autograder import demo
-from autograder.grade import GRADING_LIMITS, grade
+from autograder import demo, ensure_tools_on_path
 from autograder.layout import Course
+from autograder.records.grading import GRADING_LIMITS, grade
+from autograder.sandbox import worker
 
 OVERHEAD_GOAL = 1.3
 EFFICIENCY_GOAL = 0.85
@@ -71,8 +72,6 @@ class Efficiency:
 
 def _sanitized(course: Course, assignment: str, notebook: str):
     """The perfect submission as grading executes it (hidden tests restored)."""
-    from autograder import worker
-
     nb = demo.perfect_notebook(course, assignment, notebook)
     nb, _ = worker.sanitize(
         nb,
@@ -241,8 +240,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-overhead", action="store_true")
     parser.add_argument("--skip-batch", action="store_true")
     args = parser.parse_args(argv)
-    from autograder import ensure_tools_on_path
-
     ensure_tools_on_path()
     os.environ.update(KERNEL_ENV)
     overhead = eff = None

@@ -32,7 +32,7 @@ VERBS = {
     "status": "autograder.status",
     "report": "autograder.report",
     "demo": "autograder.demo",
-    "worker": "autograder.dask_worker",
+    "worker": "autograder.worker",
     "cluster-script": "autograder.cluster_script",
 }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from autograder import backend
+from autograder.sandbox import backend
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -57,8 +57,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import report as class_report
+import nbformat
+
 from autograder.layout import Course
+from autograder.records.grading import GRADING_LIMITS, grade
+from autograder.records.intake import collect_folder
+from autograder.release import ReleaseError, release
+from autograder.reporting import classreport as class_report
+from autograder.reporting import export, feedback
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / ".demo-course"
@@ -89,8 +95,6 @@ def reference_bodies(source_nb) -> dict[str, str]:
 
 def perfect_notebook(course: Course, assignment: str, notebook: str):
     """The release notebook with the reference bodies pasted into its solution cells."""
-    import nbformat
-
     source = nbformat.read(course.source / assignment / f"{notebook}.ipynb", as_version=4)
     nb = nbformat.read(course.release / assignment / f"{notebook}.ipynb", as_version=4)
     bodies = reference_bodies(source)
@@ -101,8 +105,6 @@ def perfect_notebook(course: Course, assignment: str, notebook: str):
 
 
 def blank_notebook(course: Course, assignment: str, notebook: str):
-    import nbformat
-
     return nbformat.read(course.release / assignment / f"{notebook}.ipynb", as_version=4)
 
 
@@ -351,8 +353,6 @@ ALL_ASSIGNMENTS_STUDENTS = ("perfect", "blank")
 
 def sample_class(course: Course, assignments: list[str]) -> dict[tuple[str, str, str], bytes]:
     """(student, assignment, notebook) -> the bytes that student hands in."""
-    import nbformat
-
     files: dict[tuple[str, str, str], bytes] = {}
 
     def put(student: str, assignment: str, notebook: str, nb) -> None:
@@ -387,8 +387,6 @@ def sample_class(course: Course, assignments: list[str]) -> dict[tuple[str, str,
 def build_course(out: Path, assignments: list[str] | None = None) -> tuple[Course, list[str]]:
     """Wipe `out` (only if it is a demo course or empty), copy source/ and the nbgrader
     configuration there, release and register the assignments. Returns (course, names)."""
-    from autograder.release import release
-
     out = out.resolve()
     if out.exists():
         if not (out / MARKER).exists() and any(out.iterdir()):
@@ -422,8 +420,6 @@ def hand_in(course: Course, files: dict[tuple[str, str, str], bytes]) -> str:
         path = handins / student / assignment / f"{notebook}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    from autograder.collect import collect_folder
-
     report = collect_folder(course, handins)
     return f"collected {len(report.taken)} notebooks from {handins}"
 
@@ -462,8 +458,6 @@ def tiny_notebook(rows=TINY_CELLS):
     """The source notebook of the tiny assignment (nbformat 4.5, nbgrader metadata), or
     of other `rows` like TINY_CELLS: (kind, cell id, (grade_id, role, points) or None,
     source), role one of "locked", "solution", "grade"."""
-    import nbformat
-
     cells = []
     for kind, cell_id, grading, text in rows:
         cell = (nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell)(
@@ -495,10 +489,6 @@ def tiny_notebook(rows=TINY_CELLS):
 def tiny_course(root: Path) -> Course:
     """A released course with one assignment, `tiny` (add: 2 points, mul: 3 points): a
     submission of it grades in a few seconds. Tests and quick trials use it."""
-    import nbformat
-
-    from autograder.release import release
-
     root = Path(root)
     (root / "source" / TINY).mkdir(parents=True)
     nbformat.write(tiny_notebook(), root / "source" / TINY / f"{TINY}.ipynb")
@@ -511,8 +501,6 @@ def tiny_course(root: Path) -> Course:
 def tiny_submission(course: Course, *, add: str | None = None, mul: str | None = None) -> bytes:
     """A student's tiny.ipynb: the reference solution, with the add or mul exercise cell
     replaced by the given source."""
-    import nbformat
-
     nb = perfect_notebook(course, TINY, TINY)
     for cell in nb.cells:
         if cell.get("id") == "add-impl" and add is not None:
@@ -666,28 +654,15 @@ def run_demo(
 ) -> DemoResult:
     """Build the demo course, hand in the sample class, grade it, write feedback and the
     CSV. Returns the grading report and its drift from the goldens."""
-    from autograder.grade import GRADING_LIMITS, grade
-
     started = time.monotonic()
     course, names = build_course(Path(out), assignments)
     log(f"course root: {course.root} ({', '.join(names)} released)")
     log(hand_in(course, sample_class(course, names)))
     limits = replace(GRADING_LIMITS, cell_timeout=cell_timeout)
     report = grade(course, workers=workers or os.cpu_count(), limits=limits, progress=progress)
-    feedback_dir = csv_path = None
-    try:
-        from autograder import feedback
-
-        feedback.write_all(course)
-        feedback_dir = course.feedback
-    except ImportError:
-        pass
-    try:
-        from autograder import export
-
-        csv_path = export.export_csv(course)
-    except ImportError:
-        pass
+    feedback.write_all(course)
+    feedback_dir = course.feedback
+    csv_path = export.export_csv(course)
     overview, reports = class_report.write_reports(course)
     counts = {rep.assignment: class_report.counts(rep) for rep in reports}
     results = results_of(report)
@@ -729,8 +704,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from autograder.release import ReleaseError
-
     try:
         result = run_demo(
             args.out, args.assignments, workers=args.workers, cell_timeout=args.cell_timeout

@@ -11,14 +11,19 @@
     <root>/gradebook.db                                nbgrader's gradebook (SQLite)
     <root>/.grading/                                   the pipeline's own state (ledger, logs)
 
-The repository itself is a course root; `make demo` builds a throw-away one.
+The repository itself is a course root; `make demo` builds a throw-away one. Both sides of
+the trust boundary use this module (docs/design.md, "Layout and what may import what"):
+it imports nothing else of the project.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from traitlets.config.loader import PyFileConfigLoader
 
 #: Student ids as nbgrader stores them and as folder names: safe on every filesystem.
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -71,3 +76,13 @@ class Course:
         if not self.submitted.is_dir():
             return []
         return sorted(p.name for p in self.submitted.iterdir() if p.is_dir())
+
+
+@functools.lru_cache(maxsize=8)
+def load_config(course_root: str):
+    """The course's nbgrader configuration (`nbgrader_config.py`), read once per process.
+
+    Shared, so never modify it: `autograder.sandbox.worker.begin_run` forgets it at the
+    start of each grading run (a Dask worker process serves several).
+    """
+    return PyFileConfigLoader("nbgrader_config.py", path=course_root).load_config()

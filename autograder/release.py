@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from autograder import ensure_tools_on_path, nbtools
+from autograder.layout import Course
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,8 +88,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """`python -m autograder release`: rebuild release/ and record each assignment's source
     cells (with the hidden tests) in the course gradebook, which grading needs."""
-    from autograder.layout import Course
-
     course = Course.at(args.course)
     try:
         written = release(args.assignments or None, root=course.root, db_url=course.db_url)

@@ -4,7 +4,7 @@
         --tls-ca ca.pem --tls-cert worker.pem --tls-key worker.key
     python -m autograder worker --scheduler-file /shared/scheduler.json
 
-First it runs bubblewrap once, as grading does (autograder.sandbox.sandbox_available). A
+First it runs bubblewrap once, as grading does (autograder.sandbox.bwrap.sandbox_available). A
 host where the sandbox does not work refuses to start: student code there would run with
 the worker's rights. --allow-unsandboxed starts it anyway, for trusted submissions only
 (every notebook graded there then says NOT SANDBOXED).
@@ -22,7 +22,7 @@ import argparse
 import os
 import sys
 
-from autograder import backend, sandbox
+from autograder.sandbox import backend, bwrap
 
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install "
@@ -42,7 +42,7 @@ def dask_worker_command(args: argparse.Namespace) -> list[str]:
     cmd += ["--nthreads", "1", "--resources", f"{backend.RESOURCE}=1"]
     cmd += ["--nworkers", str(args.nworkers), "--no-dashboard"]
     # Fail at start, not at the first job, on a host without the course package.
-    cmd += ["--preload", "autograder.backend"]
+    cmd += ["--preload", "autograder.sandbox.backend"]
     cmd.append("--nanny" if args.nanny else "--no-nanny")
     for flag, value in (
         ("--name", args.name),
@@ -60,7 +60,7 @@ def dask_worker_command(args: argparse.Namespace) -> list[str]:
 
 def preflight(*, allow_unsandboxed: bool) -> tuple[bool, str]:
     """Whether this host may take jobs, and the line to print about it."""
-    ok, how = sandbox.sandbox_available()
+    ok, how = bwrap.sandbox_available()
     if ok:
         return True, f"sandbox check passed: {how}"
     if allow_unsandboxed:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-from autograder import sandbox
+from autograder.sandbox import bwrap
 
 # pytest-xdist runs one worker per core; torch and BLAS each grabbing every core would
 # oversubscribe the machine and make the suite slower, not faster.
@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(config, items):
     marked = [item for item in items if item.get_closest_marker("sandbox")]
     if not marked:
         return
-    ok, why = sandbox.sandbox_available()
+    ok, why = bwrap.sandbox_available()
     if not ok:
         skip = pytest.mark.skip(reason=f"no working bubblewrap: {why}")
         for item in marked:

@@ -40,7 +40,7 @@ import nbformat
 import numpy as np
 
 import solutions
-from autograder.scenarios import SCENARIOS
+from autograder.judging.scenarios import SCENARIOS
 from course import torch_layers
 from course.checks import CheckFailed, gpu, lenet
 from course.checks._core import _compare
@@ -460,7 +460,7 @@ def judge_trained(plan: CellPlan, results: list[dict]) -> Verdict:
 
 
 def judge_scenario(plan: CellPlan, results: list[dict]) -> Verdict:
-    """A cell of `autograder.scenarios`: its judge compares, here."""
+    """A cell of `autograder.judging.scenarios`: its judge compares, here."""
     gid = plan.spec.grade_id
     try:
         SCENARIOS[gid].judge(results, plan.expected)

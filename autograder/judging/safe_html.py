@@ -9,7 +9,7 @@ renders markdown cells itself, without the `clean_html` step that setting adds, 
 setting is read from the Jupyter server's configuration, not the course's.
 
 So the pipeline neutralises the notebook it writes (`neutralise`, called by
-autograder.score right before the autograded copy is written), with nbconvert's own
+autograder.records.score right before the autograded copy is written), with nbconvert's own
 `SanitizeHTML` preprocessor (bleach):
 
 - every code cell's rich outputs: `text/html` and `text/markdown` are cleaned (unsafe tags

@@ -3,7 +3,7 @@ training loop, 07's torch modules.
 
 A visible check of these cells hands the student's function things the wire cannot carry
 (torch-backed layers wrapped in the check's recorders, torch stand-ins for forward,
-backward and step, torch modules and optimisers), so `autograder.judge` cannot replay it.
+backward and step, torch modules and optimisers), so `autograder.judging.judge` cannot replay it.
 Each cell here has a *scenario* instead, in the same two halves as every judged cell:
 
 - `plan(rng)` draws secret inputs from the job's seed and returns the calls for the

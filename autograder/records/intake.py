@@ -1,56 +1,18 @@
-"""Import submissions from a folder tree or an LMS export zip into submitted/.
+"""Hand-ins in: a folder tree or an LMS export zip into submitted/, one id rule for all.
 
-    python -m autograder collect hand-ins/                          <student>/<assignment>/*.ipynb
-    python -m autograder collect canvas.zip --assignment 01_convolution
-    python -m autograder collect moodle.zip --assignment 01_convolution --students roster.csv
-    python -m autograder collect hand-ins/ --map "H_Perfect=h_perfect2"   decide a conflict
-
-Understood layouts (in a folder or in a zip):
-
-    <student>/<assignment>/<notebook>.ipynb           a folder tree (--assignment optional)
-    <student>/<notebook>.ipynb                        the same, one assignment (--assignment)
-    lastfirst_12345_67890_<file>.ipynb                Canvas "Download submissions"
-    lastfirst_LATE_12345_67890_<file>.ipynb           (late; <name>_<user id>_<submission id>)
-    Full Name_12345_assignsubmission_file_/<file>     Moodle, one folder per student
-
-Canvas and Moodle export one assignment per zip: name it with --assignment.
-
-Only notebooks (.ipynb) are taken; everything else is listed as skipped with the reason.
-A notebook named differently from the one the assignment expects ("Copy of …", "… (1)",
-dashes for underscores, Canvas's "-1") is renamed when the match is unambiguous, and listed
-as renamed.
-
-Student ids follow one rule (sanitize_student_id: invisible characters out, NFKC,
-casefold, accents out, a-z 0-9 _ . - only). Two hand-ins whose ids are equal under it
-("H_Perfect" and "h_perfect", a full-width "ｈ_ｐｅｒｆｅｃｔ", "Jose" and "José") are a
-conflict: both are listed (CONFLICT), neither is collected, and the command exits with
-status 1 until the instructor decides with --map NAME=ID (NAME: the folder or LMS name as
-written, or the LMS id). A hand-in whose id an earlier import gave to someone else is
-refused the same way, so an existing student's notebook is only ever replaced by that
-same student's newer one. Decisions are kept in .grading/student_ids.json so that later
-imports map the same way. --students maps LMS ids (Canvas user id, Moodle participant id)
-to course ids: a CSV with columns lms_id,student_id.
-
-Each notebook lands in submitted/<student>/<assignment>/<notebook>.ipynb with its
-submission time in timestamp.txt (the zip entry's or the file's modification time, UTC).
-Collecting the same file again changes nothing; a newer one replaces the older one. Zip
-entries with absolute paths or "..", entries over 50 MB and archives over 2 GB
-uncompressed are refused; __MACOSX/ and dotfiles are ignored. A notebook that is not
-valid JSON is still collected (grading gives it 0 and a flag), with a warning.
-
-Only regular files are read: symbolic links (to files or folders), FIFOs, devices and hard
-links to files outside the hand-in folder are refused by name, and files are opened with
-O_NOFOLLOW and checked after opening. One damaged zip entry (an impossible date, a
-truncated extra field) is refused by name; the other entries are collected.
+The library behind `python -m autograder collect` (whose help lists the layouts it
+understands and what it refuses). It runs in the trusted process but reads untrusted
+files: only regular files of their own (autograder.handin), zip entries bounded in size
+and number, ids normalised by `sanitize_student_id`. It writes submitted/, the id
+decisions in .grading/student_ids.json, and the students into the gradebook through
+autograder.records.gradebook (docs/design.md, "Data flow of one grading run").
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import difflib
-import errno
 import io
 import json
 import os
@@ -67,7 +29,9 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 
 from autograder import layout
+from autograder.handin import NotRegularFileError, file_kind, open_regular
 from autograder.layout import Course
+from autograder.records import gradebook
 
 MAX_ENTRY_BYTES = 50 * 2**20  #: one file over this is refused
 MAX_TOTAL_BYTES = 2 * 2**30  #: an archive over this (uncompressed) is refused whole
@@ -267,48 +231,6 @@ def _zip_mtime(info: zipfile.ZipInfo) -> datetime:
         raise ValueError(
             f"its date in the zip is impossible ({year:04d}-{month:02d}-{day:02d}: {exc})"
         ) from exc
-
-
-class NotRegularFileError(ValueError):
-    """A path that is not a regular file: a link, a FIFO, a device, a folder."""
-
-
-def file_kind(mode: int) -> str:
-    """ "a symbolic link", "a named pipe (FIFO)"...: what a file mode says a path is."""
-    for test, what in (
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a named pipe (FIFO)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return what
-    return "a regular file" if stat.S_ISREG(mode) else "not a regular file"
-
-
-def open_regular(path: str | Path):
-    """(binary file, its fstat) for `path`, opened without following a symbolic link
-    (O_NOFOLLOW) and without blocking on a FIFO, and checked to be a regular file *after*
-    opening, so that nothing can be swapped in between a check and the read.
-
-    Raises:
-        NotRegularFileError: a link, FIFO, device...; OSError: cannot be opened.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise NotRegularFileError("a symbolic link") from exc
-        raise
-    f = os.fdopen(fd, "rb")
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        f.close()
-        raise NotRegularFileError(file_kind(st.st_mode))
-    return f, st
 
 
 def _read_listed(path: Path, ident: tuple[int, int], name: str) -> bytes:
@@ -970,20 +892,8 @@ def _collect(
             warning = _notebook_warning(data)
             if warning:
                 report.warnings.append(f"{c.entry.name}: {warning}")
-    _register(course, sorted({t.student for t in report.taken}))
+    gradebook.add_students(course, sorted({t.student for t in report.taken}))
     return report
-
-
-def _register(course: Course, students: list[str]) -> None:
-    """Add the students to nbgrader's gradebook, if the course has one yet."""
-    from autograder.status import open_gradebook
-
-    if not students:
-        return
-    with open_gradebook(course) as gb:
-        if gb is not None:
-            for sid in students:
-                gb.update_or_create_student(sid)
 
 
 # --------------------------------------------------------------------------- API
@@ -1063,34 +973,3 @@ def collect(
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     return collect_zip(course, path, assignment, roster, mapping)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="a folder tree or a zip (Canvas, Moodle, or a zipped tree)")
-    parser.add_argument(
-        "--assignment",
-        metavar="NAME",
-        help="the assignment of every file; required for a Canvas or Moodle export",
-    )
-    parser.add_argument(
-        "--students",
-        metavar="CSV",
-        help="roster mapping LMS ids to course ids (columns lms_id,student_id)",
-    )
-    parser.add_argument(
-        "--map",
-        metavar="NAME=ID",
-        action="append",
-        default=[],
-        help="the student id of a hand-in (its folder or LMS name as written, or its LMS "
-        "id), exactly as given; decides a student id conflict; repeatable; remembered",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    course = Course.at(args.course)
-    roster = read_roster(args.students) if args.students else None
-    mapping = parse_map(args.map)
-    report = collect(course, args.path, assignment=args.assignment, roster=roster, mapping=mapping)
-    print(report.render())
-    return 1 if report.conflicts or (report.skipped and not report.taken) else 0

@@ -14,10 +14,10 @@ graded again, so redoing a job that was cut off half-way counts nothing twice.
                "max_score": 4.0}, …}}
 
 "needs_person" (score null) is a submission on which the grading worker died three times
-(autograder.backend): never a score, left for a person to look at and regrade with --force.
+(autograder.sandbox.backend): never a score, left for a person to look at and regrade with --force.
 
 `cells` (records written before it existed lack it) keeps what grading decided about each
-graded cell (autograder.score.cell_records): its outcome is "passed", the mistake key the
+graded cell (autograder.records.score.cell_records): its outcome is "passed", the mistake key the
 judge's verdict named, "generic" (failed, no mistake named), "not_attempted" (failed, its
 exercise cells as released) or "not_submitted"; `mistake` is the verdict's key as it
 came. Never anything the kernel printed. The class report (autograder.report) reads it.
@@ -25,10 +25,8 @@ came. Never anything the kernel printed. The class report (autograder.report) re
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,16 +39,6 @@ NEEDS_PERSON = "needs_person"
 
 def path(course: Course) -> Path:
     return course.state / "ledger.jsonl"
-
-
-def submission_hash(files: Iterable[Path]) -> str:
-    """SHA-256 over the names and bytes of a submission's files (sorted by name)."""
-    digest = hashlib.sha256()
-    for f in sorted(files, key=lambda p: p.name):
-        digest.update(f.name.encode() + b"\0")
-        digest.update(f.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()
 
 
 def append(course: Course, record: dict) -> None:

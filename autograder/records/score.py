@@ -11,8 +11,8 @@ each notebook of a `worker.JobResult` it
 3. runs nbgrader's autograde preprocessors that come after execution — IgnorePattern,
    ClearMetadata (if configured), LimitOutput, SaveAutoGrades, AssignLatePenalties,
    CheckCellMetadata — with the course's configuration, against the course gradebook;
-4. judges the probed cells (autograder.judge: their outputs become the judge's
-   verdicts) and scans the student's cells (autograder.integrity). Where a hidden test
+4. judges the probed cells (autograder.judging.judge: their outputs become the judge's
+   verdicts) and scans the student's cells (autograder.judging.integrity). Where a hidden test
    still runs in the kernel, tampering zeroes the notebook as a manual override
    (grade.manual_score = 0, with a comment), which the instructor can lift in formgrader
    after review; where the judge decides every graded cell, or with `on_tamper="flag"`,
@@ -32,9 +32,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import integrity, judge, safe_html, syllabus
-from autograder.layout import Course
-from autograder.worker import JobResult, NotebookResult, load_config
+from autograder.judging import integrity, judge, safe_html, syllabus
+from autograder.layout import Course, load_config
+from autograder.records.gradebook import open_gradebook, submission_time
+from autograder.sandbox.worker import JobResult, NotebookResult
 
 #: Comments the pipeline writes start with this, so that it can tell them (and the zero
 #: overrides that go with them) from an instructor's.
@@ -104,7 +105,7 @@ def cell_records(
         verdicts: the judge's verdicts by grade_id; None when the notebook was missing or
             unreadable (every cell is then "not_submitted").
         grades: grade_id -> (score, max_score) from the gradebook, after scoring.
-        exercises: grade_id -> where the cell sits (autograder.syllabus).
+        exercises: grade_id -> where the cell sits (autograder.judging.syllabus).
         untouched: grade_ids whose exercise cells are as released (syllabus.untouched).
     Returns:
         grade_id -> {"notebook", "exercise" (its number, "" if none), "outcome" (see
@@ -237,39 +238,10 @@ def placeholder(course: Course, assignment: str, notebook: str, reason: str):
 # ---------------------------------------------------------------------------------------
 
 
-def course_id(course: Course) -> str:
-    config = load_config(str(course.root))
-    section = config.get("CourseDirectory", {})
-    return str(section["course_id"]) if "course_id" in section else "default_course"
-
-
-def gradebook(course: Course):
-    from nbgrader.api import Gradebook
-
-    return Gradebook(course.db_url, course_id=course_id(course))
-
-
-def _timestamp(folder: Path) -> tuple[str | None, str | None]:
-    """(timestamp text, problem) from nbgrader's timestamp.txt."""
-    from nbgrader import utils
-
-    try:
-        text = (folder / "timestamp.txt").read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None, None
-    except (OSError, UnicodeDecodeError):
-        return None, "timestamp.txt is unreadable"
-    try:
-        utils.parse_utc(text)
-    except Exception:
-        return None, f"timestamp.txt does not hold a date ({text[:40]!r})"
-    return text, None
-
-
 def register_submission(course: Course, student: str, assignment: str) -> list[str]:
     """Create or update the student and the submission (with its timestamp)."""
-    text, problem = _timestamp(course.submitted / student / assignment)
-    with gradebook(course) as gb:
+    text, problem = submission_time(course.submitted / student / assignment)
+    with open_gradebook(course, create=True) as gb:
         gb.update_or_create_student(student)
         if text:
             gb.update_or_create_submission(assignment, student, timestamp=text)
@@ -285,7 +257,7 @@ def _zero_unscored(course: Course, student: str, assignment: str, notebook: str,
         for c in nb.cells
         if "nbgrader" in c.metadata and c.metadata["nbgrader"].get("grade")
     }
-    with gradebook(course) as gb:
+    with open_gradebook(course, create=True) as gb:
         sub = gb.find_submission_notebook(notebook, assignment, student)
         changed = False
         for grade in sub.grades:
@@ -309,7 +281,7 @@ def apply_integrity(
     """Zero a tampered notebook as a manual override, or lift an override of ours that
     no longer applies (the student resubmitted clean code). Overrides an instructor set
     (a manual score that is not our 0, or a comment that is not ours) are left alone."""
-    with gradebook(course) as gb:
+    with open_gradebook(course, create=True) as gb:
         sub = gb.find_submission_notebook(notebook, assignment, student)
         ours = any((c.manual_comment or "").startswith(INTEGRITY_MARK) for c in sub.comments)
         if zero and tamper:
@@ -465,7 +437,7 @@ def _records(course: Course, student: str, assignment: str, notebook: str, verdi
     untouched: set[str] = set()
     if trusted is not None and released.is_file():
         untouched = syllabus.untouched(trusted, nbformat.read(released, as_version=4))
-    with gradebook(course) as gb:
+    with open_gradebook(course, create=True) as gb:
         sub = gb.find_submission_notebook(notebook, assignment, student)
         grades = {g.name: (float(g.score or 0.0), float(g.max_score or 0.0)) for g in sub.grades}
     exercises = syllabus.course_exercises(course, assignment)
@@ -524,7 +496,7 @@ def _score_job(course: Course, result: JobResult, *, on_tamper: str) -> Scored:
     if timestamp.is_file():
         dest = course.autograded / job.student / job.assignment / "timestamp.txt"
         shutil.copyfile(timestamp, dest)
-    with gradebook(course) as gb:
+    with open_gradebook(course, create=True) as gb:
         sub = gb.find_submission(job.assignment, job.student)
         score, max_score = float(sub.score), float(sub.max_score)
     return Scored("graded", score, max_score, flags, exec_status, message, findings, cells)

@@ -1,33 +1,13 @@
-"""Write the class report: what the class got wrong, per exercise, and which hand-ins look alike.
+"""The class report's pages and files: what the class got wrong, and similar hand-ins.
 
-    python -m autograder report                   every assignment, and the course overview
-    python -m autograder report 01_convolution    one assignment (and the overview)
-    python -m autograder report --threshold 0.6   flag fewer similar pairs
-
-For the instructor only: the files go to reports/ under the course root, never to
-feedback/, and name students. Per assignment (reports/<assignment>/):
-
-    index.html      one self-contained page (plots embedded, no script, works offline):
-                    score distribution; where the class lost its points; per exercise its
-                    outcomes (named mistakes, generic failures, not attempted) with counts,
-                    shares and students, the lecture slide and notebook section to revisit;
-                    item statistics (difficulty, discrimination); mistakes made together;
-                    similar hand-ins side by side
-    outcomes.csv    grade_id, exercise, outcome, kind, count, share, students
-    items.csv       grade_id, exercise, points, mean, difficulty, discrimination
-    report.json     the same numbers, and the similar pairs (without code)
-
-and reports/index.html, reports/overview.csv: where the class loses its points across
-the assignments. The numbers come from the ledger's per-cell outcomes and the gradebook
-(autograder.insight), similarity from the solution cells (autograder.similarity);
-docs/class-report.md defines them. Submissions not graded as they are now, or graded
-before the ledger kept per-cell outcomes, are left out and listed; nothing graded yet is
-said, not an error.
+The library behind `python -m autograder report`, whose help lists the files it writes
+(reports/ only, never feedback/). The numbers come from autograder.reporting.insight (the
+ledger's per-cell outcomes, which scoring wrote from the judge's verdicts) and
+autograder.reporting.similarity; docs/class-report.md defines them.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import csv
 import html
@@ -40,9 +20,10 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from autograder import insight, ledger, similarity
-from autograder.insight import ClassResults
 from autograder.layout import Course
+from autograder.records import ledger
+from autograder.reporting import insight, similarity
+from autograder.reporting.insight import ClassResults
 
 #: How the report words each kind of outcome, and its colour in tables and plots.
 KIND_STYLE = {
@@ -617,20 +598,6 @@ def write_reports(
     return overview, reports
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment"
-    )
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=similarity.THRESHOLD,
-        metavar="SHARE",
-        help="flag a pair when this share of either one's own code matches the other's "
-        f"(default {similarity.THRESHOLD})",
-    )
-
-
 def summary_lines(reports: list[AssignmentReport], course: Course) -> list[str]:
     """What the command prints: one line per assignment, then its top mistakes."""
     lines = []
@@ -652,15 +619,3 @@ def summary_lines(reports: list[AssignmentReport], course: Course) -> list[str]:
                 f"{r.exercise_of(row.grade_id)} ({row.grade_id})"
             )
     return lines
-
-
-def run(args: argparse.Namespace) -> int:
-    course = Course.at(args.course)
-    overview, reports = write_reports(course, args.assignments or None, threshold=args.threshold)
-    shown = [rep for rep in reports if not args.assignments or rep.assignment in args.assignments]
-    for line in summary_lines(shown, course):
-        print(line)
-    if not reports:
-        print(f"no assignments in {course.source} and none in the ledger")
-    print(f"class report: {overview}")
-    return 0

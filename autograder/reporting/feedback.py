@@ -1,38 +1,15 @@
-"""Write one HTML feedback report per student and assignment, safe to hand to students.
+"""One HTML feedback report per student and assignment, safe to hand to students.
 
-    python -m autograder feedback                          every graded submission
-    python -m autograder feedback --assignment 01_convolution --student alice
-
-Each report (feedback/<student>/<assignment>/<assignment>.html, one self-contained file)
-shows the total score, a table of the exercises (points, ✓ / ✗ / not attempted / not
-run), the diagnostic message of each failing exercise, and the student's own code cells.
-Scores come from nbgrader's gradebook, messages from the executed notebooks in autograded/.
-
-What a report never contains (see `diagnose` for the rules and tests/autograder/
-test_feedback.py for a test of each):
-
-1. test code: no source of a graded test cell at all, only its result and the one-line
-   description its docstring gives (the release notebook's, which students already have);
-2. traceback frames: only the final "error: message" line, because IPython prints the
-   source lines of every frame, hidden `_hidden_tests()` included;
-3. messages that could carry a hidden value: an error raised inside a hidden block shows
-   its message only when instructor code raised it (the test cell itself or
-   course/checks, whose messages name the case, never the numbers); a bare `assert` has an
-   empty message and shows as "a hidden test failed"; an error the student's code raised
-   on a hidden input shows its type only (its message could echo the input);
-4. anything the student's code printed after a hidden test ran: a later cell can read the
-   test cell's source (IPython's `In`, `inspect.getsource`), so outputs are shown for the
-   cells that ran before the first hidden test only, and every message is checked for
-   hidden-test lines and for the numbers written in hidden blocks (seeds).
-
-Known limit: a student who deliberately stores hidden inputs and re-emits them, encoded,
-through a later *visible* check's message can still read them. Submissions the grader
-flagged for tampering get no messages at all.
+The library behind `python -m autograder feedback`, whose help lists what a report shows
+and what it never contains (`diagnose` has the rules, tests/autograder/test_feedback.py a
+test of each). It reads the trusted records only: the gradebook
+(autograder.records.gradebook), the ledger, the autograded notebooks whose judged cells
+carry the judge's verdicts; never text the kernel printed in a graded cell
+(docs/design.md, "The trust boundary").
 """
 
 from __future__ import annotations
 
-import argparse
 import builtins
 import html
 import os
@@ -44,9 +21,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import judge, ledger, syllabus
+from autograder.judging import judge, syllabus
 from autograder.layout import Course
-from autograder.status import open_gradebook, read_timestamp
+from autograder.records import ledger
+from autograder.records.gradebook import open_gradebook, submission_time
 
 HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -57,8 +35,9 @@ FRAME = re.compile(
     r"^\s*(?:Cell In\[(?P<count>\d+)\], line (?P<line>\d+)|File (?P<file>.+?):(?P<fline>\d+))"
     r"(?:, in (?P<func>[A-Za-z_<][\w.<>]*))?"
 )
-#: Errors that the grading pipeline writes itself (autograder.execute, autograder.score),
-#: with a one-line traceback and no frames; the kernel never produces that shape.
+#: Errors that the grading pipeline writes itself (autograder.sandbox.executor,
+#: autograder.records.score), with a one-line traceback and no frames; the kernel never
+#: produces that shape.
 EXECUTOR_ERRORS = {
     "CellTimeoutError": "This cell ran out of time",
     "WallTimeoutError": "The notebook ran out of time in this cell",
@@ -73,7 +52,7 @@ PLAIN_WORDS = {
     "kernel_died": "the Python process died",
     "output_limit": "too much output",
 }
-TRUSTED_CHECKS = Path(__file__).resolve().parents[1] / "course" / "checks"
+TRUSTED_CHECKS = Path(__file__).resolve().parents[2] / "course" / "checks"
 MAX_MESSAGE = 2000  #: characters of one diagnostic message
 MAX_MESSAGE_LINES = 30
 MAX_OUTPUT = 2000  #: characters of the outputs of one code cell
@@ -269,7 +248,7 @@ def diagnose(cell, material: HiddenMaterial, test_source: str | None = None) -> 
         return Diagnosis("not run", WITHHELD if material.found_in(message) else message)
 
     if test_source is not None and judge.probed_grade_id(test_source):
-        # A judged cell: its outputs are the judge's verdict (autograder.judge), computed
+        # A judged cell: its outputs are the judge's verdict (autograder.judging.judge), computed
         # outside the sandbox from the probe's report; nothing the kernel printed is in it.
         return Diagnosis("failed", WITHHELD if material.found_in(evalue) else evalue)
 
@@ -460,7 +439,7 @@ def build_feedback(course: Course, student: str, assignment: str) -> Feedback:
     if graded_at is None and folder.is_dir():
         graded_at = _fmt_time(datetime.fromtimestamp(folder.stat().st_mtime, UTC))
     submitted_at = submitted_at or _fmt_time(
-        read_timestamp(course.submitted / student / assignment)
+        submission_time(course.submitted / student / assignment)[0]
     )
 
     exercises: list[ExerciseResult] = []
@@ -724,38 +703,3 @@ def write_all(
         fb = build_feedback(course, student, assignment)
         written.append((_write(course, fb), fb))
     return written
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--assignment", action="append", metavar="NAME", help="only this assignment (repeatable)"
-    )
-    parser.add_argument(
-        "--student", action="append", metavar="ID", help="only this student (repeatable)"
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    from autograder.status import submission_states
-
-    course = Course.at(args.course)
-    if not course.gradebook.exists():
-        raise FileNotFoundError(f"{course.gradebook} does not exist: run grade first")
-    written = write_all(course, students=args.student, assignments=args.assignment)
-    if not written:
-        print("no graded submission matches: nothing written")
-        return 1
-    stale = {
-        (s.student, s.assignment)
-        for s in submission_states(course, students=args.student)
-        if s.state == "stale"
-    }
-    for _path, fb in written:
-        note = (
-            "  (STALE: the submission changed after grading)"
-            if (fb.student, fb.assignment) in stale
-            else ""
-        )
-        print(f"{summary(fb)}{note}")
-    print(f"\nwrote {len(written)} report(s) under {course.feedback}")
-    return 0

@@ -1,7 +1,7 @@
 """What the class got wrong: the numbers behind the class report (autograder.report).
 
 Reads only the trusted records: the grading ledger's per-cell outcomes (the mistake key
-the judge's verdict named, "generic" or "passed": autograder.score.cell_records) and the
+the judge's verdict named, "generic" or "passed": autograder.records.score.cell_records) and the
 gradebook's per-cell scores; never feedback or anything a kernel printed. docs/
 class-report.md defines every number; in short, for one assignment:
 
@@ -27,9 +27,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from autograder import judge, ledger, syllabus
+from autograder.judging import judge, syllabus
 from autograder.layout import Course
-from autograder.status import open_gradebook, submission_states
+from autograder.records import ledger
+from autograder.records.gradebook import open_gradebook
+from autograder.records.states import submission_states
 from course.checks import Mistake
 
 PASSED, NAMED, GENERIC, NOT_ATTEMPTED = "passed", "named", "generic", "not attempted"
@@ -124,7 +126,7 @@ class ClassResults:
     Attributes:
         assignment: its name.
         items: grade_ids in notebook order.
-        exercises: grade_id -> where it sits (autograder.syllabus); may lack a cell whose
+        exercises: grade_id -> where it sits (autograder.judging.syllabus); may lack a cell whose
             source is gone (then the ledger's exercise number is all there is).
         max_scores: grade_id -> points.
         students: the students whose graded submission has per-cell records, sorted.

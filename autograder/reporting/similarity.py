@@ -28,7 +28,7 @@ import numpy as np
 from copydetect import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
 
-from autograder.judge import SOLUTION_MARK
+from autograder.judging.judge import SOLUTION_MARK
 from autograder.layout import Course
 
 #: copydetect's defaults: matches shorter than NOISE characters of tokenised code are

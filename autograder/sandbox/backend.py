@@ -2,11 +2,11 @@
 
     grade --workers 4                            a LocalCluster: 4 single-threaded processes
     grade --scheduler tls://head:8786 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key
-    python -m autograder worker tls://head:8786 ...    on each worker host (autograder.dask_worker)
+    python -m autograder worker tls://head:8786 ...    on each worker host (autograder.worker)
 
 One job is one Dask task (`grade_job`): one submission in, one `JobResult` out. The task
 runs in a Dask worker process, which never runs student code itself: `run_job` starts the
-sandbox (autograder.execute) for that. Results come back to the grading process through
+sandbox (autograder.sandbox.executor) for that. Results come back to the grading process through
 `as_completed`; that process alone scores them and writes the gradebook and the ledger.
 
 Dask runs a task at least once (again when its worker dies); the grading process scores
@@ -38,7 +38,7 @@ from distributed import Client, Future, LocalCluster, Security, as_completed
 from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
 
-from autograder.worker import Job, JobResult, begin_run, run_job
+from autograder.sandbox.worker import Job, JobResult, begin_run, run_job
 
 #: A job whose worker died this many times is left for a person, never retried again.
 WORKER_DEATHS = 3
@@ -160,7 +160,7 @@ def job_key(job: Job, version: str) -> str:
 
 
 def dask_setup(worker) -> None:
-    """Dask's preload hook (`--preload autograder.backend`, and the LocalCluster's): a
+    """Dask's preload hook (`--preload autograder.sandbox.backend`, and the LocalCluster's): a
     worker process that a nanny started leaves Ctrl-C to the command in the foreground,
     which stops the workers itself (and they die with their parent in any case)."""
     if multiprocessing.parent_process() is not None:

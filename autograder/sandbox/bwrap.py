@@ -1,7 +1,7 @@
 """The bubblewrap sandbox that one notebook execution runs in.
 
 `plan()` turns (workdir, limits, extra read-only paths, env) into the command line that
-`autograder.execute.execute_notebook` starts, plus what has to happen on the host before
+`autograder.sandbox.executor.execute_notebook` starts, plus what has to happen on the host before
 and after (ownership of the workdir, a synthesized /etc/passwd). What is isolated, the
 limits and their measured behaviour, and the residual risks: docs/grading-sandbox.md.
 
@@ -11,7 +11,7 @@ Inside the sandbox the kernel sees:
 - the Python installation and the venv at their own paths, read-only;
 - /opt/course-pkgs/course (and each package of extra_ro_paths), importable through
   PYTHONPATH, read-only; other extra_ro_paths (a data folder) at their own paths, read-only;
-- /opt/grader/execute.py, the driver, read-only;
+- /opt/grader/driver.py, the driver (autograder/sandbox/driver.py), read-only;
 - /submission, the private workdir: cwd and HOME, read-write;
 - /tmp and /dev/shm, private size-capped tmpfs;
 - its own /proc (new pid namespace) and a minimal /dev (null, zero, urandom, ...).
@@ -42,12 +42,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import seccomp_filter
-from autograder.execute import Limits, MiB
+from autograder.sandbox import seccomp
+from autograder.sandbox.driver import Limits, MiB
 
 SUBMISSION = "/submission"
 PACKAGES = "/opt/course-pkgs"
-DRIVER = "/opt/grader/execute.py"
+DRIVER = "/opt/grader/driver.py"
 # Per-execution uids (root mode): far above real users and the usual subuid ranges, below
 # 2**31 so that no tool reads them as negative. pid << 4 | counter keeps concurrent
 # executions (processes, or up to 16 threads of one process) on distinct uids, so one
@@ -396,7 +396,7 @@ def plan(
         for name, src in packages.items():
             args += _copy_tree(src, f"{PACKAGES}/{name}", fds, skip=(), writable=False)
         args += ["--remount-ro", PACKAGES]
-        driver = Path(__file__).with_name("execute.py").resolve()
+        driver = Path(__file__).with_name("driver.py").resolve()
         args += [*parents(DRIVER), "--perms", "0644", "--ro-bind-data", _open(driver, fds), DRIVER]
         job_size = max(JOB_MIN_SIZE, limits.memory_mb * MiB // JOB_SIZE_FRACTION)
         args += [*parents(SUBMISSION), "--perms", "0777", "--size", str(job_size)]
@@ -404,9 +404,9 @@ def plan(
         hidden = {Path(m).resolve() for m in masked}
         args += _copy_tree(workdir, SUBMISSION, fds, skip=hidden, writable=True)
         try:
-            fds.append(seccomp_filter.bpf_fd())
+            fds.append(seccomp.bpf_fd())
             args += ["--seccomp", str(fds[-1])]
-        except seccomp_filter.SeccompUnavailableError as exc:
+        except seccomp.SeccompUnavailableError as exc:
             notes.append(f"[SECCOMP FILTER OFF: {exc}]")
     except BaseException:
         for fd in fds:
@@ -489,7 +489,7 @@ def _fallback_plan(
         nproc = ["--nproc", str(count_tasks(os.getuid()) + limits.processes)]
     else:
         nproc = ["--no-nproc"]  # cannot count this user's processes cheaply
-    driver = Path(__file__).with_name("execute.py").resolve()
+    driver = Path(__file__).with_name("driver.py").resolve()
     argv = [sys.executable, "-I", str(driver), "-", "-", *driver_args]
     argv += ["--kernel-cwd", str(workdir), *nproc]
     return Plan(

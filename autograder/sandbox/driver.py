@@ -1,15 +1,17 @@
-"""Run one submitted notebook, cell by cell, inside the grading sandbox.
+"""The driver: runs one notebook, cell by cell, inside the grading sandbox.
 
-Two halves live in this file, on purpose:
+This is the one file of the project that runs inside the sandbox, next to the student's
+kernel (docs/design.md, "What runs where"). `autograder.sandbox.bwrap` mounts this file,
+and nothing else of `autograder`, at /opt/grader/driver.py; so it imports nothing from
+this repository, only the standard library, nbclient and friends (imported where they are
+used, which keeps the driver's start cheap and lets the trusted side import `Limits`
+without loading a Jupyter client). tests/autograder/test_architecture.py checks it.
 
-* the **driver** (`main`, `run_driver`): runs *inside* the sandbox, next to the student's
-  kernel. It starts an IPython kernel with nbclient, executes the code cells in order, keeps
-  at most `Limits.output_bytes` of outputs, stops at the first cell that times out or kills
-  the kernel, and reports every finished cell as it goes. It imports nothing from this
-  repository (the sandbox mounts this one file and no other), only nbclient and friends.
-* the **trusted side** (`execute_notebook`): runs in the grading process. It starts the
-  driver through `autograder.sandbox`, enforces the wall clock, and rebuilds the executed
-  notebook from the trusted input notebook plus the outputs the driver reported.
+The driver starts an IPython kernel with nbclient, executes the code cells in order, keeps
+at most `Limits.output_bytes` of outputs, stops at the first cell that times out or kills
+the kernel, and reports every finished cell as it goes. Its host half, which starts it in
+the sandbox, enforces the wall clock and rebuilds the executed notebook from the trusted
+input plus the reported outputs, is `autograder.sandbox.executor`.
 
 The driver reports through a pipe (`--events-fd`), one JSON line per event, not through a
 file in the sandbox: a file is writable by the student's kernel (same uid), a pipe whose
@@ -19,7 +21,7 @@ reported at once, so a kernel or driver that dies, is killed or runs out of wall
 loses at most the cell that was running.
 
 Run by hand (no sandbox, checkpoint file rewritten atomically after every cell):
-`python -m autograder.execute in.ipynb out.ipynb --limits-json '{"cell_timeout": 30}'`.
+`python -m autograder.sandbox.driver in.ipynb out.ipynb --limits-json '{"cell_timeout": 30}'`.
 """
 
 from __future__ import annotations
@@ -29,14 +31,9 @@ import contextlib
 import dataclasses
 import json
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +58,7 @@ class Limits:
     memory_mb: int = 2048  # RLIMIT_DATA of each process of the kernel tree
     processes: int = 64  # RLIMIT_NPROC of the sandbox uid, and pids.max of its cgroup
     # The whole sandbox (all its processes and its RAM-backed folders), where a cgroup can
-    # be made (autograder.cgroup): memory.max / memory.limit_in_bytes.
+    # be made (autograder.sandbox.cgroup): memory.max / memory.limit_in_bytes.
     sandbox_memory_mb: int = 3072
     file_size_mb: int = 64  # RLIMIT_FSIZE
     cpu_seconds: int = 600  # RLIMIT_CPU of each process
@@ -80,18 +77,6 @@ class Limits:
         if unknown:
             raise ValueError(f"unknown limits {sorted(unknown)}; known: {sorted(known)}")
         return cls(**{k: int(v) for k, v in data.items()})
-
-
-@dataclass
-class ExecResult:
-    """What happened to one notebook execution."""
-
-    status: str  # one of STATUSES
-    notebook_path: Path  # the executed notebook (outputs up to where execution stopped)
-    cells_run: int  # code cells that ran to completion (with or without an error)
-    message: str  # one line for the instructor
-    sandboxed: bool  # False when bubblewrap was unavailable (process limits only)
-    seconds: float
 
 
 # Seconds the kernel gets to answer SIGINT after a cell timeout before it is killed.
@@ -117,7 +102,7 @@ RETRY_EVENT_WAIT = 0.2
 # --------------------------------------------------------------------------------------
 
 
-def _error_output(ename: str, evalue: str) -> dict[str, Any]:
+def error_output(ename: str, evalue: str) -> dict[str, Any]:
     return {
         "output_type": "error",
         "ename": ename,
@@ -162,10 +147,10 @@ def json_depth(obj: Any, limit: int) -> int:
 def _output_error(what: str):
     """The error output that stands in a cell for output the driver could not keep: a
     test cell that produced it fails, as it would have without the grader."""
-    return _from_dict(_error_output("OutputError", what))
+    return _from_dict(error_output("OutputError", what))
 
 
-def _json_size(obj: Any) -> int:
+def json_size(obj: Any) -> int:
     return len(json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8"))
 
 
@@ -313,7 +298,7 @@ def _make_client_class():
                     f"an output of this cell nested more than {MAX_OUTPUT_DEPTH} levels "
                     "deep and was dropped"
                 )
-                self._charge(cell_index, _json_size(error))
+                self._charge(cell_index, json_size(error))
                 cell.outputs.append(error)
                 return None
             if msg_type in ("stream", "display_data", "execute_result", "update_display_data"):
@@ -322,7 +307,7 @@ def _make_client_class():
                     return None
             elif msg_type == "error":
                 msg = {**msg, "content": _trim_error(msg["content"])}
-                self._charge(cell_index, _json_size(msg["content"]))
+                self._charge(cell_index, json_size(msg["content"]))
             try:
                 return super().process_message(msg, cell, cell_index)
             except CellExecutionComplete:
@@ -380,7 +365,7 @@ def _make_client_class():
                 self.truncated = True
                 note = TRUNCATION_NOTE.format(n=self.output_budget)
                 return {**msg, "content": {**content, "text": head + note}}
-            size = _json_size(content.get("data", {})) + _json_size(content.get("metadata", {}))
+            size = json_size(content.get("data", {})) + json_size(content.get("metadata", {}))
             size += OUTPUT_OVERHEAD
             remaining += OUTPUT_OVERHEAD
             if size <= remaining:
@@ -763,7 +748,7 @@ async def _execute(nb, limits: Limits, kernel_cwd: str, report: _Reporter) -> di
                 how = "interrupted, then stopped" if answered else "killed: it ignored SIGINT"
                 stop = (
                     "cell_timeout",
-                    _error_output(
+                    error_output(
                         "CellTimeoutError",
                         f"this cell ran longer than {limits.cell_timeout} s; the kernel was "
                         f"{how}, so the cells after it did not run",
@@ -776,9 +761,7 @@ async def _execute(nb, limits: Limits, kernel_cwd: str, report: _Reporter) -> di
                 why = _describe_exit(code)
                 stop = (
                     "kernel_died",
-                    _error_output(
-                        "DeadKernelError", f"{why}; the cells after this one did not run"
-                    ),
+                    error_output("DeadKernelError", f"{why}; the cells after this one did not run"),
                     f"cell {index}: {why}",
                 )
             except Exception as exc:  # the driver's own failure: say so, keep what ran
@@ -787,7 +770,7 @@ async def _execute(nb, limits: Limits, kernel_cwd: str, report: _Reporter) -> di
                 why = f"{type(exc).__name__}: {exc}"[:300]
                 stop = (
                     "sandbox_error",
-                    _error_output("GradingDriverError", f"{why}; the cells after this did not run"),
+                    error_output("GradingDriverError", f"{why}; the cells after this did not run"),
                     f"cell {index}: the grading driver failed: {why}",
                 )
             if stop is not None:
@@ -852,7 +835,7 @@ def run_driver(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m autograder.execute",
+        prog="python -m autograder.sandbox.driver",
         description="Execute a notebook cell by cell with bounded outputs (the sandbox driver).",
     )
     parser.add_argument("notebook", help="input notebook, or - to read it from stdin")
@@ -888,366 +871,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.events_fd is None:
         print(f"{end['status']}: {end.get('message', '')} (driver peak RSS {_peak_rss_mb()} MB)")
     return 0
-
-
-# --------------------------------------------------------------------------------------
-# Trusted side (the grading process)
-# --------------------------------------------------------------------------------------
-
-
-class _EventReader(threading.Thread):
-    """Reads the driver's events from a pipe, holding at most one event line at a time."""
-
-    def __init__(self, fd: int, max_line: int):
-        super().__init__(daemon=True)
-        self.file = os.fdopen(fd, "rb", buffering=1 << 16)
-        self.max_line = max_line
-        self.events: list[dict[str, Any]] = []
-        self.problem = ""
-
-    def run(self) -> None:
-        with self.file:
-            while line := self.file.readline(self.max_line + 1):
-                if not line.endswith(b"\n"):
-                    if len(line) <= self.max_line:
-                        return  # a partial last line: the driver died while writing it
-                    self.problem = "an event from the driver exceeded the size bound"
-                    while line and not line.endswith(b"\n"):  # skip the rest of it
-                        line = self.file.readline(self.max_line + 1)
-                    continue
-                try:
-                    event = json.loads(line)
-                except (ValueError, RecursionError):
-                    self.problem = "the driver wrote an unreadable event"
-                    continue
-                if isinstance(event, dict):
-                    self.events.append(event)
-
-
-def _valid_output(out: Any) -> bool:
-    """An output as the driver reports it: the right fields, nested no deeper than the
-    driver lets through (two levels for the output itself and its data bundle)."""
-    if not isinstance(out, dict) or json_depth(out, MAX_OUTPUT_DEPTH + 2) > MAX_OUTPUT_DEPTH + 2:
-        return False
-    kind = out.get("output_type")
-    if kind == "stream":
-        return isinstance(out.get("text"), str) and out.get("name") in ("stdout", "stderr")
-    if kind in ("display_data", "execute_result"):
-        return isinstance(out.get("data"), dict)
-    if kind == "error":
-        return isinstance(out.get("ename"), str) and isinstance(out.get("traceback"), list)
-    return False
-
-
-def _stop_sandbox(
-    proc: subprocess.Popen, timed_out: bool, kernel_pids: Sequence[int], since: float
-) -> None:
-    """SIGKILL what is left of one execution.
-
-    After a wall timeout the sandbox's process group goes (bwrap, or the driver in the
-    fallback mode; not yet reaped, so the group id cannot have been reused). In the
-    fallback mode the kernel has its own session and is killed by its pid too, if that
-    pid is still a kernel started during this execution (`since`, epoch seconds).
-    """
-    if timed_out:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(Exception):
-        proc.wait(timeout=10)
-    for pid in kernel_pids:
-        try:
-            import psutil
-
-            kernel = psutil.Process(pid)
-            if kernel.create_time() < since - 1 or os.getpgid(pid) != pid:
-                continue
-            os.killpg(pid, signal.SIGKILL)
-        except Exception:
-            continue
-
-
-def _rebuild(nb, events: list[dict[str, Any]], output_bytes: int):
-    """The trusted notebook with the outputs that the driver reported, cell by cell."""
-    import nbformat
-
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    running: int | None = None
-    kept = 0
-    bound = output_bytes + 64 * MAX_TRACEBACK_BYTES  # defensive: notes and errors on top
-    for ev in events:
-        index = ev.get("index")
-        if not isinstance(index, int) or not 0 <= index < len(nb.cells):
-            continue
-        cell = nb.cells[index]
-        if cell.cell_type != "code":
-            continue
-        if ev.get("event") == "cell_start":
-            running = index
-        elif ev.get("event") == "cell_done":
-            running = None
-            outputs = [o for o in ev.get("outputs") or [] if _valid_output(o)]
-            cell.outputs = []
-            for out in outputs:
-                size = _json_size(out)
-                if kept + size > bound and out["output_type"] != "error":
-                    continue
-                kept += size
-                cell.outputs.append(nbformat.from_dict(out))
-            count = ev.get("execution_count")
-            cell.execution_count = count if isinstance(count, int) else None
-    return nb, running
-
-
-def _add_error(cell, ename: str, evalue: str) -> None:
-    import nbformat
-
-    cell.outputs.append(nbformat.from_dict(_error_output(ename, evalue)))
-
-
-def _write_notebook_safely(nb, directory: Path, name: str) -> Path:
-    """Write `directory/name` without following anything the sandbox planted there."""
-    import nbformat
-
-    flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
-    dfd = os.open(directory, flags)
-    try:
-        try:
-            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-        except FileNotFoundError:
-            st = None
-        if st is not None:
-            import stat as stat_mod
-
-            if stat_mod.S_ISDIR(st.st_mode):
-                shutil.rmtree(directory / name)
-            else:
-                os.unlink(name, dir_fd=dfd)
-        text = nbformat.writes(nb) + "\n"
-        fd = os.open(
-            name,
-            os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-            0o644,
-            dir_fd=dfd,
-        )
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
-            f.write(text)
-    finally:
-        os.close(dfd)
-    return directory / name
-
-
-def _read_trusted(nb_path: Path):
-    import nbformat
-
-    text = Path(nb_path).read_text(encoding="utf-8")
-    nb = nbformat.reads(text, as_version=4)
-    if not isinstance(nb.get("cells"), list):
-        raise ValueError("no cells")
-    return nb, text
-
-
-def execute_notebook(
-    nb_path: Path,
-    workdir: Path,
-    *,
-    limits: Limits = Limits(),
-    extra_ro_paths: Sequence[Path] = (),
-    env: Mapping[str, str] | None = None,
-) -> ExecResult:
-    """Execute an already-sanitized notebook in the sandbox; never raises for student code.
-
-    Args:
-        nb_path: the notebook to run (locked cells restored, hidden tests re-added). It is
-            passed to the driver through a file descriptor; if it lies inside `workdir`
-            it is masked there, so the student's code cannot read the hidden tests.
-        workdir: private copy of this submission's folder: the kernel's cwd and HOME, the
-            only place it can write. The executed notebook is written to
-            `workdir / nb_path.name` once the sandbox is gone.
-        limits: resource limits.
-        extra_ro_paths: more read-only paths. A Python package (a folder with
-            `__init__.py`, e.g. `solutions/` for hidden tests) is importable under its own
-            name; anything else appears at its own path (e.g. a data folder).
-        env: more environment variables for the kernel (e.g. CNN_COURSE_DATA).
-    Returns:
-        ExecResult; `status` says how the execution ended.
-    """
-    from autograder import cgroup, sandbox
-
-    started = time.monotonic()
-    nb_path = Path(nb_path).resolve()
-    workdir = Path(workdir).resolve()
-    out_path = workdir / nb_path.name
-
-    def result(status: str, message: str, cells_run: int = 0, sandboxed: bool = False):
-        return ExecResult(
-            status=status,
-            notebook_path=out_path if status != "invalid_notebook" else nb_path,
-            cells_run=cells_run,
-            message=message,
-            sandboxed=sandboxed,
-            seconds=round(time.monotonic() - started, 3),
-        )
-
-    try:
-        nb, nb_text = _read_trusted(nb_path)
-    except Exception as exc:
-        return result("invalid_notebook", f"{nb_path.name} is not a readable notebook: {exc}")
-
-    available, reason = sandbox.sandbox_available()
-    with tempfile.TemporaryDirectory(prefix="autograder-exec-") as tmp:
-        tmp_path = Path(tmp)
-        nb_copy = tmp_path / "input.ipynb"
-        nb_copy.write_text(nb_text, encoding="utf-8")
-        log_path = tmp_path / "driver.log"
-        read_fd, write_fd = os.pipe()
-        try:
-            plan = sandbox.plan(
-                workdir=workdir,
-                limits=limits,
-                events_fd=write_fd,
-                extra_ro_paths=extra_ro_paths,
-                env=env or {},
-                masked=[nb_path],
-                scratch=tmp_path,
-                use_bwrap=available,
-            )
-        except Exception as exc:
-            os.close(read_fd)
-            os.close(write_fd)
-            return result("sandbox_error", f"could not prepare the sandbox: {exc}")
-
-        try:
-            group = cgroup.create(limits.sandbox_memory_mb * MiB, limits.processes)
-            argv = group.enter_argv(plan.argv)
-        except cgroup.Unavailable as exc:
-            group, argv = None, plan.argv
-            plan.notes.append(f"[NO SANDBOX-WIDE MEMORY LIMIT: {exc}]")
-
-        # One event holds at most one cell's outputs; JSON escaping can grow text up to 6x.
-        reader = _EventReader(read_fd, max_line=7 * limits.output_bytes + 4 * MiB)
-        proc = None
-        oom_kills = 0
-        try:
-            with open(nb_copy, "rb") as stdin, open(log_path, "wb") as log:
-                try:
-                    plan.prepare()
-                    proc = subprocess.Popen(
-                        argv,
-                        stdin=stdin,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        env=plan.popen_env,
-                        cwd=plan.popen_cwd,
-                        # the events pipe, and what bwrap reads (seccomp, copied files)
-                        pass_fds=(write_fd, *plan.fds),
-                        start_new_session=True,  # one process group to kill
-                    )
-                except Exception as exc:
-                    os.close(write_fd)
-                    reader.file.close()
-                    plan.cleanup()
-                    if group is not None:
-                        group.close()
-                    return result("sandbox_error", f"could not start the sandbox: {exc}")
-                os.close(write_fd)
-                plan.close_fds()
-                since = time.time()
-                reader.start()
-                timed_out = False
-                try:
-                    proc.wait(timeout=limits.wall_timeout)
-                except subprocess.TimeoutExpired:
-                    timed_out = True
-                kernel_pgids = [
-                    e["pid"]
-                    for e in reader.events
-                    if e.get("event") == "kernel" and isinstance(e.get("pid"), int)
-                ]
-                # Whatever is left (wall timeout, or fallback-mode kernels) goes now.
-                _stop_sandbox(proc, timed_out, [] if plan.sandboxed else kernel_pgids, since)
-                reader.join(timeout=10)
-        finally:
-            if proc is not None and proc.poll() is None:  # interrupted: leave nothing behind
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            plan.cleanup()
-            if group is not None:  # whatever escaped the process group goes with the cgroup
-                oom_kills = group.oom_kills()
-                group.close()
-
-        nb, running = _rebuild(nb, list(reader.events), limits.output_bytes)
-        end = next((e for e in reversed(reader.events) if e.get("event") == "end"), None)
-        done = [e for e in reader.events if e.get("event") == "cell_done" and e.get("completed")]
-        cells_run = len(done)
-        log_tail = _tail(log_path)
-
-        if timed_out:
-            status = "wall_timeout"
-            message = f"the whole execution exceeded {limits.wall_timeout} s and was killed"
-            if running is not None:
-                _add_error(nb.cells[running], "WallTimeoutError", message)
-                message += f" during cell {running}"
-        elif end is not None and end.get("status") in STATUSES:
-            status = end["status"]
-            message = str(end.get("message", ""))[:500]
-        elif any(e.get("event") == "kernel" for e in reader.events):
-            status = "kernel_died"
-            message = f"the grading driver died ({_exit_text(proc.returncode)})"
-            if running is not None:
-                _add_error(nb.cells[running], "DeadKernelError", message)
-                message += f" during cell {running}"
-            if log_tail:  # for the instructor's log only (the student sees the cell's error)
-                message += f"; its last words: {log_tail[-200:]}"
-        else:
-            status = "sandbox_error"
-            message = f"the sandbox failed ({_exit_text(proc.returncode)}): {log_tail}"
-        if reader.problem:
-            message = f"{message}; {reader.problem}"
-        if oom_kills:
-            message = (
-                f"{message}; the sandbox reached its memory limit "
-                f"({limits.sandbox_memory_mb} MiB for all its processes and files) and the "
-                f"kernel killed {oom_kills} process(es)"
-            )
-
-    if status == "invalid_notebook":
-        return result(status, message, cells_run, plan.sandboxed)
-    try:
-        _write_notebook_safely(nb, workdir, nb_path.name)
-    except Exception as exc:
-        return result("sandbox_error", f"could not write the executed notebook: {exc}")
-    if not plan.sandboxed:
-        message = f"{message} [NOT SANDBOXED: {reason}]".strip()
-    for note in plan.notes:  # e.g. [SECCOMP FILTER OFF: ...]
-        message = f"{message or 'all cells ran'} {note}"
-    return result(status, message or "all cells ran", cells_run, plan.sandboxed)
-
-
-def _exit_text(code: int | None) -> str:
-    if code is None:
-        return "still running"
-    if code > 128:  # bwrap reports a command killed by signal N as 128 + N
-        code = 128 - code
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"killed by {signal.Signals(-code).name}"
-        return f"killed by signal {-code}"
-    return f"exit status {code}"
-
-
-def _tail(path: Path, n: int = 400) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - n))
-            text = f.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    return " | ".join(line.strip() for line in text.splitlines() if line.strip())[-n:]
 
 
 if __name__ == "__main__":

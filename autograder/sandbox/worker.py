@@ -1,6 +1,6 @@
 """One submission in, one result out: the grading worker.
 
-`run_job(Job) -> JobResult` runs in a Dask worker process (autograder.backend ships the
+`run_job(Job) -> JobResult` runs in a Dask worker process (autograder.sandbox.backend ships the
 picklable `Job`s there, on this machine or another). For each notebook the assignment
 expects, it
 
@@ -11,20 +11,21 @@ expects, it
    the gradebook; deleted or metadata-stripped test cells are re-added) and
    CheckCellMetadata — after a repair pass of its own that makes damaged nbgrader
    metadata harmless instead of fatal;
-3. executes it in the sandbox (autograder.execute), in a private copy of the folder.
+3. executes it in the sandbox (autograder.sandbox.executor), in a private copy of the folder.
 
 It writes nothing to the gradebook: scoring happens in the grading process
-(autograder.score), which is the gradebook's single writer. The gradebook the worker
+(autograder.records.score), which is the gradebook's single writer. The gradebook the worker
 reads is a snapshot taken when the grading run starts.
 
     workdir layout: <workdir>/run/   the kernel's folder
                     <workdir>/out/   executed notebooks
     where <workdir> is .grading/work/<student>/<assignment>/attempt-<random>/, one per
-    execution (autograder.backend.grade_job); grading removes it once the job is scored.
+    execution (autograder.sandbox.backend.grade_job); grading removes it once the job is scored.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import os
@@ -36,8 +37,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from autograder import judge
-from autograder.execute import Limits
+import nbformat
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
+
+from autograder.handin import (
+    NotRegularFileError,
+    open_regular,
+    submission_hash,
+    submission_notebooks,
+)
+from autograder.judging import judge
+from autograder.layout import Course, load_config
+from autograder.sandbox.driver import Limits, json_depth
+from autograder.sandbox.executor import execute_notebook
 
 #: A notebook over this size without its outputs is refused (code and text only).
 MAX_NOTEBOOK_BYTES = 20 * 2**20
@@ -73,9 +92,9 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     extra_ro_paths: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
-    # The secret the probe's inputs are drawn from (autograder.judge); one per grading run.
+    # The secret the probe's inputs are drawn from (autograder.judging.judge); one per grading run.
     probe_seed: str = ""
-    # ledger.submission_hash of the submission when the job was planned (the Dask key, and
+    # handin.submission_hash of the submission when the job was planned (the Dask key, and
     # the ledger's record when no result ever comes back); the result carries its own.
     sha256: str = ""
 
@@ -100,7 +119,7 @@ class JobResult:
     """What the worker hands back: one result per expected notebook."""
 
     job: Job
-    sha256: str  # ledger.submission_hash of the notebooks that were read
+    sha256: str  # handin.submission_hash of the notebooks that were read
     notebooks: list[NotebookResult]
     extra_files: list[str] = field(default_factory=list)  # notebooks nobody asked for
     seconds: float = 0.0
@@ -125,13 +144,11 @@ def _read_regular(path: Path, limit: int) -> bytes:
     """The bytes of `path`, read only if it is a regular file of its own (never through a
     symbolic link, never a FIFO or device, never a hard link to another file) and at
     most `limit` bytes long. The type is checked on the opened descriptor
-    (collect.open_regular), so nothing can be swapped in between the check and the read.
+    (handin.open_regular), so nothing can be swapped in between the check and the read.
 
     Raises:
         InvalidNotebookError: with the reason in a few words.
     """
-    from autograder.collect import NotRegularFileError, open_regular
-
     try:
         f, st = open_regular(path)
     except NotRegularFileError as exc:
@@ -168,10 +185,6 @@ def read_submitted(path: Path, notes: list[str] | None = None):
         InvalidNotebookError: not JSON, not a notebook, nbformat 3 or older, too large,
             nested too deeply, a link or a device...
     """
-    import nbformat
-
-    from autograder.execute import json_depth
-
     data = _read_regular(Path(path), MAX_NOTEBOOK_FILE_BYTES)
     # Every list or object costs Python ~100 bytes: bound them before parsing (a plot's
     # base64 text holds no brackets; 2 million is far beyond any honest notebook).
@@ -270,14 +283,6 @@ def read_submitted(path: Path, notes: list[str] | None = None):
 # ---------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4)
-def load_config(course_root: str):
-    """The course's nbgrader configuration (nbgrader_config.py), read once per process."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    return PyFileConfigLoader("nbgrader_config.py", path=course_root).load_config()
-
-
 @dataclass
 class SourceCell:
     name: str
@@ -293,8 +298,6 @@ class SourceCell:
 @functools.lru_cache(maxsize=64)
 def _source_cells(db_url: str, assignment: str, notebook: str) -> tuple[SourceCell, ...]:
     """The gradebook's record of a notebook's nbgrader cells (read once per process)."""
-    from nbgrader.api import Gradebook
-
     with Gradebook(db_url) as gb:
         nb = gb.find_notebook(notebook, assignment)
         grades = {c.name: float(c.max_score) for c in nb.grade_cells}
@@ -395,8 +398,6 @@ def _match_release(nb, known: dict[str, SourceCell], release: tuple[ReleaseCell,
     cell of its type between its matched neighbours (the one closest to the released
     text when there are several, the later one on a tie). Returns how many were matched.
     """
-    import difflib
-
     order = [r for r in release if r.grade_id in known]
     at: dict[str, int] = {}  # grade_id -> index in nb.cells
     for i, cell in enumerate(nb.cells):
@@ -480,9 +481,6 @@ def repair(
 
     Returns notes for the instructor (what was repaired), empty for an honest notebook.
     """
-    import nbformat
-    from nbgrader.preprocessors import OverwriteCells
-
     known = {c.name: c for c in cells}
     notes: list[str] = []
     for cell in nb.cells:
@@ -555,16 +553,6 @@ def sanitize(nb, *, course_root: str, db_url: str, assignment: str, notebook: st
     Returns (notebook, notes). Raises whatever nbgrader raises on a notebook it cannot
     handle even after `repair` (the caller reports it as invalid).
     """
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        OverwriteCells,
-        OverwriteKernelspec,
-    )
-
-    from autograder.layout import Course
-
     config = load_config(course_root)
     release = _release_cells(Course(Path(course_root)).release / assignment, notebook)
     notes = repair(nb, _source_cells(db_url, assignment, notebook), list(order), release)
@@ -585,29 +573,6 @@ def sanitize(nb, *, course_root: str, db_url: str, assignment: str, notebook: st
 # ---------------------------------------------------------------------------------------
 # The job
 # ---------------------------------------------------------------------------------------
-
-
-def submission_notebooks(folder: Path) -> list[Path]:
-    """The notebooks of a submission folder: regular files of their own only.
-
-    Nothing is followed: a notebook that is a symbolic link (to source/, the gradebook,
-    another student's file) or a hard link, and a student or assignment folder that is a
-    symbolic link (to another student's folder), count as not handed in.
-    """
-    import stat
-
-    folder = Path(folder)
-    if folder.is_symlink() or folder.parent.is_symlink() or not folder.is_dir():
-        return []
-    found = []
-    for p in folder.glob("*.ipynb"):
-        try:
-            st = p.lstat()
-        except OSError:
-            continue
-        if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
-            found.append(p)
-    return sorted(found)
 
 
 def _fresh(path: Path) -> Path:
@@ -636,8 +601,6 @@ def _copy_release_files(release_dir: Path, run_dir: Path) -> None:
 
 
 def _grade_notebook(job: Job, name: str, files: dict[str, Path], run_dir: Path, out_dir: Path):
-    from autograder.execute import execute_notebook
-
     if name not in files:
         folder = Path(job.submission)
         path = folder / f"{name}.ipynb"
@@ -665,8 +628,6 @@ def _grade_notebook(job: Job, name: str, files: dict[str, Path], run_dir: Path, 
             notebook=name,
             order=tuple(_release_order(Path(job.release_dir), name)),
         )
-        import nbformat
-
         sanitized = nbformat.writes(nb)
     except Exception as exc:
         why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -709,13 +670,11 @@ def _grade_notebook(job: Job, name: str, files: dict[str, Path], run_dir: Path, 
 def run_job(job: Job) -> JobResult:
     """Grade-prepare and execute one submission. Never raises: a failure of the worker
     itself comes back as `JobResult.error`."""
-    from autograder import ledger
-
     started = time.monotonic()
     submission = Path(job.submission)
     notebooks = submission_notebooks(submission)
     try:
-        sha = ledger.submission_hash(notebooks)
+        sha = submission_hash(notebooks)
     except OSError as exc:
         return JobResult(job, "", [], error=f"cannot read the submission: {exc}")
     files = {p.stem: p for p in notebooks}

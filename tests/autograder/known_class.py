@@ -1,7 +1,7 @@
 """A hand-built class with known counts, for the class report (autograder.report).
 
 No grading runs: the judge's verdicts are constructed here and recorded through the same
-function grading uses (autograder.score.cell_records), into a real ledger, with real
+function grading uses (autograder.records.score.cell_records), into a real ledger, with real
 submission files (so that their hashes make them "graded"). tests/conftest.py builds it
 once per session (fixture `known_class`); the numbers it must give are worked out by hand
 in tests/autograder/test_report.py.
@@ -33,9 +33,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import demo, ledger, score, syllabus
-from autograder.judge import Verdict
+from autograder import demo, handin
+from autograder.judging import syllabus
+from autograder.judging.judge import Verdict
 from autograder.layout import Course
+from autograder.records import ledger, score
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "hw"
@@ -121,7 +123,7 @@ def _record(course: Course, student: str, outcomes, *, cells: bool = True) -> No
     entry = {
         "student": student,
         "assignment": ASSIGNMENT,
-        "sha256": ledger.submission_hash(files),
+        "sha256": handin.submission_hash(files),
         "status": "graded",
         "score": sum(g for g, _ in grades.values()),
         "max_score": 6.0,

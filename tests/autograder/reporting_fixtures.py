@@ -231,9 +231,11 @@ def autograde(root: Path, pairs) -> None:
 
 def add_ledger_lines(root: Path) -> None:
     """A "graded" ledger line per graded submission, with the hash of its files."""
-    from autograder import ledger
+    from autograder import handin
     from autograder.layout import Course
-    from autograder.status import open_gradebook, submission_files
+    from autograder.records import ledger
+    from autograder.records.gradebook import open_gradebook
+    from autograder.records.states import submission_files
 
     course = Course.at(root)
     with open_gradebook(course) as gb:
@@ -249,7 +251,7 @@ def add_ledger_lines(root: Path) -> None:
             {
                 "student": student,
                 "assignment": assignment,
-                "sha256": ledger.submission_hash(files),
+                "sha256": handin.submission_hash(files),
                 "status": "graded",
                 "score": score,
                 "max_score": max_score,

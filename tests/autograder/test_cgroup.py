@@ -1,4 +1,4 @@
-"""autograder.cgroup: one memory and task limit for the whole sandbox.
+"""autograder.sandbox.cgroup: one memory and task limit for the whole sandbox.
 
 Where no cgroup can be made here (an unprivileged user without a delegated cgroup, a
 read-only /sys/fs/cgroup) the tests that need one are skipped with the reason; the
@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from autograder import cgroup
-from autograder.execute import Limits, MiB
+from autograder.sandbox import cgroup
+from autograder.sandbox.driver import Limits, MiB
 
 from .test_sandbox import probe_lines, run, stdout
 

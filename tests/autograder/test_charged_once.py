@@ -14,7 +14,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import judge
+from autograder.judging import judge
 from course.checks import channels, conv, padding, pooling
 from course.checks._oracle import HELPERS
 from course.probe import MIME, run_calls

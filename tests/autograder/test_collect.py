@@ -16,14 +16,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nbgrader.utils import parse_utc
 
-from autograder import cli, collect, layout
-from autograder.collect import (
+from autograder import cli, layout
+from autograder.layout import Course
+from autograder.records import intake
+from autograder.records.intake import (
     collect_folder,
     collect_zip,
     read_roster,
     sanitize_student_id,
 )
-from autograder.layout import Course
 
 
 def _fixtures():
@@ -340,12 +341,12 @@ def test_zip_slip_is_refused(course, tmp_path):
 def test_zip_bomb_entry_and_total_are_refused(course, tmp_path, monkeypatch):
     big = write_zip(
         tmp_path / "big.zip",
-        {"amy/a1/a1.ipynb": b"\0" * (collect.MAX_ENTRY_BYTES + 1), "ben/a1/a1.ipynb": NB},
+        {"amy/a1/a1.ipynb": b"\0" * (intake.MAX_ENTRY_BYTES + 1), "ben/a1/a1.ipynb": NB},
     )
     report = collect_zip(course, big)
     assert [t.student for t in report.taken] == ["ben"]
     assert "over the 50 MB limit" in report.skipped[0].reason
-    monkeypatch.setattr(collect, "MAX_TOTAL_BYTES", 100)
+    monkeypatch.setattr(intake, "MAX_TOTAL_BYTES", 100)
     many = write_zip(tmp_path / "many.zip", {f"s{i}/a1/a1.ipynb": NB for i in range(3)})
     with pytest.raises(ValueError, match="more than 2 GB"):
         collect_zip(course, many)
@@ -353,8 +354,8 @@ def test_zip_bomb_entry_and_total_are_refused(course, tmp_path, monkeypatch):
 
 
 def test_reads_are_capped_whatever_size_an_entry_declares(monkeypatch):
-    monkeypatch.setattr(collect, "MAX_ENTRY_BYTES", 999)
-    read = collect._capped_reader(lambda: io.BytesIO(b"x" * 1000), "amy/a1/a1.ipynb")
+    monkeypatch.setattr(intake, "MAX_ENTRY_BYTES", 999)
+    read = intake._capped_reader(lambda: io.BytesIO(b"x" * 1000), "amy/a1/a1.ipynb")
     with pytest.raises(ValueError, match="larger than"):
         read()
 
@@ -368,7 +369,8 @@ def test_not_a_zip(course, tmp_path):
 
 @pytest.mark.slow
 def test_students_are_registered_in_the_gradebook(course, tmp_path):
-    from autograder.status import gradebook_students, open_gradebook
+    from autograder.records.gradebook import open_gradebook
+    from autograder.records.gradebook import students as gradebook_students
 
     z = write_zip(tmp_path / "c.zip", {"smithjohn_12345_67890_a1.ipynb": NB})
     collect_zip(course, z, "a1")

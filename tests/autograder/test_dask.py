@@ -23,10 +23,12 @@ import psutil
 import pytest
 from distributed import Client, Security
 
-from autograder import backend, cli, dask_worker, demo, grade, ledger, sandbox, status
-from autograder.backend import Cluster
-from autograder.grade import GRADING_LIMITS
+from autograder import cli, demo, worker
 from autograder.layout import Course
+from autograder.records import grading, ledger, states
+from autograder.records.grading import GRADING_LIMITS
+from autograder.sandbox import backend, bwrap
+from autograder.sandbox.backend import Cluster
 
 pytestmark = pytest.mark.slow
 
@@ -156,10 +158,10 @@ def start_grade(course: Course, scheduler_file: str, **popen) -> subprocess.Pope
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, **popen)
 
 
-def grade_on(course: Course, scheduler_file: str) -> grade.GradeReport:
+def grade_on(course: Course, scheduler_file: str) -> grading.GradeReport:
     """grade.grade in this process, on the scheduler."""
     cluster = Cluster(scheduler_file=scheduler_file)
-    return grade.grade(course, cluster=cluster, limits=LIMITS, progress=False)
+    return grading.grade(course, cluster=cluster, limits=LIMITS, progress=False)
 
 
 def ledger_lines(course: Course) -> list[dict]:
@@ -199,7 +201,7 @@ def test_a_scheduler_and_two_workers_grade_as_the_local_cluster_does(base, tmp_p
     local = Course(shutil.copytree(base.root, tmp_path / "local"))
     remote = Course(shutil.copytree(base.root, tmp_path / "remote"))
     started = time.monotonic()
-    on_local = grade.grade(local, workers=2, limits=LIMITS, progress=False)
+    on_local = grading.grade(local, workers=2, limits=LIMITS, progress=False)
     local_s = time.monotonic() - started
     scheduler_file = procs.start()
     started = time.monotonic()
@@ -373,7 +375,7 @@ def test_a_job_that_kills_its_worker_every_time_is_left_for_a_person(
     monkeypatch.setattr(backend, "grade_job", _kills_its_worker)
     started = time.monotonic()
     try:
-        report = grade.grade(course, workers=2, limits=LIMITS, progress=False)
+        report = grading.grade(course, workers=2, limits=LIMITS, progress=False)
     finally:
         cloudpickle.unregister_pickle_by_value(module)
     got = {o.student: o for o in report.outcomes}
@@ -388,7 +390,7 @@ def test_a_job_that_kills_its_worker_every_time_is_left_for_a_person(
     assert len(ledger_lines(course)) == 2
 
     # status shows it, with the reason, as needing a regrade; grade does not retry it.
-    (state,) = [s for s in status.submission_states(course) if s.student == "poison"]
+    (state,) = [s for s in states.submission_states(course) if s.student == "poison"]
     assert state.state == "needs_person" and "died 3 times" in state.reason
     capsys.readouterr()
     assert cli.main(["status", "--course", str(course.root)]) == 0
@@ -396,7 +398,7 @@ def test_a_job_that_kills_its_worker_every_time_is_left_for_a_person(
     assert "needs_person" in out.splitlines()[0]
     assert "1 submission(s) need a person and a regrade" in out
     assert "grade --student poison --assignment tiny --force" in out
-    again = grade.grade(course, workers=2, limits=LIMITS, progress=False)
+    again = grading.grade(course, workers=2, limits=LIMITS, progress=False)
     assert [o.status for o in again.outcomes] == ["needs_person", "unchanged"]
     assert len(ledger_lines(course)) == 2
 
@@ -418,7 +420,7 @@ def test_a_result_for_a_submission_scored_meanwhile_is_ignored(base, tmp_path, m
     cloudpickle.register_pickle_by_value(module)
     monkeypatch.setattr(backend, "grade_job", _scored_meanwhile)
     try:
-        report = grade.grade(course, workers=1, limits=LIMITS, progress=False)
+        report = grading.grade(course, workers=1, limits=LIMITS, progress=False)
     finally:
         cloudpickle.unregister_pickle_by_value(module)
     assert report.duplicates == 1 and report.outcomes == []
@@ -448,9 +450,9 @@ def test_the_worker_refuses_to_start_where_bubblewrap_does_not_work(tmp_path):
 
 
 def test_allow_unsandboxed_starts_with_a_warning_and_workers_take_one_job_each(monkeypatch):
-    monkeypatch.setattr(sandbox, "sandbox_available", lambda: (False, "test: no bwrap"))
-    assert dask_worker.preflight(allow_unsandboxed=False)[0] is False
-    ok, line = dask_worker.preflight(allow_unsandboxed=True)
+    monkeypatch.setattr(bwrap, "sandbox_available", lambda: (False, "test: no bwrap"))
+    assert worker.preflight(allow_unsandboxed=False)[0] is False
+    ok, line = worker.preflight(allow_unsandboxed=True)
     assert ok and line.startswith("WARNING") and "test: no bwrap" in line
 
     parser = cli.build_parser()
@@ -460,7 +462,7 @@ def test_allow_unsandboxed_starts_with_a_warning_and_workers_take_one_job_each(m
             *("--tls-ca", "ca.pem", "--tls-cert", "w.pem", "--tls-key", "w.key"),
         ]
     )
-    cmd = " ".join(dask_worker.dask_worker_command(args))
+    cmd = " ".join(worker.dask_worker_command(args))
     assert "-m distributed.cli.dask_worker tls://head:8786 --nthreads 1" in cmd
     assert f"--resources {backend.RESOURCE}=1 --nworkers 4" in cmd
     assert "--tls-ca-file ca.pem --tls-cert w.pem --tls-key w.key" in cmd

@@ -14,8 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import demo, ledger
+from autograder import demo
 from autograder.layout import Course
+from autograder.records import ledger
 
 REPO = Path(__file__).resolve().parents[2]
 SUBSET = ["01_convolution", "02_padding_stride"]

@@ -1,4 +1,4 @@
-"""autograder.execute: what a hostile or broken notebook does to one execution.
+"""autograder.sandbox.executor: what a hostile or broken notebook does to one execution.
 
 Each test runs a real (sandboxed where bubblewrap works) execution of a tiny notebook,
 with small limits (1 GB; a 5 s cell timeout where the timeout is the point). The
@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import sandbox
-from autograder.execute import (
+from autograder.sandbox import bwrap
+from autograder.sandbox.executor import (
     ExecResult,
     Limits,
     _EventReader,
@@ -363,7 +363,7 @@ def test_driver_memory_stays_bounded_when_a_cell_prints_300_mb(tmp_path):
     out = tmp_path / "out.ipynb"
     run_ = subprocess.run(
         [
-            *(sys.executable, "-m", "autograder.execute", str(nb), str(out), "--no-nproc"),
+            *(sys.executable, "-m", "autograder.sandbox.driver", str(nb), str(out), "--no-nproc"),
             *("--limits-json", json.dumps({"memory_mb": 2048, "cell_timeout": 60})),
         ],
         capture_output=True,
@@ -387,7 +387,7 @@ def test_checkpoint_file_survives_a_killed_driver(tmp_path):
     )
     out = tmp_path / "out.ipynb"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "autograder.execute", str(nb), str(out), "--no-nproc"],
+        [sys.executable, "-m", "autograder.sandbox.driver", str(nb), str(out), "--no-nproc"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -433,7 +433,7 @@ def test_wall_timeout_kills_everything(tmp_path):
 @pytest.mark.slow
 @linux_only
 def test_fallback_without_bwrap_still_applies_limits(tmp_path, monkeypatch):
-    monkeypatch.setattr(sandbox, "sandbox_available", lambda: (False, "pretend: no bwrap"))
+    monkeypatch.setattr(bwrap, "sandbox_available", lambda: (False, "pretend: no bwrap"))
     result, cells = run(
         tmp_path,
         [

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cli, ledger
-from autograder.export import export_csv
+from autograder import cli, handin
 from autograder.layout import Course
-from autograder.status import open_gradebook
+from autograder.records import ledger
+from autograder.records.gradebook import open_gradebook
+from autograder.reporting.export import export_csv
 
 
 def _fixtures():
@@ -120,7 +121,7 @@ def test_ledger_score_when_the_gradebook_has_none(tmp_path):
         {
             "student": "amy",
             "assignment": "a1",
-            "sha256": ledger.submission_hash([folder / "a1.ipynb"]),
+            "sha256": handin.submission_hash([folder / "a1.ipynb"]),
             "status": "failed",
             "score": 0.0,
             "max_score": 5.0,

@@ -18,8 +18,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 
-from autograder import cli, ledger
-from autograder.feedback import (
+from autograder import cli
+from autograder.judging.syllabus import untouched
+from autograder.layout import Course
+from autograder.records import ledger
+from autograder.reporting.feedback import (
     WITHHELD,
     CodeCell,
     ExerciseResult,
@@ -33,8 +36,6 @@ from autograder.feedback import (
     write_all,
     write_feedback,
 )
-from autograder.layout import Course
-from autograder.syllabus import untouched
 
 
 def _fixtures():
@@ -278,7 +279,7 @@ def test_cli_help_reads_like_the_module_doc(capsys):
 
 
 # --------------------------------------------------------------------------- diagnose
-# Synthetic executed cells: the traceback shapes IPython 8 and autograder.execute produce.
+# Synthetic executed cells: the traceback shapes IPython 8 and autograder.sandbox.executor produce.
 
 TEST_SOURCE = '''"""f: checks."""
 check_f(f)

@@ -23,9 +23,11 @@ import nbformat
 import pytest
 from nbgrader import utils
 
-from autograder import backend, demo, grade, ledger, score, worker
-from autograder.grade import GRADING_LIMITS
+from autograder import demo, handin
 from autograder.layout import Course
+from autograder.records import gradebook, grading, ledger, score
+from autograder.records.grading import GRADING_LIMITS
+from autograder.sandbox import backend, worker
 
 REPO = Path(__file__).resolve().parents[2]
 LIMITS = replace(GRADING_LIMITS, cell_timeout=15)
@@ -62,7 +64,7 @@ def submit(course: Course, student: str, data: bytes, name: str = "tiny.ipynb") 
 
 
 def gradebook_grades(course: Course, student: str) -> dict[str, tuple]:
-    with score.gradebook(course) as gb:
+    with gradebook.open_gradebook(course) as gb:
         nb = gb.find_submission_notebook("tiny", "tiny", student)
         return {g.name: (g.auto_score, g.manual_score, g.score) for g in nb.grades}
 
@@ -183,7 +185,7 @@ def _broken_class(course: Course) -> dict[str, tuple[float, list[str]]]:
 @pytest.mark.slow
 def test_batch_of_broken_submissions(course):
     expected = _broken_class(course)
-    report = grade.grade(course, workers=2, limits=LIMITS, progress=False)
+    report = grading.grade(course, workers=2, limits=LIMITS, progress=False)
     got = {o.student: o for o in report.outcomes}
     problems = []
     for student, (points, flags) in sorted(expected.items()):
@@ -209,8 +211,8 @@ def test_batch_of_broken_submissions(course):
     assert len(records) == len(expected)
     rec = records[("loops_in_add", "tiny")]
     assert rec["exec_status"] == "cell_timeout" and rec["score"] == 0.0
-    assert rec["sha256"] == ledger.submission_hash(
-        worker.submission_notebooks(course.submitted / "loops_in_add" / "tiny")
+    assert rec["sha256"] == handin.submission_hash(
+        handin.submission_notebooks(course.submitted / "loops_in_add" / "tiny")
     )
     # Each graded cell's outcome (tiny's tests run in the kernel: no verdict, so by its
     # points; the stubs as released are not attempted; an unreadable file, not submitted).
@@ -279,14 +281,14 @@ def test_unchanged_submissions_are_skipped_and_force_regrades(course, capsys):
     assert len(ledger.path(course).read_text().splitlines()) == 3
 
     # status (another verb) agrees that the submission is graded.
-    from autograder import status
+    from autograder.records import states
 
-    (state,) = status.submission_states(course)
+    (state,) = states.submission_states(course)
     assert state.state == "graded" and state.score == 5.0
 
 
 def _scores(course: Course) -> dict[str, tuple[float, float]]:
-    with score.gradebook(course) as gb:
+    with gradebook.open_gradebook(course) as gb:
         return {
             s.student.id: (float(s.score), float(s.max_score))
             for s in gb.find_assignment("tiny").submissions
@@ -324,10 +326,10 @@ def test_kill_9_then_restart_loses_nothing_and_counts_nothing_twice(tmp_path):
     done_before = len(ledger.path(killed).read_text().splitlines())
     assert 1 <= done_before < len(bodies)
 
-    report = grade.grade(killed, workers=2, limits=LIMITS, progress=False)
+    report = grading.grade(killed, workers=2, limits=LIMITS, progress=False)
     assert len(report.skipped) == done_before
     assert len(report.graded) == len(bodies) - done_before
-    grade.grade(calm, workers=2, limits=LIMITS, progress=False)
+    grading.grade(calm, workers=2, limits=LIMITS, progress=False)
     want = {s: (points, 5.0) for s, points in _expected_points().items()}
     assert _scores(killed) == _scores(calm) == want
     # Every job is graded exactly once in the ledger: nothing lost, nothing twice.
@@ -351,28 +353,28 @@ def _expected_points() -> dict[str, float]:
 def test_tamper_is_zeroed_as_a_manual_override_and_lifted_when_clean(course):
     patched = "np.allclose = lambda *a, **k: True\n\n" + WRONG_MUL
     submit(course, "mallory", dump(perfect_nb(course, mul=patched)))
-    report = grade.grade(course, limits=LIMITS, progress=False)
+    report = grading.grade(course, limits=LIMITS, progress=False)
     (o,) = report.outcomes
     assert o.score == 0
     assert any(f.startswith("tamper:patches-module: assigns numpy.allclose") for f in o.flags)
     grades = gradebook_grades(course, "mallory")
     assert {manual for _, manual, _ in grades.values()} == {0.0}
-    with score.gradebook(course) as gb:
+    with gradebook.open_gradebook(course) as gb:
         nb = gb.find_submission_notebook("tiny", "tiny", "mallory")
         comments = [c.manual_comment for c in nb.comments]
         assert all(c.startswith(score.INTEGRITY_MARK) for c in comments), comments
         assert all(g.needs_manual_grade for g in nb.grades)
 
     # --on-tamper flag: the autograder's scores stand (the patch fooled mul's tests).
-    report = grade.grade(course, force=True, on_tamper="flag", limits=LIMITS, progress=False)
+    report = grading.grade(course, force=True, on_tamper="flag", limits=LIMITS, progress=False)
     (o,) = report.outcomes
     assert o.score == 5 and any(f.startswith("tamper:") for f in o.flags)
     assert {manual for _, manual, _ in gradebook_grades(course, "mallory").values()} == {None}
 
     # Zeroed again, then a clean resubmission lifts the override.
-    grade.grade(course, force=True, limits=LIMITS, progress=False)
+    grading.grade(course, force=True, limits=LIMITS, progress=False)
     submit(course, "mallory", dump(perfect_nb(course, mul=WRONG_MUL)))
-    (o,) = grade.grade(course, limits=LIMITS, progress=False).outcomes
+    (o,) = grading.grade(course, limits=LIMITS, progress=False).outcomes
     assert o.score == 2 and o.flags == ()
     assert {manual for _, manual, _ in gradebook_grades(course, "mallory").values()} == {None}
 
@@ -382,15 +384,15 @@ def test_an_instructor_override_survives_regrading(course):
     """A manual score the instructor set (after review) is never replaced by ours."""
     patched = "np.allclose = lambda *a, **k: True\n\n" + WRONG_MUL
     submit(course, "mallory", dump(perfect_nb(course, mul=patched)))
-    grade.grade(course, limits=LIMITS, progress=False)
-    with score.gradebook(course) as gb:
+    grading.grade(course, limits=LIMITS, progress=False)
+    with gradebook.open_gradebook(course) as gb:
         nb = gb.find_submission_notebook("tiny", "tiny", "mallory")
         for g in nb.grades:
             g.manual_score = 1.0
         for c in nb.comments:
             c.manual_comment = "reviewed: a harmless experiment"
         gb.db.commit()
-    (o,) = grade.grade(course, force=True, limits=LIMITS, progress=False).outcomes
+    (o,) = grading.grade(course, force=True, limits=LIMITS, progress=False).outcomes
     assert o.score == 2.0  # 1 + 1, the instructor's
     assert {manual for _, manual, _ in gradebook_grades(course, "mallory").values()} == {1.0}
 
@@ -437,14 +439,14 @@ def test_a_worker_crash_costs_that_job_only():
 def test_jobs_are_planned_in_a_deterministic_order(course):
     for student in ("zoe", "adam", "mia"):
         submit(course, student, dump(perfect_nb(course)))
-    jobs, skipped = grade.plan_jobs(course)
+    jobs, skipped = grading.plan_jobs(course)
     assert [j.student for j in jobs] == ["adam", "mia", "zoe"] and not skipped
     assert jobs[0].extra_ro_paths[0].endswith("solutions")
     assert dict(jobs[0].env)["CNN_COURSE_QUICK"] == "1"
     with pytest.raises(ValueError, match="unknown assignment"):
-        grade.plan_jobs(course, ["nope"])
+        grading.plan_jobs(course, ["nope"])
     with pytest.raises(ValueError, match="no submissions from"):
-        grade.plan_jobs(course, students=["nobody"])
+        grading.plan_jobs(course, students=["nobody"])
 
 
 def test_job_pickles():
@@ -460,16 +462,16 @@ def test_job_pickles():
 def test_warns_loudly_without_the_sandbox(course, monkeypatch, tmp_path):
     # No bwrap on PATH, here and in the worker processes (spawned: they get the
     # environment, not this process's objects).
-    from autograder import sandbox
+    from autograder.sandbox import bwrap
 
     monkeypatch.setenv("PATH", str(tmp_path))
     submit(course, "alice", dump(perfect_nb(course)))
     said = []
-    sandbox.sandbox_available.cache_clear()
+    bwrap.sandbox_available.cache_clear()
     try:
-        report = grade.grade(course, limits=LIMITS, progress=False, log=said.append)
+        report = grading.grade(course, limits=LIMITS, progress=False, log=said.append)
     finally:
-        sandbox.sandbox_available.cache_clear()  # the next test looks again, PATH restored
+        bwrap.sandbox_available.cache_clear()  # the next test looks again, PATH restored
     assert report.sandboxed is False
     assert any("NOT available" in s and "bwrap" in s for s in said)
     assert report.outcomes[0].score == 5
@@ -481,4 +483,4 @@ def test_unreleased_assignment_is_a_clear_error(tmp_path):
     nbformat.write(demo.tiny_notebook(), root / "source" / "tiny" / "tiny.ipynb")
     shutil.copyfile(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
     with pytest.raises(ValueError, match="release"):
-        grade.plan_jobs(Course.at(root))
+        grading.plan_jobs(Course.at(root))

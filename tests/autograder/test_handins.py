@@ -24,10 +24,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import cli, collect, demo, export, grade, integrity, worker
-from autograder.collect import collect_folder, collect_zip, sanitize_student_id
-from autograder.grade import GRADING_LIMITS
+from autograder import cli, demo, handin
+from autograder.judging import integrity
 from autograder.layout import Course
+from autograder.records import grading, intake
+from autograder.records.grading import GRADING_LIMITS
+from autograder.records.intake import collect_folder, collect_zip, sanitize_student_id
+from autograder.reporting import export
+from autograder.sandbox import worker
 
 LIMITS = replace(GRADING_LIMITS, cell_timeout=30)
 LATER = datetime(2025, 3, 9, tzinfo=UTC)
@@ -109,13 +113,13 @@ def test_look_alike_and_case_variant_never_replace_an_existing_students_notebook
 
 def test_bad_map_and_roster_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="expected NAME=ID"):
-        collect.parse_map(["nothing"])
+        intake.parse_map(["nothing"])
     with pytest.raises(ValueError, match="not a valid student id"):
-        collect.parse_map(["H_Perfect=../x"])
+        intake.parse_map(["H_Perfect=../x"])
     roster = tmp_path / "roster.csv"
     roster.write_text("student_id\nJSmith\njsmith\n")
     with pytest.raises(ValueError, match="same id once normalised"):
-        collect.read_roster_ids(roster)
+        intake.read_roster_ids(roster)
 
 
 # ---------------------------------------------------------------------------------------
@@ -142,8 +146,8 @@ def test_collect_refuses_links_fifos_and_outside_hard_links_by_name(tiny, tmp_pa
     os.link(src / "alice" / "tiny" / "tiny.ipynb", src / "ivy" / "tiny" / "tiny.ipynb")
 
     opened = []
-    real_open = collect.open_regular
-    monkeypatch.setattr(collect, "open_regular", lambda p: opened.append(str(p)) or real_open(p))
+    real_open = intake.open_regular
+    monkeypatch.setattr(intake, "open_regular", lambda p: opened.append(str(p)) or real_open(p))
     report = collect_folder(tiny, src)
     assert sorted(t.student for t in report.taken) == ["alice", "ivy"]
     reasons = {s.source: s.reason for s in report.skipped}
@@ -168,9 +172,9 @@ def test_the_grader_never_reads_through_a_link(tiny, tmp_path):
     (mallory / "tiny.ipynb").symlink_to(tiny.source / "tiny" / "tiny.ipynb")
     (tiny.submitted / "eve").mkdir()
     (tiny.submitted / "eve" / "tiny").symlink_to(folder)
-    assert worker.submission_notebooks(folder) == [folder / "tiny.ipynb"]
-    assert worker.submission_notebooks(mallory) == []
-    assert worker.submission_notebooks(tiny.submitted / "eve" / "tiny") == []
+    assert handin.submission_notebooks(folder) == [folder / "tiny.ipynb"]
+    assert handin.submission_notebooks(mallory) == []
+    assert handin.submission_notebooks(tiny.submitted / "eve" / "tiny") == []
     with pytest.raises(worker.InvalidNotebookError, match="symbolic link"):
         worker.read_submitted(mallory / "tiny.ipynb")
     os.mkfifo(tmp_path / "fifo.ipynb")
@@ -179,7 +183,7 @@ def test_the_grader_never_reads_through_a_link(tiny, tmp_path):
     os.link(folder / "tiny.ipynb", tmp_path / "hard.ipynb")
     with pytest.raises(worker.InvalidNotebookError, match="hard link"):
         worker.read_submitted(tmp_path / "hard.ipynb")
-    assert worker.submission_notebooks(folder) == []  # its notebook has two names now
+    assert handin.submission_notebooks(folder) == []  # its notebook has two names now
 
 
 # ---------------------------------------------------------------------------------------
@@ -357,7 +361,7 @@ def _hand_in_class(course: Course, tmp_path: Path) -> dict[str, float]:
 @pytest.mark.slow
 def test_the_class_honest_work_keeps_its_points_and_no_one_takes_another_s(tiny, tmp_path):
     expected = _hand_in_class(tiny, tmp_path)
-    report = grade.grade(tiny, workers=2, limits=LIMITS, progress=False)
+    report = grading.grade(tiny, workers=2, limits=LIMITS, progress=False)
     got = {o.student: o for o in report.outcomes}
     problems = [
         f"{student}: {got[student].line() if student in got else '-'} (expected {points}/5)"

@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import integrity
 from autograder.demo import perfect_notebook, reference_bodies
+from autograder.judging import integrity
 from autograder.layout import Course
 
 REPO = Path(__file__).resolve().parents[2]

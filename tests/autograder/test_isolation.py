@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import demo, grade
-from autograder.grade import GRADING_LIMITS
+from autograder import demo
 from autograder.layout import Course
+from autograder.records import grading
+from autograder.records.grading import GRADING_LIMITS
 
 pytestmark = pytest.mark.slow
 
@@ -119,7 +120,7 @@ def test_hostile_batch(tmp_path, capsys):
     course: Course = demo.tiny_course(tmp_path / "course")
     marker = f"{tmp_path.name}-{uuid.uuid4().hex[:8]}"  # never a leftover of an earlier run
     demo.submit(course, "honest", "tiny", {"tiny.ipynb": demo.tiny_submission(course)})
-    solo = grade.grade(course, limits=LIMITS, progress=False)
+    solo = grading.grade(course, limits=LIMITS, progress=False)
     (honest_alone,) = solo.outcomes
     assert honest_alone.score == 5
 
@@ -137,7 +138,7 @@ def test_hostile_batch(tmp_path, capsys):
     )
 
     started = time.monotonic()
-    report = grade.grade(course, workers=2, force=True, limits=LIMITS, progress=False)
+    report = grading.grade(course, workers=2, force=True, limits=LIMITS, progress=False)
     seconds = time.monotonic() - started
     got = {o.student: o for o in report.outcomes}
 

@@ -18,8 +18,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import demo, grade, judge
-from autograder.grade import GRADING_LIMITS
+from autograder import demo
+from autograder.judging import judge
+from autograder.records import grading
+from autograder.records.grading import GRADING_LIMITS
 from course.checks import conv
 from course.probe import MIME, ProbeFormatError, Ref, decode, encode, run_calls
 
@@ -352,7 +354,7 @@ def test_red_team_blank_notebooks_that_tamper_score_zero(tmp_path):
         files[(student, "01_convolution", "01_convolution")] = nbformat.writes(nb).encode()
     demo.hand_in(course, files)
     limits = replace(GRADING_LIMITS, cell_timeout=20)
-    report = grade.grade(course, workers=2, limits=limits, progress=False, on_tamper="flag")
+    report = grading.grade(course, workers=2, limits=limits, progress=False, on_tamper="flag")
     scores = {o.student: o.score for o in report.outcomes}
     assert scores == dict.fromkeys(ATTACKS, 0.0), {s: v for s, v in scores.items() if v}
 

@@ -21,10 +21,12 @@ import shutil
 
 import pytest
 
-from autograder import cli, insight, ledger, report, score
-from autograder.judge import Verdict
+from autograder import cli
+from autograder.judging.judge import Verdict
+from autograder.judging.syllabus import Exercise
 from autograder.layout import Course
-from autograder.syllabus import Exercise
+from autograder.records import ledger, score
+from autograder.reporting import classreport, insight
 
 STUDENTS = ["alice", "bob", "carol", "dave", "erin", "fay"]
 
@@ -135,7 +137,7 @@ def test_where_the_class_lost_its_points(known_class):
 
 
 def test_the_report_files(known_class):
-    overview, reports = report.write_reports(known_class)
+    overview, reports = classreport.write_reports(known_class)
     folder = known_class.reports / "hw"
     assert overview == known_class.reports / "index.html"
     assert not known_class.reports.is_relative_to(known_class.feedback)
@@ -152,7 +154,7 @@ def test_the_report_files(known_class):
             "similarity": pytest.approx(data["similar_pairs"][0]["similarity"]),
         }
     ]
-    assert report.counts(reports[0]) == {
+    assert classreport.counts(reports[0]) == {
         "students": 6,
         "outcomes": {
             "hw_add_tests": {"passed": 3, "order_reversed": 2, "not_implemented": 1},
@@ -192,10 +194,10 @@ def test_a_course_with_nothing_graded_says_what_is_missing(known_class, tmp_path
     shutil.copytree(known_class.root, root)
     ledger.path(Course(root)).unlink()
     course = Course.at(root)
-    _, reports = report.write_reports(course)
+    _, reports = classreport.write_reports(course)
     page = (course.reports / "hw" / "index.html").read_text()
     assert "Nothing graded yet" in page and "9 collected, not graded yet" in page
-    assert report.summary_lines(reports, course) == [
+    assert classreport.summary_lines(reports, course) == [
         "hw: nothing graded yet, 9 not in the numbers (see the page)"
     ]
 

@@ -1,4 +1,4 @@
-"""autograder.safe_html: the autograded notebook formgrader renders runs none of the
+"""autograder.judging.safe_html: the autograded notebook formgrader renders runs none of the
 student's HTML or JavaScript, and grading is unchanged (docs/grading-sandbox.md)."""
 
 from __future__ import annotations
@@ -8,9 +8,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import demo, grade, safe_html
-from autograder.grade import GRADING_LIMITS
+from autograder import demo
+from autograder.judging import safe_html
 from autograder.layout import Course
+from autograder.records import grading
+from autograder.records.grading import GRADING_LIMITS
 
 SCRIPT = "<script>window.__pwned = 1; document.title = 'pwned'</script>"
 IMG = '<img src="x" onerror="window.__pwned = 2">'
@@ -141,7 +143,7 @@ def test_a_hostile_submission_grades_the_same_and_renders_inert(tmp_path):
     course = demo.tiny_course(tmp_path / "course")
     demo.submit(course, "honest", "tiny", {"tiny.ipynb": demo.tiny_submission(course)})
     demo.submit(course, "hostile", "tiny", {"tiny.ipynb": hostile_submission(course)})
-    report = grade.grade(course, limits=GRADING_LIMITS, progress=False, on_tamper="flag")
+    report = grading.grade(course, limits=GRADING_LIMITS, progress=False, on_tamper="flag")
     scores = {o.student: o.score for o in report.outcomes}
     assert scores == {"honest": 5, "hostile": 5}, report.outcomes
 

@@ -1,4 +1,4 @@
-"""autograder.sandbox: what a submission can see, reach and leave behind.
+"""autograder.sandbox.bwrap: what a submission can see, reach and leave behind.
 
 The bubblewrap tests are skipped, with the reason, where bwrap cannot run (macOS, user
 namespaces disabled); on the grading machines and in CI they run.
@@ -19,11 +19,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import sandbox
-from autograder.execute import Limits, execute_notebook
+from autograder.sandbox import bwrap
+from autograder.sandbox.driver import Limits
+from autograder.sandbox.executor import execute_notebook
 
 SMALL = Limits(cell_timeout=30, memory_mb=1024, wall_timeout=120, file_size_mb=8)
-REPO = sandbox.course_package_dir().parent
+REPO = bwrap.course_package_dir().parent
 
 
 def run(workdir: Path, cells: list[str], limits: Limits = SMALL, **kw):
@@ -82,7 +83,7 @@ def wait_no_tasks(uid: int, seconds: float = 10) -> list[int]:
 
 
 def test_sandbox_available_says_why():
-    ok, why = sandbox.sandbox_available()
+    ok, why = bwrap.sandbox_available()
     assert isinstance(ok, bool) and why
 
 
@@ -91,7 +92,7 @@ def test_plan_isolates_namespaces_and_binds_only_what_is_needed(tmp_path):
     workdir = tmp_path / "run"
     workdir.mkdir()
     (workdir / "nb.ipynb").write_text("{}")
-    plan = sandbox.plan(
+    plan = bwrap.plan(
         workdir=workdir,
         limits=Limits(),
         events_fd=9,
@@ -128,7 +129,7 @@ def test_plan_isolates_namespaces_and_binds_only_what_is_needed(tmp_path):
     assert env["HOME"] == "/submission" and env["PYTHONPATH"] == "/opt/course-pkgs"
     assert env["MPLBACKEND"] == "Agg" and env["OMP_NUM_THREADS"] == "1"
     if os.geteuid() == 0:
-        assert plan.uid is not None and plan.uid >= sandbox.UID_BASE
+        assert plan.uid is not None and plan.uid >= bwrap.UID_BASE
         assert f"--reuid={plan.uid}" in argv and "--no-new-privs" in argv
         assert argv[-2:] == ["--nproc", str(Limits().processes)]
 
@@ -136,7 +137,7 @@ def test_plan_isolates_namespaces_and_binds_only_what_is_needed(tmp_path):
 def test_plan_refuses_extra_paths_that_expose_the_repository(tmp_path):
     (tmp_path / "run").mkdir()
     with pytest.raises(ValueError, match="expose"):
-        sandbox.plan(
+        bwrap.plan(
             workdir=tmp_path / "run",
             limits=Limits(),
             events_fd=9,
@@ -146,9 +147,9 @@ def test_plan_refuses_extra_paths_that_expose_the_repository(tmp_path):
 
 
 def test_uids_differ_between_concurrent_executions():
-    uids = {sandbox.allocate_uid() for _ in range(16)}
+    uids = {bwrap.allocate_uid() for _ in range(16)}
     assert len(uids) == 16
-    assert all(sandbox.UID_BASE <= u < 2**31 for u in uids)
+    assert all(bwrap.UID_BASE <= u < 2**31 for u in uids)
 
 
 # --------------------------------------------------------------------------------------
@@ -363,8 +364,9 @@ def test_killing_the_grading_process_leaves_no_sandbox_behind(tmp_path):
         nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), nb_path
     )
     script = (
-        "import sys; from pathlib import Path; from autograder.execute import Limits, "
-        "execute_notebook; execute_notebook(Path(sys.argv[1]), Path(sys.argv[2]), "
+        "import sys; from pathlib import Path; from autograder.sandbox.driver import Limits; "
+        "from autograder.sandbox.executor import execute_notebook; "
+        "execute_notebook(Path(sys.argv[1]), Path(sys.argv[2]), "
         "limits=Limits(cell_timeout=300, wall_timeout=300))"
     )
     parent = subprocess.Popen([sys.executable, "-c", script, str(nb_path), str(workdir)])
@@ -374,7 +376,7 @@ def test_killing_the_grading_process_leaves_no_sandbox_behind(tmp_path):
         while uid is None and time.monotonic() < deadline:
             uid = _uid_of_cmdline(b"sleep\x00301\x00")
             time.sleep(0.2)
-        assert uid is not None and uid >= sandbox.UID_BASE
+        assert uid is not None and uid >= bwrap.UID_BASE
         assert uid_tasks(uid), "the sandbox should be running now"
     finally:
         parent.kill()  # SIGKILL: no cleanup code of the grading process runs

@@ -23,9 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder import demo, grade, judge
-from autograder.grade import GRADING_LIMITS
-from autograder.scenarios import SCENARIOS
+from autograder import demo
+from autograder.judging import judge
+from autograder.judging.scenarios import SCENARIOS
+from autograder.records import grading
+from autograder.records.grading import GRADING_LIMITS
 from course.probe import run_calls
 
 REPO = Path(__file__).resolve().parents[2]
@@ -302,7 +304,7 @@ def test_red_team_on_the_torch_cells_scores_only_honest_work(tmp_path):
         files[(student, assignment, assignment)] = nbformat.writes(nb).encode()
     demo.hand_in(course, files)
     limits = replace(GRADING_LIMITS, cell_timeout=60)
-    report = grade.grade(course, workers=2, limits=limits, progress=False, on_tamper="flag")
+    report = grading.grade(course, workers=2, limits=limits, progress=False, on_tamper="flag")
     scores = {o.student: o.score for o in report.outcomes}
     full = {"perfect_but_tampers": 19.0}
     expected = {s: full.get(s, 0.0) for s in ATTACKS_0607}

@@ -9,8 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import sandbox, seccomp_filter
-from autograder.execute import Limits, execute_notebook
+from autograder.sandbox import bwrap, seccomp
+from autograder.sandbox.driver import Limits
+from autograder.sandbox.executor import execute_notebook
 
 SMALL = Limits(cell_timeout=60, memory_mb=1024, wall_timeout=180, file_size_mb=8)
 
@@ -102,7 +103,7 @@ def _lines(cell) -> dict[str, str]:
 def test_filter_builds_here():
     """libseccomp and pyseccomp are installed on the grading machines: the filter must
     compile (where it does not, grading says so: see the test below)."""
-    fd = seccomp_filter.bpf_fd()
+    fd = seccomp.bpf_fd()
     try:
         import os
 
@@ -135,12 +136,12 @@ def test_blocked_interfaces_fail_with_eperm_and_ordinary_work_runs(tmp_path):
 @pytest.mark.sandbox
 def test_without_libseccomp_grading_works_and_says_the_filter_is_off(tmp_path, monkeypatch):
     def unavailable(*args, **kwargs):
-        raise seccomp_filter.SeccompUnavailableError("libseccomp unavailable (test)")
+        raise seccomp.SeccompUnavailableError("libseccomp unavailable (test)")
 
-    monkeypatch.setattr(seccomp_filter, "bpf_fd", unavailable)
+    monkeypatch.setattr(seccomp, "bpf_fd", unavailable)
     result, cells = _run(tmp_path, ["import socket; socket.socket(17, socket.SOCK_RAW, 0)"])
     assert result.sandboxed
     assert "[SECCOMP FILTER OFF: libseccomp unavailable (test)]" in result.message
     # without the filter AF_PACKET is refused by the kernel for lack of CAP_NET_RAW
     assert cells[0].outputs[0]["ename"] == "PermissionError"
-    assert sandbox.sandbox_available()[0]
+    assert bwrap.sandbox_available()[0]

@@ -3,7 +3,7 @@ reference excluded."""
 
 from __future__ import annotations
 
-from autograder import similarity
+from autograder.reporting import similarity
 
 TEMPLATE = 'def add(a, b):\n    """Elementwise sum."""\n    raise NotImplementedError()\n'
 REFERENCE = '''def add(a, b):

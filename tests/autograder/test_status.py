@@ -10,14 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cli, ledger
+from autograder import cli, handin
 from autograder.layout import Course
-from autograder.status import (
-    format_table,
-    status_table,
-    submission_files,
-    submission_states,
-)
+from autograder.records import ledger
+from autograder.records.states import status_table, submission_files, submission_states
+from autograder.status import format_table
 
 
 def _fixtures():
@@ -82,7 +79,7 @@ def test_failed_and_pending(course):
         {
             "student": "dave",
             "assignment": "a1",
-            "sha256": ledger.submission_hash(files),
+            "sha256": handin.submission_hash(files),
             "status": "failed",
             "score": 0.0,
             "max_score": 5.0,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import syllabus
+from autograder.judging import syllabus
 from autograder.layout import Course
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ rendered output: the diagnosis, no frame of the checker. Then fix corr2d, run al
 Validate: success. The instructor: `make instructor` on the same copy; formgrader opens the
 first time, lists the seven assignments, and its links open. And a graded hostile hand-in
 (a `<script>` in a markdown cell and in HTML, JavaScript and SVG outputs) opens in
-formgrader with none of it run, and its text still readable (autograder.safe_html). The
+formgrader with none of it run, and its text still readable (autograder.judging.safe_html). The
 instructor's class report (autograder.report) opens from its file with no console error.
 
 Needs /usr/bin/chromium and the `playwright` package (never `playwright install`: it
@@ -32,9 +32,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import demo, grade, report, score
-from autograder.grade import GRADING_LIMITS
+from autograder import demo
 from autograder.layout import Course
+from autograder.records import gradebook, grading
+from autograder.records.grading import GRADING_LIMITS
+from autograder.reporting import classreport
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent.parent
@@ -307,9 +309,9 @@ def hostile_course(tmp_path) -> tuple[Path, int]:
     nb.cells[i].source = PWN_CODE + nb.cells[i].source
     nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(PWN_MARKDOWN))
     demo.submit(course, "mallory", "tiny", {"tiny.ipynb": nbformat.writes(nb).encode()})
-    report = grade.grade(course, limits=GRADING_LIMITS, progress=False, on_tamper="flag")
+    report = grading.grade(course, limits=GRADING_LIMITS, progress=False, on_tamper="flag")
     assert report.scores() == {("mallory", "tiny"): 5}, report.outcomes
-    with score.gradebook(course) as gb:
+    with gradebook.open_gradebook(course) as gb:
         submission = gb.find_submission_notebook("tiny", "tiny", "mallory").id
     return course.root, submission
 
@@ -346,7 +348,7 @@ def test_class_report_opens_in_chromium(browser, known_class, tmp_path):
     """The class report of the hand-built class (tests/autograder/known_class.py) and the
     course overview open from file:// with no console error; the item table and the
     embedded plots are there and decoded, the near-copy pair shows side by side."""
-    overview, _ = report.write_reports(known_class)
+    overview, _ = classreport.write_reports(known_class)
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import judge
+from autograder.judging import judge
 from course.checks import CheckFailed
 
 SETS = {"original": "tests.course.mistake_set", "fresh": "tests.course.mistake_set_fresh"}
