@@ -5,13 +5,17 @@ notebook's namespace in place of the reference answer, and the graded cell's vis
 check runs, as in the student's kernel. The outcome is one of:
 
     named    the check failed and named a mistake (catalogued or derived mechanically)
+    raised   the student's function raised; the check showed their exception and the line
+             where it happened, but named no mistake (specific, yet not a diagnosis)
     vague    the check failed with the exercise's generic pointer, or reported an error
     missed   the check passed: full marks for a real bug
     wrong    named, but not what the student did (decided by reading: see docs/diagnosis.md)
 
 `--set fresh` runs `mistake_set_fresh.py` instead: a second set, written later by another
 helper under the same rules, and measured once, with no change to the checks made after
-reading its results (a clean held-out set).
+reading its results (a clean held-out set at the time; the checks were improved after
+that measurement, so it is a build set now). `--set third` runs `mistake_set_third.py`:
+a third set, written after those improvements under the same rules, and measured once.
 
 Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
 numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
@@ -21,6 +25,7 @@ asserts the floor that must not regress.
 from __future__ import annotations
 
 import argparse
+import ast
 import collections
 import contextlib
 import importlib
@@ -29,11 +34,16 @@ import sys
 from pathlib import Path
 
 import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
 
 from autograder.judging import judge
 from course.checks import CheckFailed
 
-SETS = {"original": "tests.course.mistake_set", "fresh": "tests.course.mistake_set_fresh"}
+SETS = {
+    "original": "tests.course.mistake_set",
+    "fresh": "tests.course.mistake_set_fresh",
+    "third": "tests.course.mistake_set_third",
+}
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,16 +70,53 @@ def run_one(entry: dict) -> tuple[str, str | None, str]:
     ]
     if not calls:
         return "no_check", None, f"no graded cell checks {entry['function']}"
+    _define_globals(source, calls, ns)
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
             for text in calls:
                 eval(compile(text, "<check>", "eval"), ns)
     except CheckFailed as exc:
+        if exc.mistake == "raised":  # the student's own exception, shown with their line
+            return "raised", exc.mistake, str(exc)
         return ("named" if exc.mistake else "vague"), exc.mistake, str(exc)
     except Exception as exc:  # a check that crashed on this student's output
         return "vague", None, f"{type(exc).__name__}: {exc}"
     return "missed", None, out.getvalue().strip()[-300:]
+
+
+def _define_globals(source, calls: list[str], ns: dict) -> None:
+    """Names the checks are called with that the notebook defines at top level (07's
+    `device = pick_device()`): run its imports and those assignments (and the ones they
+    read), in notebook order, as the student's kernel did before the graded cell."""
+
+    def reads(tree) -> set[str]:
+        return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+    statements = []  # (statement, the names it assigns) in notebook order
+    for cell in source.cells:
+        if cell.cell_type != "code":
+            continue
+        try:  # IPython syntax (%magics) as the kernel reads it
+            tree = ast.parse(TransformerManager().transform_cell(cell.source))
+        except SyntaxError:
+            continue
+        for stmt in tree.body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                statements.append((stmt, None))
+            elif isinstance(stmt, ast.Assign):
+                names = {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+                statements.append((stmt, names))
+    wanted = {n for text in calls for n in reads(ast.parse(text, mode="eval")) if n not in ns}
+    needed: set[int] = set()
+    for i in reversed(range(len(statements))):  # an assignment, then what it reads
+        stmt, names = statements[i]
+        if names and names & wanted:
+            needed.add(i)
+            wanted = (wanted - names) | {n for n in reads(stmt.value) if n not in ns}
+    for i, (stmt, names) in enumerate(statements):
+        if names is None or i in needed:
+            exec(compile(ast.Module([stmt], []), "<notebook>", "exec"), ns)
 
 
 def measure(split: str | None = None, which: str = "original") -> dict[str, dict]:
