@@ -9,7 +9,7 @@ from pathlib import Path
 # nbformat imports jsonschema, which imports rfc3987_syntax where it is installed and
 # builds its grammar: ~3 s of CPU in every process that reads a notebook, for an IRI
 # format no notebook uses. Grading starts a process per Dask worker, so skip it (the
-# sandbox's driver does the same: autograder/sandbox/executor.py).
+# sandbox's driver does the same: autograder/sandbox/driver.py).
 sys.modules.setdefault("rfc3987_syntax", None)
 
 

@@ -1,7 +1,8 @@
 """Score one executed submission into the gradebook: the trusted, serial half of grading.
 
-Runs in the grading process, one job at a time, so it is the gradebook's only writer. For
-each notebook of a `worker.JobResult` it
+Runs in the grading process, one job at a time, so it is the gradebook's only writer
+(docs/design.md, "The trust boundary" and "What runs where"). For each notebook of a
+`worker.JobResult` it
 
 1. takes the sanitized notebook the worker executed (trusted: built before execution)
    and copies onto it the outputs the sandboxed executor reported;

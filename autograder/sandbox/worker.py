@@ -13,9 +13,10 @@ expects, it
    metadata harmless instead of fatal;
 3. executes it in the sandbox (autograder.sandbox.executor), in a private copy of the folder.
 
-It writes nothing to the gradebook: scoring happens in the grading process
-(autograder.records.score), which is the gradebook's single writer. The gradebook the worker
-reads is a snapshot taken when the grading run starts.
+It runs on the untrusted side of docs/design.md's trust boundary ("What runs where"): it
+imports nothing of autograder.records, and writes nothing to the gradebook: scoring happens
+in the grading process (autograder.records.score), which is the gradebook's single writer.
+The gradebook the worker reads is a snapshot taken when the grading run starts.
 
     workdir layout: <workdir>/run/   the kernel's folder
                     <workdir>/out/   executed notebooks
