@@ -45,6 +45,7 @@ __all__ = [
     "correct_helpers",
     "first_difference",
     "fmt",
+    "mistake_family",
     "require_answer",
     "wrap_message",
 ]
@@ -158,6 +159,17 @@ class Mistake:
     says: str
     hint: str
     wrong: Callable[[Case], Any]
+
+
+def mistake_family(unpack: Callable[[Case], tuple]) -> Callable[..., Mistake]:
+    """A builder for one exercise's catalogue: `build(key, says, hint, formula)` is the
+    Mistake whose wrong output is `formula(*unpack(case))`, so each row's formula is
+    written in the exercise's own terms (n, k, padding, stride) instead of a Case."""
+
+    def build(key: str, says: str, hint: str, formula: Callable[..., Any]) -> Mistake:
+        return Mistake(key, says, hint, lambda case: formula(*unpack(case)))
+
+    return build
 
 
 # Mistakes that any function can make, whatever it computes.

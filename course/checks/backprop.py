@@ -39,6 +39,7 @@ from course.checks._core import (
     check_answer,
     check_quiz,
     fmt,
+    mistake_family,
     passed,
 )
 from course.checks._oracle import _torch
@@ -200,14 +201,10 @@ def _numgrad_cases() -> list[Case]:
     ]  # fmt: skip
 
 
-def _numgrad_mistake(key: str, says: str, hint: str, formula) -> Mistake:
-    """formula(f, x, h) computes the wrong gradient by evaluating f like the wrong code."""
-
-    def wrong(case: Case):
-        f, x = case.args
-        return formula(f, np.array(x, dtype=float), case.kwargs.get("h", 1e-5))
-
-    return Mistake(key, says, hint, wrong)
+#: formula(f, x, h) computes the wrong gradient by evaluating f like the wrong code.
+_numgrad_mistake = mistake_family(
+    lambda c: (c.args[0], np.array(c.args[1], dtype=float), c.kwargs.get("h", 1e-5))
+)
 
 
 def _each_entry(f, x, h, combine):
@@ -391,12 +388,10 @@ def _rel_cases() -> list[Case]:
     ]
 
 
-def _rel_mistake(key: str, says: str, hint: str, formula) -> Mistake:
-    def wrong(case: Case):
-        a, b = (np.asarray(v, float) for v in case.args)
-        return formula(a, b, case.kwargs.get("kind", "elementwise"))
-
-    return Mistake(key, says, hint, wrong)
+#: formula(a, b, kind)
+_rel_mistake = mistake_family(
+    lambda c: (*(np.asarray(v, float) for v in c.args), c.kwargs.get("kind", "elementwise"))
+)
 
 
 def _ratio(num, den, eps=1e-12):
@@ -549,12 +544,8 @@ def _conv_forward_cases() -> list[Case]:
     ]  # fmt: skip
 
 
-def _fwd_mistake(key: str, says: str, hint: str, formula) -> Mistake:
-    def wrong(case: Case):
-        x, w, b = case.args
-        return formula(x, w, b, case.kwargs["stride"], case.kwargs["padding"])
-
-    return Mistake(key, says, hint, wrong)
+#: formula(x, w, b, stride, padding)
+_fwd_mistake = mistake_family(lambda c: (*c.args, c.kwargs["stride"], c.kwargs["padding"]))
 
 
 CONV_FORWARD_MISTAKES = (
@@ -1068,12 +1059,10 @@ def _maxpool_forward_cases() -> list[Case]:
     ]  # fmt: skip
 
 
-def _fwd_pool_mistake(key, says, hint, formula) -> Mistake:
-    def wrong(case: Case):
-        (x,) = case.args
-        return formula(np.asarray(x, float), case.kwargs["kernel_size"], _pool_stride(case), case)
-
-    return Mistake(key, says, hint, wrong)
+#: formula(x, kernel_size, stride, case)
+_fwd_pool_mistake = mistake_family(
+    lambda c: (np.asarray(c.args[0], float), c.kwargs["kernel_size"], _pool_stride(c), c)
+)
 
 
 MAXPOOL_FORWARD_MISTAKES = (
@@ -1358,13 +1347,11 @@ def _avgpool_forward_cases() -> list[Case]:
     ]  # fmt: skip
 
 
-def _avg_fwd_mistake(key, says, hint, formula) -> Mistake:
-    def wrong(case: Case):
-        (x,) = case.args
-        k, p = case.kwargs["kernel_size"], case.kwargs.get("padding", 0)
-        return formula(np.asarray(x, float), k, _pool_stride(case), p, case)
-
-    return Mistake(key, says, hint, wrong)
+#: formula(x, kernel_size, stride, padding, case)
+_avg_fwd_mistake = mistake_family(
+    lambda c: (np.asarray(c.args[0], float), c.kwargs["kernel_size"], _pool_stride(c),
+               c.kwargs.get("padding", 0), c)
+)  # fmt: skip
 
 
 AVGPOOL_FORWARD_MISTAKES = (

@@ -30,6 +30,7 @@ from course.checks._core import (
     check_answer,
     check_quiz,
     fmt,
+    mistake_family,
     numbers,
     passed,
 )
@@ -146,12 +147,8 @@ def _output_size_cases() -> list[Case]:
     ]
 
 
-def _size_mistake(key: str, says: str, hint: str, formula) -> Mistake:
-    def wrong(case: Case):
-        n, k = case.args
-        return formula(n, k, _arg(case, "padding", 0), _arg(case, "stride", 1))
-
-    return Mistake(key, says, hint, wrong)
+#: formula(n, k, padding, stride)
+_size_mistake = mistake_family(lambda c: (*c.args, _arg(c, "padding", 0), _arg(c, "stride", 1)))
 
 
 OUTPUT_SIZE_MISTAKES = (
@@ -264,12 +261,10 @@ def _output_size_total_cases() -> list[Case]:
     ]
 
 
-def _total_mistake(key: str, says: str, hint: str, formula) -> Mistake:
-    def wrong(case: Case):
-        n, k = case.args
-        return formula(n, k, _arg(case, "total_padding", 0), _arg(case, "stride", 1))
-
-    return Mistake(key, says, hint, wrong)
+#: formula(n, k, total_padding, stride)
+_total_mistake = mistake_family(
+    lambda c: (*c.args, _arg(c, "total_padding", 0), _arg(c, "stride", 1))
+)
 
 
 OUTPUT_SIZE_TOTAL_MISTAKES = (
@@ -516,8 +511,7 @@ def _same_padding_cases() -> list[Case]:
     return cases
 
 
-def _same_mistake(key: str, says: str, hint: str, formula) -> Mistake:
-    return Mistake(key, says, hint, lambda case: formula(case.args[0]))
+_same_mistake = mistake_family(lambda c: c.args[:1])  # formula(k)
 
 
 SAME_PADDING_MISTAKES = (
@@ -600,14 +594,10 @@ def _corr2d_padded_cases() -> list[Case]:
     ]  # fmt: skip
 
 
-def _corr_mistake(key: str, says: str, hint: str, wrong_fn) -> Mistake:
-    def wrong(case: Case):
-        X, K = case.args
-        padding = _arg(case, "padding", 0)
-        stride = _arg(case, "stride", 1)
-        return wrong_fn(X, K, padding, _pair(stride), case.expected)
-
-    return Mistake(key, says, hint, wrong)
+#: formula(X, K, padding, (sh, sw), expected)
+_corr_mistake = mistake_family(
+    lambda c: (*c.args, _arg(c, "padding", 0), _pair(_arg(c, "stride", 1)), c.expected)
+)
 
 
 def _swap_padding(padding):
@@ -716,15 +706,11 @@ def _corr2d_dilated_cases() -> list[Case]:
     ]  # fmt: skip
 
 
-def _dilated_mistake(key: str, says: str, hint: str, wrong_fn) -> Mistake:
-    def wrong(case: Case):
-        X, K = case.args
-        kw = case.kwargs
-        return wrong_fn(
-            X, K, _pair(kw["dilation"]), kw["padding"], _pair(kw["stride"]), case.expected
-        )
-
-    return Mistake(key, says, hint, wrong)
+#: formula(X, K, (dh, dw), padding, (sh, sw), expected)
+_dilated_mistake = mistake_family(
+    lambda c: (*c.args, _pair(c.kwargs["dilation"]), c.kwargs["padding"],
+               _pair(c.kwargs["stride"]), c.expected)
+)  # fmt: skip
 
 
 def _footprint_too_large(X, K, d, p, s, expected):
