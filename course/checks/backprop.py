@@ -183,22 +183,34 @@ def _numgrad_cases() -> list[Case]:
     #   x**3: ((x+h)**3 - (x-h)**3) / (2h) = 3x**2 + h**2
     #   sin:  (sin(x+h) - sin(x-h)) / (2h) = cos(x) * sin(h) / h
     return [
-        Case("f(x) = sum(x**2) on a vector with h = 0.1 (exact for a parabola: 2x)",
+        Case(
+            "f(x) = sum(x**2) on a vector with h = 0.1 (exact for a parabola: 2x)",
             (_Fn("f(x) = sum(x**2)", "np.sum(x**2)"), v),
-            2 * v, {"h": 0.1}),
-        Case("f(x) = sum(C * sin(x)) on a 3×4 array",
+            2 * v,
+            {"h": 0.1},
+        ),
+        Case(
+            "f(x) = sum(C * sin(x)) on a 3×4 array",
             (_Fn("f(x) = sum(C * sin(x))", "np.sum(C * np.sin(x))", {"C": C}), A),
-            C * np.cos(A) * np.sin(h) / h),
-        Case("f(x) = sum(x**3) on a 2×3 array (curvature: one-sided differences are off)",
+            C * np.cos(A) * np.sin(h) / h,
+        ),
+        Case(
+            "f(x) = sum(x**3) on a 2×3 array (curvature: one-sided differences are off)",
             (_Fn("f(x) = sum(x**3)", "np.sum(x**3)"), cube),
-            3 * cube**2 + h**2),
-        Case("f(x) = sum(x**3) with a large step h = 0.01",
+            3 * cube**2 + h**2,
+        ),
+        Case(
+            "f(x) = sum(x**3) with a large step h = 0.01",
             (_Fn("f(x) = sum(x**3)", "np.sum(x**3)"), cube),
-            3 * cube**2 + 1e-4, {"h": 1e-2}),
-        Case("f(x) = sum(x[0] * x[1]) on a 2×3×2 array",
+            3 * cube**2 + 1e-4,
+            {"h": 1e-2},
+        ),
+        Case(
+            "f(x) = sum(x[0] * x[1]) on a 2×3×2 array",
             (_Fn("f(x) = sum(x[0] * x[1])", "np.sum(x[0] * x[1])"), T),
-            np.stack([T[1], T[0]])),
-    ]  # fmt: skip
+            np.stack([T[1], T[0]]),
+        ),
+    ]
 
 
 #: formula(f, x, h) computes the wrong gradient by evaluating f like the wrong code.
@@ -233,38 +245,50 @@ def _whole_rows(f, x, h):
 
 
 NUMGRAD_MISTAKES = (
-    _numgrad_mistake("one_sided_difference",
+    _numgrad_mistake(
+        "one_sided_difference",
         "you used the one-sided difference (f(x + h) - f(x)) / h",
         "Its error shrinks only like h; the central difference (f(x + h) - f(x - h)) / (2h) "
         "cancels the curvature term and its error shrinks like h**2.",
-        lambda f, x, h: _each_entry(f, x, h, lambda fp, fm, f0, h: (fp - f0) / h)),
-    _numgrad_mistake("backward_one_sided_difference",
+        lambda f, x, h: _each_entry(f, x, h, lambda fp, fm, f0, h: (fp - f0) / h),
+    ),
+    _numgrad_mistake(
+        "backward_one_sided_difference",
         "you used the one-sided difference (f(x) - f(x - h)) / h",
         "Use both neighbours: (f(x + h) - f(x - h)) / (2h).",
-        lambda f, x, h: _each_entry(f, x, h, lambda fp, fm, f0, h: (f0 - fm) / h)),
-    _numgrad_mistake("divided_by_h",
+        lambda f, x, h: _each_entry(f, x, h, lambda fp, fm, f0, h: (f0 - fm) / h),
+    ),
+    _numgrad_mistake(
+        "divided_by_h",
         "the difference f(x + h) - f(x - h) was divided by h instead of 2h (the gradient "
         "comes out twice too large)",
         "The two points x + h and x - h are 2h apart: divide by 2*h.",
-        lambda f, x, h: _each_entry(f, x, h, lambda fp, fm, f0, h: (fp - fm) / h)),
-    _numgrad_mistake("sign_flipped",
+        lambda f, x, h: _each_entry(f, x, h, lambda fp, fm, f0, h: (fp - fm) / h),
+    ),
+    _numgrad_mistake(
+        "sign_flipped",
         "the difference is the wrong way round, (f(x - h) - f(x + h)) / (2h)",
         "The derivative is the rise from x - h to x + h: f(x + h) - f(x - h).",
-        lambda f, x, h: _each_entry(f, x, h, lambda fp, fm, f0, h: (fm - fp) / (2 * h))),
-    _numgrad_mistake("step_ignored",
+        lambda f, x, h: _each_entry(f, x, h, lambda fp, fm, f0, h: (fm - fp) / (2 * h)),
+    ),
+    _numgrad_mistake(
+        "step_ignored",
         "the step h you were given was ignored (a fixed 1e-5 was used)",
         "Use the argument h for both the step and the division.",
         lambda f, x, h: (
             None
             if h == 1e-5
             else _each_entry(f, x, 1e-5, lambda fp, fm, f0, s: (fp - fm) / (2 * s))
-        )),
-    _numgrad_mistake("perturbs_whole_rows",
+        ),
+    ),
+    _numgrad_mistake(
+        "perturbs_whole_rows",
         "x[i] moved a whole row at a time: the loop runs over the first axis only",
         "Loop over every entry of x, whatever its shape: `for i in np.ndindex(x.shape):` "
         "gives index tuples like (0, 2).",
-        _whole_rows),
-)  # fmt: skip
+        _whole_rows,
+    ),
+)
 
 
 def _check_restores(fn: Callable) -> None:
@@ -399,44 +423,54 @@ def _ratio(num, den, eps=1e-12):
 
 
 REL_ERROR_MISTAKES = (
-    _rel_mistake("kinds_swapped",
+    _rel_mistake(
+        "kinds_swapped",
         "the two kinds are swapped: kind='elementwise' computed the norm form, or the "
         "other way round",
         "elementwise takes the max over entries of per-entry ratios; norm divides the norm of "
         "the difference by the sum of the norms.",
-        lambda a, b, k: _rel_torch(a, b, "norm" if k == "elementwise" else "elementwise")),
-    _rel_mistake("mean_instead_of_max",
+        lambda a, b, k: _rel_torch(a, b, "norm" if k == "elementwise" else "elementwise"),
+    ),
+    _rel_mistake(
+        "mean_instead_of_max",
         "the elementwise form averages the per-entry ratios instead of taking the largest",
         "Take np.max: one bad entry must show, however many good entries surround it.",
         lambda a, b, k: (
             None
             if k != "elementwise"
             else float(np.mean(_ratio(np.abs(a - b), np.abs(a) + np.abs(b))))
-        )),
-    _rel_mistake("denominator_without_abs",
+        ),
+    ),
+    _rel_mistake(
+        "denominator_without_abs",
         "the denominator is a + b (or |a + b|) instead of |a| + |b|",
         "Entries of opposite signs cancel in a + b: divide by np.abs(a) + np.abs(b).",
         lambda a, b, k: (
             None if k != "elementwise" else float(np.max(_ratio(np.abs(a - b), np.abs(a + b))))
-        )),
+        ),
+    ),
     *(
-        _rel_mistake("one_sided_denominator",
+        _rel_mistake(
+            "one_sided_denominator",
             "the difference was divided by |b| only (or |a| only)",
             "Divide by |a| + |b|: the error is then symmetric in a and b and at most 1.",
             lambda a, b, k, side=side: (
                 None if k != "elementwise" else float(np.max(_ratio(np.abs(a - b), side(a, b))))
-            ))
+            ),
+        )
         for side in (lambda a, b: np.abs(b), lambda a, b: np.abs(a))
     ),
-    _rel_mistake("norm_of_sum",
+    _rel_mistake(
+        "norm_of_sum",
         "the norm form divides by ||a + b|| instead of ||a|| + ||b||",
         "Use np.linalg.norm(a) + np.linalg.norm(b) as the denominator.",
         lambda a, b, k: (
             None
             if k != "norm"
             else float(np.linalg.norm(a - b) / max(np.linalg.norm(a + b), 1e-12))
-        )),
-)  # fmt: skip
+        ),
+    ),
+)
 
 
 def _check_rel_nan(fn: Callable) -> None:
@@ -530,18 +564,49 @@ def _conv_forward_cases() -> list[Case]:
         return Case(label, (x, w, b), expected, {"stride": stride, "padding": padding})
 
     return [
-        case("lecture 003's 5×5 example (one image, one channel)",
-            LECTURE_X[None, None], LECTURE_K[None, None], np.zeros(1), 1, 0, LECTURE_Y[None, None]),
-        case("N=2, C_in=2, C_out=2, a 5×6 input, 2×3 kernel",
-            ints(2, 2, 5, 6), ints(2, 2, 2, 3), np.array([0.5, -1.0]), 1, 0),
-        case("lecture 004's RGB example (two filters, biases 1 and 0, stride 2, padding 1)",
-            RGB_X[None], RGB_W, RGB_B, 2, 1, RGB_OUT[None]),
-        case("N=3, C_in=1, C_out=2, a 6×7 input, 3×2 kernel, stride 2, padding 1",
-            ints(3, 1, 6, 7), ints(2, 1, 3, 2), np.array([1.0, 2.0]), 2, 1),
-        case("N=2, C_in=3, C_out=4, an 8×7 input, 3×3 kernel, stride 3, padding 2",
-            rng.standard_normal((2, 3, 8, 7)), rng.standard_normal((4, 3, 3, 3)),
-            rng.standard_normal(4), 3, 2),
-    ]  # fmt: skip
+        case(
+            "lecture 003's 5×5 example (one image, one channel)",
+            LECTURE_X[None, None],
+            LECTURE_K[None, None],
+            np.zeros(1),
+            1,
+            0,
+            LECTURE_Y[None, None],
+        ),
+        case(
+            "N=2, C_in=2, C_out=2, a 5×6 input, 2×3 kernel",
+            ints(2, 2, 5, 6),
+            ints(2, 2, 2, 3),
+            np.array([0.5, -1.0]),
+            1,
+            0,
+        ),
+        case(
+            "lecture 004's RGB example (two filters, biases 1 and 0, stride 2, padding 1)",
+            RGB_X[None],
+            RGB_W,
+            RGB_B,
+            2,
+            1,
+            RGB_OUT[None],
+        ),
+        case(
+            "N=3, C_in=1, C_out=2, a 6×7 input, 3×2 kernel, stride 2, padding 1",
+            ints(3, 1, 6, 7),
+            ints(2, 1, 3, 2),
+            np.array([1.0, 2.0]),
+            2,
+            1,
+        ),
+        case(
+            "N=2, C_in=3, C_out=4, an 8×7 input, 3×3 kernel, stride 3, padding 2",
+            rng.standard_normal((2, 3, 8, 7)),
+            rng.standard_normal((4, 3, 3, 3)),
+            rng.standard_normal(4),
+            3,
+            2,
+        ),
+    ]
 
 
 #: formula(x, w, b, stride, padding)
@@ -549,23 +614,34 @@ _fwd_mistake = mistake_family(lambda c: (*c.args, c.kwargs["stride"], c.kwargs["
 
 
 CONV_FORWARD_MISTAKES = (
-    _fwd_mistake("bias_missing", "the bias was not added",
+    _fwd_mistake(
+        "bias_missing",
+        "the bias was not added",
         "Add b[o] to every output of channel o: out[n, o, i, j] = sum(...) + b[o].",
-        lambda x, w, b, s, p: _conv(x, w, None, stride=s, padding=p)),
-    _fwd_mistake("padding_ignored", "the padding was ignored",
+        lambda x, w, b, s, p: _conv(x, w, None, stride=s, padding=p),
+    ),
+    _fwd_mistake(
+        "padding_ignored",
+        "the padding was ignored",
         "Pad H and W (not N or C) with `padding` zeros on each side before sliding: "
         "np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))).",
-        lambda x, w, b, s, p: None if p == 0 else _conv(x, w, b, stride=s, padding=0)),
-    _fwd_mistake("stride_ignored",
+        lambda x, w, b, s, p: None if p == 0 else _conv(x, w, b, stride=s, padding=0),
+    ),
+    _fwd_mistake(
+        "stride_ignored",
         "the stride was ignored: the window moved one pixel at a time",
         "Window (i, j) starts at row i*stride and column j*stride of the padded input, and "
         "H_out = (H + 2*padding - KH) // stride + 1.",
-        lambda x, w, b, s, p: None if s == 1 else _conv(x, w, b, stride=1, padding=p)),
-    _fwd_mistake("kernel_flipped",
+        lambda x, w, b, s, p: None if s == 1 else _conv(x, w, b, stride=1, padding=p),
+    ),
+    _fwd_mistake(
+        "kernel_flipped",
         "the kernel was flipped (that is true convolution, not cross-correlation)",
         "Deep-learning 'convolution' is cross-correlation: multiply the window by w[o] as is.",
-        lambda x, w, b, s, p: _conv(x, np.flip(w, (2, 3)), b, stride=s, padding=p)),
-    _fwd_mistake("w_in_out_swapped",
+        lambda x, w, b, s, p: _conv(x, np.flip(w, (2, 3)), b, stride=s, padding=p),
+    ),
+    _fwd_mistake(
+        "w_in_out_swapped",
         "w was read as (C_in, C_out, KH, KW): output channel o used w[:, o] instead of w[o]",
         "The weights are (C_out, C_in, KH, KW), torch's layout: filter o is w[o], of shape "
         "(C_in, KH, KW), and it meets all C_in channels of the window.",
@@ -573,19 +649,25 @@ CONV_FORWARD_MISTAKES = (
             None
             if w.shape[0] != w.shape[1]
             else _conv(x, np.swapaxes(w, 0, 1), b, stride=s, padding=p)
-        )),
-    _fwd_mistake("out_axes_swapped",
+        ),
+    ),
+    _fwd_mistake(
+        "out_axes_swapped",
         "the output axes N and C_out are swapped: out has shape (C_out, N, H_out, W_out)",
         "Allocate out as (N, C_out, H_out, W_out): NCHW, batch first.",
-        lambda x, w, b, s, p: np.swapaxes(_conv(x, w, b, stride=s, padding=p), 0, 1)),
-    _fwd_mistake("channels_not_summed",
+        lambda x, w, b, s, p: np.swapaxes(_conv(x, w, b, stride=s, padding=p), 0, 1),
+    ),
+    _fwd_mistake(
+        "channels_not_summed",
         "only the first input channel was used (the sum over c is missing)",
         "Each output sums over all C_in channels of the window: np.sum(window * w[o]) with "
         "window = xp[n, :, rows, cols] of shape (C_in, KH, KW).",
         lambda x, w, b, s, p: (
             None if x.shape[1] == 1 else _conv(x[:, :1], w[:, :1], b, stride=s, padding=p)
-        )),
-    _fwd_mistake("first_image_only",
+        ),
+    ),
+    _fwd_mistake(
+        "first_image_only",
         "only the first image of the batch was computed; the others stayed zero",
         "Loop over n as well (or slice all images at once: xp[:, :, rows, cols]).",
         lambda x, w, b, s, p: (
@@ -597,8 +679,9 @@ CONV_FORWARD_MISTAKES = (
                     np.zeros_like(_conv(x[1:], w, b, stride=s, padding=p)),
                 ]
             )
-        )),
-)  # fmt: skip
+        ),
+    ),
+)
 
 
 def check_conv2d_forward(fn: Callable) -> None:
@@ -662,20 +745,54 @@ def _conv_backward_cases(part: str) -> list[Case]:
         )
 
     return [
-        case("lecture 003's 5×5 example with dout = ones",
-            LECTURE_X[None, None], LECTURE_K[None, None], np.zeros(1), None, 1, 0,
-            dout=np.ones((1, 1, 3, 3))),
-        case("N=2, C_in=2, C_out=3, a 5×6 input, 2×3 kernel",
-            ints(2, 2, 5, 6), ints(3, 2, 2, 3), np.array([1.0, -1.0, 0.5]), (2, 3, 4, 4), 1, 0),
-        case("N=2, C_in=3, C_out=2, a 7×7 input, 3×3 kernel, stride 2, padding 1",
-            ints(2, 3, 7, 7), ints(2, 3, 3, 3), np.array([0.0, 2.0]), (2, 2, 4, 4), 2, 1),
+        case(
+            "lecture 003's 5×5 example with dout = ones",
+            LECTURE_X[None, None],
+            LECTURE_K[None, None],
+            np.zeros(1),
+            None,
+            1,
+            0,
+            dout=np.ones((1, 1, 3, 3)),
+        ),
+        case(
+            "N=2, C_in=2, C_out=3, a 5×6 input, 2×3 kernel",
+            ints(2, 2, 5, 6),
+            ints(3, 2, 2, 3),
+            np.array([1.0, -1.0, 0.5]),
+            (2, 3, 4, 4),
+            1,
+            0,
+        ),
+        case(
+            "N=2, C_in=3, C_out=2, a 7×7 input, 3×3 kernel, stride 2, padding 1",
+            ints(2, 3, 7, 7),
+            ints(2, 3, 3, 3),
+            np.array([0.0, 2.0]),
+            (2, 2, 4, 4),
+            2,
+            1,
+        ),
         case(
             "N=1, C_in=2, C_out=2, a 6×7 input, 3×2 kernel, stride 2, padding 1 "
             "((H + 2p - KH) % s = 1)",
-            ints(1, 2, 6, 7), ints(2, 2, 3, 2), np.array([1.0, 1.0]), (1, 2, 3, 4), 2, 1),
-        case("N=2, C_in=1, C_out=2, an 8×8 input, 2×2 kernel, stride 3 (gaps between windows)",
-            ints(2, 1, 8, 8), ints(2, 1, 2, 2), np.array([0.0, 0.0]), (2, 2, 3, 3), 3, 0),
-    ]  # fmt: skip
+            ints(1, 2, 6, 7),
+            ints(2, 2, 3, 2),
+            np.array([1.0, 1.0]),
+            (1, 2, 3, 4),
+            2,
+            1,
+        ),
+        case(
+            "N=2, C_in=1, C_out=2, an 8×8 input, 2×2 kernel, stride 3 (gaps between windows)",
+            ints(2, 1, 8, 8),
+            ints(2, 1, 2, 2),
+            np.array([0.0, 0.0]),
+            (2, 2, 3, 3),
+            3,
+            0,
+        ),
+    ]
 
 
 def _bw(case: Case):
@@ -794,73 +911,98 @@ def _dw_of(x, w, b, dout, s, p):
 
 
 DB_MISTAKES = (
-    Mistake("db_sum_over_batch_only",
+    Mistake(
+        "db_sum_over_batch_only",
         "db was summed over the batch axis only, dout.sum(axis=0), of shape (C_out, H_out, W_out)",
         "b[o] is added at every position (i, j) as well: sum over axes (0, 2, 3), which "
         "leaves shape (C_out,).",
-        lambda c: _bw(c)[3].sum(axis=0)),
-    Mistake("db_sum_over_everything",
+        lambda c: _bw(c)[3].sum(axis=0),
+    ),
+    Mistake(
+        "db_sum_over_everything",
         "db was summed over every axis, giving one number instead of one per output channel",
         "Each output channel has its own bias: keep axis 1, dout.sum(axis=(0, 2, 3)).",
-        lambda c: _bw(c)[3].sum()),
-    Mistake("db_sum_over_space_only",
+        lambda c: _bw(c)[3].sum(),
+    ),
+    Mistake(
+        "db_sum_over_space_only",
         "db was summed over H_out and W_out only, leaving shape (N, C_out)",
         "The bias is shared by all the images of the batch: sum over n too, axes (0, 2, 3).",
-        lambda c: _bw(c)[3].sum(axis=(2, 3))),
+        lambda c: _bw(c)[3].sum(axis=(2, 3)),
+    ),
     *(
-        Mistake("db_wrong_axes",
+        Mistake(
+            "db_wrong_axes",
             "db was summed over the wrong axes (over N and C_out, or over C_out, H_out and W_out)",
             "Keep the channel axis 1 and sum the others: dout.sum(axis=(0, 2, 3)).",
-            lambda c, axes=axes: _bw(c)[3].sum(axis=axes))
+            lambda c, axes=axes: _bw(c)[3].sum(axis=axes),
+        )
         for axes in ((0, 1), (1, 2, 3))
     ),
-    Mistake("db_mean_not_sum",
+    Mistake(
+        "db_mean_not_sum",
         "db is the mean of dout instead of its sum",
         "The chain rule adds one dout per output the bias touched: a sum, not a mean.",
-        lambda c: _bw(c)[3].mean(axis=(0, 2, 3))),
-    Mistake("overwrite_not_accumulate",
+        lambda c: _bw(c)[3].mean(axis=(0, 2, 3)),
+    ),
+    Mistake(
+        "overwrite_not_accumulate",
         "db[o] was assigned (=) in the loop instead of accumulated (+=): only the last "
         "output position counts",
         "Every output of channel o adds its dout: db[o] += dout[n, o, i, j] (or one "
         "dout.sum(axis=(0, 2, 3))).",
-        lambda c: _bw(c)[3][-1, :, -1, -1]),
-)  # fmt: skip
+        lambda c: _bw(c)[3][-1, :, -1, -1],
+    ),
+)
 
 DW_MISTAKES = (
-    Mistake("overwrite_not_accumulate",
+    Mistake(
+        "overwrite_not_accumulate",
         "dw[o] was assigned (=) in the loop instead of accumulated (+=): only the last "
         "output position of the last image counts",
         "The kernel is shared by every output position and every image, so each one adds "
         "its share: dw[o] += dout[n, o, i, j] * window.",
-        _dw_last_write),
-    Mistake("dw_x_dout_swapped",
+        _dw_last_write,
+    ),
+    Mistake(
+        "dw_x_dout_swapped",
         "dw came out rotated by 180°: the input and dout swapped roles in the "
         "cross-correlation (dout slid over x the wrong way round, a true convolution)",
         "dw[o, c, a, q] = sum over n, i, j of dout[n, o, i, j] * xp[n, c, i*s + a, j*s + q]: "
         "the kernel offset (a, q) indexes the input, counted from each window's corner.",
-        lambda c: np.flip(_dw_of(*_bw(c)), (2, 3))),
-    Mistake("dw_in_out_swapped",
+        lambda c: np.flip(_dw_of(*_bw(c)), (2, 3)),
+    ),
+    Mistake(
+        "dw_in_out_swapped",
         "dw has the layout (C_in, C_out, KH, KW): its first two axes are transposed",
         "dw must have the shape of w, (C_out, C_in, KH, KW): dw[o] collects the windows "
         "times dout of output channel o.",
-        lambda c: np.swapaxes(_dw_of(*_bw(c)), 0, 1)),
+        lambda c: np.swapaxes(_dw_of(*_bw(c)), 0, 1),
+    ),
     *(
-        Mistake("dw_missing_batch_sum",
+        Mistake(
+            "dw_missing_batch_sum",
             "dw comes from one image of the batch only (the sum over n is missing)",
             "Every image uses the same kernel, so the gradients of all N images add up.",
-            lambda c, one=one: None if c.args[0].shape[0] == 1 else _dw_of(*_slice_batch(c, one)))
+            lambda c, one=one: None if c.args[0].shape[0] == 1 else _dw_of(*_slice_batch(c, one)),
+        )
         for one in (slice(0, 1), slice(-1, None))  # the first image, or the last
     ),
-    Mistake("dw_mean_over_batch", "dw was divided by the batch size N",
+    Mistake(
+        "dw_mean_over_batch",
+        "dw was divided by the batch size N",
         "The backward pass of one layer only applies the chain rule: if the loss is a mean "
         "over the batch, that 1/N is already inside dout.",
-        lambda c: None if c.args[0].shape[0] == 1 else _dw_of(*_bw(c)) / c.args[0].shape[0]),
-    Mistake("stride_ignored",
+        lambda c: None if c.args[0].shape[0] == 1 else _dw_of(*_bw(c)) / c.args[0].shape[0],
+    ),
+    Mistake(
+        "stride_ignored",
         "the stride was ignored in the backward pass: the windows were read at i, j instead "
         "of i*stride, j*stride",
         "Use the same windows as the forward pass: xp[n, :, i*s : i*s + KH, j*s : j*s + KW].",
-        _dw_stride_one),
-)  # fmt: skip
+        _dw_stride_one,
+    ),
+)
 
 
 def _slice_batch(case: Case, sl: slice):
@@ -870,37 +1012,46 @@ def _slice_batch(case: Case, sl: slice):
 
 DX_MISTAKES = (
     *(
-        Mistake("overwrite_not_accumulate",
+        Mistake(
+            "overwrite_not_accumulate",
             "dx was assigned (=) window by window instead of accumulated (+=): where windows "
             "overlap, only the last window's share survives",
             "An input pixel read by several windows receives the sum of their shares: "
             "dxp[n, :, rows, cols] += dout[n, o, i, j] * w[o].",
-            lambda c, last=last: _dx_last_write(c, last_channel_only=last))
+            lambda c, last=last: _dx_last_write(c, last_channel_only=last),
+        )
         for last in (False, True)
     ),
     *(
-        Mistake("dx_missing_channel_sum",
+        Mistake(
+            "dx_missing_channel_sum",
             "dx comes from one output channel only (the sum over o is missing)",
             "Every output channel read the input, so dx adds the shares of all C_out filters: "
             "sum over o of dout[n, o, i, j] * w[o].",
-            _dx_with_kernel(lambda w, d, o=o: (None, None) if w.shape[0] == 1 else (w[o], d[:, o])))
+            _dx_with_kernel(lambda w, d, o=o: (None, None) if w.shape[0] == 1 else (w[o], d[:, o])),
+        )
         for o in (slice(0, 1), slice(-1, None))  # the first output channel, or the last
     ),
-    Mistake("kernel_not_flipped",
+    Mistake(
+        "kernel_not_flipped",
         "dx was computed as a full cross-correlation of dout with the kernel as is; the "
         "kernel must be flipped (rotated by 180°) there",
         "Lecture 003: dL/dH1 = sum of dL/dH2 * W[c - k]: the index runs backwards, so as a "
         "correlation over the padded dout it uses w[o, c, ::-1, ::-1]. Or scatter: "
         "dxp[n, :, rows, cols] += dout[n, o, i, j] * w[o], which needs no flip at all.",
-        _dx_with_kernel(lambda w, d: (np.flip(w, (2, 3)), d))),
+        _dx_with_kernel(lambda w, d: (np.flip(w, (2, 3)), d)),
+    ),
     *(
-        Mistake("kernel_flipped_wrongly",
+        Mistake(
+            "kernel_flipped_wrongly",
             "the kernel was flipped along one axis only (rows or columns) for dx",
             "Rotate by 180°: flip both the rows and the columns, w[o, c, ::-1, ::-1].",
-            _dx_with_kernel(lambda w, d, axis=axis: (np.flip(w, axis), d)))
+            _dx_with_kernel(lambda w, d, axis=axis: (np.flip(w, axis), d)),
+        )
         for axis in (2, 3)
     ),
-    Mistake("kernel_flipped_wrongly",
+    Mistake(
+        "kernel_flipped_wrongly",
         "the kernel was transposed (w.T) for dx instead of rotated by 180°",
         "A transpose swaps rows and columns; the flip reverses both: w[o, c, ::-1, ::-1].",
         _dx_with_kernel(
@@ -909,22 +1060,29 @@ DX_MISTAKES = (
                 if w.shape[2] != w.shape[3]
                 else (np.flip(np.swapaxes(w, 2, 3), (2, 3)), d)
             )
-        )),
-    Mistake("stride_ignored",
+        ),
+    ),
+    Mistake(
+        "stride_ignored",
         "the stride was ignored in the backward pass: dout[n, o, i, j] went back to the "
         "window at i, j instead of i*stride, j*stride",
         "Send each share to the window the forward pass read: rows i*s : i*s + KH, columns "
         "j*s : j*s + KW of the padded input.",
-        _dx_stride_one),
-    Mistake("padding_not_removed",
+        _dx_stride_one,
+    ),
+    Mistake(
+        "padding_not_removed",
         "dx has the shape of the padded input: the padding was not cut off",
         "The zeros added by padding are not inputs; return dxp[:, :, p : p + H, p : p + W].",
-        _dx_full_padded),
-    Mistake("padding_cut_at_corner",
+        _dx_full_padded,
+    ),
+    Mistake(
+        "padding_cut_at_corner",
         "the padding was cut off from the bottom and the right only (dxp[:, :, :H, :W])",
         "The padding sits on every side: keep the middle, dxp[:, :, p : p + H, p : p + W].",
-        _dx_corner_crop),
-)  # fmt: skip
+        _dx_corner_crop,
+    ),
+)
 
 _PART_MISTAKES = {"db": DB_MISTAKES, "dw": DW_MISTAKES, "dx": DX_MISTAKES}
 _PART_POINTER = {"db": POINTER_DB, "dw": POINTER_DW, "dx": POINTER_DX}
@@ -1044,19 +1202,32 @@ def _maxpool_forward_cases() -> list[Case]:
 
     arange9 = np.arange(9.0).reshape(1, 1, 3, 3)
     return [
-        case("lecture 000's Q6 matrix, 2×2 windows", POOL_X[None, None], 2, None,
-            POOL_MAX[None, None]),
-        case("lecture 002's 3×3 example, 2×2 windows, stride 1",
-            arange9, 2, 1, np.array([[[[4.0, 5.0], [7.0, 8.0]]]])),
+        case(
+            "lecture 000's Q6 matrix, 2×2 windows",
+            POOL_X[None, None],
+            2,
+            None,
+            POOL_MAX[None, None],
+        ),
+        case(
+            "lecture 002's 3×3 example, 2×2 windows, stride 1",
+            arange9,
+            2,
+            1,
+            np.array([[[[4.0, 5.0], [7.0, 8.0]]]]),
+        ),
         case(
             "N=2, C=3, a 6×7 input, 3×3 windows, stride 2", rng.standard_normal((2, 3, 6, 7)), 3, 2
         ),
         case(
             "N=1, C=2, a 5×8 input, 2×2 windows, stride 3", rng.standard_normal((1, 2, 5, 8)), 2, 3
         ),
-        case("N=3, C=2, a 4×6 input, 2×2 windows (default stride)",
-            rng.standard_normal((3, 2, 4, 6)), 2),
-    ]  # fmt: skip
+        case(
+            "N=3, C=2, a 4×6 input, 2×2 windows (default stride)",
+            rng.standard_normal((3, 2, 4, 6)),
+            2,
+        ),
+    ]
 
 
 #: formula(x, kernel_size, stride, case)
@@ -1066,32 +1237,40 @@ _fwd_pool_mistake = mistake_family(
 
 
 MAXPOOL_FORWARD_MISTAKES = (
-    _fwd_pool_mistake("stride_defaults_to_one",
+    _fwd_pool_mistake(
+        "stride_defaults_to_one",
         "when `stride` is not given, your windows move by one position",
         "As in torch, the stride defaults to the window size: s = kernel_size if stride is "
         "None else stride.",
-        lambda x, k, s, c: None if "stride" in c.kwargs else _maxpool(x, k, 1)),
-    _fwd_pool_mistake("average_not_max",
+        lambda x, k, s, c: None if "stride" in c.kwargs else _maxpool(x, k, 1),
+    ),
+    _fwd_pool_mistake(
+        "average_not_max",
         "you took the mean of each window, not its maximum",
         "Max pooling keeps the largest value of each window: window.max().",
-        lambda x, k, s, c: _avgpool(x, k, s)),
-    _fwd_pool_mistake("channels_mixed",
+        lambda x, k, s, c: _avgpool(x, k, s),
+    ),
+    _fwd_pool_mistake(
+        "channels_mixed",
         "each window's maximum was taken over all channels at once",
         "Pooling works on each channel separately: the window is x[n, c, rows, cols].",
         lambda x, k, s, c: (
             None
             if x.shape[1] == 1
             else np.repeat(_maxpool(x.max(axis=1, keepdims=True), k, s), x.shape[1], axis=1)
-        )),
-    _fwd_pool_mistake("first_image_only",
+        ),
+    ),
+    _fwd_pool_mistake(
+        "first_image_only",
         "only the first image of the batch was pooled; the others stayed zero",
         "Loop over n too (or slice all images at once).",
         lambda x, k, s, c: (
             None
             if x.shape[0] == 1
             else np.concatenate([_maxpool(x[:1], k, s), np.zeros_like(_maxpool(x[1:], k, s))])
-        )),
-)  # fmt: skip
+        ),
+    ),
+)
 
 
 def check_maxpool2d_forward(fn: Callable) -> None:
@@ -1149,19 +1328,37 @@ def _maxpool_backward_cases() -> list[Case]:
         return rng.integers(1, 6, size=shape).astype(float)
 
     return [
-        _pool_back_case("lecture 000's Q6 matrix (a 20/20 tie in the top-left window)",
-            POOL_X[None, None], np.array([[[[1.0, -2.0], [3.0, 0.5]]]]), 2),
+        _pool_back_case(
+            "lecture 000's Q6 matrix (a 20/20 tie in the top-left window)",
+            POOL_X[None, None],
+            np.array([[[[1.0, -2.0], [3.0, 0.5]]]]),
+            2,
+        ),
         _pool_back_case(
             "a peak that wins nine overlapping 3×3 windows (stride 1)", peak, d(1, 1, 3, 3), 3, 1
         ),
         _pool_back_case("N=2, C=2, integers with ties, 2×2 windows, stride 1", ties, dints, 2, 1),
-        _pool_back_case("N=1, C=3, a 7×6 input, 3×3 windows, stride 2",
-            rng.standard_normal((1, 3, 7, 6)), d(1, 3, 3, 2), 3, 2),
-        _pool_back_case("N=2, C=1, an 8×7 input, 2×2 windows, stride 3",
-            rng.standard_normal((2, 1, 8, 7)), d(2, 1, 3, 2), 2, 3),
-        _pool_back_case("a constant input (every window is a tie)",
-            np.full((1, 2, 4, 4), -1.0), d(1, 2, 2, 2), 2),
-    ]  # fmt: skip
+        _pool_back_case(
+            "N=1, C=3, a 7×6 input, 3×3 windows, stride 2",
+            rng.standard_normal((1, 3, 7, 6)),
+            d(1, 3, 3, 2),
+            3,
+            2,
+        ),
+        _pool_back_case(
+            "N=2, C=1, an 8×7 input, 2×2 windows, stride 3",
+            rng.standard_normal((2, 1, 8, 7)),
+            d(2, 1, 3, 2),
+            2,
+            3,
+        ),
+        _pool_back_case(
+            "a constant input (every window is a tie)",
+            np.full((1, 2, 4, 4), -1.0),
+            d(1, 2, 2, 2),
+            2,
+        ),
+    ]
 
 
 def _pool_args(case: Case):
@@ -1261,48 +1458,64 @@ def _max_ones(case: Case):
 
 
 MAXPOOL_BACKWARD_MISTAKES = (
-    Mistake("all_ties",
+    Mistake(
+        "all_ties",
         "every tied maximum of a window received the gradient, so a window with a tie "
         "sends its dout twice",
         "Exactly one input per window gets dout: the first maximum in row-major order "
         "(np.argmax of the window), the one torch picks. Store that index in the forward pass.",
-        _max_mask_routing("all_ties")),
-    Mistake("last_tie",
+        _max_mask_routing("all_ties"),
+    ),
+    Mistake(
+        "last_tie",
         "ties went to the last maximum of the window (or the first one scanning column by "
         "column), not the first in row-major order",
         "np.argmax(window) returns the first maximum in row-major order, the one torch picks; "
         "a `>=` comparison in a loop moves on to later ties, use `>`.",
-        _max_mask_routing("last")),
-    Mistake("overwrite_not_accumulate",
+        _max_mask_routing("last"),
+    ),
+    Mistake(
+        "overwrite_not_accumulate",
         "dout was assigned (=) to the winner instead of added (+=): an input that wins "
         "several overlapping windows keeps only the last window's dout",
         "Add: dx[n, c, r, q] += dout[n, c, i, j]. With stride < kernel one input can win "
         "several windows and the chain rule sums what each one sends.",
-        _max_last_write(whole_window=False)),
-    Mistake("overwrite_not_accumulate",
+        _max_last_write(whole_window=False),
+    ),
+    Mistake(
+        "overwrite_not_accumulate",
         "a whole window of dx was assigned (dx[window] = mask * dout): where windows "
         "overlap, a later window overwrites an earlier winner's gradient with 0",
         "Only touch the winner, and add: dx[n, c, i*s + p, j*s + q] += dout[n, c, i, j].",
-        _max_last_write(whole_window=True)),
-    Mistake("average_gradient",
+        _max_last_write(whole_window=True),
+    ),
+    Mistake(
+        "average_gradient",
         "every input of a window received dout / (k*k): that is the gradient of average pooling",
         "For max pooling only the winner of each window gets dout (lecture 001).",
-        _max_mask_routing("avg")),
-    Mistake("mask_without_dout",
+        _max_mask_routing("avg"),
+    ),
+    Mistake(
+        "mask_without_dout",
         "the winners received 1 instead of dout (the mask, not the gradient)",
         "Multiply by the upstream gradient: the winner of window (i, j) gets dout[n, c, i, j].",
-        _max_ones),
-    Mistake("window_offset_missing",
+        _max_ones,
+    ),
+    Mistake(
+        "window_offset_missing",
         "the winner's position (p, q) inside its window was used as is, without adding where "
         "the window starts",
         "The winner of window (i, j) sits at row i*s + p and column j*s + q of x.",
-        _max_moved("no_offset")),
-    Mistake("stride_ignored",
+        _max_moved("no_offset"),
+    ),
+    Mistake(
+        "stride_ignored",
         "the stride was ignored in the backward pass: the winner of window (i, j) was "
         "placed at row i + p instead of i*s + p",
         "Window (i, j) starts at row i*stride and column j*stride, as in the forward pass.",
-        _max_moved("stride_ignored")),
-)  # fmt: skip
+        _max_moved("stride_ignored"),
+    ),
+)
 
 
 def check_maxpool2d_backward(forward: Callable, backward: Callable) -> None:
@@ -1336,15 +1549,34 @@ def _avgpool_forward_cases() -> list[Case]:
         return Case(label, (x,), expected, kw)
 
     return [
-        case("lecture 000's Q5 matrix, 2×2 windows", POOL_X[None, None], 2, None, 0,
-            POOL_AVG[None, None]),
-        case("N=2, C=2, a 5×6 input, 3×3 windows, stride 1, padding 1",
-            rng.standard_normal((2, 2, 5, 6)), 3, 1, 1),
-        case("N=1, C=3, a 7×6 input, 3×3 windows, stride 2, padding 1",
-            rng.standard_normal((1, 3, 7, 6)), 3, 2, 1),
-        case("N=2, C=1, a 6×4 input, 2×2 windows (default stride)",
-            rng.standard_normal((2, 1, 6, 4)), 2),
-    ]  # fmt: skip
+        case(
+            "lecture 000's Q5 matrix, 2×2 windows",
+            POOL_X[None, None],
+            2,
+            None,
+            0,
+            POOL_AVG[None, None],
+        ),
+        case(
+            "N=2, C=2, a 5×6 input, 3×3 windows, stride 1, padding 1",
+            rng.standard_normal((2, 2, 5, 6)),
+            3,
+            1,
+            1,
+        ),
+        case(
+            "N=1, C=3, a 7×6 input, 3×3 windows, stride 2, padding 1",
+            rng.standard_normal((1, 3, 7, 6)),
+            3,
+            2,
+            1,
+        ),
+        case(
+            "N=2, C=1, a 6×4 input, 2×2 windows (default stride)",
+            rng.standard_normal((2, 1, 6, 4)),
+            2,
+        ),
+    ]
 
 
 #: formula(x, kernel_size, stride, padding, case)
@@ -1355,24 +1587,33 @@ _avg_fwd_mistake = mistake_family(
 
 
 AVGPOOL_FORWARD_MISTAKES = (
-    _avg_fwd_mistake("padding_not_counted",
+    _avg_fwd_mistake(
+        "padding_not_counted",
         "the mean divides by the number of real inputs in the window, leaving the padded "
         "zeros out (count_include_pad=False)",
         "This course follows torch's default count_include_pad=True: always divide by k*k, "
         "padded zeros included.",
-        lambda x, k, s, p, c: None if p == 0 else _avgpool(x, k, s, p, count_pad=False)),
-    _avg_fwd_mistake("padding_ignored", "the padding was ignored",
+        lambda x, k, s, p, c: None if p == 0 else _avgpool(x, k, s, p, count_pad=False),
+    ),
+    _avg_fwd_mistake(
+        "padding_ignored",
+        "the padding was ignored",
         "Pad H and W with `padding` zeros on each side first.",
-        lambda x, k, s, p, c: None if p == 0 else _avgpool(x, k, s, 0)),
-    _avg_fwd_mistake("stride_defaults_to_one",
+        lambda x, k, s, p, c: None if p == 0 else _avgpool(x, k, s, 0),
+    ),
+    _avg_fwd_mistake(
+        "stride_defaults_to_one",
         "when `stride` is not given, your windows move by one position",
         "The stride defaults to the window size.",
-        lambda x, k, s, p, c: None if "stride" in c.kwargs else _avgpool(x, k, 1, p)),
-    _avg_fwd_mistake("max_not_average",
+        lambda x, k, s, p, c: None if "stride" in c.kwargs else _avgpool(x, k, 1, p),
+    ),
+    _avg_fwd_mistake(
+        "max_not_average",
         "you took the maximum of each window, not its mean",
         "Average pooling keeps window.mean() (a sum divided by k*k).",
-        lambda x, k, s, p, c: None if p else _maxpool(x, k, s)),
-)  # fmt: skip
+        lambda x, k, s, p, c: None if p else _maxpool(x, k, s),
+    ),
+)
 
 
 def check_avgpool2d_forward(fn: Callable) -> None:
@@ -1399,15 +1640,43 @@ def _avgpool_backward_cases() -> list[Case]:
         return rng.integers(-4, 5, size=shape).astype(float)
 
     return [
-        _pool_back_case("lecture 000's Q5 matrix, 2×2 windows", POOL_X[None, None],
-            np.array([[[[4.0, -8.0], [12.0, 2.0]]]]), 2, None, 0, mode="avg"),
-        _pool_back_case("N=2, C=2, a 5×6 input, 3×3 windows, stride 1, padding 1",
-            rng.standard_normal((2, 2, 5, 6)), d(2, 2, 5, 6), 3, 1, 1, mode="avg"),
-        _pool_back_case("N=1, C=3, a 7×6 input, 3×3 windows, stride 2, padding 1",
-            rng.standard_normal((1, 3, 7, 6)), d(1, 3, 4, 3), 3, 2, 1, mode="avg"),
-        _pool_back_case("N=2, C=1, an 8×7 input, 2×2 windows, stride 3, padding 1",
-            rng.standard_normal((2, 1, 8, 7)), d(2, 1, 3, 3), 2, 3, 1, mode="avg"),
-    ]  # fmt: skip
+        _pool_back_case(
+            "lecture 000's Q5 matrix, 2×2 windows",
+            POOL_X[None, None],
+            np.array([[[[4.0, -8.0], [12.0, 2.0]]]]),
+            2,
+            None,
+            0,
+            mode="avg",
+        ),
+        _pool_back_case(
+            "N=2, C=2, a 5×6 input, 3×3 windows, stride 1, padding 1",
+            rng.standard_normal((2, 2, 5, 6)),
+            d(2, 2, 5, 6),
+            3,
+            1,
+            1,
+            mode="avg",
+        ),
+        _pool_back_case(
+            "N=1, C=3, a 7×6 input, 3×3 windows, stride 2, padding 1",
+            rng.standard_normal((1, 3, 7, 6)),
+            d(1, 3, 4, 3),
+            3,
+            2,
+            1,
+            mode="avg",
+        ),
+        _pool_back_case(
+            "N=2, C=1, an 8×7 input, 2×2 windows, stride 3, padding 1",
+            rng.standard_normal((2, 1, 8, 7)),
+            d(2, 1, 3, 3),
+            2,
+            3,
+            1,
+            mode="avg",
+        ),
+    ]
 
 
 def _avg_padded_grad(x, dout, k, s, p) -> np.ndarray:
@@ -1434,29 +1703,38 @@ def _avg_case_fn(formula) -> Callable[[Case], Any]:
 
 
 AVGPOOL_BACKWARD_MISTAKES = (
-    Mistake("overwrite_not_accumulate",
+    Mistake(
+        "overwrite_not_accumulate",
         "dx was assigned (=) window by window instead of accumulated (+=): where windows "
         "overlap, only the last window's share survives",
         "An input in several windows receives a share from each: "
         "dxp[n, c, rows, cols] += dout[n, c, i, j] / (k*k).",
-        _avg_last_write),
-    Mistake("not_divided",
+        _avg_last_write,
+    ),
+    Mistake(
+        "not_divided",
         "dout was spread over the window without dividing by k*k",
         "The output is the mean of k*k inputs, so each input's share is dout / (k*k).",
-        _avg_case_fn(lambda x, d, k, s, p: _avgpool_grad(x, d, k, s, p) * k * k)),
-    Mistake("padding_not_counted",
+        _avg_case_fn(lambda x, d, k, s, p: _avgpool_grad(x, d, k, s, p) * k * k),
+    ),
+    Mistake(
+        "padding_not_counted",
         "the share was dout divided by the number of real inputs in the window "
         "(count_include_pad=False)",
         "With count_include_pad=True the forward pass always divides by k*k, so the backward "
         "pass does too, at the border as well.",
         _avg_case_fn(
             lambda x, d, k, s, p: None if p == 0 else _avgpool_grad(x, d, k, s, p, count_pad=False)
-        )),
-    Mistake("padding_not_removed",
+        ),
+    ),
+    Mistake(
+        "padding_not_removed",
         "dx has the shape of the padded input: the padding was not cut off",
         "The padded zeros are not inputs; return dxp[:, :, p : p + H, p : p + W].",
-        _avg_case_fn(lambda x, d, k, s, p: None if p == 0 else _avg_padded_grad(x, d, k, s, p))),
-    Mistake("padding_cut_at_corner",
+        _avg_case_fn(lambda x, d, k, s, p: None if p == 0 else _avg_padded_grad(x, d, k, s, p)),
+    ),
+    Mistake(
+        "padding_cut_at_corner",
         "the padding was cut off from the bottom and the right only (dxp[:, :, :H, :W])",
         "The padding sits on every side: keep the middle, dxp[:, :, p : p + H, p : p + W].",
         _avg_case_fn(
@@ -1465,13 +1743,16 @@ AVGPOOL_BACKWARD_MISTAKES = (
                 if p == 0
                 else _avg_padded_grad(x, d, k, s, p)[:, :, : x.shape[2], : x.shape[3]]
             )
-        )),
-    Mistake("stride_ignored",
+        ),
+    ),
+    Mistake(
+        "stride_ignored",
         "the stride was ignored in the backward pass: the share of window (i, j) went to the "
         "window at (i, j) instead of (i*s, j*s)",
         "Use the windows of the forward pass: rows i*s : i*s + k, columns j*s : j*s + k.",
-        _avg_case_fn(lambda x, d, k, s, p: None if s == 1 else _avg_stride_one(x, d, k, p))),
-)  # fmt: skip
+        _avg_case_fn(lambda x, d, k, s, p: None if s == 1 else _avg_stride_one(x, d, k, p)),
+    ),
+)
 
 
 def _avg_stride_one(x, dout, k, p) -> np.ndarray:
@@ -1516,14 +1797,20 @@ def _shape_part(digest: str, name: str, hint: str) -> Part:
 
 
 SHAPE_PARTS = (
-    _shape_part(DOUT_SHAPE_DIGEST, "dout_shape",
+    _shape_part(
+        DOUT_SHAPE_DIGEST,
+        "dout_shape",
         "dout has the shape of the layer's output (N, C_out, H_out, W_out), with "
-        "H_out = (H + 2p - KH) // s + 1."),
-    _shape_part(DW_SHAPE_DIGEST, "dw_shape",
+        "H_out = (H + 2p - KH) // s + 1.",
+    ),
+    _shape_part(
+        DW_SHAPE_DIGEST,
+        "dw_shape",
         "A gradient has the shape of what it is the gradient of: dw is shaped like w, "
-        "whatever N, H or W."),
+        "whatever N, H or W.",
+    ),
     _shape_part(DB_SHAPE_DIGEST, "db_shape", "db is shaped like b: one number per output channel."),
-)  # fmt: skip
+)
 
 
 def check_shapes_quiz(answer: Any) -> None:

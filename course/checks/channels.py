@@ -161,39 +161,54 @@ def _cases_multi_in() -> tuple[Case, ...]:
 
 
 MISTAKES_MULTI_IN: tuple[Mistake, ...] = (
-    Mistake("channels_not_summed",
+    Mistake(
+        "channels_not_summed",
         "you returned one map per input channel, stacked, instead of their sum",
         "Add the per-channel maps together (shape (H_out, W_out)). " + POINTER_MULTI_IN,
-        lambda c: _per_channel(*c.args)),
-    Mistake("only_first_channel", "only the first input channel was used",
+        lambda c: _per_channel(*c.args),
+    ),
+    Mistake(
+        "only_first_channel",
+        "only the first input channel was used",
         "Loop over all C_in channels and add each one's map. " + POINTER_MULTI_IN,
-        lambda c: _oracle.corr2d(c.args[0][0], c.args[1][0])),
-    Mistake("only_last_channel",
+        lambda c: _oracle.corr2d(c.args[0][0], c.args[1][0]),
+    ),
+    Mistake(
+        "only_last_channel",
         "only the last input channel survived: the loop assigns `Y = ...` instead of adding "
         "to it (`Y = Y + ...`)",
         "Start from zeros and accumulate with `+=`. " + POINTER_MULTI_IN,
-        lambda c: _oracle.corr2d(c.args[0][-1], c.args[1][-1])),
-    Mistake("summed_inputs_first",
+        lambda c: _oracle.corr2d(c.args[0][-1], c.args[1][-1]),
+    ),
+    Mistake(
+        "summed_inputs_first",
         "you added up the input channels (and the kernel slices) first and correlated the two sums",
         "That mixes every channel with every kernel slice: corr(X0 + X1, K0 + K1) has the "
         "cross terms corr(X0, K1) and corr(X1, K0). Correlate channel c with slice c only, "
         "then add. " + POINTER_MULTI_IN,
-        lambda c: _oracle.corr2d(c.args[0].sum(axis=0), c.args[1].sum(axis=0))),
-    Mistake("mean_instead_of_sum",
+        lambda c: _oracle.corr2d(c.args[0].sum(axis=0), c.args[1].sum(axis=0)),
+    ),
+    Mistake(
+        "mean_instead_of_sum",
         "you averaged the per-channel maps instead of adding them",
         "A convolution layer sums over channels (lecture 001: a 3-D sum over channel, row "
         "and column); drop the division by C_in. " + POINTER_MULTI_IN,
-        lambda c: _multi_in(*c.args) / c.args[0].shape[0]),
-    Mistake("kernel_flipped",
+        lambda c: _multi_in(*c.args) / c.args[0].shape[0],
+    ),
+    Mistake(
+        "kernel_flipped",
         "each kernel slice was flipped (true convolution, lecture 003) before sliding",
         "Deep-learning 'convolution' is cross-correlation: use K[c] as it is.",
-        lambda c: _multi_in(c.args[0], c.args[1][:, ::-1, ::-1].copy())),
-    Mistake("channels_mismatched",
+        lambda c: _multi_in(c.args[0], c.args[1][:, ::-1, ::-1].copy()),
+    ),
+    Mistake(
+        "channels_mismatched",
         "input channel c was paired with the wrong kernel slice (K[C_in - 1 - c], e.g. "
         "from iterating one of them in reverse)",
         "Pair X[c] with K[c] for the same c. " + POINTER_MULTI_IN,
-        lambda c: _multi_in(c.args[0], c.args[1][::-1].copy())),
-)  # fmt: skip
+        lambda c: _multi_in(c.args[0], c.args[1][::-1].copy()),
+    ),
+)
 
 
 def check_corr2d_multi_in(fn: Callable) -> None:
@@ -222,14 +237,20 @@ def _cases_multi_in_out() -> tuple[Case, ...]:
     # lecture 000's K1 = K0 + 1, so the swapped reading gives the right first channel.)
     K2 = np.stack([LECTURE_000_K, -LECTURE_000_K])  # (C_out, C_in, KH, KW) = (2, 2, 2, 2)
     cases = [
-        Case("lecture 000's two-channel input with two kernels, K and −K",
-            (LECTURE_000_X, K2), _multi_in_out(LECTURE_000_X, K2)),
-    ]  # fmt: skip
+        Case(
+            "lecture 000's two-channel input with two kernels, K and −K",
+            (LECTURE_000_X, K2),
+            _multi_in_out(LECTURE_000_X, K2),
+        ),
+    ]
     Xp = np.pad(LECTURE_004_X, ((0, 0), (1, 1), (1, 1)))
     cases.append(
-        Case("lecture 004's RGB example (its padded 3×7×7 input, two filters)",
-            (Xp, LECTURE_004_W), _multi_in_out(Xp, LECTURE_004_W))
-    )  # fmt: skip
+        Case(
+            "lecture 004's RGB example (its padded 3×7×7 input, two filters)",
+            (Xp, LECTURE_004_W),
+            _multi_in_out(Xp, LECTURE_004_W),
+        )
+    )
     for label, x_shape, k_shape in [
         ("3 input and 3 output channels, 4×5 input, 2×2 kernels", (3, 4, 5), (3, 3, 2, 2)),
         ("C_in = 1, C_out = 2, non-square 3×2 kernels", (1, 5, 4), (2, 1, 3, 2)),
@@ -253,34 +274,46 @@ def _axes_swapped(c: Case) -> np.ndarray | None:
 
 
 MISTAKES_MULTI_IN_OUT: tuple[Mistake, ...] = (
-    Mistake("channels_not_summed",
+    Mistake(
+        "channels_not_summed",
         "the input channels were not summed: you returned (C_out, C_in, H_out, W_out)",
         "Each output channel is ONE map, the sum over input channels (your "
         "corr2d_multi_in does that). " + POINTER_MULTI_IN_OUT,
-        lambda c: np.stack([_per_channel(c.args[0], k) for k in c.args[1]])),
-    Mistake("only_first_output",
+        lambda c: np.stack([_per_channel(c.args[0], k) for k in c.args[1]]),
+    ),
+    Mistake(
+        "only_first_output",
         "you returned only the first output channel, corr2d_multi_in(X, K[0])",
         "Loop over all C_out kernels. " + POINTER_MULTI_IN_OUT,
-        lambda c: _multi_in(c.args[0], c.args[1][0])),
-    Mistake("output_channels_reversed",
+        lambda c: _multi_in(c.args[0], c.args[1][0]),
+    ),
+    Mistake(
+        "output_channels_reversed",
         "the output channels come out in reverse order",
         "Output channel o must come from kernel K[o]. " + POINTER_MULTI_IN_OUT,
-        lambda c: _multi_in_out(*c.args)[::-1]),
-    Mistake("kernel_axes_swapped",
+        lambda c: _multi_in_out(*c.args)[::-1],
+    ),
+    Mistake(
+        "kernel_axes_swapped",
         "K was read as (C_in, C_out, KH, KW), i.e. K[c, o] where K[o, c] was meant",
         "The weight layout is (C_out, C_in, KH, KW), as in torch: the FIRST index picks "
         "the output channel. " + POINTER_MULTI_IN_OUT,
-        _axes_swapped),
-    Mistake("channels_last",
+        _axes_swapped,
+    ),
+    Mistake(
+        "channels_last",
         "the output is channels-last, (H_out, W_out, C_out), e.g. from np.stack(..., axis=-1) "
         "or np.dstack",
         "This course stores channels first (NCHW): stack along axis 0. " + POINTER_MULTI_IN_OUT,
-        lambda c: np.moveaxis(_multi_in_out(*c.args), 0, -1)),
-    Mistake("kernel_flipped",
+        lambda c: np.moveaxis(_multi_in_out(*c.args), 0, -1),
+    ),
+    Mistake(
+        "kernel_flipped",
         "the kernels were flipped (true convolution, lecture 003) before sliding",
         "Deep-learning 'convolution' is cross-correlation: use the kernels as they are.",
-        lambda c: _multi_in_out(c.args[0], c.args[1][..., ::-1, ::-1].copy())),
-)  # fmt: skip
+        lambda c: _multi_in_out(c.args[0], c.args[1][..., ::-1, ::-1].copy()),
+    ),
+)
 
 
 def check_corr2d_multi_in_out(fn: Callable) -> None:
@@ -341,29 +374,37 @@ def _1x1_output_reshaped(c: Case) -> np.ndarray:
 
 
 MISTAKES_1X1: tuple[Mistake, ...] = (
-    Mistake("weight_transposed",
+    Mistake(
+        "weight_transposed",
         "the weight matrix was transposed: W[c, o] was used where W[o, c] was meant (this "
         "also happens with K.reshape(C_in, C_out), since a reshape is not a transpose)",
         "K.reshape(C_out, C_in), or K[:, :, 0, 0], is already the (C_out, C_in) matrix: use "
         "it as it is, on the left of X.reshape(C_in, H*W). " + POINTER_1X1,
-        _1x1_weight_transposed),
-    Mistake("input_reshaped_wrong",
+        _1x1_weight_transposed,
+    ),
+    Mistake(
+        "input_reshaped_wrong",
         "X was reshaped to (H*W, C_in) as if it were channels-last, which scrambles pixels "
         "and channels",
         "X is (C_in, H, W): X.reshape(C_in, H*W) keeps each channel's pixels together. "
         + POINTER_1X1,
-        _1x1_input_reshaped),
-    Mistake("output_reshaped_wrong",
+        _1x1_input_reshaped,
+    ),
+    Mistake(
+        "output_reshaped_wrong",
         "a (H*W, C_out) product was reshaped straight to (C_out, H, W), which scrambles the pixels",
         "Transpose to (C_out, H*W) before the reshape, or compute W @ X2 so that the "
         "product is (C_out, H*W) to begin with. " + POINTER_1X1,
-        _1x1_output_reshaped),
-    Mistake("channels_not_summed",
+        _1x1_output_reshaped,
+    ),
+    Mistake(
+        "channels_not_summed",
         "the input channels were multiplied by their weights but not summed: you returned "
         "(C_out, C_in, H, W)",
         "The matrix product does the sum over C_in for you. " + POINTER_1X1,
-        lambda c: c.args[1] * c.args[0][None]),
-)  # fmt: skip
+        lambda c: c.args[1] * c.args[0][None],
+    ),
+)
 
 
 def check_conv1x1(fn: Callable) -> None:
@@ -415,35 +456,51 @@ def _weights(c: Case) -> int:
 
 
 MISTAKES_PARAMS: tuple[Mistake, ...] = (
-    Mistake("bias_forgotten", "the biases were not counted",
+    Mistake(
+        "bias_forgotten",
+        "the biases were not counted",
         "With bias=True each filter adds one bias. " + POINTER_PARAMS,
-        lambda c: _weights(c) if _bias_on(c) else None),
-    Mistake("bias_flag_ignored",
+        lambda c: _weights(c) if _bias_on(c) else None,
+    ),
+    Mistake(
+        "bias_flag_ignored",
         "the biases were counted although bias=False",
         "Add the C_out biases only when `bias` is True. " + POINTER_PARAMS,
-        lambda c: None if _bias_on(c) else _weights(c) + c.args[1]),
-    Mistake("bias_per_input_channel",
+        lambda c: None if _bias_on(c) else _weights(c) + c.args[1],
+    ),
+    Mistake(
+        "bias_per_input_channel",
         "you counted C_in biases instead of C_out",
         "There is one bias per filter, i.e. per OUTPUT channel. " + POINTER_PARAMS,
-        lambda c: _weights(c) + c.args[0] if _bias_on(c) else None),
-    Mistake("bias_per_kernel_slice",
+        lambda c: _weights(c) + c.args[0] if _bias_on(c) else None,
+    ),
+    Mistake(
+        "bias_per_kernel_slice",
         "you counted a bias for every 2-D kernel slice, C_out*C_in*(KH*KW + 1)",
         "A filter spans all C_in channels and has ONE bias: (C_in*KH*KW + 1)*C_out. "
         + POINTER_PARAMS,
-        lambda c: c.args[1] * c.args[0] * (c.args[2] * c.args[3] + 1) if _bias_on(c) else None),
-    Mistake("one_bias_per_layer",
+        lambda c: c.args[1] * c.args[0] * (c.args[2] * c.args[3] + 1) if _bias_on(c) else None,
+    ),
+    Mistake(
+        "one_bias_per_layer",
         "you counted one bias for the whole layer instead of one per filter",
         "Each of the C_out filters has its own bias: add C_out, not 1. " + POINTER_PARAMS,
-        lambda c: _weights(c) + 1 if _bias_on(c) and c.args[1] > 1 else None),
-    Mistake("C_in_forgotten",
+        lambda c: _weights(c) + 1 if _bias_on(c) and c.args[1] > 1 else None,
+    ),
+    Mistake(
+        "C_in_forgotten",
         "each filter was counted as a single KH×KW slice: the input channels are missing",
         "Filters always extend through the full depth of the input (lecture 001): each has "
         "C_in*KH*KW weights. " + POINTER_PARAMS,
-        lambda c: c.args[1] * (c.args[2] * c.args[3] + _bias_on(c))),
-    Mistake("C_out_forgotten", "only one filter was counted",
+        lambda c: c.args[1] * (c.args[2] * c.args[3] + _bias_on(c)),
+    ),
+    Mistake(
+        "C_out_forgotten",
+        "only one filter was counted",
         "A layer with C_out output channels has C_out filters. " + POINTER_PARAMS,
-        lambda c: c.args[0] * c.args[2] * c.args[3] + _bias_on(c)),
-)  # fmt: skip
+        lambda c: c.args[0] * c.args[2] * c.args[3] + _bias_on(c),
+    ),
+)
 
 
 def check_conv_params(fn: Callable) -> None:
@@ -481,24 +538,33 @@ def _mults(c: Case) -> int:
 
 
 MISTAKES_MULTS: tuple[Mistake, ...] = (
-    Mistake("C_in_forgotten",
+    Mistake(
+        "C_in_forgotten",
         "the input channels are missing: each window was counted as KH*KW multiplications",
         "A filter reaches through all C_in channels, so one output value costs "
         "C_in*KH*KW multiplications (lecture 000 Q3: 3×3×3 per location). " + POINTER_MULTS,
-        lambda c: _mults(c) // c.args[0]),
-    Mistake("C_out_forgotten", "only one filter was counted",
+        lambda c: _mults(c) // c.args[0],
+    ),
+    Mistake(
+        "C_out_forgotten",
+        "only one filter was counted",
         "Each of the C_out filters slides over the whole input. " + POINTER_MULTS,
-        lambda c: _mults(c) // c.args[1]),
-    Mistake("positions_forgotten",
+        lambda c: _mults(c) // c.args[1],
+    ),
+    Mistake(
+        "positions_forgotten",
         "you counted one window position only: the H_out*W_out positions are missing",
         "Multiply by the number of output pixels. " + POINTER_MULTS,
-        lambda c: _mults(c) // (c.args[4] * c.args[5])),
-    Mistake("bias_counted",
+        lambda c: _mults(c) // (c.args[4] * c.args[5]),
+    ),
+    Mistake(
+        "bias_counted",
         "you counted the bias as one more multiplication per output value",
         "The bias is ADDED, not multiplied; multiplications are C_in*KH*KW per output "
         "value. " + POINTER_MULTS,
-        lambda c: _mults(c) + c.args[1] * c.args[4] * c.args[5]),
-)  # fmt: skip
+        lambda c: _mults(c) + c.args[1] * c.args[4] * c.args[5],
+    ),
+)
 
 
 def check_conv_mults(fn: Callable) -> None:
@@ -707,21 +773,25 @@ def _im2col_weights_hwc(c: Case) -> np.ndarray:
 
 MISTAKES_VECTORIZED: tuple[Mistake, ...] = (
     *MISTAKES_MULTI_IN_OUT,
-    Mistake("kernel_hw_transposed",
+    Mistake(
+        "kernel_hw_transposed",
         "the kernel's row and column indices were swapped (e.g. 'chwij,ocji' in the einsum)",
         "The window axes of sliding_window_view come as (..., KH, KW), in the same order as "
         "K[o, c]: pair i with i and j with j.",
-        _kernel_hw_transposed),
+        _kernel_hw_transposed,
+    ),
     *(
-        Mistake("im2col_order_mismatch",
+        Mistake(
+            "im2col_order_mismatch",
             "the columns and the weight rows were flattened in different orders (one as "
             "(C_in, KH, KW), the other as (KH, KW, C_in))",
             "Flatten each window exactly as K.reshape(C_out, C_in*KH*KW) flattens a filter: "
             "channel first, then row, then column.",
-            wrong)
+            wrong,
+        )
         for wrong in (_im2col_cols_hwc, _im2col_weights_hwc)
     ),
-)  # fmt: skip
+)
 
 
 def check_conv2d_vectorized(fn: Callable, loop: Callable | None = None) -> None:

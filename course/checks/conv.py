@@ -287,47 +287,63 @@ CORR2D_POINTER = (
 )
 
 CORR2D_MISTAKES = (
-    Mistake("kernel_flipped",
+    Mistake(
+        "kernel_flipped",
         "you flipped the kernel (that is true convolution, lecture 003)",
         "A convolutional layer slides K as it is: multiply X[i+a, j+b] by K[a, b], not by "
         "K[KH-1-a, KW-1-b] (lecture 003, 'Cross-Correlation').",
-        _corr_flipped),
-    Mistake("kernel_transposed",
+        _corr_flipped,
+    ),
+    Mistake(
+        "kernel_transposed",
         "you used the kernel transposed (K[b, a] instead of K[a, b])",
         "The first kernel index goes with the row offset a, the second with the column "
         "offset b: X[i+a, j+b] · K[a, b].",
-        _corr_transposed),
-    Mistake("output_too_small",
+        _corr_transposed,
+    ),
+    Mistake(
+        "output_too_small",
         "your output is one row and one column short (range(H - KH) instead of range(H - KH + 1))",
         "The kernel fits H − KH + 1 times down and W − KW + 1 times across: count the first "
         "position too (lecture 000, 'Y: (n_h − k_h + 1) × (n_w − k_w + 1)').",
-        _too_small),
-    Mistake("output_too_large",
+        _too_small,
+    ),
+    Mistake(
+        "output_too_large",
         "your output has extra rows/columns of zeros at the bottom and right (it was "
         "allocated larger than the number of positions where the kernel fits, e.g. with "
         "np.zeros_like(X))",
         "Allocate Y with shape (H − KH + 1, W − KW + 1) (lecture 000, '2-D Convolution Layer').",
-        _too_large),
-    Mistake("rows_cols_swapped",
+        _too_large,
+    ),
+    Mistake(
+        "rows_cols_swapped",
         "your output is transposed (rows and columns swapped, e.g. Y[j, i] = ...)",
         "Y[i, j] is the window whose top-left corner is at row i, column j of X.",
-        _transposed_output),
-    Mistake("matmul_not_elementwise",
+        _transposed_output,
+    ),
+    Mistake(
+        "matmul_not_elementwise",
         "you multiplied the window and the kernel as matrices (window @ K) before summing",
         "Use the element-wise product window * K, then sum all its entries (lecture 000: "
         "0×0 + 1×1 + 3×2 + 4×3 = 19).",
-        _matmul_window),
-    Mistake("same_index_twice",
+        _matmul_window,
+    ),
+    Mistake(
+        "same_index_twice",
         "your window uses the row index for the columns too (X[i:i+KH, i:i+KW]; lecture "
         "003's formula has the same typo, I(i+m, i+n))",
         "The window of Y[i, j] is X[i:i+KH, j:j+KW].",
-        _same_index_twice),
-    Mistake("integer_output",
+        _same_index_twice,
+    ),
+    Mistake(
+        "integer_output",
         "your output array has the input's integer dtype, so the fractional parts were cut "
         "off (e.g. np.zeros_like(X) or dtype=X.dtype with an integer image)",
         "Allocate Y as floats: np.zeros((H_out, W_out)).",
-        _integer_output),
-)  # fmt: skip
+        _integer_output,
+    ),
+)
 
 
 def _corr2d_cases() -> list[Case]:
@@ -377,26 +393,34 @@ def _b(c: Case) -> float:
 
 
 CORR2D_BIAS_MISTAKES = (
-    Mistake("bias_missing",
+    Mistake(
+        "bias_missing",
         "the bias is missing (you returned corr(X, K))",
         "Add b to every entry of the output: Y = corr(X, K) + b (lecture 000, '2-D Convolution "
         "Layer': [[19, 25], [37, 43]] + 1 = [[20, 26], [38, 44]]).",
-        lambda c: _corr(_x(c), _k(c))),
-    Mistake("bias_added_to_kernel",
+        lambda c: _corr(_x(c), _k(c)),
+    ),
+    Mistake(
+        "bias_added_to_kernel",
         "you added the bias to the kernel (corr(X, K + b)), so every pixel of the window was "
         "multiplied by b as well",
         "The bias is added once per output value, after the weighted sum: Y = corr(X, K) + b.",
-        lambda c: _corr(_x(c), _f(_k(c)) + _b(c))),
-    Mistake("bias_added_to_input",
+        lambda c: _corr(_x(c), _f(_k(c)) + _b(c)),
+    ),
+    Mistake(
+        "bias_added_to_input",
         "you added the bias to the input (corr(X + b, K)), which adds b · sum(K) instead of b",
         "Add b to the output of the cross-correlation, not to X: Y = corr(X, K) + b.",
-        lambda c: _corr(_f(_x(c)) + _b(c), _k(c))),
-    Mistake("bias_per_product",
+        lambda c: _corr(_f(_x(c)) + _b(c), _k(c)),
+    ),
+    Mistake(
+        "bias_per_product",
         "you added the bias to every product inside the sum (sum(window * K + b)), so it "
         "was counted KH·KW times",
         "Add b once, after summing the products: Y[i, j] = sum(window * K) + b.",
-        lambda c: _corr(_x(c), _k(c)) + _b(c) * _k(c).size),
-)  # fmt: skip
+        lambda c: _corr(_x(c), _k(c)) + _b(c) * _k(c).size,
+    ),
+)
 
 
 def check_corr2d_bias(corr2d_bias: Callable) -> None:
@@ -409,10 +433,13 @@ def check_corr2d_bias(corr2d_bias: Callable) -> None:
     K13 = np.array([[1, 0, -2]])
     cases = [
         Case("the lecture 000 example with bias b = 1", (L000_X, L000_K, 1), L000_Y_BIAS1),
-        Case("a 3×5 input, a 2×2 kernel and b = -0.5", (X35, K22, -0.5),
-            _oracle.conv2d(_f(X35)[None, None], _f(K22)[None, None], [-0.5])[0, 0]),
+        Case(
+            "a 3×5 input, a 2×2 kernel and b = -0.5",
+            (X35, K22, -0.5),
+            _oracle.conv2d(_f(X35)[None, None], _f(K22)[None, None], [-0.5])[0, 0],
+        ),
         Case("a 2×6 input, a 1×3 kernel and b = 2.5", (X26, K13, 2.5), _corr(X26, K13) + 2.5),
-    ]  # fmt: skip
+    ]
     check(
         corr2d_bias,
         name="corr2d_bias",
@@ -504,21 +531,27 @@ def check_edge_kernel(edge_kernel: Callable) -> None:
     """Exercise 1.5: the edge-detection kernel of lecture 000."""
     __tracebackhide__ = True
     mistakes = (
-        Mistake("sign_flipped",
+        Mistake(
+            "sign_flipped",
             "your kernel has the opposite sign (centre −8, neighbours +1)",
             "Lecture 000's kernel has +8 in the centre and −1 on the eight neighbours.",
-            _const(-EDGE)),
-        Mistake("four_neighbours",
+            _const(-EDGE),
+        ),
+        Mistake(
+            "four_neighbours",
             "you used only the four direct neighbours (the Laplacian "
             "[[0, −1, 0], [−1, 4, −1], [0, −1, 0]])",
             "Lecture 000's edge kernel subtracts all eight neighbours: centre 8.",
-            _const([[0, -1, 0], [-1, 4, -1], [0, -1, 0]])),
-        Mistake("centre_nine",
+            _const([[0, -1, 0], [-1, 4, -1], [0, -1, 0]]),
+        ),
+        Mistake(
+            "centre_nine",
             "your centre is 9, so the kernel sums to 1: that is an "
             "8-neighbour sharpening kernel, not an edge detector",
             "An edge detector gives 0 on a flat region, so its entries sum to 0: centre 8.",
-            _const([[-1, -1, -1], [-1, 9, -1], [-1, -1, -1]])),
-    )  # fmt: skip
+            _const([[-1, -1, -1], [-1, 9, -1], [-1, -1, -1]]),
+        ),
+    )
     _check_fixed(
         edge_kernel,
         "edge_kernel",
@@ -534,22 +567,28 @@ def check_sharpen_kernel(sharpen_kernel: Callable) -> None:
     """Exercise 1.5: the sharpening kernel of lecture 000."""
     __tracebackhide__ = True
     mistakes = (
-        Mistake("identity_missing",
+        Mistake(
+            "identity_missing",
             "you wrote the Laplacian (centre 4), which sums to 0 and detects edges",
             "Sharpening adds the edges back onto the image: identity + Laplacian, centre "
             "1 + 4 = 5 (lecture 000).",
-            _const([[0, -1, 0], [-1, 4, -1], [0, -1, 0]])),
-        Mistake("sign_flipped",
+            _const([[0, -1, 0], [-1, 4, -1], [0, -1, 0]]),
+        ),
+        Mistake(
+            "sign_flipped",
             "your kernel has the opposite sign (centre −5)",
             "Lecture 000's sharpen kernel has +5 in the centre and −1 on the four direct "
             "neighbours.",
-            _const(-SHARPEN)),
-        Mistake("eight_neighbours",
+            _const(-SHARPEN),
+        ),
+        Mistake(
+            "eight_neighbours",
             "you wrote the 8-neighbour sharpen kernel (centre 9)",
             "Lecture 000's sharpen kernel uses only the four direct neighbours "
             "(zeros in the corners), centre 5.",
-            _const([[-1, -1, -1], [-1, 9, -1], [-1, -1, -1]])),
-    )  # fmt: skip
+            _const([[-1, -1, -1], [-1, 9, -1], [-1, -1, -1]]),
+        ),
+    )
     _check_fixed(
         sharpen_kernel,
         "sharpen_kernel",
@@ -565,25 +604,31 @@ def _sobel_mistakes(right: np.ndarray, other: np.ndarray, which: str) -> tuple[M
     axis_word = "left minus right" if which == "x" else "top minus bottom"
     prewitt = np.where(right != 0, np.sign(right), 0)
     return (
-        Mistake("sign_flipped",
+        Mistake(
+            "sign_flipped",
             f"your kernel has the opposite sign (lecture 004's sobel_{which} computes {axis_word})",
             f"Both signs detect the same edges, but this course follows lecture 004: "
             f"sobel_{which} = {right.tolist()}.",
-            _const(-right)),
-        Mistake("transposed",
+            _const(-right),
+        ),
+        Mistake(
+            "transposed",
             f"you wrote the other Sobel kernel (sobel_{'y' if which == 'x' else 'x'}"
             "), the transpose of this one",
             f"sobel_{which} responds to {'vertical' if which == 'x' else 'horizontal'} "
             f"edges: its non-zero entries are in the "
             f"{'left and right columns' if which == 'x' else 'top and bottom rows'} "
             "(lecture 004).",
-            _const(other)),
-        Mistake("prewitt",
+            _const(other),
+        ),
+        Mistake(
+            "prewitt",
             "you wrote the Prewitt kernel (all weights ±1)",
             "The Sobel kernel weighs the middle row/column twice: ±2 in the centre of "
             "the non-zero rows/columns (lecture 004).",
-            _const(prewitt)),
-    )  # fmt: skip
+            _const(prewitt),
+        ),
+    )
 
 
 def check_sobel_x(sobel_x: Callable) -> None:
@@ -622,19 +667,26 @@ def check_box_blur(box_blur: Callable) -> None:
         return int(c.args[0])
 
     mistakes = (
-        Mistake("not_normalised",
+        Mistake(
+            "not_normalised",
             "your kernel is all ones, so it sums to k² and brightens the image k² times",
             "Divide by the number of entries, k·k, so that the kernel "
             "averages (lecture 004: (1/9) × ones for k = 3).",
-            lambda c: np.ones((k_of(c), k_of(c)))),
-        Mistake("divided_by_k",
+            lambda c: np.ones((k_of(c), k_of(c))),
+        ),
+        Mistake(
+            "divided_by_k",
             "you divided by k instead of k², so the kernel sums to k",
             "A k×k box has k² entries; each one is 1/k².",
-            lambda c: np.ones((k_of(c), k_of(c))) / k_of(c)),
-        Mistake("one_dimensional", "you returned a 1-D array of length k",
+            lambda c: np.ones((k_of(c), k_of(c))) / k_of(c),
+        ),
+        Mistake(
+            "one_dimensional",
+            "you returned a 1-D array of length k",
             "Return a k×k array: np.full((k, k), 1 / k**2).",
-            lambda c: np.ones(k_of(c)) / k_of(c)),
-    )  # fmt: skip
+            lambda c: np.ones(k_of(c)) / k_of(c),
+        ),
+    )
     cases = [
         Case("lecture 004's 3×3 box blur", (3,), np.ones((3, 3)) / 9),
         Case("k = 5", (5,), np.full((5, 5), 1 / 25)),
@@ -705,31 +757,45 @@ GAUSSIAN_RECIPES = recipe_variants(GAUSSIAN_KNOBS, _gauss_recipe, prefix="gauss"
 
 
 GAUSSIAN_MISTAKES = (
-    Mistake("not_normalised",
+    Mistake(
+        "not_normalised",
         "your kernel is not normalised (its peak is 1, its sum is not)",
         "Divide by the sum of all entries, so that the blur keeps the average brightness.",
-        lambda c: _gauss_wrong(c, normalise=False)),
-    Mistake("missing_factor_two",
+        lambda c: _gauss_wrong(c, normalise=False),
+    ),
+    Mistake(
+        "missing_factor_two",
         "you used exp(−d²/σ²): the factor 2 is missing",
         "The Gaussian is exp(−(u² + v²) / (2σ²)).",
-        lambda c: _gauss_wrong(c, denom=lambda s: s**2)),
-    Mistake("sigma_not_squared", "you divided by 2σ instead of 2σ²",
+        lambda c: _gauss_wrong(c, denom=lambda s: s**2),
+    ),
+    Mistake(
+        "sigma_not_squared",
+        "you divided by 2σ instead of 2σ²",
         "σ is a standard deviation: the exponent is −(u² + v²) / (2σ²).",
-        lambda c: _gauss_wrong(c, denom=lambda s: 2 * s)),
-    Mistake("off_centre",
+        lambda c: _gauss_wrong(c, denom=lambda s: 2 * s),
+    ),
+    Mistake(
+        "off_centre",
         "your kernel is centred at size // 2, which is off by half a pixel "
         "for even sizes (the kernel is not symmetric)",
         "Measure distances from the centre c = (size − 1) / 2, which lies between two "
         "pixels when size is even.",
-        lambda c: None if int(c.args[0]) % 2 else _gauss_wrong(c, centre=lambda n: n // 2)),
-    Mistake("size_as_radius",
+        lambda c: None if int(c.args[0]) % 2 else _gauss_wrong(c, centre=lambda n: n // 2),
+    ),
+    Mistake(
+        "size_as_radius",
         "you used size as the radius (the kernel is (2·size + 1) wide)",
         "gaussian_kernel(size, sigma) has shape (size, size).",
-        lambda c: _gauss_wrong(c, size=lambda n: 2 * n + 1)),
-    Mistake("one_dimensional", "you returned the 1-D Gaussian",
+        lambda c: _gauss_wrong(c, size=lambda n: 2 * n + 1),
+    ),
+    Mistake(
+        "one_dimensional",
+        "you returned the 1-D Gaussian",
         "Return the 2-D kernel G[u, v] ∝ exp(−(u² + v²) / (2σ²)), shape (size, size).",
-        lambda c: _gauss_wrong(c, ndim=1)),
-)  # fmt: skip
+        lambda c: _gauss_wrong(c, ndim=1),
+    ),
+)
 
 
 def check_gaussian_kernel(gaussian_kernel: Callable) -> None:
@@ -739,12 +805,14 @@ def check_gaussian_kernel(gaussian_kernel: Callable) -> None:
         Case(
             "size 3 and σ = 1/√(2 ln 2) ≈ 0.849, which gives lecture 000's (1/16)·"
             "[[1, 2, 1], [2, 4, 2], [1, 2, 1]]",
-            (3, SIGMA_BINOMIAL), GAUSS_3X3),
+            (3, SIGMA_BINOMIAL),
+            GAUSS_3X3,
+        ),
         Case("size 5, σ = 1", (5, 1.0), _gauss_oracle(5, 1.0)),
         Case("an even size: 4, σ = 0.8", (4, 0.8), _gauss_oracle(4, 0.8)),
         Case("size 1 (the identity)", (1, 0.5), np.ones((1, 1))),
         Case("size 7, σ = 2.5", (7, 2.5), _gauss_oracle(7, 2.5)),
-    ]  # fmt: skip
+    ]
     pointer = (
         "G[u, v] = exp(−((u − c)² + (v − c)²) / (2σ²)) with c = (size − 1) / 2, then divide "
         "by G.sum()."
@@ -813,48 +881,64 @@ def _conv_one_side(c: Case) -> np.ndarray | None:
 
 
 CONV2D_TRUE_MISTAKES = (
-    Mistake("not_flipped",
+    Mistake(
+        "not_flipped",
         "you did not flip the kernel: that is cross-correlation",
         "True convolution multiplies X[m, n] by K[i − m, j − n]: flip K on both axes "
         "(K[::-1, ::-1]) and then cross-correlate (lecture 003, 'Two-dimensional "
         "Convolution').",
-        _conv_with(lambda K: K)),
-    Mistake("flipped_rows_only",
+        _conv_with(lambda K: K),
+    ),
+    Mistake(
+        "flipped_rows_only",
         "you flipped the kernel upside down only (K[::-1, :])",
         "Flip both axes: K[::-1, ::-1], a rotation by 180° (lecture 003).",
-        _conv_with(lambda K: K[::-1, :])),
-    Mistake("flipped_cols_only",
+        _conv_with(lambda K: K[::-1, :]),
+    ),
+    Mistake(
+        "flipped_cols_only",
         "you flipped the kernel left to right only (K[:, ::-1])",
         "Flip both axes: K[::-1, ::-1], a rotation by 180° (lecture 003).",
-        _conv_with(lambda K: K[:, ::-1])),
-    Mistake("transposed_not_flipped",
+        _conv_with(lambda K: K[:, ::-1]),
+    ),
+    Mistake(
+        "transposed_not_flipped",
         "you transposed the kernel (K.T) instead of flipping it",
         "Flipping reverses the order of the rows and of the columns: K[::-1, ::-1], which is "
         "not K.T.",
-        _conv_with(lambda K: K.T if K.shape[0] == K.shape[1] else None)),
-    Mistake("valid_instead_of_full",
+        _conv_with(lambda K: K.T if K.shape[0] == K.shape[1] else None),
+    ),
+    Mistake(
+        "valid_instead_of_full",
         "you returned the 'valid' result for mode='full' (no zero padding)",
         "'full' pads KH − 1 rows of zeros above and below and KW − 1 columns left and right, "
         "so the output is (H + KH − 1) × (W + KW − 1) (lecture 003: 'take the out-of-bound "
         "elements to be zero').",
-        _conv_mode("valid", only_for="full")),
-    Mistake("full_instead_of_valid",
+        _conv_mode("valid", only_for="full"),
+    ),
+    Mistake(
+        "full_instead_of_valid",
         "you returned the 'full' result for mode='valid'",
         "'valid' keeps only the positions where the flipped kernel lies inside X: "
         "(H − KH + 1) × (W − KW + 1), no padding.",
-        _conv_mode("full", only_for="valid")),
-    Mistake("same_instead_of_full",
+        _conv_mode("full", only_for="valid"),
+    ),
+    Mistake(
+        "same_instead_of_full",
         "you padded KH // 2 and KW // 2 zeros (the 'same' size) instead of KH − 1 and KW − 1",
         "'full' pads KH − 1 rows on the top and on the bottom and KW − 1 columns on each "
         "side, so every overlap of K and X is counted.",
-        _conv_same),
-    Mistake("padded_one_side",
+        _conv_same,
+    ),
+    Mistake(
+        "padded_one_side",
         "you padded only the top and the left (your output is the top-left corner of the "
         "full result, as on the lecture 003 slide)",
         "Pad KH − 1 rows on both the top and the bottom and KW − 1 columns on both sides: "
         "the full output is (H + KH − 1) × (W + KW − 1).",
-        _conv_one_side),
-)  # fmt: skip
+        _conv_one_side,
+    ),
+)
 
 
 def _conv_expected(X: Any, K: Any, mode: str) -> np.ndarray:
@@ -875,17 +959,37 @@ def check_conv2d_true(conv2d_true: Callable) -> None:
     K13 = np.array([[2, 0, -1]])
     cases = [
         Case("the lecture 003 example", (L003_I, L003_K), L003_FULL, {"mode": "full"}),
-        Case("the lecture 003/004 5×5 example", (L003_X, L003_K),
-            _conv_expected(L003_X, L003_K, "valid"), {"mode": "valid"}),
-        Case("a 4×5 input with an asymmetric 2×3 kernel, full",
-            (X45, K23), _conv_expected(X45, K23, "full"), {"mode": "full"}),
-        Case("the same input and kernel, valid", (X45, K23), _conv_expected(X45, K23, "valid"),
-            {"mode": "valid"}),
-        Case("a kernel larger than the input (full convolution is commutative)",
-            (X23, K34), _conv_expected(X23, K34, "full"), {"mode": "full"}),
-        Case("a 3×6 input with a 1×3 kernel", (X36, K13), _conv_expected(X36, K13, "valid"),
-            {"mode": "valid"}),
-    ]  # fmt: skip
+        Case(
+            "the lecture 003/004 5×5 example",
+            (L003_X, L003_K),
+            _conv_expected(L003_X, L003_K, "valid"),
+            {"mode": "valid"},
+        ),
+        Case(
+            "a 4×5 input with an asymmetric 2×3 kernel, full",
+            (X45, K23),
+            _conv_expected(X45, K23, "full"),
+            {"mode": "full"},
+        ),
+        Case(
+            "the same input and kernel, valid",
+            (X45, K23),
+            _conv_expected(X45, K23, "valid"),
+            {"mode": "valid"},
+        ),
+        Case(
+            "a kernel larger than the input (full convolution is commutative)",
+            (X23, K34),
+            _conv_expected(X23, K34, "full"),
+            {"mode": "full"},
+        ),
+        Case(
+            "a 3×6 input with a 1×3 kernel",
+            (X36, K13),
+            _conv_expected(X36, K13, "valid"),
+            {"mode": "valid"},
+        ),
+    ]
     check(
         conv2d_true,
         name="conv2d_true",
@@ -982,26 +1086,34 @@ def _matrix_row_stride(c: Case) -> np.ndarray | None:
 
 
 CORR2D_AS_MATRIX_MISTAKES = (
-    Mistake("transposed",
+    Mistake(
+        "transposed",
         "you built the transpose of M (shape (H·W, H_out·W_out)); that matrix maps back "
         "from the output to the input, the transposed convolution of lecture 003",
         "M has one row per output pixel and one column per input pixel: shape (H_out·W_out, H·W).",
-        lambda c: np.asarray(c.expected, dtype=float).T),
-    Mistake("column_major",
+        lambda c: np.asarray(c.expected, dtype=float).T,
+    ),
+    Mistake(
+        "column_major",
         "you numbered the pixels column by column (Fortran order)",
         "Lecture 003's vec() and numpy's ravel() go row by row: pixel (i, j) of an "
         "H×W image is entry i·W + j.",
-        _matrix_column_major),
-    Mistake("kernel_flipped",
+        _matrix_column_major,
+    ),
+    Mistake(
+        "kernel_flipped",
         "your matrix computes true convolution (the kernel is flipped)",
         "M @ X.ravel() must equal corr2d(X, K).ravel(): row (i, j) holds K[a, b] at column "
         "(i + a)·W + (j + b).",
-        lambda c: _matrix_oracle(_shape(c), _flip(c.args[1]))),
-    Mistake("row_stride_wrong",
+        lambda c: _matrix_oracle(_shape(c), _flip(c.args[1])),
+    ),
+    Mistake(
+        "row_stride_wrong",
         "you used W_out instead of W to step to the next input row (column (i + a)·W_out + j + b)",
         "The columns of M index the input, which is W pixels wide: column (i + a)·W + (j + b).",
-        _matrix_row_stride),
-)  # fmt: skip
+        _matrix_row_stride,
+    ),
+)
 
 
 def check_corr2d_as_matrix(corr2d_as_matrix: Callable) -> None:

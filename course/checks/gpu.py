@@ -444,45 +444,62 @@ def _model_mistake(key: str, says: str, hint: str, **wrong: Any) -> Mistake:
 
 
 MAKE_LENET_MISTAKES = (
-    _model_mistake("wrong_activation",
+    _model_mistake(
+        "wrong_activation",
         "the activation does not match the variant (ReLU for 'relu-max', sigmoid for "
         "'sigmoid-avg')",
         "Pick nn.ReLU() or nn.Sigmoid() from `variant`, after conv1, conv2, fc1 and fc2.",
-        act=lambda v: "sigmoid" if v == "relu-max" else "relu"),
-    _model_mistake("wrong_pooling",
+        act=lambda v: "sigmoid" if v == "relu-max" else "relu",
+    ),
+    _model_mistake(
+        "wrong_pooling",
         "the pooling does not match the variant (max for 'relu-max', average for 'sigmoid-avg')",
         "Use nn.MaxPool2d(2) for 'relu-max' and nn.AvgPool2d(2) for 'sigmoid-avg'.",
-        pool=lambda v: "avg" if v == "relu-max" else "max"),
-    _model_mistake("no_fc_activation",
+        pool=lambda v: "avg" if v == "relu-max" else "max",
+    ),
+    _model_mistake(
+        "no_fc_activation",
         "there is no activation between the fully connected layers",
         "Lecture 002 applies the activation after fc1 and after fc2; without it, fc1, fc2 and "
         "fc3 collapse into one linear map.",
-        no_act=frozenset({"fc1", "fc2"})),
-    _model_mistake("activation_after_fc3",
+        no_act=frozenset({"fc1", "fc2"}),
+    ),
+    _model_mistake(
+        "activation_after_fc3",
         "the model applies the activation after fc3 too",
         "fc3 returns raw logits (lecture 002: `x = self.fc3(x); return x`); "
         "F.cross_entropy applies the softmax itself.",
-        head="act"),
-    _model_mistake("softmax_at_the_end",
+        head="act",
+    ),
+    _model_mistake(
+        "softmax_at_the_end",
         "the model ends with a softmax, so it returns probabilities instead of logits",
         "Remove it: F.cross_entropy takes raw logits and applies log-softmax itself; a softmax "
         "before it squashes the gradients and slows training down.",
-        head="softmax"),
-    _model_mistake("log_softmax_at_the_end", "the model ends with a log-softmax",
+        head="softmax",
+    ),
+    _model_mistake(
+        "log_softmax_at_the_end",
+        "the model ends with a log-softmax",
         "That trains correctly with F.cross_entropy, but lecture 002's model (and your numpy "
         "LeNet, which this one is compared with) returns raw logits: end with fc3.",
-        head="log_softmax"),
-    Mistake("wrong_default",
+        head="log_softmax",
+    ),
+    Mistake(
+        "wrong_default",
         "make_lenet_torch() without arguments builds the 'sigmoid-avg' variant",
         'Keep the signature make_lenet_torch(variant="relu-max"): the lecture\'s model is '
         "the default.",
-        lambda case: case.args[0].logits("sigmoid-avg") if case.args[0].default else None),
-    _model_mistake("flatten_channels_last",
+        lambda case: case.args[0].logits("sigmoid-avg") if case.args[0].default else None,
+    ),
+    _model_mistake(
+        "flatten_channels_last",
         "the maps were flattened in (H, W, C) order instead of torch's (C, H, W)",
         "Use nn.Flatten() (or x.reshape(N, -1)) on the (N, 16, 5, 5) maps without permuting "
         "them: fc1's 400 inputs are ordered channel by channel, as in your numpy flatten.",
-        flatten="nhwc"),
-)  # fmt: skip
+        flatten="nhwc",
+    ),
+)
 
 
 @single_threaded
@@ -507,9 +524,14 @@ def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> None:
         _model_case("'relu-max' with fixed parameters on 4 random images", "relu-max", 71, 4),
         _model_case("'sigmoid-avg' with fixed parameters on 3 random images", "sigmoid-avg", 72, 3),
         _model_case("'relu-max' on a single image", "relu-max", 73, 1),
-        _model_case("the default variant (the lecture's ReLU and max pooling)",
-            "relu-max", 74, 2, default=True),
-    ]  # fmt: skip
+        _model_case(
+            "the default variant (the lecture's ReLU and max pooling)",
+            "relu-max",
+            74,
+            2,
+            default=True,
+        ),
+    ]
     check(
         logits,
         name="make_lenet_torch",
@@ -554,11 +576,14 @@ _COUNTED_PARAMS = (
 )
 #: The quiz's two parts: the layer with the most multiplications, and their total.
 QUIZ_PARTS = (
-    Part(QUIZ_LAYER_DIGEST,
+    Part(
+        QUIZ_LAYER_DIGEST,
         "A convolution computes C_out·H_out·W_out outputs, each a sum of C_in·KH·KW products; "
         "a linear layer does in·out multiplications. Work out all five before comparing.",
         says="{} is not the layer with the most multiplications per image.",
-        show=lambda v: repr(str(v).strip()), norm=lambda v: str(v).strip().lower()),
+        show=lambda v: repr(str(v).strip()),
+        norm=lambda v: str(v).strip().lower(),
+    ),
     Part(
         QUIZ_TOTAL_DIGEST,
         _MULTS_HINT,
@@ -570,7 +595,7 @@ QUIZ_PARTS = (
         show=fmt,
         norm=_as_float,
     ),
-)  # fmt: skip
+)
 
 
 def check_quiz_work(answer: Any) -> None:
@@ -648,26 +673,34 @@ def _load_mistake(key: str, says: str, hint: str, which: Callable[[str, str], st
 
 
 LOAD_MISTAKES = (
-    _load_mistake("not_loaded",
+    _load_mistake(
+        "not_loaded",
         "the model still has its own random initial parameters: nothing was copied into it",
         "Copy each array into the parameter of the same name, e.g. inside torch.no_grad(): "
         "param.copy_(tensor), or model.load_state_dict({...}); then return the model.",
-        lambda name, dtype: "init"),
-    _load_mistake("biases_not_loaded",
+        lambda name, dtype: "init",
+    ),
+    _load_mistake(
+        "biases_not_loaded",
         "the weights were copied but the biases kept their initial values",
         "params holds a .bias array for every layer too (10 arrays in all): copy every name.",
-        lambda name, dtype: "init" if name.endswith(".bias") else "ok"),
-    _load_mistake("weights_not_loaded",
+        lambda name, dtype: "init" if name.endswith(".bias") else "ok",
+    ),
+    _load_mistake(
+        "weights_not_loaded",
         "the biases were copied but the weights kept their initial values",
         "params holds a .weight array for every layer too (10 arrays in all): copy every name.",
-        lambda name, dtype: "init" if name.endswith(".weight") else "ok"),
-    _load_mistake("loaded_before_float64",
+        lambda name, dtype: "init" if name.endswith(".weight") else "ok",
+    ),
+    _load_mistake(
+        "loaded_before_float64",
         "the arrays were copied into the float32 model and the model was converted to float64 "
         "afterwards, so every value was rounded to float32 (7 significant digits) on the way",
         "Convert first, copy second: model.to(torch.float64), then copy the float64 arrays. "
         "The cross-check compares to 1e-12, far below float32's rounding (1e-7).",
-        lambda name, dtype: "f32"),
-)  # fmt: skip
+        lambda name, dtype: "f32",
+    ),
+)
 
 
 def _check_loaded_model(
@@ -1011,45 +1044,62 @@ def _as_stats(result: Any, name: str, label: str) -> tuple[float, float]:
 
 
 TRAIN_PARAM_MISTAKES = (
-    Mistake("zero_grad_forgotten",
+    Mistake(
+        "zero_grad_forgotten",
         "the gradients accumulate from batch to batch: opt.zero_grad() is missing",
         "loss.backward() ADDS to each parameter's .grad; call opt.zero_grad() once per batch, "
         "before loss.backward().",
-        lambda case: _closed_form_epoch(case.args[0], "zero_grad_forgotten")[0]),
-    Mistake("loss_summed",
+        lambda case: _closed_form_epoch(case.args[0], "zero_grad_forgotten")[0],
+    ),
+    Mistake(
+        "loss_summed",
         "the loss is summed over the batch instead of averaged, so each step is B times too large",
         "Use F.cross_entropy(logits, y) with its default reduction='mean' (the loss of "
         "lecture 002 is the batch average; the learning rate assumes it).",
-        lambda case: _closed_form_epoch(case.args[0], "loss_summed")[0]),
-    Mistake("no_update",
+        lambda case: _closed_form_epoch(case.args[0], "loss_summed")[0],
+    ),
+    Mistake(
+        "no_update",
         "the parameters did not change: opt.step() is missing, or opt.zero_grad() runs between "
         "loss.backward() and opt.step() and wipes the gradients",
         "The order per batch is opt.zero_grad() → forward → loss.backward() → opt.step().",
-        lambda case: _closed_form_epoch(case.args[0], "no_update")[0]),
-    Mistake("softmax_before_cross_entropy",
+        lambda case: _closed_form_epoch(case.args[0], "no_update")[0],
+    ),
+    Mistake(
+        "softmax_before_cross_entropy",
         "a softmax was applied to the logits before F.cross_entropy, which applies its own",
         "Pass the raw logits: F.cross_entropy(logits, y) = mean of -log_softmax(logits)[y].",
-        lambda case: _closed_form_epoch(case.args[0], "softmax_before_cross_entropy")[0]),
-)  # fmt: skip
+        lambda case: _closed_form_epoch(case.args[0], "softmax_before_cross_entropy")[0],
+    ),
+)
 
 STATS_MISTAKES = (
-    Mistake("mean_of_batch_means",
+    Mistake(
+        "mean_of_batch_means",
         "the loss is the mean of the batch losses, so the smaller last batch counts as much "
         "as a full one",
         "Weight each batch by its size: total += loss.item() * len(y); return total / N.",
-        lambda case: _summary(case.expected_stats, "mean_of_batch_means")),
-    Mistake("last_batch_loss",
+        lambda case: _summary(case.expected_stats, "mean_of_batch_means"),
+    ),
+    Mistake(
+        "last_batch_loss",
         "the loss returned is the last batch's, not the epoch's",
         "Add up loss.item() * len(y) over the batches and divide by the number of examples.",
-        lambda case: _summary(case.expected_stats, "last_batch_loss")),
-    Mistake("acc_as_count",
+        lambda case: _summary(case.expected_stats, "last_batch_loss"),
+    ),
+    Mistake(
+        "acc_as_count",
         "the accuracy is the number of correct predictions, not a fraction",
         "Divide the count by the number of examples: acc is in [0, 1].",
-        lambda case: _summary(case.expected_stats, "acc_as_count")),
-    Mistake("acc_as_percent", "the accuracy is a percentage",
+        lambda case: _summary(case.expected_stats, "acc_as_count"),
+    ),
+    Mistake(
+        "acc_as_percent",
+        "the accuracy is a percentage",
         "Return a fraction in [0, 1] (the notebook formats it as a percentage when printing).",
-        lambda case: _summary(case.expected_stats, "acc_as_percent")),
-)  # fmt: skip
+        lambda case: _summary(case.expected_stats, "acc_as_percent"),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -1124,9 +1174,13 @@ def check_train_epoch_torch(fn: Callable, device: Any = "cpu") -> None:
     for label, run in TRAIN_RUNS:
         per_batch = tuple(_closed_form_epoch(run)[1])
         stat_cases.append(
-            _StatsCase(f"the returned loss and accuracy ({label})",
-                (run,), _summary(per_batch), expected_stats=per_batch)
-        )  # fmt: skip
+            _StatsCase(
+                f"the returned loss and accuracy ({label})",
+                (run,),
+                _summary(per_batch),
+                expected_stats=per_batch,
+            )
+        )
     check(
         lambda run: results[run][1],
         name="train_epoch_torch",

@@ -671,35 +671,49 @@ def _init_mistake(key, says, hint, **variant) -> Mistake:
 
 
 INIT_MISTAKES = (
-    _init_mistake("fan_out",
+    _init_mistake(
+        "fan_out",
         "the bound uses the number of outputs (fan_out) instead of the number of inputs",
         "fan_in counts what ONE output unit sums over: C_in*KH*KW for a convolution, "
         "in_features for a linear layer.",
-        bound="fan_out"),
-    _init_mistake("no_sqrt",
+        bound="fan_out",
+    ),
+    _init_mistake(
+        "no_sqrt",
         "the bound is 1/fan_in instead of 1/sqrt(fan_in)",
         "torch's default bound is 1/sqrt(fan_in): it keeps the variance of a unit's weighted "
         "sum about the same from layer to layer.",
-        bound="no_sqrt"),
-    _init_mistake("normal_draws",
+        bound="no_sqrt",
+    ),
+    _init_mistake(
+        "normal_draws",
         "the numbers come from rng.normal instead of rng.uniform",
         "Draw with rng.uniform(-bound, bound, size=shape).",
-        draw="normal"),
-    _init_mistake("weights_then_biases",
+        draw="normal",
+    ),
+    _init_mistake(
+        "weights_then_biases",
         "all the weights were drawn first and the biases after them",
         "Draw layer by layer: conv1.weight, conv1.bias, conv2.weight, conv2.bias, ... (the "
         "order of the dict; the same Generator gives different numbers in another order).",
-        order="weights_first"),
-    _init_mistake("zero_biases", "the biases are zeros",
+        order="weights_first",
+    ),
+    _init_mistake(
+        "zero_biases",
+        "the biases are zeros",
         "Zero biases would train too, but the recipe (torch's default) draws the biases from "
         "the same U(-bound, bound) as the weights, right after each weight.",
-        bias="zero"),
-    Mistake("all_zeros", "every parameter is zero",
+        bias="zero",
+    ),
+    Mistake(
+        "all_zeros",
+        "every parameter is zero",
         "With all weights equal, every filter of a layer computes the same thing and gets the "
         "same gradient, so they can never become different (the symmetry problem): draw "
         "random numbers.",
-        lambda case: np.zeros(PARAM_SHAPES[case.args[1]])),
-)  # fmt: skip
+        lambda case: np.zeros(PARAM_SHAPES[case.args[1]]),
+    ),
+)
 
 
 @single_threaded
@@ -757,11 +771,15 @@ def check_init_lenet(fn: Callable[[int], Any]) -> None:
             mistake="seed_ignored",
         )
     cases = [
-        _LeNetCase(f"seed {seed}", (seed, k), _init_variant(seed)[k],
-            shown=f"init_lenet({seed})['{k}']")
+        _LeNetCase(
+            f"seed {seed}",
+            (seed, k),
+            _init_variant(seed)[k],
+            shown=f"init_lenet({seed})['{k}']",
+        )
         for seed in (0, 1, 2024)
         for k in PARAM_NAMES
-    ]  # fmt: skip
+    ]
     check(
         lambda seed, name: fn(seed)[name],
         name="init_lenet",
@@ -792,11 +810,15 @@ def _forward_cases() -> list[Case]:
     x3 = rng.standard_normal((3, 1, 28, 28))
     shown = "lenet_forward(params, x, layers)[0]"
     return [
-        _LeNetCase("2 random images, torch's default init (seed 1)",
-            (p1, x1), _logits(p1, x1), shown=shown),
+        _LeNetCase(
+            "2 random images, torch's default init (seed 1)",
+            (p1, x1),
+            _logits(p1, x1),
+            shown=shown,
+        ),
         _LeNetCase("1 image (N = 1), larger weights", (p2, x2), _logits(p2, x2), shown=shown),
         _LeNetCase("3 random images, seed 3", (p3, x3), _logits(p3, x3), shown=shown),
-    ]  # fmt: skip
+    ]
 
 
 def _variant_mistake(key, says, hint, **variant) -> Mistake:
@@ -804,33 +826,45 @@ def _variant_mistake(key, says, hint, **variant) -> Mistake:
 
 
 FORWARD_MISTAKES = (
-    _variant_mistake("flatten_nhwc",
+    _variant_mistake(
+        "flatten_nhwc",
         "the (N, 16, 5, 5) maps were flattened channel-last (N, 5, 5, 16), so fc1's weights "
         "see the 400 features in a permuted order",
         "Flatten in NCHW order, as torch.flatten(x, 1) and x.reshape(N, -1) do: channel 0's "
         "25 values first, then channel 1's, ...",
-        flatten="nhwc"),
+        flatten="nhwc",
+    ),
     *(
-        _variant_mistake(f"no_relu_after_{layer}", f"the ReLU after {layer} is missing",
+        _variant_mistake(
+            f"no_relu_after_{layer}",
+            f"the ReLU after {layer} is missing",
             f"Lecture 002 applies relu after {layer}: h = relu({layer}(h)). Without it, "
             "two linear layers in a row collapse into one.",
-            no_act=frozenset({layer}))
+            no_act=frozenset({layer}),
+        )
         for layer in ("conv1", "conv2", "fc1", "fc2")
     ),
-    _variant_mistake("relu_on_logits", "a ReLU was applied to fc3's output too",
+    _variant_mistake(
+        "relu_on_logits",
+        "a ReLU was applied to fc3's output too",
         "The logits are fc3's raw output: negative scores are information (a very unlikely "
         "class), so no ReLU after fc3.",
-        head="act"),
-    _variant_mistake("softmax_applied_twice",
+        head="act",
+    ),
+    _variant_mistake(
+        "softmax_applied_twice",
         "lenet_forward ends with a softmax, so the loss applies the softmax a second time",
         "Return fc3's raw scores (the logits); softmax_cross_entropy turns them into "
         "probabilities itself (lecture 002: 'apply softmax at the end', inside the loss).",
-        head="softmax"),
-    _variant_mistake("average_pooling",
+        head="softmax",
+    ),
+    _variant_mistake(
+        "average_pooling",
         "the network uses average pooling where lecture 002's LeNet uses max pooling",
         "Use layers.maxpool2d_forward(h, kernel_size=2, stride=2) after each conv's ReLU.",
-        pool="avg"),
-)  # fmt: skip
+        pool="avg",
+    ),
+)
 
 
 def _forward_result(result: Any, N: int) -> tuple[Any, Any]:
@@ -974,10 +1008,14 @@ def _backward_cases() -> list[Case]:
         for layer in reversed(LAYERS_WITH_PARAMS):
             for k in (f"{layer}.weight", f"{layer}.bias"):
                 cases.append(
-                    _LeNetCase(f"{label}: grads['{k}']", (params, x, dlogits), grads[k],
+                    _LeNetCase(
+                        f"{label}: grads['{k}']",
+                        (params, x, dlogits),
+                        grads[k],
                         {"name": k},
-                        shown=f"lenet_backward(dlogits, caches, layers)['{k}']")
-                )  # fmt: skip
+                        shown=f"lenet_backward(dlogits, caches, layers)['{k}']",
+                    )
+                )
     return cases
 
 
@@ -992,19 +1030,24 @@ def _grad_mistake(key, says, hint, transform=None, **variant) -> Mistake:
 
 BACKWARD_MISTAKES = (
     *(
-        _grad_mistake(f"relu_backward_missing_after_{layer}",
+        _grad_mistake(
+            f"relu_backward_missing_after_{layer}",
             f"the gradient skips the ReLU after {layer} (relu_backward is missing there)",
             "Call layers.relu_backward(d, caches['"
             + {"conv1": "relu1", "conv2": "relu2", "fc1": "relu3", "fc2": "relu4"}[layer]
             + "']) at that point: it zeroes the gradient where the ReLU's input was negative.",
-            identity_grad=frozenset({layer}))
+            identity_grad=frozenset({layer}),
+        )
         for layer in ("conv1", "conv2", "fc1", "fc2")
     ),
-    _grad_mistake("sign_flipped", "every gradient has the wrong sign",
+    _grad_mistake(
+        "sign_flipped",
+        "every gradient has the wrong sign",
         "Pass dlogits to fc3's backward as it is; the minus sign of gradient descent belongs "
         "in the update (p -= lr * g), not in the gradients.",
-        transform=lambda g: -g),
-)  # fmt: skip
+        transform=lambda g: -g,
+    ),
+)
 
 
 def _backward_result(grads: Any) -> tuple[np.ndarray, ...]:
@@ -1124,11 +1167,21 @@ def _loss_cases() -> list[Case]:
         y = np.asarray(y, np.int64)
         loss, dlogits = _torch_ce(logits, y)
         return [
-            _LeNetCase(f"{label}: the loss", (logits, y), loss, {"part": 0},
-                shown="softmax_cross_entropy(logits, y)[0]"),
-            _LeNetCase(f"{label}: dlogits", (logits, y), dlogits, {"part": 1},
-                shown="softmax_cross_entropy(logits, y)[1]"),
-        ]  # fmt: skip
+            _LeNetCase(
+                f"{label}: the loss",
+                (logits, y),
+                loss,
+                {"part": 0},
+                shown="softmax_cross_entropy(logits, y)[0]",
+            ),
+            _LeNetCase(
+                f"{label}: dlogits",
+                (logits, y),
+                dlogits,
+                {"part": 1},
+                shown="softmax_cross_entropy(logits, y)[1]",
+            ),
+        ]
 
     return [
         *cases("one example, three classes", [[2.0, 1.0, 0.1]], [0]),
@@ -1243,35 +1296,47 @@ LOSS_RECIPES = recipe_variants(LOSS_KNOBS, _ce_recipe, prefix="loss")
 
 
 LOSS_MISTAKES = (
-    _loss_mistake("loss_summed",
+    _loss_mistake(
+        "loss_summed",
         "the loss and its gradient are summed over the batch instead of averaged",
         "Divide by N: the loss is the MEAN over the batch (torch's default), and so its "
         "gradient is (softmax - onehot) / N. A summed loss makes the step size grow with "
         "the batch size.",
-        lambda z, y, e: (len(y) * e[0], len(y) * e[1])),
-    _loss_mistake("grad_not_averaged",
+        lambda z, y, e: (len(y) * e[0], len(y) * e[1]),
+    ),
+    _loss_mistake(
+        "grad_not_averaged",
         "the loss is averaged but dlogits is not divided by N",
         "The gradient of a mean carries the same 1/N: dlogits = (softmax - onehot) / N.",
-        lambda z, y, e: (e[0], len(y) * e[1])),
-    _loss_mistake("grad_sign_flipped",
+        lambda z, y, e: (e[0], len(y) * e[1]),
+    ),
+    _loss_mistake(
+        "grad_sign_flipped",
         "dlogits has the wrong sign (onehot - softmax)",
         "d loss / d z = softmax(z) - onehot(y): raising the right class's score lowers the "
         "loss, so that entry is negative.",
-        lambda z, y, e: (e[0], -e[1])),
-    _loss_mistake("onehot_not_subtracted",
+        lambda z, y, e: (e[0], -e[1]),
+    ),
+    _loss_mistake(
+        "onehot_not_subtracted",
         "dlogits is softmax / N, without subtracting 1 at the right class",
         "Subtract the one-hot labels: dlogits[n, y[n]] -= 1, then divide by N.",
-        lambda z, y, e: (e[0], _softmax(z, 1) / len(y))),
-    _loss_mistake("loss_sign",
+        lambda z, y, e: (e[0], _softmax(z, 1) / len(y)),
+    ),
+    _loss_mistake(
+        "loss_sign",
         "the loss is the mean of log p (negative) instead of -log p",
         "Cross-entropy is -log of the right class's probability: a positive number that is 0 "
         "only for a perfect prediction.",
-        lambda z, y, e: (-e[0], e[1])),
-    _loss_mistake("softmax_wrong_axis",
+        lambda z, y, e: (-e[0], e[1]),
+    ),
+    _loss_mistake(
+        "softmax_wrong_axis",
         "the softmax normalises over the batch (axis 0) instead of over the classes (axis 1)",
         "Each image's scores become probabilities on their own: subtract the max and sum "
         "along axis=1 with keepdims=True.",
-        _axis0_loss),
+        _axis0_loss,
+    ),
     _loss_mistake(  # the same mistake, after the row max was subtracted as asked
         "softmax_wrong_axis",
         "the softmax normalises over the batch (axis 0) instead of over the classes (axis 1)",
@@ -1279,17 +1344,21 @@ LOSS_MISTAKES = (
         "axis=1 with keepdims=True.",
         _axis0_after_row_max,
     ),
-    _loss_mistake("batch_max",
+    _loss_mistake(
+        "batch_max",
         "you subtracted the largest logit of the whole batch instead of each row's own: a "
         "row hundreds below it gets exp(...) = 0 everywhere, and log(0)",
         "Subtract each row's max: z = logits - logits.max(axis=1, keepdims=True). Then every "
         "row has an exponent of 0 at its own largest logit.",
-        _batch_max_loss),
-    _loss_mistake("label_indexing",
+        _batch_max_loss,
+    ),
+    _loss_mistake(
+        "label_indexing",
         "the loss picks p[:, y], an N×N block, instead of one probability per row",
         "Pick p[np.arange(N), y]: row n, column y[n].",
-        _matrix_index_loss),
-)  # fmt: skip
+        _matrix_index_loss,
+    ),
+)
 
 
 @single_threaded
@@ -1424,13 +1493,25 @@ def _sgd_cases() -> list[Case]:
     return [
         _sgd_case("one plain step (lr 0.1)", 1, 1, lr=0.1, momentum=0.0, weight_decay=0.0),
         _sgd_case("three steps with momentum 0.9", 2, 3, lr=0.1, momentum=0.9, weight_decay=0.0),
-        _sgd_case("three steps, momentum 0.9, weight decay 0.01",
-            3, 3, lr=0.05, momentum=0.9, weight_decay=0.01),
+        _sgd_case(
+            "three steps, momentum 0.9, weight decay 0.01",
+            3,
+            3,
+            lr=0.05,
+            momentum=0.9,
+            weight_decay=0.01,
+        ),
         _sgd_case(
             "two steps from a velocity left by earlier steps (lr 0.5, momentum 0.5, "
             "weight decay 0.1)",
-            4, 2, lr=0.5, momentum=0.5, weight_decay=0.1, warm=True),
-    ]  # fmt: skip
+            4,
+            2,
+            lr=0.5,
+            momentum=0.5,
+            weight_decay=0.1,
+            warm=True,
+        ),
+    ]
 
 
 def _manual_sgd(case: Case, update) -> np.ndarray:
@@ -1466,48 +1547,66 @@ def _no_velocity(case):
 
 
 SGD_MISTAKES = (
-    Mistake("not_in_place",
+    Mistake(
+        "not_in_place",
         "the parameters did not change: the update went into a new array",
         "`p = p - lr * v` makes a new array and leaves params[name] as it was. Update in "
         "place (`p -= lr * v`, or params[name] -= ...) so the network sees the step.",
-        lambda case: np.tile(_flat(case.args[0]), (len(case.args[2]), 1))),
-    _sgd_torch_mistake("lr_ignored", "the learning rate is ignored (p -= v)",
+        lambda case: np.tile(_flat(case.args[0]), (len(case.args[2]), 1)),
+    ),
+    _sgd_torch_mistake(
+        "lr_ignored",
+        "the learning rate is ignored (p -= v)",
         "Scale the step by the learning rate: p -= lr * v.",
-        lr=1.0),
-    Mistake("velocity_not_kept",
+        lr=1.0,
+    ),
+    Mistake(
+        "velocity_not_kept",
         "momentum has no effect: the velocity is not carried from one step to the next",
         "Store the new velocity back into the dict (velocity[name] = momentum * "
         "velocity[name] + d, or update it in place) so the next step starts from it.",
-        _no_velocity),
-    _sgd_torch_mistake("weight_decay_ignored", "the weight decay is ignored",
+        _no_velocity,
+    ),
+    _sgd_torch_mistake(
+        "weight_decay_ignored",
+        "the weight decay is ignored",
         "Add weight_decay * p to the gradient before the momentum: d = g + weight_decay * p.",
-        weight_decay=0.0),
-    Mistake("weight_decay_sign",
+        weight_decay=0.0,
+    ),
+    Mistake(
+        "weight_decay_sign",
         "the weight decay has the wrong sign (d = g - weight_decay * p)",
         "Weight decay is the gradient of (weight_decay / 2) * ||p||², which is "
         "+weight_decay * p: it pulls every weight towards 0.",
         lambda case: _manual_sgd(
             case,
             lambda k, p, g, v, lr, mu, wd: _momentum_update(p, g - wd * p, v, lr, mu),
-        )),
-    _sgd_torch_mistake("biases_not_updated",
+        ),
+    ),
+    _sgd_torch_mistake(
+        "biases_not_updated",
         "only the weights were updated; the biases kept their values",
         "Loop over every entry of params (weights AND biases): the biases are parameters "
         "too, and LeNet has 236 of them.",
-        only=lambda k: k.endswith("weight")),
-    Mistake("ema_momentum",
+        only=lambda k: k.endswith("weight"),
+    ),
+    Mistake(
+        "ema_momentum",
         "the velocity is an average, v = momentum * v + (1 - momentum) * d",
         "torch's SGD adds the whole gradient: v = momentum * v + d (no 1 - momentum factor).",
         lambda case: _manual_sgd(
             case,
             lambda k, p, g, v, lr, mu, wd: _momentum_update(p, (1 - mu) * (g + wd * p), v, lr, mu),
-        )),
-    Mistake("weight_decay_outside_momentum",
+        ),
+    ),
+    Mistake(
+        "weight_decay_outside_momentum",
         "the weight decay was added after the momentum (p -= lr * (v + weight_decay * p))",
         "torch adds weight_decay * p to the gradient first, then the sum goes through the "
         "velocity: d = g + weight_decay * p; v = momentum * v + d.",
-        lambda case: _manual_sgd(case, _decay_after)),
-)  # fmt: skip
+        lambda case: _manual_sgd(case, _decay_after),
+    ),
+)
 
 
 def _sgd_recipe(case: Case, *, decay="all", velocity="torch") -> np.ndarray:
@@ -1759,10 +1858,14 @@ def _train_cases() -> list[Case]:
             zip(_PARTS, (loss, acc, _fingerprint(after)), strict=True)
         ):
             cases.append(
-                _LeNetCase(f"{label}: {what}", (params, velocity, X, y), expected,
+                _LeNetCase(
+                    f"{label}: {what}",
+                    (params, velocity, X, y),
+                    expected,
                     {"batch_size": B, "seed": seed, **kwargs, "part": part},
-                    shown=call)
-            )  # fmt: skip
+                    shown=call,
+                )
+            )
     return cases
 
 
@@ -1790,32 +1893,47 @@ def _train_mistake(key, says, hint) -> Mistake:
 
 
 TRAIN_MISTAKES = (
-    _train_mistake("labels_shuffled_separately",
+    _train_mistake(
+        "labels_shuffled_separately",
         "the images and the labels were shuffled with two different permutations",
         "Draw ONE order = rng.permutation(N) and index both with it: X[idx] and y[idx]. With "
-        "two permutations every image gets a random label and accuracy stays at chance (10%)."),
-    _train_mistake("not_shuffled",
+        "two permutations every image gets a random label and accuracy stays at chance (10%).",
+    ),
+    _train_mistake(
+        "not_shuffled",
         "the examples were visited in their stored order (no shuffle)",
         "Start with order = rng.permutation(N): data sets are often sorted by class (the "
-        "offline MNIST subset is), and sorted batches make SGD zig-zag."),
-    _train_mistake("last_batch_dropped", "the last, smaller batch was skipped",
+        "offline MNIST subset is), and sorted batches make SGD zig-zag.",
+    ),
+    _train_mistake(
+        "last_batch_dropped",
+        "the last, smaller batch was skipped",
         "Loop `for start in range(0, N, batch_size)`: the last batch order[start:start + "
-        "batch_size] simply has fewer examples."),
-    _train_mistake("loss_not_divided",
+        "batch_size] simply has fewer examples.",
+    ),
+    _train_mistake(
+        "loss_not_divided",
         "the epoch loss is a sum over the batches, not a mean over the examples",
-        "Add loss * len(idx) for each batch, then divide the total by N."),
-    _train_mistake("loss_mean_of_batch_means",
+        "Add loss * len(idx) for each batch, then divide the total by N.",
+    ),
+    _train_mistake(
+        "loss_mean_of_batch_means",
         "the epoch loss is the plain mean of the batch losses, so the small last batch counts "
         "as much as a full one",
-        "Weight each batch's mean loss by its size: total += loss * len(idx); total / N."),
-    _train_mistake("acc_count",
+        "Weight each batch's mean loss by its size: total += loss * len(idx); total / N.",
+    ),
+    _train_mistake(
+        "acc_count",
         "the accuracy is a count of correct predictions, not a fraction",
-        "Divide the number of correct predictions by N."),
-    _train_mistake("velocity_reset",
+        "Divide the number of correct predictions by N.",
+    ),
+    _train_mistake(
+        "velocity_reset",
         "the velocity was reset to zeros instead of continuing from the `velocity` passed in",
         "Use the velocity dict you are given (and update it in place): momentum carries over "
-        "from one epoch to the next."),
-)  # fmt: skip
+        "from one epoch to the next.",
+    ),
+)
 
 
 @single_threaded
@@ -1937,10 +2055,14 @@ def _eval_cases() -> list[Case]:
         for part, value in enumerate(_torch_eval(params, X, y, batch_size=B)):
             what, key = [("the loss", "loss"), ("the accuracy", "acc")][part]
             cases.append(
-                _LeNetCase(f"{label}: {what}", (params, X, y), value,
+                _LeNetCase(
+                    f"{label}: {what}",
+                    (params, X, y),
+                    value,
                     {"batch_size": B, "part": part},
-                    shown=f"evaluate(params, X, y, layers, batch_size={B})['{key}']")
-            )  # fmt: skip
+                    shown=f"evaluate(params, X, y, layers, batch_size={B})['{key}']",
+                )
+            )
     return cases
 
 
@@ -1954,19 +2076,28 @@ def _eval_mistake(key, says, hint) -> Mistake:
 
 
 EVAL_MISTAKES = (
-    _eval_mistake("last_batch_dropped", "the last, smaller batch was skipped",
-        "Loop `for start in range(0, N, batch_size)`; every example counts."),
-    _eval_mistake("loss_not_divided",
+    _eval_mistake(
+        "last_batch_dropped",
+        "the last, smaller batch was skipped",
+        "Loop `for start in range(0, N, batch_size)`; every example counts.",
+    ),
+    _eval_mistake(
+        "loss_not_divided",
         "the loss is a sum over the batches, not a mean over the examples",
-        "Add loss * len(batch) per batch and divide the total by N."),
-    _eval_mistake("loss_mean_of_batch_means",
+        "Add loss * len(batch) per batch and divide the total by N.",
+    ),
+    _eval_mistake(
+        "loss_mean_of_batch_means",
         "the loss is the plain mean of the batch losses (a small last batch counts as much "
         "as a full one)",
-        "Weight each batch's loss by its size, then divide by N."),
-    _eval_mistake("acc_count",
+        "Weight each batch's loss by its size, then divide by N.",
+    ),
+    _eval_mistake(
+        "acc_count",
         "the accuracy is a count, not a fraction",
-        "Divide the number of correct predictions by N."),
-)  # fmt: skip
+        "Divide the number of correct predictions by N.",
+    ),
+)
 
 
 @single_threaded

@@ -152,29 +152,39 @@ _size_mistake = mistake_family(lambda c: (*c.args, _arg(c, "padding", 0), _arg(c
 
 
 OUTPUT_SIZE_MISTAKES = (
-    _size_mistake("padding_counted_once",
+    _size_mistake(
+        "padding_counted_once",
         "the padding was added once, (H + p - K), instead of on both sides",
         "`padding` is per side: a frame of p zeros adds 2p rows, so use H + 2p - K "
         "(lecture 003: (32 + 2*2 - 5)/1 + 1 = 32).",
-        lambda n, k, p, s: (n + p - k) // s + 1),
-    _size_mistake("plus_one_forgotten",
+        lambda n, k, p, s: (n + p - k) // s + 1,
+    ),
+    _size_mistake(
+        "plus_one_forgotten",
         "the + 1 is missing: (H + 2p - K) // s counts the steps between windows, not the windows",
         "Add 1 for the window that starts at position 0 (lecture 004: floor((i+2p-k)/s) + 1).",
-        lambda n, k, p, s: (n + 2 * p - k) // s),
-    _size_mistake("stride_ignored",
+        lambda n, k, p, s: (n + 2 * p - k) // s,
+    ),
+    _size_mistake(
+        "stride_ignored",
         "the stride was ignored (H + 2p - K + 1 is the size at stride 1)",
         "Windows start every s positions, so divide the room H + 2p - K by s before adding 1.",
-        lambda n, k, p, s: n + 2 * p - k + 1),
-    _size_mistake("true_division",
+        lambda n, k, p, s: n + 2 * p - k + 1,
+    ),
+    _size_mistake(
+        "true_division",
         "you divided with `/`, which gives a fraction when the stride does not fit exactly",
         "Use floor division `//`: a window that would run past the edge is dropped (lecture "
         "003's 'doesn't fit' case; torch floors too).",
-        lambda n, k, p, s: (n + 2 * p - k) / s + 1),
-    _size_mistake("ceil_instead_of_floor",
+        lambda n, k, p, s: (n + 2 * p - k) / s + 1,
+    ),
+    _size_mistake(
+        "ceil_instead_of_floor",
         "you rounded up (ceil) instead of down: the last window would run past the padded input",
         "Round down with `//`; only windows that fit entirely inside the padded input count.",
-        lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1),
-)  # fmt: skip
+        lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1,
+    ),
+)
 
 
 def _size_recipe(case: Case, *, pad="both", plus_one="outside", rounding="floor", stride="used"):
@@ -268,26 +278,37 @@ _total_mistake = mistake_family(
 
 
 OUTPUT_SIZE_TOTAL_MISTAKES = (
-    _total_mistake("padding_doubled",
+    _total_mistake(
+        "padding_doubled",
         "the total padding was doubled (H + 2p - K): that is the per-side formula's 2p",
         "Here p already counts every added row (lecture 000): use H - K + p + s.",
-        lambda n, k, p, s: (n - k + 2 * p + s) // s),
-    _total_mistake("plus_s_forgotten",
+        lambda n, k, p, s: (n - k + 2 * p + s) // s,
+    ),
+    _total_mistake(
+        "plus_s_forgotten",
         "the + s is missing: floor((H - K + p) / s) counts the steps, not the windows",
         "The + s inside the floor is the + 1 of the per-side formula (s/s = 1).",
-        lambda n, k, p, s: (n - k + p) // s),
-    _total_mistake("stride_ignored",
+        lambda n, k, p, s: (n - k + p) // s,
+    ),
+    _total_mistake(
+        "stride_ignored",
         "the stride was ignored (H - K + p + 1 is the size at stride 1)",
         "Divide by s: lecture 000's formula is floor((H - K + p + s) / s).",
-        lambda n, k, p, s: n - k + p + 1),
-    _total_mistake("true_division",
+        lambda n, k, p, s: n - k + p + 1,
+    ),
+    _total_mistake(
+        "true_division",
         "you divided with `/`, which gives a fraction when the stride does not fit exactly",
         "Lecture 000's formula has a floor: use `//`.",
-        lambda n, k, p, s: (n - k + p + s) / s),
-    _total_mistake("ceil_instead_of_floor", "you rounded up (ceil) instead of down",
+        lambda n, k, p, s: (n - k + p + s) / s,
+    ),
+    _total_mistake(
+        "ceil_instead_of_floor",
+        "you rounded up (ceil) instead of down",
         "Round down with `//`: a window that would run past the padded input is dropped.",
-        lambda n, k, p, s: -(-(n - k + p + s) // s)),
-)  # fmt: skip
+        lambda n, k, p, s: -(-(n - k + p + s) // s),
+    ),
+)
 
 
 def _total_recipe(case: Case, *, pad="total", plus="s", rounding="floor", stride="used"):
@@ -362,15 +383,20 @@ def check_q2(answer: Any) -> None:
 
 #: The 'doesn't fit' quiz in two parts: torch's output shape, then the unused input rows.
 FIT_PARTS = (
-    Part(FIT_SHAPE_DIGEST,
+    Part(
+        FIT_SHAPE_DIGEST,
         "torch keeps only the windows that fit entirely: floor((7 - 3) / 3) + 1 per axis.",
-        says="{} is not torch's output shape.", show=fmt),
-    Part(FIT_UNUSED_DIGEST,
+        says="{} is not torch's output shape.",
+        show=fmt,
+    ),
+    Part(
+        FIT_UNUSED_DIGEST,
         "List the rows each window covers (0-2 for the first, then 3 rows further down) and "
         "count the rows of 0..6 left over.",
         says="{} is not the number of input rows that no window touches.",
-        show=fmt),
-)  # fmt: skip
+        show=fmt,
+    ),
+)
 
 
 def check_fit_quiz(answer: Any) -> None:
@@ -441,44 +467,58 @@ def _ceil_floor(p: int) -> tuple[int, int]:
 
 
 PAD2D_MISTAKES = (
-    _pad_mistake("returns_input",
+    _pad_mistake(
+        "returns_input",
         "your function returns X unchanged: no frame of zeros was added",
         "Allocate a zero array of shape (top + H + bottom, left + W + right) and copy X into "
         "its middle. If you halved `padding`, don't: it already counts the zeros per side.",
-        lambda padding, s: ((0, 0), (0, 0))),
-    _pad_mistake("one_sided",
+        lambda padding, s: ((0, 0), (0, 0)),
+    ),
+    _pad_mistake(
+        "one_sided",
         "only the top and the left got zeros (the bottom rows and right columns are missing)",
         "The frame goes all around X: add `bottom` rows below and `right` columns after too.",
-        lambda padding, s: ((s[0][0], 0), (s[1][0], 0))),
-    _pad_mistake("offset_forgotten",
+        lambda padding, s: ((s[0][0], 0), (s[1][0], 0)),
+    ),
+    _pad_mistake(
+        "offset_forgotten",
         "the zero array has the right shape but X was copied into its top-left corner",
         "Copy X to Y[top : top + H, left : left + W], so the zeros surround it.",
-        lambda padding, s: ((0, sum(s[0])), (0, sum(s[1])))),
-    _pad_mistake("total_as_per_side",
+        lambda padding, s: ((0, sum(s[0])), (0, sum(s[1]))),
+    ),
+    _pad_mistake(
+        "total_as_per_side",
         "you read `padding` as the total number of rows (lecture 000's p) and split it between "
         "the two sides",
         "In this course `padding` counts the zeros on *each* side (torch's convention): "
         "padding=2 adds 2 rows on top and 2 at the bottom.",
         lambda padding, s: (
             None if _is_nested(padding) else (_ceil_floor(s[0][0]), _ceil_floor(s[1][0]))
-        )),
-    _pad_mistake("rows_cols_swapped",
+        ),
+    ),
+    _pad_mistake(
+        "rows_cols_swapped",
         "rows and columns are swapped: the row padding went on the columns",
         "The first number pads rows (height, above and below), the second pads columns "
         "(width, left and right), as in torch's `padding=(ph, pw)`.",
-        lambda padding, s: (s[1], s[0])),
-    _pad_mistake("numpy_pair_semantics",
+        lambda padding, s: (s[1], s[0]),
+    ),
+    _pad_mistake(
+        "numpy_pair_semantics",
         "the pair (ph, pw) went straight to np.pad, which reads a pair as (before, after) "
         "for every axis",
         "Turn (ph, pw) into ((ph, ph), (pw, pw)) before calling np.pad.",
-        lambda padding, s: ((s[0][0], s[1][0]),) * 2 if _is_pair(padding) else None),
-    _pad_mistake("nested_order_misread",
+        lambda padding, s: ((s[0][0], s[1][0]),) * 2 if _is_pair(padding) else None,
+    ),
+    _pad_mistake(
+        "nested_order_misread",
         "the nested form was read as ((top, left), (bottom, right))",
         "The nested form is ((top, bottom), (left, right)): one pair per axis, as in np.pad.",
         lambda padding, s: (
             ((s[0][0], s[1][0]), (s[0][1], s[1][1])) if _is_nested(padding) else None
-        )),
-)  # fmt: skip
+        ),
+    ),
+)
 
 
 def check_pad2d(fn: Callable) -> None:
@@ -515,27 +555,38 @@ _same_mistake = mistake_family(lambda c: c.args[:1])  # formula(k)
 
 
 SAME_PADDING_MISTAKES = (
-    _same_mistake("total_not_halved",
+    _same_mistake(
+        "total_not_halved",
         "both sides got the whole total p = K - 1",
         "p = K - 1 is the total; split it between the two sides.",
-        lambda k: (k - 1, k - 1)),
-    _same_mistake("all_on_one_side", "all K - 1 rows went on one side",
+        lambda k: (k - 1, k - 1),
+    ),
+    _same_mistake(
+        "all_on_one_side",
+        "all K - 1 rows went on one side",
         "Split the total between the two sides, ceil(p/2) before and floor(p/2) after.",
-        lambda k: (k - 1, 0)),
-    _same_mistake("sides_swapped",
+        lambda k: (k - 1, 0),
+    ),
+    _same_mistake(
+        "sides_swapped",
         "the larger half went after (bottom/right) instead of before",
         "Lecture 000 puts ceil(p/2) on top and floor(p/2) at the bottom.",
-        lambda k: ((k - 1) // 2, k - 1 - (k - 1) // 2)),
-    _same_mistake("floor_both_sides",
+        lambda k: ((k - 1) // 2, k - 1 - (k - 1) // 2),
+    ),
+    _same_mistake(
+        "floor_both_sides",
         "both sides got floor(p/2), which loses a row for even kernels",
         "For an even kernel p = K - 1 is odd: the extra row goes on top, ceil(p/2).",
-        lambda k: ((k - 1) // 2, (k - 1) // 2)),
-    _same_mistake("half_kernel_both_sides",
+        lambda k: ((k - 1) // 2, (k - 1) // 2),
+    ),
+    _same_mistake(
+        "half_kernel_both_sides",
         "both sides got K // 2, the usual shortcut for odd kernels, which adds one row too "
         "many for even kernels",
         "Start from the total p = K - 1 and split it: ceil(p/2) before, floor(p/2) after.",
-        lambda k: (k // 2, k // 2)),
-)  # fmt: skip
+        lambda k: (k // 2, k // 2),
+    ),
+)
 
 
 def check_same_padding(fn: Callable) -> None:
@@ -577,21 +628,58 @@ def _corr2d_padded_cases() -> list[Case]:
         return Case(label, (X, K), expected, {"padding": padding, "stride": stride})
 
     return [
-        case("the lecture 000 padding example", LECTURE_X, LECTURE_K, 1, 1,
-            np.array([[0, 3, 8, 4], [9, 19, 25, 10], [21, 37, 43, 16], [6, 7, 8, 0]], float)),
-        case("lecture 000's stride example (padding 1, strides 3 and 2)",
-            LECTURE_X, LECTURE_K, 1, (3, 2), np.array([[0, 8], [6, 8]], float)),
-        case("a 6×6 input, 3×3 kernel, padding 1, stride 2 ((H+2p-K) % s = 1)",
-            ints(6, 6), ints(3, 3), 1, 2),
-        case("a 5×7 input, 2×3 kernel, padding (1, 2), stride (2, 3)",
-            ints(5, 7), ints(2, 3), (1, 2), (2, 3)),
-        case("a 4×5 input, 2×2 kernel, padding ((1, 0), (1, 0))",
-            ints(4, 5), ints(2, 2), ((1, 0), (1, 0)), 1),
-        case("a 7×8 input, 3×2 kernel, padding ((2, 1), (0, 2)), stride (3, 2)",
-            ints(7, 8), ints(3, 2), ((2, 1), (0, 2)), (3, 2)),
-        case("a 5×6 input, 2×3 kernel, no padding, stride 1",
-            rng.standard_normal((5, 6)), rng.standard_normal((2, 3)), 0, 1),
-    ]  # fmt: skip
+        case(
+            "the lecture 000 padding example",
+            LECTURE_X,
+            LECTURE_K,
+            1,
+            1,
+            np.array([[0, 3, 8, 4], [9, 19, 25, 10], [21, 37, 43, 16], [6, 7, 8, 0]], float),
+        ),
+        case(
+            "lecture 000's stride example (padding 1, strides 3 and 2)",
+            LECTURE_X,
+            LECTURE_K,
+            1,
+            (3, 2),
+            np.array([[0, 8], [6, 8]], float),
+        ),
+        case(
+            "a 6×6 input, 3×3 kernel, padding 1, stride 2 ((H+2p-K) % s = 1)",
+            ints(6, 6),
+            ints(3, 3),
+            1,
+            2,
+        ),
+        case(
+            "a 5×7 input, 2×3 kernel, padding (1, 2), stride (2, 3)",
+            ints(5, 7),
+            ints(2, 3),
+            (1, 2),
+            (2, 3),
+        ),
+        case(
+            "a 4×5 input, 2×2 kernel, padding ((1, 0), (1, 0))",
+            ints(4, 5),
+            ints(2, 2),
+            ((1, 0), (1, 0)),
+            1,
+        ),
+        case(
+            "a 7×8 input, 3×2 kernel, padding ((2, 1), (0, 2)), stride (3, 2)",
+            ints(7, 8),
+            ints(3, 2),
+            ((2, 1), (0, 2)),
+            (3, 2),
+        ),
+        case(
+            "a 5×6 input, 2×3 kernel, no padding, stride 1",
+            rng.standard_normal((5, 6)),
+            rng.standard_normal((2, 3)),
+            0,
+            1,
+        ),
+    ]
 
 
 #: formula(X, K, padding, (sh, sw), expected)
@@ -619,47 +707,68 @@ def _strided_input(X, K, padding, stride, expected):
 
 
 CORR2D_PADDED_MISTAKES = (
-    _corr_mistake("padding_ignored", "the padding was ignored",
+    _corr_mistake(
+        "padding_ignored",
+        "the padding was ignored",
         "Pad X first (your pad2d), then slide the kernel over the padded array.",
-        lambda X, K, p, s, e: _corr_expected(X, K, 0, s)),
-    _corr_mistake("stride_ignored",
+        lambda X, K, p, s, e: _corr_expected(X, K, 0, s),
+    ),
+    _corr_mistake(
+        "stride_ignored",
         "the stride was ignored: the window moved one position at a time",
         "Window (i, j) starts at row i*sh and column j*sw of the padded input.",
-        lambda X, K, p, s, e: _corr_expected(X, K, p, 1)),
-    _corr_mistake("stride_applied_to_input_not_output",
+        lambda X, K, p, s, e: _corr_expected(X, K, p, 1),
+    ),
+    _corr_mistake(
+        "stride_applied_to_input_not_output",
         "you subsampled the input (X[::s, ::s]) and then slid the kernel at stride 1",
         "A stride skips window *positions*, not input pixels: each window still reads KH×KW "
         "neighbouring pixels, starting at row i*sh and column j*sw.",
-        _strided_input),
-    _corr_mistake("stride_rows_cols_swapped", "the row and column strides are swapped",
+        _strided_input,
+    ),
+    _corr_mistake(
+        "stride_rows_cols_swapped",
+        "the row and column strides are swapped",
         "stride=(sh, sw): sh moves the window down the rows, sw along the columns.",
-        lambda X, K, p, s, e: None if s[0] == s[1] else _corr_expected(X, K, p, s[::-1])),
-    _corr_mistake("padding_rows_cols_swapped", "the row and column padding are swapped",
+        lambda X, K, p, s, e: None if s[0] == s[1] else _corr_expected(X, K, p, s[::-1]),
+    ),
+    _corr_mistake(
+        "padding_rows_cols_swapped",
+        "the row and column padding are swapped",
         "padding=(ph, pw): ph rows above and below, pw columns left and right.",
-        lambda X, K, p, s, e: _corr_expected(X, K, _swap_padding(p), s)),
-    _corr_mistake("output_size_without_padding",
+        lambda X, K, p, s, e: _corr_expected(X, K, _swap_padding(p), s),
+    ),
+    _corr_mistake(
+        "output_size_without_padding",
         "the output size was computed from the unpadded input",
         "Compute H_out and W_out from the padded size: (H + top + bottom - KH) // sh + 1.",
-        _without_padding_size),
-    _corr_mistake("output_off_by_one",
+        _without_padding_size,
+    ),
+    _corr_mistake(
+        "output_off_by_one",
         "the output stops one row and one column short (the + 1 of the output-size formula "
         "is missing, or the zeros went on the top and left only)",
         "H_out = (H + top + bottom - KH) // sh + 1; the last window may end exactly at the "
         "last padded row.",
-        lambda X, K, p, s, e: e[:-1, :-1] if min(e.shape) > 1 else None),
-    _corr_mistake("padding_one_sided",
+        lambda X, K, p, s, e: e[:-1, :-1] if min(e.shape) > 1 else None,
+    ),
+    _corr_mistake(
+        "padding_one_sided",
         "the zeros went only below and to the right of X (X sits in the top-left corner of "
         "the padded array)",
         "Copy X into the middle of the zero array, at rows top : top + H and columns "
         "left : left + W.",
         lambda X, K, p, s, e: _oracle.corr2d(
             _torch_pad(X, ((0, sum(_sides(p)[0])), (0, sum(_sides(p)[1])))), K, stride=s
-        )),
-    _corr_mistake("kernel_flipped",
+        ),
+    ),
+    _corr_mistake(
+        "kernel_flipped",
         "the kernel was flipped (that is true convolution, not cross-correlation)",
         "Deep-learning 'convolution' is cross-correlation: multiply X's window by K as is.",
-        lambda X, K, p, s, e: _corr_expected(X, np.ascontiguousarray(K[::-1, ::-1]), p, s)),
-)  # fmt: skip
+        lambda X, K, p, s, e: _corr_expected(X, np.ascontiguousarray(K[::-1, ::-1]), p, s),
+    ),
+)
 
 
 def check_corr2d_padded(fn: Callable) -> None:
@@ -696,14 +805,24 @@ def _corr2d_dilated_cases() -> list[Case]:
     X5 = np.arange(25.0).reshape(5, 5)
     return [
         case("a 5×5 input, lecture 000's 2×2 kernel, dilation 2", X5, LECTURE_K, 2),
-        case("a 7×7 input, 3×3 kernel, dilation 1 (plain cross-correlation)",
-            ints(7, 7), ints(3, 3), 1),
+        case(
+            "a 7×7 input, 3×3 kernel, dilation 1 (plain cross-correlation)",
+            ints(7, 7),
+            ints(3, 3),
+            1,
+        ),
         case("a 9×8 input, 3×3 kernel, dilation 3", ints(9, 8), ints(3, 3), 3),
         case("a 7×9 input, 2×3 kernel, dilation (1, 3)", ints(7, 9), ints(2, 3), (1, 3)),
         case("an 8×8 input, 3×3 kernel, dilation 2, padding 2", ints(8, 8), ints(3, 3), 2, 2),
-        case("a 9×10 input, 2×2 kernel, dilation (2, 3), padding (1, 0), stride (2, 3)",
-            ints(9, 10), ints(2, 2), (2, 3), (1, 0), (2, 3)),
-    ]  # fmt: skip
+        case(
+            "a 9×10 input, 2×2 kernel, dilation (2, 3), padding (1, 0), stride (2, 3)",
+            ints(9, 10),
+            ints(2, 2),
+            (2, 3),
+            (1, 0),
+            (2, 3),
+        ),
+    ]
 
 
 #: formula(X, K, (dh, dw), padding, (sh, sw), expected)
@@ -728,27 +847,35 @@ def _dilation_on_input(X, K, d, p, s, expected):
 
 
 CORR2D_DILATED_MISTAKES = (
-    _dilated_mistake("dilation_ignored",
+    _dilated_mistake(
+        "dilation_ignored",
         "the dilation was ignored: the kernel taps are still next to each other",
         "With dilation d, tap (a, b) reads the pixel a*dh rows and b*dw columns from the "
         "window's corner.",
-        lambda X, K, d, p, s, e: _corr_expected(X, K, p, s, 1)),
-    _dilated_mistake("dilation_applied_to_input",
+        lambda X, K, d, p, s, e: _corr_expected(X, K, p, s, 1),
+    ),
+    _dilated_mistake(
+        "dilation_applied_to_input",
         "you subsampled the input (X[::d, ::d]) instead of spreading the kernel",
         "Dilation spreads the kernel's taps apart; the windows still start at every "
         "stride step of the full-resolution input.",
-        _dilation_on_input),
-    _dilated_mistake("dilation_rows_cols_swapped",
+        _dilation_on_input,
+    ),
+    _dilated_mistake(
+        "dilation_rows_cols_swapped",
         "the row and column dilations are swapped",
         "dilation=(dh, dw): dh spreads the kernel's rows, dw its columns.",
-        lambda X, K, d, p, s, e: None if d[0] == d[1] else _corr_expected(X, K, p, s, d[::-1])),
-    _dilated_mistake("footprint_too_large",
+        lambda X, K, d, p, s, e: None if d[0] == d[1] else _corr_expected(X, K, p, s, d[::-1]),
+    ),
+    _dilated_mistake(
+        "footprint_too_large",
         "the kernel's footprint was taken as d*K instead of d*(K-1)+1, which drops the last "
         "windows",
         "A dilated K-tap kernel spans d*(K-1)+1 pixels: the gaps sit *between* taps, "
         "not after the last one.",
-        _footprint_too_large),
-)  # fmt: skip
+        _footprint_too_large,
+    ),
+)
 
 
 def check_corr2d_dilated(fn: Callable) -> None:

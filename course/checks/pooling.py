@@ -263,96 +263,135 @@ def _kernel_swapped(case: Case):
 
 
 POOL2D_MISTAKES: tuple[Mistake, ...] = (
-    Mistake("avg_max_swapped",
+    Mistake(
+        "avg_max_swapped",
         "max and average pooling are swapped (mode='max' gives the mean, or the other way round)",
         "mode='max' keeps the largest value of each window, mode='avg' its mean (lecture 000, "
         "'Average Pooling').",
-        _other_mode),
-    Mistake("min_instead_of_max",
+        _other_mode,
+    ),
+    Mistake(
+        "min_instead_of_max",
         "each window keeps its smallest value (min instead of max)",
         "Max pooling keeps the strongest signal of the window: use the maximum (lecture 000, "
         "'2-D Max Pooling').",
-        _min_pool),
-    Mistake("sum_instead_of_avg",
+        _min_pool,
+    ),
+    Mistake(
+        "sum_instead_of_avg",
         "average pooling returns the sum of each window, not its mean",
         "Divide the window's sum by KH*KW (lecture 000, 'Average Pooling': the mean replaces "
         "the max).",
-        _sum_pool),
-    Mistake("stride_defaults_to_one",
+        _sum_pool,
+    ),
+    Mistake(
+        "stride_defaults_to_one",
         "when `stride` is not given, your windows move by one position and overlap",
         "Like torch's nn.MaxPool2d, pool2d's stride defaults to the window size: "
         "`stride = size if stride is None else stride`, so the windows tile the input "
         "without overlapping (lecture 000, Q5/Q6: a 2×2 window with stride 2).",
-        _stride_one_by_default),
-    Mistake("stride_ignored",
+        _stride_one_by_default,
+    ),
+    Mistake(
+        "stride_ignored",
         "the `stride` argument is ignored and the windows always jump by the window size",
         "Use the stride you were given when it is not None; only a missing stride defaults "
         "to the window size (lecture 000, 'Padding, Stride, and Multiple Channels').",
-        _stride_replaced("size")),
-    Mistake("stride_ignored",
+        _stride_replaced("size"),
+    ),
+    Mistake(
+        "stride_ignored",
         "the windows move by one position whatever the `stride` argument says",
         "Window (i, j) starts at row i*stride_h and column j*stride_w of the padded input, "
         "and H_out = (H + 2*padding - KH) // stride + 1 (lecture 001, 'stride').",
-        _stride_replaced("one")),
-    Mistake("stride_ignored",
+        _stride_replaced("one"),
+    ),
+    Mistake(
+        "stride_ignored",
         "the output has the right shape but window (i, j) starts at row i and column j: "
         "the stride is used in H_out but not where the window starts",
         "Slice X_pad[i*stride_h : i*stride_h + KH, j*stride_w : j*stride_w + KW] (lecture "
         "000, 'Padding, Stride, and Multiple Channels').",
-        _stride_replaced("cropped")),
-    Mistake("kernel_hw_swapped",
+        _stride_replaced("cropped"),
+    ),
+    Mistake(
+        "kernel_hw_swapped",
         "the window's height and width are swapped (size=(KH, KW) was read as (KW, KH))",
         "size=(KH, KW) means KH rows and KW columns, like torch's kernel_size; unpack it as "
         "`KH, KW = as_pair(size)`.",
-        _kernel_swapped),
-    Mistake("window_size_wrong",
+        _kernel_swapped,
+    ),
+    Mistake(
+        "window_size_wrong",
         "your windows are one row and one column too small (the slice end is off by one)",
         "X_pad[r : r + KH] holds exactly KH rows: the end of a Python slice is excluded, so "
         "do not subtract 1 (lecture 000, '2-D Max Pooling': a 2×2 window holds 4 values).",
-        _window_changed(-1)),
-    Mistake("window_size_wrong",
+        _window_changed(-1),
+    ),
+    Mistake(
+        "window_size_wrong",
         "your windows are one row and one column too small (the slice end is off by one)",
         "X_pad[r : r + KH] holds exactly KH rows: the end of a Python slice is excluded, so "
         "do not subtract 1 (lecture 000, '2-D Max Pooling': a 2×2 window holds 4 values).",
-        _window_changed(-1, divide_by_size=True)),
-    Mistake("window_size_wrong",
+        _window_changed(-1, divide_by_size=True),
+    ),
+    Mistake(
+        "window_size_wrong",
         "your windows are one row and one column too large (the slice end is off by one)",
         "X_pad[r : r + KH] already holds KH rows: do not add 1 to the slice end (lecture 000, "
         "'2-D Max Pooling': a 2×2 window holds 4 values).",
-        _window_changed(+1)),
-    Mistake("max_pads_with_zeros",
+        _window_changed(+1),
+    ),
+    Mistake(
+        "max_pads_with_zeros",
         "max pooling pads the border with zeros, so a padded 0 beats negative inputs",
         "Pad max pooling with -inf (np.pad(..., constant_values=-np.inf)): padding must never "
         "win a window. This is what torch's nn.MaxPool2d does.",
-        _max_zero_padded),
-    Mistake("avg_excludes_padding",
+        _max_zero_padded,
+    ),
+    Mistake(
+        "avg_excludes_padding",
         "average pooling divides by the number of real (unpadded) inputs in each window",
         "Like torch's default (count_include_pad=True), pool2d pads average pooling with zeros "
         "that count in the mean: always divide by KH*KW.",
-        _avg_without_padding_count),
-    Mistake("padding_ignored", "the `padding` argument is ignored",
+        _avg_without_padding_count,
+    ),
+    Mistake(
+        "padding_ignored",
+        "the `padding` argument is ignored",
         "Pad X with `padding` rows above and below and `padding` columns left and right "
         "before sliding the window (-inf for max, 0 for avg); H_out = "
         "(H + 2*padding - KH) // stride + 1.",
-        _padding_ignored),
-    Mistake("output_off_by_one",
+        _padding_ignored,
+    ),
+    Mistake(
+        "output_off_by_one",
         "your output misses its last row and column (H_out computed without the + 1)",
         "H_out = (H + 2*padding - KH) // stride + 1: count the first window, then one more "
         "per stride that still fits (lecture 001, output-size formula).",
-        _off_by_one(1, 1)),
-    Mistake("output_off_by_one", "your output misses its last row",
+        _off_by_one(1, 1),
+    ),
+    Mistake(
+        "output_off_by_one",
+        "your output misses its last row",
         "H_out = (H + 2*padding - KH) // stride + 1 rows (lecture 001, output-size formula).",
-        _off_by_one(1, 0)),
-    Mistake("output_off_by_one", "your output misses its last column",
+        _off_by_one(1, 0),
+    ),
+    Mistake(
+        "output_off_by_one",
+        "your output misses its last column",
         "W_out = (W + 2*padding - KW) // stride + 1 columns (lecture 001, output-size formula).",
-        _off_by_one(0, 1)),
-    Mistake("output_off_by_one",
+        _off_by_one(0, 1),
+    ),
+    Mistake(
+        "output_off_by_one",
         "your output has an extra row or column from a window that hangs over the edge "
         "(H_out rounded up)",
         "Round down: H_out = (H + 2*padding - KH) // stride + 1. A window that does not fit "
         "inside the padded input is dropped, as torch does (ceil_mode=False).",
-        _ceil_mode),
-)  # fmt: skip
+        _ceil_mode,
+    ),
+)
 
 
 def _pool_cases(mode: str) -> list[Case]:
@@ -376,9 +415,13 @@ def _pool_cases(mode: str) -> list[Case]:
             # like min pooling, and a missing last row like a stride of 2.
             case("the lecture 000 Q6 matrix", LECTURE_X, 2),
             # Lecture 002's example; the default mode (max) is left out on purpose.
-            Case("the lecture 002 example", (ARANGE9, 2), np.array([[4.0, 5.0], [7.0, 8.0]]),
-                {"stride": 1}),
-        ]  # fmt: skip
+            Case(
+                "the lecture 002 example",
+                (ARANGE9, 2),
+                np.array([[4.0, 5.0], [7.0, 8.0]]),
+                {"stride": 1},
+            ),
+        ]
     else:
         first = [
             case("the lecture 000 Q5 matrix", LECTURE_X, 2),
@@ -389,11 +432,21 @@ def _pool_cases(mode: str) -> list[Case]:
         case("5×7 integers with ties, (2, 3) window", ties, (2, 3)),
         case("overlapping 3×3 windows, stride 2 (AlexNet)", floats, 3, stride=2),
         case("stride 3 > the 2×2 window", gaps, 2, stride=3),
-        case(f"{'negative' if mode == 'max' else 'positive'} inputs, padding 1",
-            border, 3, stride=2, padding=1),
-        case("window (3, 4), stride (1, 3), padding (1, 2)",
-            pairs, (3, 4), stride=(1, 3), padding=(1, 2)),
-    ]  # fmt: skip
+        case(
+            f"{'negative' if mode == 'max' else 'positive'} inputs, padding 1",
+            border,
+            3,
+            stride=2,
+            padding=1,
+        ),
+        case(
+            "window (3, 4), stride (1, 3), padding (1, 2)",
+            pairs,
+            (3, 4),
+            stride=(1, 3),
+            padding=(1, 2),
+        ),
+    ]
 
 
 def check_pool2d(fn: Callable, *, mode: str | None = None, quiet: bool = False) -> None:
@@ -495,45 +548,61 @@ def _options_dropped(case: Case):
 
 
 CHANNEL_MISTAKES: tuple[Mistake, ...] = (
-    Mistake("channels_mixed",
+    Mistake(
+        "channels_mixed",
         "your windows also reach across channels (the max or mean is taken over C as well)",
         "Pool each channel X[c] on its own and stack the C results: a pooling layer never "
         "mixes channels (lecture 000: #output channels = #input channels).",
-        _across_channels("max", keep_channels=False)),
-    Mistake("channels_mixed",
+        _across_channels("max", keep_channels=False),
+    ),
+    Mistake(
+        "channels_mixed",
         "your windows also reach across channels (the max or mean is taken over C as well)",
         "Pool each channel X[c] on its own and stack the C results: a pooling layer never "
         "mixes channels (lecture 000: #output channels = #input channels).",
-        _across_channels("mean", keep_channels=False)),
-    Mistake("channels_mixed",
+        _across_channels("mean", keep_channels=False),
+    ),
+    Mistake(
+        "channels_mixed",
         "every output channel holds the same map, pooled over all channels together",
         "Pool each channel X[c] on its own: channel c of the output depends on channel c of "
         "the input only (lecture 000, 'Padding, Stride, and Multiple Channels').",
-        _across_channels("max", keep_channels=True)),
-    Mistake("channels_mixed",
+        _across_channels("max", keep_channels=True),
+    ),
+    Mistake(
+        "channels_mixed",
         "every output channel holds the same map, pooled over all channels together",
         "Pool each channel X[c] on its own: channel c of the output depends on channel c of "
         "the input only (lecture 000, 'Padding, Stride, and Multiple Channels').",
-        _across_channels("mean", keep_channels=True)),
-    Mistake("only_first_channel",
+        _across_channels("mean", keep_channels=True),
+    ),
+    Mistake(
+        "only_first_channel",
         "only the first channel is pooled and returned (the loop returns too early?)",
         "Loop over all C channels and stack the results with np.stack: the output is "
         "(C, H_out, W_out).",
-        _first_channel),
-    Mistake("channels_last",
+        _first_channel,
+    ),
+    Mistake(
+        "channels_last",
         "the channels came out on the last axis, (H_out, W_out, C)",
         "Keep the course's channel-first layout: np.stack(list_of_maps) or axis=0 gives "
         "(C, H_out, W_out), like torch's (N, C, H, W).",
-        _channels_last),
-    Mistake("mode_not_passed",
+        _channels_last,
+    ),
+    Mistake(
+        "mode_not_passed",
         "`mode` is not passed on to pool2d, so every call does max pooling",
         "Call pool2d(X[c], size, stride=stride, padding=padding, mode=mode).",
-        _mode_dropped),
-    Mistake("options_not_passed",
+        _mode_dropped,
+    ),
+    Mistake(
+        "options_not_passed",
         "`stride` and `padding` are not passed on to pool2d",
         "Call pool2d(X[c], size, stride=stride, padding=padding, mode=mode).",
-        _options_dropped),
-)  # fmt: skip
+        _options_dropped,
+    ),
+)
 
 
 def _channel_cases() -> list[Case]:
@@ -545,19 +614,34 @@ def _channel_cases() -> list[Case]:
         return Case(label, c.args, _right(c), c.kwargs)
 
     return [
-        Case("the two channels of lecture 000", (two, 2),
+        Case(
+            "the two channels of lecture 000",
+            (two, 2),
             np.array([[[4.0, 5.0], [7.0, 8.0]], [[5.0, 6.0], [8.0, 9.0]]]),
-            {"stride": 1}),
-        case("3 random channels, 2×2 max",
+            {"stride": 1},
+        ),
+        case(
+            "3 random channels, 2×2 max",
             rng.integers(-5, 6, size=(3, 5, 6)).astype(float),
-            2, mode="max"),
-        case("4 random channels, 3×3 avg, stride 2, padding 1",
+            2,
+            mode="max",
+        ),
+        case(
+            "4 random channels, 3×3 avg, stride 2, padding 1",
             np.round(rng.uniform(0, 9, size=(4, 6, 5)), 1),
-            3, stride=2, padding=1, mode="avg"),
-        case("2 random channels, (2, 3) avg, stride 1",
+            3,
+            stride=2,
+            padding=1,
+            mode="avg",
+        ),
+        case(
+            "2 random channels, (2, 3) avg, stride 1",
             np.round(rng.standard_normal((2, 5, 7)), 2),
-            (2, 3), stride=1, mode="avg"),
-    ]  # fmt: skip
+            (2, 3),
+            stride=1,
+            mode="avg",
+        ),
+    ]
 
 
 def check_pool2d_channels(fn: Callable, *, quiet: bool = False) -> None:
@@ -658,61 +742,83 @@ def _value_not_one(case: Case):
 
 
 GRAD_MISTAKES: tuple[Mistake, ...] = (
-    Mistake("all_ties_marked",
+    Mistake(
+        "all_ties_marked",
         "every tied maximum of a window gets a 1, so a window with a tie sends its gradient twice",
         "Mark exactly one position per window: the first maximum in row-major order "
         "(np.argmax(window) then np.unravel_index). The gradient of max is the gradient of "
         "the one input it returned.",
-        _mask_from_windows("all_ties")),
-    Mistake("last_tie",
+        _mask_from_windows("all_ties"),
+    ),
+    Mistake(
+        "last_tie",
         "ties go to the last maximum of the window (or the first one scanning column by "
         "column), not the first in row-major order",
         "np.argmax(window) returns the first maximum in row-major order, the one torch picks; "
         "a `>=` comparison in a loop moves to later ties, use `>`.",
-        _mask_from_windows("last")),
-    Mistake("overlaps_not_added",
+        _mask_from_windows("last"),
+    ),
+    Mistake(
+        "overlaps_not_added",
         "a position that wins several overlapping windows is marked 1 instead of counting them",
         "Add (`mask[r, c] += 1`) rather than assign: with stride < size one input can win "
         "several windows, and it receives the gradient of each (the chain rule sums them).",
-        _mask_from_windows("first", binary=True)),
-    Mistake("window_offset_missing",
+        _mask_from_windows("first", binary=True),
+    ),
+    Mistake(
+        "window_offset_missing",
         "the argmax (p, q) inside the window is written at mask[p, q], without adding where "
         "the window starts",
         "The winner of window (i, j) sits at row i*stride_h + p and column j*stride_w + q of X.",
-        _no_offset(False)),
-    Mistake("window_offset_missing",
+        _no_offset(False),
+    ),
+    Mistake(
+        "window_offset_missing",
         "the argmax (p, q) inside the window is written at mask[p, q], without adding where "
         "the window starts",
         "The winner of window (i, j) sits at row i*stride_h + p and column j*stride_w + q of X.",
-        _no_offset(True)),
-    Mistake("mask_of_max_value_globally",
+        _no_offset(True),
+    ),
+    Mistake(
+        "mask_of_max_value_globally",
         "the mask marks where the largest value of the whole input is, not the max of each window",
         "Take the max window by window: every window sends its gradient to its own winner.",
-        _global_max),
-    Mistake("marks_every_copy",
+        _global_max,
+    ),
+    Mistake(
+        "marks_every_copy",
         "each window's max is marked everywhere that value occurs in X (`mask[X == m] = 1`), "
         "not only inside the window",
         "Find the position inside the window (np.argmax of the window) and mark that one position.",
-        _every_copy(False)),
-    Mistake("marks_every_copy",
+        _every_copy(False),
+    ),
+    Mistake(
+        "marks_every_copy",
         "each window's max is counted everywhere that value occurs in X "
         "(`mask[X == m] += 1`), not only inside the window",
         "Find the position inside the window (np.argmax of the window) and mark that one position.",
-        _every_copy(True)),
-    Mistake("stores_value_not_one",
+        _every_copy(True),
+    ),
+    Mistake(
+        "stores_value_not_one",
         "the mask holds the max value itself instead of 1",
         "Write 1 (or add 1) at the winner: the mask is the gradient of the sum of the pooled "
         "outputs, and d(max)/d(winner) = 1.",
-        _value_not_one),
-    Mistake("avg_gradient_instead",
+        _value_not_one,
+    ),
+    Mistake(
+        "avg_gradient_instead",
         "every input of a window gets 1/(KH*KW): that is the gradient of average pooling",
         "For max pooling only the winner of each window gets the gradient (lecture 001).",
-        _mask_from_windows("avg")),
-    Mistake("stride_defaults_to_one",
+        _mask_from_windows("avg"),
+    ),
+    Mistake(
+        "stride_defaults_to_one",
         "when `stride` is not given, your windows move by one position and overlap",
         "As in pool2d, the stride defaults to the window size.",
-        _grad_default_stride_one),
-)  # fmt: skip
+        _grad_default_stride_one,
+    ),
+)
 
 
 def _grad_cases() -> list[Case]:
@@ -729,15 +835,17 @@ def _grad_cases() -> list[Case]:
         return Case(label, (X, size), _autograd_mask(X, k, _pair(s)), kw)
 
     return [
-        Case("the lecture 000 Q6 matrix (a 20/20 tie top left)",
+        Case(
+            "the lecture 000 Q6 matrix (a 20/20 tie top left)",
             (LECTURE_X, 2),
-            np.array([[0, 1, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], float)),
+            np.array([[0, 1, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], float),
+        ),
         case("the lecture 002 example", ARANGE9, 2, stride=1),
         case("a peak that wins nine overlapping 3×3 windows", peak, 3, stride=1),
         case("integers with ties, (2, 3) window, stride (1, 2)", ties, (2, 3), stride=(1, 2)),
         case("stride 3 > the 2×2 window", gaps, 2, stride=3),
         case("a constant input (all ties)", np.full((4, 6), 7.0), 2),
-    ]  # fmt: skip
+    ]
 
 
 def check_maxpool_grad_mask(fn: Callable, *, quiet: bool = False) -> None:
@@ -797,7 +905,8 @@ QUIZZES: dict[str, tuple[str, tuple[int, ...], str, Part]] = {
         "Q5 (2×2 average pooling, stride 2)",
         (2, 2),
         "a 2×2 array",
-        Part(Q5_DIGEST,
+        Part(
+            Q5_DIGEST,
             "Cut the 4×4 matrix into four 2×2 blocks (stride 2: no overlap) and replace each block "
             "by the mean of its four numbers.",
             wrong={
@@ -809,13 +918,15 @@ QUIZZES: dict[str, tuple[str, tuple[int, ...], str, Part]] = {
                     "sum_instead_of_avg",
                     "those are the sums of the blocks; divide each by 4 to get the mean.",
                 ),
-            }),
+            },
+        ),
     ),
     "q6": (
         "Q6 (2×2 max pooling, stride 2)",
         (2, 2),
         "a 2×2 array",
-        Part(Q6_DIGEST,
+        Part(
+            Q6_DIGEST,
             "Cut the 4×4 matrix into four 2×2 blocks (stride 2: no overlap) and keep the largest "
             "number of each block.",
             wrong={
@@ -823,13 +934,15 @@ QUIZZES: dict[str, tuple[str, tuple[int, ...], str, Part]] = {
                     "avg_max_swapped",
                     "that is the mean of each block (Q5); Q6 asks for the largest value.",
                 ),
-            }),
+            },
+        ),
     ),
     "shift": (
         "Shift quiz (unchanged outputs: max, avg)",
         (2,),
         "a pair (count for max, count for avg)",
-        Part(SHIFT_DIGEST,
+        Part(
+            SHIFT_DIGEST,
             "Write down the shifted matrix (a column of zeros enters on the left, the last column "
             "drops out), pool it both ways, and compare block by block with Q5 and Q6.",
             wrong={
@@ -837,13 +950,15 @@ QUIZZES: dict[str, tuple[str, tuple[int, ...], str, Part]] = {
                     "swapped",
                     "the two counts are in the wrong order: (max pooling, average pooling).",
                 ),
-            }),
+            },
+        ),
     ),
     "grad_avg": (
         "Gradient of average pooling",
         (4, 4),
         "a 4×4 array, the shape of X",
-        Part(GRAD_AVG_DIGEST,
+        Part(
+            GRAD_AVG_DIGEST,
             "Y[i, j] is the mean of 4 inputs, so each of them gets dout[i, j] / 4.",
             wrong={
                 GRAD_NO_DIVISION_DIGEST: (
@@ -856,13 +971,15 @@ QUIZZES: dict[str, tuple[str, tuple[int, ...], str, Part]] = {
                     "that is the gradient when dout is all "
                     "ones; multiply each window's share by its dout.",
                 ),
-            }),
+            },
+        ),
     ),
     "grad_max": (
         "Gradient of max pooling",
         (4, 4),
         "a 4×4 array, the shape of X",
-        Part(GRAD_MAX_DIGEST,
+        Part(
+            GRAD_MAX_DIGEST,
             "In each 2×2 block, the input that produced the max gets dout[i, j]; the other three "
             "get 0.",
             wrong={
@@ -885,9 +1002,10 @@ QUIZZES: dict[str, tuple[str, tuple[int, ...], str, Part]] = {
                     "dout_ignored",
                     "that is the mask of winners; multiply each winner by its window's dout.",
                 ),
-            }),
+            },
+        ),
     ),
-}  # fmt: skip
+}
 
 
 def _quiz(name: str, answer: Any) -> None:
