@@ -132,6 +132,15 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
         "Check the order of the axes of what you return against the docstring's shape.",
         lambda c, e: np.swapaxes(e, -1, -2) if _arr(e) is not None and e.ndim >= 2 else None,
     )
+    yield Derived(
+        "auto:fractions_dropped",
+        "every value lost its fraction: the result was stored in an integer array "
+        "(np.zeros(..., dtype=X.dtype) or np.zeros_like(X) with an integer input), which "
+        "truncates what is written into it",
+        "Allocate the output as floats: np.zeros(shape) (float64 by default), whatever the "
+        "input's dtype.",
+        _fractions_dropped,
+    )
     for reduce in ("sum", "mean", "max"):
         yield Derived(
             f"auto:total_{reduce}",
@@ -227,6 +236,17 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
             "A constant term is added or left out: check the bias and any + 1 or - 1.",
             lambda c, e, s=s: np.asarray(e, float) + s,
         )
+
+
+def _fractions_dropped(case, e: Any) -> Any:
+    """Truncated where the first array argument holds integers (the output took its
+    dtype); unchanged elsewhere."""
+    if _arr(e) is None or e.dtype.kind != "f":
+        return None
+    first = next((a for a in case.args if isinstance(a, np.ndarray)), None)
+    if first is None or first.dtype.kind not in "iu":
+        return e
+    return np.trunc(e)
 
 
 def _edge_zeroed(e: Any) -> np.ndarray | None:

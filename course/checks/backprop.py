@@ -407,6 +407,14 @@ def _rel_cases() -> list[Case]:
         case("a sign difference, kind='elementwise'", c, d, "elementwise"),
         case("2×3 arrays, kind='elementwise'", e, f, "elementwise"),
         case("2×3 arrays, kind='norm'", e, f, "norm"),
+        # |a| > |b| at one entry and |b| > |a| at another: a denominator of |b| only, of
+        # |a| only, of max(|a|, |b|) and of |a| + |b| give four different answers.
+        case(
+            "entries where |a| is the larger and where |b| is",
+            np.array([2.0, 1.0, -0.5]),
+            np.array([1.0, 3.0, -0.5]),
+            "elementwise",
+        ),
         case("two zero arrays (the eps floor)", np.zeros(3), np.zeros(3), "elementwise"),
         case("two zero arrays, kind='norm'", np.zeros((2, 2)), np.zeros((2, 2)), "norm"),
     ]
@@ -459,6 +467,18 @@ REL_ERROR_MISTAKES = (
             ),
         )
         for side in (lambda a, b: np.abs(b), lambda a, b: np.abs(a))
+    ),
+    _rel_mistake(
+        "max_denominator",
+        "the denominator is the larger of the two, max(|a|, |b|) (or max(||a||, ||b||)), "
+        "instead of their sum: a common definition elsewhere, but not this course's",
+        "Divide by |a| + |b| (and ||a|| + ||b||), as the docstring says: the error is then "
+        "at most 1.",
+        lambda a, b, k: (
+            float(np.max(_ratio(np.abs(a - b), np.maximum(np.abs(a), np.abs(b)))))
+            if k == "elementwise"
+            else float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-12))
+        ),
     ),
     _rel_mistake(
         "norm_of_sum",

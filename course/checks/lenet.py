@@ -40,6 +40,7 @@ from course.checks._core import (
     CheckFailed,
     Mistake,
     Part,
+    _compare,
     answer_digest,
     check,
     check_quiz,
@@ -1197,6 +1198,11 @@ def _loss_cases() -> list[Case]:
         *cases(
             "rows hundreds apart: each row's own max", [[800.0, 0.0, 1.0], [0.0, 1.0, 2.0]], [0, 2]
         ),
+        # The label's logit hundreds below its row's max: its probability underflows to 0,
+        # so np.log of the softmax gives inf where the log-softmax gives 805.
+        *cases(
+            "a label hundreds below its row's max", [[0.0, -800.0, 5.0], [1.0, 2.0, 3.0]], [1, 2]
+        ),
     ]
 
 
@@ -1295,6 +1301,12 @@ LOSS_KNOBS = (
 LOSS_RECIPES = recipe_variants(LOSS_KNOBS, _ce_recipe, prefix="loss")
 
 
+def _log_of_softmax_loss(z, y, e):
+    with np.errstate(all="ignore"):
+        p = _softmax(z - z.max(axis=1, keepdims=True), 1)
+        return float(-np.log(p[np.arange(len(y)), y]).mean()), e[1]
+
+
 LOSS_MISTAKES = (
     _loss_mistake(
         "loss_summed",
@@ -1353,12 +1365,37 @@ LOSS_MISTAKES = (
         _batch_max_loss,
     ),
     _loss_mistake(
+        "log_of_softmax",
+        "the loss takes np.log of the softmax probabilities: a probability that underflows "
+        "to 0 (a label hundreds below its row's max) gives log(0) = -inf",
+        "Use the log-softmax directly: log p[y] = (z[y] - m) - log Σ exp(z - m), with m the "
+        "row's max; it never takes the log of 0.",
+        _log_of_softmax_loss,
+    ),
+    _loss_mistake(
         "label_indexing",
         "the loss picks p[:, y], an N×N block, instead of one probability per row",
         "Pick p[np.arange(N), y]: row n, column y[n].",
         _matrix_index_loss,
     ),
 )
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return bool(np.all(np.isfinite(np.asarray(value, float))))
+    except (TypeError, ValueError):
+        return True  # not numbers: the engine says what is wrong with it
+
+
+def _loss_on(fn: Callable[..., Any], case: Case) -> tuple | None:
+    """The student's (loss, dlogits) on a case, or None where it raises or is no pair."""
+    try:
+        with np.errstate(all="ignore"), contextlib.redirect_stdout(io.StringIO()):
+            got = fn(*copy.deepcopy(case.args))
+    except Exception:
+        return None
+    return tuple(got) if isinstance(got, (tuple, list)) and len(got) == 2 else None
 
 
 @single_threaded
@@ -1381,14 +1418,25 @@ def check_softmax_cross_entropy(fn: Callable[..., Any]) -> None:
                 "(loss, dlogits).",
                 mistake="wrong_return",
             )
-    if isinstance(got, (tuple, list)) and len(got) == 2:
-        try:
-            finite = np.all(np.isfinite(np.asarray(got[0], float))) and np.all(
-                np.isfinite(np.asarray(got[1], float))
-            )
-        except (TypeError, ValueError):
-            finite = True
-        if not finite:
+    ordinary = _loss_on(fn, cases[0])  # the loss and dlogits on small logits
+    if (
+        ordinary is not None
+        and not _finite(ordinary[0])
+        and _compare(ordinary[1], cases[1].expected, rtol=1e-6, atol=1e-8) is None
+    ):
+        raise CheckFailed(
+            f"softmax_cross_entropy on {cases[0].label.removesuffix(': the loss')}: dlogits "
+            f"is right, so the softmax is, but the loss is {ordinary[0]!r}: np.log got a "
+            "number <= 0, so the loss did not read the softmax probabilities. The usual "
+            "cause: `dlogits = probs` names the same array (no copy), and "
+            "`dlogits[rows, y] -= 1` edits probs too. Compute the loss first, or start "
+            "from `dlogits = probs.copy()`.",
+            mistake="loss_after_probs_edited",
+            case=cases[0].label,
+        )
+    if isinstance(got, (tuple, list)) and len(got) == 2 and ordinary is not None:
+        finite = _finite(got[0]) and _finite(got[1])
+        if not finite and _finite(ordinary[0]):
             raise CheckFailed(
                 f"softmax_cross_entropy on {big.label} returned inf or NaN. np.exp(800) "
                 "overflows to inf (and inf/inf is NaN): subtract each row's max from the "

@@ -679,7 +679,23 @@ def _corr2d_padded_cases() -> list[Case]:
             0,
             1,
         ),
+        # An image of integers and a blur with fractions: the output holds fractions.
+        case("an integer image and a 3×3 box blur, padding 1", _blurrable(rng), BOX, 1, 1),
     ]
+
+
+BOX = np.full((3, 3), 1 / 9)
+
+
+def _blurrable(rng: np.random.Generator) -> np.ndarray:
+    """A 4×5 image of integers whose box blur (padding 1) has no whole number: a result
+    truncated to integers then differs from the right one in every entry, however the
+    sums were rounded."""
+    while True:
+        X = rng.integers(0, 10, size=(4, 5))
+        sums = np.rint(_corr_expected(X.astype(float), BOX, 1, 1) * 9).astype(int)
+        if np.all(sums % 9 != 0):
+            return X
 
 
 #: formula(X, K, padding, (sh, sw), expected)

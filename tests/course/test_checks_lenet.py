@@ -184,10 +184,13 @@ def loss_student(logits, y, *, bug=None):
         e = np.exp(z)
         axis = 0 if bug == "softmax_wrong_axis" else 1
         p = e / e.sum(axis=axis, keepdims=True)
+        log_p = z - np.log(e.sum(axis=axis, keepdims=True))  # the log-softmax
         if bug == "label_indexing":
             loss = -np.log(p[:, y]).mean()
-        else:
+        elif bug in ("log_of_softmax", "batch_max"):  # np.log of probabilities
             loss = -np.log(p[np.arange(N), y]).mean()
+        else:
+            loss = -log_p[np.arange(N), y].mean()
     d = p.copy()
     if bug != "onehot_not_subtracted":
         d[np.arange(N), y] -= 1
