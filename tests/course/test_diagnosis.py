@@ -1,6 +1,8 @@
 """The floor of the diagnosis benchmark (tests/course/diagnosis.py, docs/diagnosis.md):
-118 realistic mistakes written without reading the catalogue. No real bug passes its
-check, and at least the recorded share is named; a regression fails here."""
+three sets of realistic mistakes written without reading the catalogue (118, 56 and 60).
+No real bug passes its check, and at least the recorded number is named; a regression
+fails here. The fresh and third sets were each measured once before the checks were
+changed in reply (docs/diagnosis.md has those numbers); the floors below are today's."""
 
 from __future__ import annotations
 
@@ -9,24 +11,32 @@ import pytest
 from tests.course import diagnosis
 from tests.course.mistake_set import SPLIT
 
-
-@pytest.fixture(scope="module")
-def results():
-    return diagnosis.measure()
+#: set -> (mistakes, named at least): the counts recorded in docs/diagnosis.md
+FLOORS = {"original": (118, 114), "fresh": (56, 38), "third": (60, 31)}
 
 
-def test_no_real_bug_passes_its_check(results):
+@pytest.fixture(scope="module", params=sorted(FLOORS))
+def measured(request):
+    return request.param, diagnosis.measure(which=request.param)
+
+
+def test_no_real_bug_passes_its_check(measured):
+    which, results = measured
     missed = [k for k, r in results.items() if r["outcome"] == "missed"]
-    assert missed == []
+    assert missed == [], which
 
 
-def test_the_named_share_does_not_fall_below_the_record(results):
+def test_the_named_count_does_not_fall_below_the_record(measured):
+    which, results = measured
+    size, floor = FLOORS[which]
     named = sum(r["outcome"] == "named" for r in results.values())
-    held_out = [r for k, r in results.items() if SPLIT[k] == "held_out"]
-    named_held_out = sum(r["outcome"] == "named" for r in held_out)
-    assert named >= 113, diagnosis.table(results)  # of 118, docs/diagnosis.md
-    assert named_held_out >= 52, diagnosis.table(results)  # of 54
+    assert len(results) == size
+    assert named >= floor, f"{which}: {diagnosis.table(results)}"
+    if which == "original":
+        held_out = [r for k, r in results.items() if SPLIT[k] == "held_out"]
+        assert sum(r["outcome"] == "named" for r in held_out) >= 52  # of 54
 
 
-def test_every_mistake_of_the_set_has_a_check_to_run(results):
-    assert not [k for k, r in results.items() if r["outcome"] == "no_check"]
+def test_every_mistake_of_the_set_has_a_check_to_run(measured):
+    which, results = measured
+    assert not [k for k, r in results.items() if r["outcome"] == "no_check"], which
