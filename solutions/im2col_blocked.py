@@ -1,4 +1,4 @@
-"""im2col a block of images at a time: the fast path for big batches of small layers.
+"""im2col a block of images at a time: the fast path for big batches of strided layers.
 
 The algorithm is `solutions.conv`'s im2col (batch last, one matrix product per pass,
 col2im over the KH*KW kernel offsets), run on blocks of `nb` images whose column
@@ -9,7 +9,9 @@ block, while the products per block are still big enough (C_out x C_in*KH*KW tim
 C_in*KH*KW x nb*H_out*W_out) to run near BLAS speed. Measured on LeNet's conv1 and
 conv2 at batch 256, one thread: 1.5-2x faster than the whole batch at once. The backward
 pass recomputes each block's columns from x rather than keeping them (measured: no
-slower, and no 15 MB kept between the passes).
+slower, and no 15 MB kept between the passes). At stride 1 and dilation 1,
+`solutions.im2col_w` is faster still (it copies KW times less), and `choose_algorithm`
+picks it there; this path serves the strided and dilated layers.
 
 Two threads: the products are small, so OpenBLAS's second thread gains little here, and
 the copies and col2im are single-threaded numpy (docs/performance.md, "Two threads").

@@ -13,9 +13,11 @@ copies it KW times (the shifts along W) and gets the KH shifts along H for free:
 3. the forward pass is one batched `np.matmul`, w (C_out, KH*C_in*KW) @ view, which
    calls BLAS once per output row: out_rows (H_out, C_out, W_out*nb), copied into NCHW.
 
-Backward, with dout stored the same way (d[h, o, v, n], shape (H_out, C_out, W_out, nb)):
+Backward, with dout stored the same way, twice: d_t[h, (v, n), o] and d[h, o, (v, n)]:
 
-- dw: view[h] @ d[h].T for every output row (one batched `np.matmul`), summed over h;
+- dw: view[h] @ d_t[h] for every output row (one batched `np.matmul`), summed over h
+  (d_t is a copy rather than a transposed view of d: OpenBLAS runs the product with the
+  transposed operand 1.6x slower on LeNet's conv2);
 - dx: the transposed convolution with the same trick turned round. Input row y gets
   sum_{i, o} w[o, c, i, j] * d[y - i, o, v, n]; rows y-KH+1 .. y of d are one contiguous
   run, so t[y] = w2 ((j, c), (i', o)) @ d_rows(y) for every y as one batched product
@@ -23,15 +25,20 @@ Backward, with dout stored the same way (d[h, o, v, n], shape (H_out, C_out, W_o
   each with only the rows that exist), and then the KW shifts along W add the
   t[y, j, c, v, n] into dx[y, c, v + j, n] (KW slices of whole arrays).
 
-On LeNet's conv2 (N = 256, 6 -> 16 channels, 5x5, 14x14) this copies 3.6x less than the
-column matrix, runs its products at 90-100 GFLOP/s (the products per block of columns of
-`solutions.im2col_blocked` are narrower) and replaces col2im's KH*KW strided additions by
-KW; see docs/performance.md. Blocks of images (`_BLOCK_BYTES` of xw, about 32 images on
-LeNet's conv2) keep the working set in the cache; the backward pass recomputes xw from x.
+On LeNet's conv2 (N = 256, 6 -> 16 channels, 5x5, 14x14) xw holds 3.6x fewer numbers
+than the column matrix, the products run at 85-100 GFLOP/s (np.matmul's 1024x1024
+product: ~100; those of `solutions.im2col_blocked`, 65-80) and col2im's KH*KW strided
+additions become KW additions of long contiguous runs: forward + backward in 6.5-7 ms
+against im2col-blocked's 8.6-9 (one thread; docs/performance.md). Blocks of images
+(`_BLOCK_BYTES` of xw, about 32 images on LeNet's conv2) keep the working set in the
+cache; the backward pass recomputes xw from x (keeping xw, or the batch-last copy of x,
+from the forward pass was measured no faster).
 
 Covers stride 1 and dilation 1 with any padding (the overlapping rows need neighbouring
 output rows to be one input row apart). Accuracy: the same products as im2col, summed in
-another order (float32 within the 2e-6 bound of `tests/solutions/test_conv2d.py`).
+another order; in float32 against torch in float64 (LeNet's layers and a 64-channel 3x3
+one, 4 seeds) the largest error is <= 5.4e-7 of the largest |value| (im2col: <= 6.7e-7),
+held to 2e-6 by `tests/solutions/test_conv2d.py::test_float32_accuracy`.
 """
 
 from __future__ import annotations
@@ -44,8 +51,8 @@ from numpy.lib.stride_tricks import as_strided
 __all__ = ["RowsCache", "rows_backward", "rows_forward"]
 
 # Bytes of one block's xw (Hp, C_in, KW, W_out, nb). Measured on LeNet's conv2 at batch
-# 256, one thread: blocks of 16, 32 and 64 images took 7.6, 7.0 and 7.5 ms per
-# forward + backward; 32 images are ~540 KB.
+# 256, one thread (a first version): blocks of 16, 32 and 64 images took 7.6, 7.0 and
+# 7.5 ms per forward + backward, the whole batch at once 11.1 ms; 32 images are ~540 KB.
 _BLOCK_BYTES = 1 << 19
 
 
