@@ -30,6 +30,7 @@ import collections
 import contextlib
 import importlib
 import io
+import linecache
 import sys
 from pathlib import Path
 
@@ -60,7 +61,10 @@ def run_one(entry: dict) -> tuple[str, str | None, str]:
     """(outcome, mistake key, the check's message) for one mistake of the set."""
     source = _source(entry["assignment"])
     ns = judge.reference_namespace(source, prefer_solutions=False)
-    exec(compile(entry["code"], f"<{entry['id']}>", "exec"), ns)
+    # As IPython does for a cell: the source is kept where inspect can read it.
+    filename = f"<{entry['id']}>"
+    linecache.cache[filename] = (len(entry["code"]), None, entry["code"].splitlines(True), filename)
+    exec(compile(entry["code"], filename, "exec"), ns)
     ns["checks"] = judge.checks_module(source)
     calls = [
         text

@@ -851,14 +851,16 @@ def _doubled_step(params, grads, velocity, *, lr, momentum=0.0, weight_decay=0.0
     sgd_student(params, grads, velocity, lr=2 * lr, momentum=momentum, weight_decay=weight_decay)
 
 
+# Wrong in a way no single edit of the code repairs (a stray "+ 1.0" alone is named by
+# course.checks._repair: removing it passes every case).
 def _train_plus_one(*args, **kwargs):
     result = train_student(*args, **kwargs)
-    return {"loss": result["loss"] + 1.0, "acc": result["acc"]}
+    return {"loss": result["loss"] * 1.37 + 0.11, "acc": result["acc"]}
 
 
 def _eval_plus_one(*args, **kwargs):
     result = evaluate_student(*args, **kwargs)
-    return {"loss": result["loss"] + 1.0, "acc": result["acc"]}
+    return {"loss": result["loss"] * 1.37 + 0.11, "acc": result["acc"]}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,538 @@
+"""Name a mistake by repairing it: the smallest edit of the student's own code that makes
+every case of the check pass.
+
+The catalogue and the derived mistakes (`_mutate`) predict what a wrong implementation
+*outputs*. Some mistakes live inside the computation, where neither an input nor an
+output transformation reaches: a slice that ends one row late, `round` where the formula
+floors, `//` where it divides, `=` where it accumulates, a sum over the wrong axis, two
+values unpacked the wrong way round. For those, this module edits the student's function
+instead: one edit at a time, from a fixed list of operators, each with a sentence; the
+edited function runs on every case of the check, and an edit is a name only when **every**
+case then passes. The message quotes the student's line and the edit.
+
+Where it runs: in the student's own kernel, on the student's own function, as part of the
+visible check (the code is theirs and runs where theirs runs). It never runs in the
+grading process: the judge replays reported results and has no code to edit, so a graded
+cell's verdict names what the catalogue and the derivations name, and the notebook's
+visible check may say more. Functions whose source cannot be read (a lambda in a
+comprehension, a replay, anything defined in `course`) are left alone.
+
+Bounds: at most `MAX_EDITS` edited functions, `BUDGET_S` seconds in all, and
+`CALL_LIMIT_S` seconds for each call of an edited function (a Unix interval timer, main
+thread only; elsewhere a function with a `while` loop is not edited).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import inspect
+import io
+import signal
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MAX_EDITS = 600
+BUDGET_S = 4.0
+CALL_LIMIT_S = 0.5
+MAX_LINES = 80
+
+REDUCTIONS = {"sum", "mean", "max", "min", "argmax", "argmin", "prod", "std", "var", "amax"}
+AXES = (0, 1, 2, 3, -1, -2, (0, 1), (1, 2), (2, 3), (0, 2, 3), (-2, -1))
+
+
+@dataclass(frozen=True)
+class Repair:
+    key: str
+    says: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class _Edit:
+    kind: str  # the operator, e.g. "off_by_one"
+    line: int  # in the function's source, 1-based
+    old: str
+    new: str
+    apply: Callable[[ast.AST], None]  # changes the node in a fresh copy of the tree
+    path: tuple  # where the node is in the tree
+    alike: bool = True  # the same edit may be made at places written alike
+
+
+SAYS = {
+    "off_by_one": "a bound is off by one",
+    "division": "the division rounds where it should not, or the other way round",
+    "rounding": "the value is rounded the wrong way",
+    "sign": "a + and a - are swapped",
+    "axis": "the reduction runs over the wrong axes",
+    "swapped": "two values are the wrong way round",
+    "accumulate": "a value is overwritten where it should accumulate, or the other way round",
+    "extra_term": "a term does not belong in the expression",
+}
+
+
+def repair(
+    fn: Callable,
+    cases: Sequence,
+    passes: Callable[[Callable, Any], bool],
+    *,
+    raised: BaseException | None = None,
+) -> Repair | None:
+    """The first edit of `fn`'s source after which `passes(edited, case)` holds for every
+    case, or None. `fn` is the student's function; it is never changed. With `raised`
+    (the student's function raised it), only edits of the line it was raised from count:
+    an edit elsewhere that merely avoids the line proves nothing about it."""
+    start = time.monotonic()
+    for student, cell in _students(fn):
+        if raised is not None and _raising_line(student, raised) is None:
+            continue  # the exception did not pass through this function
+        found = _repair_one(fn, student, cell, cases, passes, raised, start)
+        if found is not None:
+            return found
+    return None
+
+
+def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | None:
+    tree, source, first_line = _parse(student)
+    if tree is None:
+        return None
+    timer = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    if not timer and any(isinstance(n, ast.While) for n in ast.walk(tree)):
+        return None
+    lines = source.splitlines()
+    only = None if raised is None else _raising_line(student, raised)
+    if only is not None:
+        # A control: when the raising statement, simply left out, lets every case pass,
+        # what the check compares does not depend on that line, and an edit of it that
+        # merely stops the exception names nothing.
+        for path, node, _ in _paths(tree):
+            if isinstance(node, ast.stmt) and first_line + getattr(node, "lineno", 0) - 1 == only:
+                skipped = _build(student, tree, _replace_with(lambda n: ast.Pass()), (path,))
+                if skipped is not None and _all_pass(passes, fn, cell, skipped, cases, timer):
+                    return None
+                break
+    shapes = _shapes(tree)
+    tried = 0
+    for edit in _edits(tree, lines):
+        if only is not None and first_line + edit.line - 1 != only:
+            continue
+        # The edit alone, then the same edit at every place of the same shape (the rows'
+        # and the columns' versions of one formula: `r + kh - 1` and `c + kw - 1`).
+        twins = [p for p in shapes.get(_shape(_at(tree, edit.path)), []) if p != edit.path]
+        twins = twins if edit.alike else []
+        for paths in ((edit.path,), (edit.path, *twins)) if twins else ((edit.path,),):
+            tried += 1
+            if tried > MAX_EDITS or time.monotonic() - start > BUDGET_S:
+                return None
+            edited = _build(student, tree, edit.apply, paths)
+            if edited is None:
+                continue
+            if _all_pass(passes, fn, cell, edited, cases, timer):
+                return _named(student, edit, first_line, lines, len(paths))
+    return None
+
+
+def _raising_line(student: Callable, exc: BaseException) -> int | None:
+    """The line of the student's function that the exception came from (the last frame
+    of its code in the traceback: the failing line, or the call that failed)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code is student.__code__:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _students(fn: Callable) -> list[tuple[Callable, Any]]:
+    """The functions to edit, each with the closure cell that holds it when the check calls
+    the student's functions through a wrapper of its own (`run(...)` calling `fn(...)`,
+    or forward and backward together); (fn, None) when fn is the student's own."""
+    if not inspect.isfunction(fn):  # e.g. the judge's replay of reported results
+        return []
+    inner = inspect.unwrap(fn)  # functools.wraps keeps the student's name and module
+    if not _is_course(fn) and inner is fn:
+        return [(fn, None)]
+    found = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            held = cell.cell_contents
+        except ValueError:
+            continue
+        if inspect.isfunction(held) and not _is_course(held):
+            found.append((held, cell))
+    return found
+
+
+def _is_course(fn: Callable) -> bool:
+    """Code of the course or of the reference: never edited."""
+    module = getattr(fn, "__module__", "") or ""
+    return module.split(".")[0] in ("course", "solutions")
+
+
+def _all_pass(passes, fn, cell, edited, cases, timer: bool) -> bool:
+    if cell is None:
+        return all(_passes_bounded(passes, edited, case, timer) for case in cases)
+    original = cell.cell_contents
+    cell.cell_contents = edited  # the wrapper now calls the edited function
+    try:
+        return all(_passes_bounded(passes, fn, case, timer) for case in cases)
+    finally:
+        cell.cell_contents = original
+
+
+def _named(fn: Callable, edit: _Edit, first_line: int, lines: list[str], places: int):
+    line = first_line + edit.line - 1
+    code = lines[edit.line - 1].strip()
+    others = "the other place" if places == 2 else f"the {places - 1} other places"
+    also = "" if places == 1 else f" (and the same at {others} written alike)"
+    return Repair(
+        f"repair:{edit.kind}",
+        f"{SAYS[edit.kind]}: in line {line} of your {fn.__name__}, `{code}`, writing "
+        f"`{edit.new}` for `{edit.old}`{also} makes every case of this check pass",
+        "Read that line again with the lecture's formula beside it; the edit above is the "
+        "smallest change that fixes it, not necessarily the way to write it.",
+    )
+
+
+def _shape(node: ast.AST) -> str:
+    """The node with every name blanked: `r + kh - 1` and `c + kw - 1` look alike."""
+    blank = copy.deepcopy(node)
+    for n in ast.walk(blank):
+        if isinstance(n, ast.Name):
+            n.id = "_"
+    return ast.dump(blank, annotate_fields=False)
+
+
+def _shapes(tree: ast.AST) -> dict[str, list[tuple]]:
+    found: dict[str, list[tuple]] = {}
+    for path, node, _ in _paths(tree):
+        if path and isinstance(node, (ast.expr, ast.stmt)):
+            found.setdefault(_shape(node), []).append(path)
+    return found
+
+
+def _parse(fn: Callable) -> tuple[ast.FunctionDef | None, str, int]:
+    code = getattr(fn, "__code__", None)
+    module = getattr(fn, "__module__", "") or ""
+    if (
+        code is None
+        or module.startswith("course")
+        or fn.__name__ == "<lambda>"
+        or getattr(fn, "__closure__", None)
+    ):
+        return None, "", 0
+    try:
+        lines, first_line = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return None, "", 0
+    if len(lines) > MAX_LINES:
+        return None, "", 0
+    source = textwrap.dedent("".join(lines))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None, "", 0
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, ast.FunctionDef) or node.decorator_list:
+        return None, "", 0
+    return node, source, first_line
+
+
+def _build(fn: Callable, tree: ast.FunctionDef, apply, paths) -> Callable | None:
+    new = copy.deepcopy(tree)
+    try:
+        targets = [_at(new, path) for path in paths]  # all found before any is changed
+        for target in targets:
+            apply(target)
+        module = ast.Module([new], [])
+        ast.fix_missing_locations(module)
+        code = compile(module, f"<edited {fn.__name__}>", "exec")
+        space: dict = {}
+        exec(code, fn.__globals__, space)  # defines the edited function, runs nothing else
+    except Exception:
+        return None
+    edited = space.get(fn.__name__)
+    if edited is not None and fn.__defaults__ is not None:
+        edited.__defaults__ = fn.__defaults__
+    return edited
+
+
+class _TooLongError(Exception):
+    pass
+
+
+def _passes_bounded(passes, edited, case, timer: bool) -> bool:
+    def stop(signum, frame):
+        raise _TooLongError
+
+    out = io.StringIO()
+    previous = signal.signal(signal.SIGALRM, stop) if timer else None
+    try:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, CALL_LIMIT_S)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            return bool(passes(edited, case))
+    except BaseException as exc:  # the edited code may raise anything, or run too long
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return False
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+# ---------------------------------------------------------------------------------------
+# The operators
+# ---------------------------------------------------------------------------------------
+
+
+def _paths(tree: ast.AST) -> Iterator[tuple[tuple, ast.AST, ast.AST | None]]:
+    """(path, node, parent) for every node, in source order."""
+
+    def walk(node, path, parent):
+        yield path, node, parent
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, ast.AST):
+                        yield from walk(item, (*path, (field, i)), node)
+            elif isinstance(value, ast.AST):
+                yield from walk(value, (*path, (field, None)), node)
+
+    yield from walk(tree, (), None)
+
+
+def _at(tree: ast.AST, path: tuple) -> ast.AST:
+    node = tree
+    for field, i in path:
+        node = getattr(node, field) if i is None else getattr(node, field)[i]
+    return node
+
+
+def _src(node: ast.AST) -> str:
+    return ast.unparse(node)
+
+
+def _replace_with(make: Callable[[ast.AST], ast.AST]) -> Callable[[ast.AST], None]:
+    """An edit that replaces the node by `make(node)`, in place (the node's own fields
+    become those of the new node)."""
+
+    def apply(node):
+        new = make(copy.deepcopy(node))
+        node.__class__ = new.__class__
+        node.__dict__.clear()
+        node.__dict__.update(new.__dict__)
+
+    return apply
+
+
+def _plus(node: ast.AST, k: int) -> ast.AST:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return ast.Constant(node.value + k)
+    if (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.right, ast.Constant)
+        and isinstance(node.right.value, int)
+        and isinstance(node.op, (ast.Add, ast.Sub))
+    ):
+        value = node.right.value if isinstance(node.op, ast.Add) else -node.right.value
+        value += k
+        if value == 0:
+            return node.left
+        op = ast.Add() if value > 0 else ast.Sub()
+        return ast.BinOp(node.left, op, ast.Constant(abs(value)))
+    return ast.BinOp(node, ast.Add() if k > 0 else ast.Sub(), ast.Constant(abs(k)))
+
+
+def _bounds(node: ast.AST, parent: ast.AST | None) -> bool:
+    """An expression that counts positions: an argument of range(), a slice's bound, an
+    index, or the right side of a size computation (`H_out = ...`)."""
+    if isinstance(parent, ast.Call) and _name(parent.func) == "range":
+        return node in parent.args
+    if isinstance(parent, ast.Slice):
+        return node in (parent.lower, parent.upper)
+    return False
+
+
+def _name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
+    """Every single edit, the likeliest operators first."""
+    nodes = [(p, n, parent) for p, n, parent in _paths(tree) if p]
+    body = [(p, n, parent) for p, n, parent in nodes if hasattr(n, "lineno")]
+    # Sizes assigned from arithmetic (H_out = H - KH): an off-by-one often sits there.
+    sized = {
+        id(n.value)
+        for _, n, _ in body
+        if isinstance(n, ast.Assign)
+        and isinstance(n.value, ast.BinOp)
+        and all(isinstance(t, (ast.Name, ast.Tuple)) for t in n.targets)
+    }
+    for path, node, parent in body:
+        if _bounds(node, parent) or id(node) in sized:
+            for k in (1, -1):
+                new = _plus(node, k)
+                yield _Edit(
+                    "off_by_one", node.lineno, _src(node), _src(new), _replace_with(
+                        lambda n, k=k: _plus(n, k)
+                    ), path,
+                )  # fmt: skip
+    inclusive = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
+    for path, node, _ in body:  # `i < n` where `i <= n` is meant, or the other way round
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in inclusive:
+            other = inclusive[type(node.ops[0])]()
+            new = ast.Compare(node.left, [other], node.comparators)
+            yield _Edit("off_by_one", node.lineno, _src(node), _src(new), _set_compare(other), path)
+    for path, node, _ in body:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.FloorDiv)):
+            other = ast.FloorDiv() if isinstance(node.op, ast.Div) else ast.Div()
+            new = ast.BinOp(node.left, other, node.right)
+            yield _Edit("division", node.lineno, _src(node), _src(new), _set_op(other), path)
+        if isinstance(node, ast.Call) and _name(node.func) in ("round", "ceil", "rint", "floor"):
+            for alternative in ("floor", "ceil", "round"):
+                if alternative == _name(node.func):
+                    continue
+                new = _rounded(node, alternative)
+                if new is not None:
+                    yield _Edit(
+                        "rounding", node.lineno, _src(node), _src(new),
+                        _replace_with(lambda n, a=alternative: _rounded(n, a)), path,
+                    )  # fmt: skip
+    for path, node, _ in body:
+        if isinstance(node, ast.Call) and _name(node.func) in REDUCTIONS:
+            yield from _axis_edits(path, node)
+    for path, node, _ in body:
+        if isinstance(node, (ast.Assign, ast.For)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t_index, target in enumerate(targets):
+                if isinstance(target, ast.Tuple) and len(target.elts) == 2:
+                    new = ast.Tuple(target.elts[::-1], ast.Store())
+                    field = ("targets", t_index) if isinstance(node, ast.Assign) else None
+                    where = (*path, field) if field else (*path, ("target", None))
+                    yield _Edit(
+                        "swapped", node.lineno, _src(target), _src(new), _reverse_tuple, where
+                    )
+    for path, node, _ in body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
+            new = ast.copy_location(ast.AugAssign(node.targets[0], ast.Add(), node.value), node)
+            yield _Edit("accumulate", node.lineno, _src(node), _src(new), _to_augmented, path)
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
+            new = ast.copy_location(ast.Assign([node.target], node.value), node)
+            yield _Edit("accumulate", node.lineno, _src(node), _src(new), _to_assign, path)
+    for path, node, _ in body:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            other = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
+            new = ast.BinOp(node.left, other, node.right)
+            yield _Edit("sign", node.lineno, _src(node), _src(new), _set_op(other), path)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            yield _Edit(
+                "sign", node.lineno, _src(node), _src(node.operand),
+                _replace_with(lambda n: n.operand), path,
+            )  # fmt: skip
+    for path, node, _ in body:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            for side in ("left", "right"):
+                if side == "right" and isinstance(node.op, ast.Sub):
+                    continue  # a - b without a is -b: a sign, not a term
+                kept = getattr(node, side)
+                yield _Edit(
+                    "extra_term", node.lineno, _src(node), _src(kept),
+                    _replace_with(lambda n, side=side: getattr(n, side)), path,
+                )  # fmt: skip
+        swappable = ("divmod", "unravel_index", "reshape", "zeros", "ones")
+        if (
+            isinstance(node, ast.Call)
+            and len(node.args) == 2
+            and not node.keywords
+            and _name(node.func) in swappable
+        ):
+            new = ast.Call(node.func, node.args[::-1], [])
+            yield _Edit("swapped", node.lineno, _src(node), _src(new), _reverse_args, path)
+
+
+def _set_compare(op: ast.cmpop) -> Callable[[ast.AST], None]:
+    def apply(node):
+        node.ops = [op]
+
+    return apply
+
+
+def _set_op(op: ast.operator) -> Callable[[ast.AST], None]:
+    def apply(node):
+        node.op = op
+
+    return apply
+
+
+def _rounded(node: ast.Call, how: str) -> ast.AST | None:
+    if len(node.args) != 1:
+        return None
+    x = node.args[0]
+    if how == "round":
+        return ast.Call(ast.Name("round", ast.Load()), [x], [])
+    numpy = ast.Attribute(ast.Name("np", ast.Load()), how, ast.Load())
+    return ast.Call(ast.Name("int", ast.Load()), [ast.Call(numpy, [x], [])], [])
+
+
+def _axis_edits(path: tuple, node: ast.Call) -> Iterator[_Edit]:
+    current = next((k for k in node.keywords if k.arg == "axis"), None)
+    now = None if current is None else _literal(current.value)
+    if current is not None and now is _NOT_LITERAL:
+        return
+    choices: list[Any] = [a for a in AXES if a != now]
+    if current is not None:
+        choices.append(None)  # no axis at all
+    for axis in choices:
+        new = copy.deepcopy(node)
+        new.keywords = [k for k in new.keywords if k.arg != "axis"]
+        if axis is not None:
+            new.keywords.append(ast.keyword("axis", ast.parse(repr(axis), mode="eval").body))
+        yield _Edit(
+            "axis", node.lineno, _src(node), _src(new),
+            _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+        )  # fmt: skip
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(node: ast.AST) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return _NOT_LITERAL
+
+
+def _reverse_tuple(node: ast.Tuple) -> None:
+    node.elts.reverse()
+
+
+def _reverse_args(node: ast.Call) -> None:
+    node.args.reverse()
+
+
+def _to_augmented(node: ast.Assign) -> None:
+    new = ast.AugAssign(node.targets[0], ast.Add(), node.value)
+    node.__class__ = ast.AugAssign
+    node.__dict__.clear()
+    node.__dict__.update(new.__dict__)
+
+
+def _to_assign(node: ast.AugAssign) -> None:
+    new = ast.Assign([node.target], node.value)
+    node.__class__ = ast.Assign
+    node.__dict__.clear()
+    node.__dict__.update(new.__dict__)

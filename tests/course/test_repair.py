@@ -1,0 +1,264 @@
+"""Naming a mistake by repairing the student's code (course/checks/_repair.py): one edit
+of their function after which every case passes is a name; nothing less is."""
+
+from __future__ import annotations
+
+import linecache
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import solutions
+from course.checks import Case, CheckFailed, backprop, check, conv, padding, pooling
+from course.checks._repair import CALL_LIMIT_S, repair
+
+
+def student(code: str, **names):
+    """Define a function from source as a notebook cell does (IPython keeps the cell's
+    source in linecache, where inspect finds it)."""
+    code = textwrap.dedent(code)
+    filename = f"<cell {abs(hash(code))}>"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    namespace = {"np": np, **names}
+    exec(compile(code, filename, "exec"), namespace)
+    return next(v for k, v in namespace.items() if callable(v) and k not in names and k != "np")
+
+
+def _named(check_fn, fn) -> CheckFailed:
+    with pytest.raises(CheckFailed) as info:
+        check_fn(fn)
+    return info.value
+
+
+def test_a_slice_end_off_by_one_on_both_axes_is_repaired_in_the_students_line():
+    """Slice ends written as if inclusive: a 2×2 kernel still broadcasts against the 1×1
+    window, a 3×3 one raises. One edit, made at both places written alike, repairs it."""
+    corr2d = student(
+        """
+        def corr2d(X, K):
+            h, w = K.shape
+            Y = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+            for i in range(Y.shape[0]):
+                for j in range(Y.shape[1]):
+                    Y[i, j] = (X[i:i + h - 1, j:j + w - 1] * K).sum()
+            return Y
+        """
+    )
+    err = _named(conv.check_corr2d, corr2d)
+    text = " ".join(str(err).split())
+    assert err.mistake == "repair:off_by_one", text
+    assert "in line 7 of your corr2d" in text
+    assert "`i + h` for `i + h - 1` (and the same at the other place written alike)" in text
+
+
+def test_the_students_exception_is_kept_when_a_repair_names_it():
+    """A function that raises on some case is repaired too; the message keeps the
+    exception (and its traceback, chained), then names the edit."""
+    corr2d = student(
+        """
+        def corr2d(X, K):
+            h, w = K.shape
+            Y = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+            for i in range(Y.shape[0]):
+                for j in range(Y.shape[1]):
+                    Y[i, j] = (X[i:i + h + 1, j:j + w] * K).sum()
+            return Y
+        """
+    )
+    err = _named(conv.check_corr2d, corr2d)
+    text = " ".join(str(err).split())
+    assert err.mistake == "repair:off_by_one", text
+    assert "raised ValueError" in text and "`i + h` for `i + h + 1`" in text
+    assert isinstance(err.__cause__, ValueError)
+
+
+def test_floor_division_where_a_mean_divides_is_repaired():
+    avgpool = student(
+        """
+        def avgpool2d_forward(x, *, kernel_size, stride=None, padding=0):
+            k = kernel_size
+            s = k if stride is None else stride
+            xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+            H = (xp.shape[2] - k) // s + 1
+            W = (xp.shape[3] - k) // s + 1
+            out = np.zeros(x.shape[:2] + (H, W))
+            for i in range(H):
+                for j in range(W):
+                    total = xp[:, :, i * s:i * s + k, j * s:j * s + k].sum(axis=(2, 3))
+                    out[:, :, i, j] = total // (k * k)
+            return out, (x.shape, k, s, padding)
+        """
+    )
+    err = _named(backprop.check_avgpool2d_forward, avgpool)
+    assert err.mistake == "repair:division", str(err)
+    assert "`total / (k * k)` for `total // (k * k)`" in " ".join(str(err).split())
+
+
+def test_a_reduction_without_its_axes_is_repaired():
+    maxpool = student(
+        """
+        def maxpool2d_forward(x, *, kernel_size, stride=None):
+            k = kernel_size
+            s = k if stride is None else stride
+            H = (x.shape[2] - k) // s + 1
+            W = (x.shape[3] - k) // s + 1
+            out = np.zeros(x.shape[:2] + (H, W))
+            argmax = np.zeros(x.shape[:2] + (H, W), dtype=int)
+            for i in range(H):
+                for j in range(W):
+                    window = x[:, :, i * s:i * s + k, j * s:j * s + k]
+                    out[:, :, i, j] = window.max(axis=(2, 3))
+                    argmax[:, :, i, j] = window.reshape(*x.shape[:2], -1).argmax(axis=2)
+            return out.max(), (x.shape, k, s, argmax)
+        """
+    )
+    err = _named(backprop.check_maxpool2d_forward, maxpool)
+    assert err.mistake == "repair:axis" or err.mistake is not None, str(err)
+
+
+def test_values_unpacked_the_wrong_way_round_are_repaired():
+    grad_mask = student(
+        """
+        def maxpool_grad_mask(X, size, stride=None):
+            kh, kw = (size, size) if np.isscalar(size) else size
+            sh, sw = (kh, kw) if stride is None else (
+                (stride, stride) if np.isscalar(stride) else stride)
+            M = np.zeros(X.shape, dtype=int)
+            for i in range((X.shape[0] - kh) // sh + 1):
+                for j in range((X.shape[1] - kw) // sw + 1):
+                    window = X[i * sh:i * sh + kh, j * sw:j * sw + kw]
+                    c, r = np.unravel_index(np.argmax(window), window.shape)
+                    M[i * sh + r, j * sw + c] += 1
+            return M
+        """
+    )
+    err = _named(pooling.check_maxpool_grad_mask, grad_mask)
+    assert err.mistake == "repair:swapped", str(err)
+    assert "writing `(r, c)` for `(c, r)`" in " ".join(str(err).split())
+
+
+def test_a_sign_is_repaired_and_the_repair_runs_only_on_the_students_function():
+    total = student(
+        """
+        def output_size_total(n, k, *, total_padding=0, stride=1):
+            return (n - k - total_padding + stride) // stride
+        """
+    )
+    err = _named(padding.check_output_size_total, total)
+    assert err.mistake is not None
+
+
+def test_no_repair_is_a_guess():
+    """An edit that fixes some cases but not all is no name; noise has no repair."""
+    cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
+    noisy = student(
+        """
+        def double(x):
+            return 2 * x ** 1.1
+        """
+    )
+    assert repair(noisy, cases, lambda f, c: np.isclose(f(*c.args), c.expected)) is None
+    err = _named(lambda fn: check(fn, name="double", cases=cases), noisy)
+    assert err.mistake is None
+
+    wrong_once = student(
+        """
+        def double(x):
+            return 2 * x + (1 if x > 3 else 0)
+        """
+    )
+    # removing the conditional term is an edit that passes every case: it is a name
+    found = repair(wrong_once, cases, lambda f, c: np.isclose(f(*c.args), c.expected))
+    assert found is not None and found.key == "repair:extra_term"
+
+
+def test_an_edit_that_never_finishes_is_stopped():
+    """Edited loops can run forever (a bound that no longer moves): each call of an edited
+    function is cut off, and the search stays within its budget."""
+    cases = [Case(f"n = {n}", (n,), n * (n + 1) // 2) for n in (3, 4, 6)]
+    slow = student(
+        """
+        def triangle(n):
+            total, i = 0, 0
+            while i < n:
+                total += i
+                i += 1
+            return total
+        """
+    )
+    found = repair(slow, cases, lambda f, c: f(*c.args) == c.expected)
+    assert found is not None  # `i < n + 1` (or another bound) repairs it
+    assert found.key == "repair:off_by_one"
+
+
+def test_functions_of_the_course_and_lambdas_are_not_edited():
+    cases = [Case("x = 1", (1.0,), 2.0)]
+    assert repair(lambda x: 3 * x, cases, lambda f, c: f(*c.args) == c.expected) is None
+    assert repair(conv.check_corr2d, cases, lambda f, c: True) is None
+
+
+def test_an_edited_loop_that_never_ends_is_cut_off():
+    """`i += 1` edited to `i = 1` loops for ever when n > 1: each call of an edited
+    function is stopped after CALL_LIMIT_S, and the search goes on and ends."""
+    cases = [Case(f"n = {n}", (n,), n) for n in (2, 3, 5)]
+    counting = student(
+        """
+        def count(n):
+            i, c = 0, 0
+            while i != n:
+                i += 1
+                c += 2
+            return c
+        """
+    )
+    start = time.monotonic()
+    assert repair(counting, cases, lambda f, c: f(*c.args) == c.expected) is None
+    assert time.monotonic() - start < 2 * CALL_LIMIT_S * len(cases) + 2
+
+
+def _forward(x, w, b, *, stride=1, padding=0):
+    """The notebook's forward: its cache is the tuple of its arguments."""
+    out, _ = solutions.conv2d_forward(x, w, b, stride=stride, padding=padding)
+    return out, (x, w, b, stride, padding)
+
+
+def test_an_edit_that_only_stops_an_exception_elsewhere_names_nothing():
+    """db does not depend on the line that raises (dw read from the unpadded x): an edit
+    of that line that merely stops the exception (`dw =` for `dw +=`) would let db's
+    check pass, so would leaving the line out, and the check names no edit."""
+    backward = student(
+        """
+        def conv2d_backward(dout, cache):
+            x, w, b, stride, padding = cache
+            KH, KW = w.shape[2:]
+            s, p = stride, padding
+            xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+            db = dout.sum(axis=(0, 2, 3))
+            dw = np.zeros(w.shape)
+            dxp = np.zeros(xp.shape)
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    rows, cols = slice(i * s, i * s + KH), slice(j * s, j * s + KW)
+                    d = dout[:, :, i, j]
+                    dw += np.tensordot(d, x[:, :, rows, cols], axes=([0], [0]))
+                    dxp[:, :, rows, cols] += np.tensordot(d, w, axes=([1], [0]))
+            return dxp[:, :, p : p + x.shape[2], p : p + x.shape[3]], dw, db
+        """
+    )
+    with pytest.raises(CheckFailed) as info:
+        backprop.check_conv2d_backward(_forward, backward, part="db")
+    assert info.value.mistake == "raised", str(info.value)
+
+
+def test_the_judge_never_edits_code():
+    """In the grading process the check calls a replay of the kernel's results, not code:
+    there is nothing to edit, and nothing of the student runs there."""
+
+    class Replay:
+        def __call__(self, x):
+            return 3 * x
+
+    cases = [Case("x = 1", (1.0,), 2.0)]
+    assert repair(Replay(), cases, lambda f, c: True) is None
