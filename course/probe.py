@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from IPython.display import display
 
+from course.checks import _repair
 from course.checks._core import correct_helpers
 from course.checks._oracle import TorchLeNet5, _torch
 
@@ -563,6 +564,9 @@ def probe(grade_id: str, namespace: dict) -> None:
     plan = _plan()
     if plan is None or grade_id not in plan.get("cells", {}):
         return
+    # Being graded: the judge's verdict replaces what the visible checks print here, so
+    # they skip the search for a repair of the student's code (seconds per failed check).
+    _repair.ENABLED = False
     report = run_calls(plan["cells"][grade_id], namespace)
     payload = {"grade_id": grade_id, "nonce": plan.get("nonce"), "results": report}
     display({MIME: payload, "text/plain": ""}, raw=True)

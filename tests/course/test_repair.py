@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import solutions
-from course.checks import Case, CheckFailed, backprop, check, conv, padding, pooling
+from course.checks import Case, CheckFailed, _repair, backprop, check, conv, padding, pooling
 from course.checks._repair import CALL_LIMIT_S, repair
 
 
@@ -262,3 +262,29 @@ def test_the_judge_never_edits_code():
 
     cases = [Case("x = 1", (1.0,), 2.0)]
     assert repair(Replay(), cases, lambda f, c: True) is None
+
+
+def test_a_kernel_being_graded_does_not_search(monkeypatch):
+    """The probe turns the search off: in grading, the visible check's words are replaced
+    by the judge's, and a notebook of wrong answers must not pay seconds per cell."""
+    cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0)]
+    off = student(
+        """
+        def double(x):
+            return 2 * x + 1
+        """
+    )
+    passes = lambda f, c: f(*c.args) == c.expected  # noqa: E731
+    assert repair(off, cases, passes) is not None
+    monkeypatch.setattr(_repair, "ENABLED", False)
+    assert repair(off, cases, passes) is None
+
+
+def test_the_probe_turns_the_search_off(monkeypatch, tmp_path):
+    (tmp_path / "plan.json").write_text('{"nonce": "n", "cells": {"cell": []}}')
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv(probe.PLAN_ENV, "plan.json")
+    monkeypatch.setattr(_repair, "ENABLED", True)
+    monkeypatch.setattr(probe, "display", lambda *a, **k: None)
+    probe.probe("cell", {})
+    assert _repair.ENABLED is False
