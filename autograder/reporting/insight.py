@@ -372,15 +372,17 @@ def lost_points(results: ClassResults) -> list[LostPoints]:
     out = []
     for exercise, gids in exercise_groups(results).items():
         by_kind: Counter = Counter()
-        mistakes: Counter = Counter()
+        students: dict[str, set[str]] = {}  # mistake -> the students who made it
         for s in results.students:
             for g in gids:
                 key = results.outcomes.get((s, g), "not_submitted")
                 by_kind[kind(key)] += results.max_scores[g] - results.scores.get((s, g), 0.0)
                 if kind(key) in (NAMED, GENERIC):
-                    mistakes[key] += 1
+                    students.setdefault(key, set()).add(s)
         lost = sum(by_kind.values())
-        top = min(mistakes.items(), key=lambda kv: (-kv[1], kv[0])) if mistakes else None
+        # A student who makes one mistake in two cells of an exercise counts once.
+        counts = {key: len(who) for key, who in students.items()}
+        top = min(counts.items(), key=lambda kv: (-kv[1], kv[0])) if counts else None
         share = lost / total_lost if total_lost else 0.0
         out.append(
             LostPoints(results.assignment, exercise, tuple(gids), lost, share, dict(by_kind), top)

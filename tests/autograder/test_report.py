@@ -216,3 +216,26 @@ def test_mistake_words_come_from_the_catalogues():
     assert words["hidden_cases"].startswith("passed the visible cases")
     assert insight.kind("kernel_flipped") == insight.NAMED
     assert insight.kind("no_report") == insight.NOT_ATTEMPTED
+
+
+def test_a_mistake_made_in_two_cells_of_one_exercise_counts_its_student_once():
+    """Exercise 4.2 has a cell for max pooling and one for average pooling: a student who
+    swaps the modes fails both with one mistake, and 'most frequent mistake (students)'
+    counts students (it counted cells: 2 where one student made it)."""
+    results = insight.ClassResults(
+        "pool",
+        items=["pool_max_tests", "pool_avg_tests"],
+        max_scores={"pool_max_tests": 2.0, "pool_avg_tests": 2.0},
+        students=["ann", "ben"],
+        outcomes={
+            ("ann", "pool_max_tests"): "avg_max_swapped",
+            ("ann", "pool_avg_tests"): "avg_max_swapped",
+            ("ben", "pool_max_tests"): "passed",
+            ("ben", "pool_avg_tests"): "passed",
+        },
+        scores={("ben", "pool_max_tests"): 2.0, ("ben", "pool_avg_tests"): 2.0},
+        exercise_numbers={"pool_max_tests": "4.2", "pool_avg_tests": "4.2"},
+    )
+    (lost,) = insight.lost_points(results)
+    assert lost.exercise == "4.2" and lost.lost == 4.0
+    assert lost.top_mistake == ("avg_max_swapped", 1)
