@@ -16,6 +16,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -90,3 +91,106 @@ def submission_hash(files: Iterable[Path]) -> str:
         digest.update(f.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+#: A notebook file over this size is not read at all (outputs included).
+MAX_FILE_BYTES = 64 * 2**20
+#: The notebooks of one hand-in that travel to a grading worker, together, at most this
+#: many bytes (what a job carries: docs/design.md, "Grading on Dask").
+MAX_HANDIN_BYTES = 64 * 2**20
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """What a grading job carries of a hand-in: the bytes of each expected notebook that
+    could be read, and for each one that could not, its status and the reason.
+
+    `sha256` is submission_hash over every notebook file of the folder (the unexpected
+    ones and those over a limit included), computed from the bytes read here.
+    """
+
+    files: tuple[tuple[str, bytes], ...]  # (file name, bytes) of expected notebooks
+    unread: tuple[tuple[str, str, str], ...]  # (notebook, "missing"/"invalid_notebook", why)
+    extra: tuple[str, ...]  # file names of notebooks nobody asked for
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return sum(len(data) for _, data in self.files)
+
+
+def _why_missing(folder: Path, name: str) -> str:
+    path = folder / f"{name}.ipynb"
+    if folder.is_symlink() or folder.parent.is_symlink():
+        return "is in a folder that is a symbolic link, which the grader never follows"
+    if path.is_symlink():
+        return "is a symbolic link, which the grader never follows: not graded"
+    if path.exists():
+        return "is a hard link or not a regular file, which the grader never reads: not graded"
+    return "was not submitted"
+
+
+def read_handin(
+    folder: Path,
+    expected: Iterable[str],
+    *,
+    file_limit: int | None = None,
+    total_limit: int | None = None,
+) -> HandIn:
+    """Read a submission folder for a grading job, bounded: each expected notebook (a
+    regular file of its own: submission_notebooks) of at most `file_limit` bytes
+    (MAX_FILE_BYTES), all of them together at most `total_limit` (MAX_HANDIN_BYTES).
+    A notebook over a limit is not kept (its bytes are hashed, as submission_hash does),
+    and comes back in `unread` as "invalid_notebook" with the limit in its reason.
+    """
+    folder = Path(folder)
+    file_limit = MAX_FILE_BYTES if file_limit is None else file_limit
+    total_limit = MAX_HANDIN_BYTES if total_limit is None else total_limit
+    expected = list(expected)
+    digest = hashlib.sha256()
+    files: list[tuple[str, bytes]] = []
+    unread: list[tuple[str, str, str]] = []
+    found: set[str] = set()
+    total = 0
+    for path in submission_notebooks(folder):  # sorted by name, as submission_hash
+        name = path.name
+        digest.update(name.encode() + b"\0")
+        keep = path.stem in expected
+        kept: list[bytes] = []
+        size = 0
+        why = ""
+        try:
+            f, st = open_regular(path)
+        except (NotRegularFileError, OSError) as exc:
+            why = f"cannot be read ({exc})"
+        else:
+            with f:
+                if st.st_nlink > 1:
+                    why = f"is a hard link shared with {st.st_nlink - 1} other path(s): refused"
+                while chunk := f.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if keep and not why and size <= file_limit:
+                        kept.append(chunk)
+        digest.update(b"\0")
+        if not keep:
+            continue
+        found.add(path.stem)
+        if not why and size > file_limit:
+            why = f"is {size / 2**20:.1f} MB, over the {file_limit / 2**20:g} MB limit for a file"
+        elif not why and total + size > total_limit:
+            why = (
+                f"was not read: the hand-in's notebooks together are over the "
+                f"{total_limit / 2**20:g} MB limit for a hand-in"
+            )
+        if why:
+            unread.append((path.stem, "invalid_notebook", f"{name} {why}"))
+            continue
+        total += size
+        files.append((name, b"".join(kept)))
+    for stem in expected:
+        if stem not in found:
+            unread.append((stem, "missing", f"{stem}.ipynb {_why_missing(folder, stem)}"))
+    extra = tuple(p.name for p in submission_notebooks(folder) if p.stem not in expected)
+    return HandIn(tuple(files), tuple(unread), extra, digest.hexdigest())

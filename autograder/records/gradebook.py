@@ -15,18 +15,18 @@ Now every module of the trusted side goes through these functions (docs/design.m
   gradebook behind); scoring, collecting and registering pass `create=True`;
 * `submission_time`: nbgrader's timestamp.txt of a submission, checked to be a date that
   nbgrader parses; anything else counts as no time, with the reason;
-* `snapshot`: the consistent copy the grading workers read (they never open the live file).
+* `assignment_record`: the assignment's notebooks and cells as plain data, for the bundle
+  a grading worker stages (autograder.sandbox.bundle); nothing of any student.
 
 Who writes: scoring (autograder.records.score), one job at a time in the grading process;
 collecting adds students; `release` registers assignments through nbgrader's own API.
-The grading workers read only the snapshot, by its URL, through nbgrader
-(autograder.sandbox.worker), and write nothing.
+The grading workers never open it: they read, through nbgrader, a gradebook they build
+from the bundle's copy of `assignment_record` (autograder.sandbox.worker), and write
+nothing.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -118,23 +118,42 @@ def submission_scores(course: Course) -> dict[tuple[str, str], tuple[float, floa
     return scores
 
 
-def snapshot(course: Course) -> str:
-    """A consistent copy of the gradebook for the grading workers to read: they never
-    contend with the scoring process for the live file. Returns its database URL."""
-    course.state.mkdir(parents=True, exist_ok=True)
-    dest = course.state / "gradebook-snapshot.db"
-    tmp = dest.with_name(dest.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(f"{course.gradebook.as_uri()}?mode=ro", uri=True)
-    try:
-        out = sqlite3.connect(tmp)
-        with out:
-            src.backup(out)
-        out.close()
-    finally:
-        src.close()
-    os.replace(tmp, dest)
-    url = f"sqlite:///{dest}"
-    with Gradebook(url):  # creates nbgrader's default course row once, not in every worker
-        pass
-    return url
+def assignment_record(course: Course, assignment: str) -> dict:
+    """The gradebook's record of an assignment's notebooks and cells, as plain data in
+    the gradebook's own order: what a grading worker needs of the gradebook (the bundle's
+    gradebook.json, autograder.sandbox.bundle). Nothing of any student.
+
+    Raises:
+        ValueError: the gradebook does not know the assignment.
+    """
+    with open_gradebook(course) as gb:
+        if gb is None:
+            raise ValueError(f"{course.gradebook} does not exist: run `release` first")
+        notebooks = []
+        for nb in sorted(gb.find_assignment(assignment).notebooks, key=lambda n: n.name):
+            notebooks.append(
+                {
+                    "name": nb.name,
+                    "kernelspec": nb.kernelspec,
+                    "source_cells": [
+                        {
+                            "name": c.name,
+                            "cell_type": c.cell_type,
+                            "locked": bool(c.locked),
+                            "source": c.source,
+                            "checksum": c.checksum,
+                        }
+                        for c in nb.source_cells
+                    ],
+                    "grade_cells": [
+                        {"name": c.name, "max_score": float(c.max_score), "cell_type": c.cell_type}
+                        for c in nb.grade_cells
+                    ],
+                    "solution_cells": [c.name for c in nb.solution_cells],
+                    "task_cells": [
+                        {"name": c.name, "max_score": float(c.max_score), "cell_type": c.cell_type}
+                        for c in nb.task_cells
+                    ],
+                }
+            )
+    return {"assignment": assignment, "notebooks": notebooks}
