@@ -5,7 +5,7 @@
     python -m autograder.bench --skip-batch          only the overhead part
 
 (a) Overhead: one full-course submission (the reference solution of every assignment)
-    graded end to end (`grade` with one worker: snapshot, sanitize, sandbox, scoring,
+    graded end to end (`grade` with one worker: bundle, sanitize, sandbox, scoring,
     gradebook, ledger) against plain execution of the same sanitized notebooks with
     nbclient, no sandbox, one after the other. Goal (docs/design.md): at most 1.3×.
 (b) Parallel efficiency: a batch of submissions of one assignment (perfect and

@@ -11,8 +11,11 @@ the worker's rights. --allow-unsandboxed starts it anyway, for trusted submissio
 
 Then it becomes `dask worker ADDRESS --nthreads 1 --resources grader=1`: each worker
 process takes one job at a time, and offers the resource that grading jobs need, which a
-plain `dask worker` on the same scheduler does not. The course package must be installed
-on the host, and the course folder reachable at the same path as on the grading host.
+plain `dask worker` on the same scheduler does not. The host needs this package installed
+(the same version as the grading host: a job from other grading code is refused) and
+bubblewrap; not the course folder: each job brings its hand-in, and each assignment's
+bundle (autograder.sandbox.bundle) is staged under --cache-dir, once per bundle. The MNIST
+data is this host's CNN_COURSE_DATA folder, when an assignment needs it.
 The exit code is 2 when the sandbox check fails; otherwise it is dask worker's.
 """
 
@@ -22,7 +25,7 @@ import argparse
 import os
 import sys
 
-from autograder.sandbox import backend, bwrap
+from autograder.sandbox import backend, bundle, bwrap
 
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install "
@@ -101,6 +104,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--death-timeout", metavar="S", help="exit when no scheduler for S")
     parser.add_argument("--local-directory", metavar="PATH", help="Dask's scratch folder")
     parser.add_argument(
+        "--cache-dir",
+        metavar="PATH",
+        help=f"where the assignment bundles are staged and jobs run (default: "
+        f"${bundle.CACHE_ENV}, else ~/.cache/cnn-course/grader)",
+    )
+    parser.add_argument(
         "--nanny",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -124,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     print(line, file=sys.stderr, flush=True)
     if not ok:
         return 2
+    if args.cache_dir:  # the dask worker processes inherit it
+        os.environ[bundle.CACHE_ENV] = os.path.abspath(args.cache_dir)
     cmd = dask_worker_command(args)
     os.execv(cmd[0], cmd)
     return 0  # not reached: execv replaces this process

@@ -3,11 +3,14 @@
 This is the trusted grading process's loop (docs/design.md, "Data flow of one grading
 run" and "Grading on Dask"); `python -m autograder grade` is a thin command over it.
 
-1. Plan (here): which submissions need grading, from the ledger and the hash of the files
-   in submitted/; one `Job` of plain strings per submission, with the run's secret probe
-   seed and a snapshot of the gradebook for the workers to read.
-2. Run (autograder.sandbox.backend): Dask worker processes prepare and execute each job
-   in the sandbox and hand back a `JobResult`: data, judged here, never trusted.
+1. Plan (here): which submissions need grading, from the ledger, the hash of the files
+   in submitted/ and the digest of the assignment's bundle (autograder.sandbox.bundle:
+   what grading needs from the course side, built once per run); one `Job` per
+   submission, with the run's secret probe seed. A job carries the hand-in's bytes
+   (read when it is submitted, bounded) and the bundle's digest, no path of the course.
+2. Run (autograder.sandbox.backend): the bundles go to the workers once; Dask worker
+   processes stage them, prepare and execute each job in the sandbox and hand back
+   bounded JSON bytes, decoded here into a `JobResult`: data, judged here, never trusted.
 3. Record (here, one result at a time): a result for a submission this run or the ledger
    already has as graded is ignored (exactly once); else autograder.records.score judges
    and scores it into the gradebook, then the ledger gets its line. A job whose worker
@@ -16,9 +19,9 @@ run" and "Grading on Dask"); `python -m autograder grade` is a thin command over
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -28,12 +31,12 @@ from pathlib import Path
 import tqdm
 
 import solutions
-from autograder.handin import submission_hash, submission_notebooks
+from autograder.handin import read_handin, submission_hash, submission_notebooks
 from autograder.judging import judge
 from autograder.layout import Course
 from autograder.records import gradebook, ledger, score
 from autograder.records.ledger import NEEDS_PERSON
-from autograder.sandbox import backend, bwrap
+from autograder.sandbox import backend, bundle, bwrap
 from autograder.sandbox.backend import Cluster
 from autograder.sandbox.driver import Limits
 from autograder.sandbox.worker import Job, JobResult
@@ -153,18 +156,35 @@ def needs_solutions(course: Course, assignment: str) -> bool:
     )
 
 
-def execution_context(course: Course) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """Read-only paths and environment for the kernels: the solutions package (first;
-    left out for assignments judged by probes alone), and the MNIST data folder when
-    CNN_COURSE_DATA names one."""
-    paths = [str(solutions_dir(course))]
-    env = {"CNN_COURSE_QUICK": "1"}
-    data = os.environ.get("CNN_COURSE_DATA")
-    if data and Path(data).is_dir():
-        data_path = str(Path(data).resolve())
-        paths.append(data_path)
-        env["CNN_COURSE_DATA"] = data_path
-    return tuple(paths), tuple(sorted(env.items()))
+def bundle_files(course: Course, assignment: str) -> dict[str, bytes]:
+    """What grading `assignment` needs from the course side, as bundle paths and bytes
+    (autograder.sandbox.bundle): the nbgrader configuration, the source notebooks, the
+    release folder, the gradebook's record of the assignment's cells, the `course`
+    package, and `solutions` where a hidden test still runs in the kernel. Not the MNIST
+    data: each worker mounts its own CNN_COURSE_DATA."""
+    in_kernel = needs_solutions(course, assignment)
+    files: dict[str, bytes] = {}
+    config = course.root / "nbgrader_config.py"
+    if config.is_file():
+        files["nbgrader_config.py"] = config.read_bytes()
+    source = bundle.tree_files(course.source / assignment, f"source/{assignment}")
+    files |= {p: data for p, data in source.items() if p.endswith(".ipynb")}
+    files |= bundle.tree_files(course.release / assignment, f"release/{assignment}")
+    record = gradebook.assignment_record(course, assignment)
+    files[bundle.GRADEBOOK] = (json.dumps(record, sort_keys=True, indent=1) + "\n").encode()
+    files[bundle.MANIFEST] = bundle.manifest(assignment, course.notebooks(assignment), in_kernel)
+    files |= bundle.tree_files(bwrap.course_package_dir(), f"{bundle.PACKAGES}/course")
+    if in_kernel:
+        files |= bundle.tree_files(solutions_dir(course), f"{bundle.PACKAGES}/solutions")
+    return files
+
+
+def load_submission(course: Course, job: Job) -> Job:
+    """`job` with its hand-in read (bounded: handin.read_handin) from submitted/: what
+    crosses the wire of the submission. Called just before the job is submitted."""
+    folder = course.submitted / job.student / job.assignment
+    h = read_handin(folder, job.notebooks)
+    return replace(job, files=h.files, unread=h.unread, extra_files=h.extra, sha256=h.sha256)
 
 
 def plan_jobs(
@@ -174,11 +194,15 @@ def plan_jobs(
     *,
     force: bool = False,
     limits: Limits | None = None,
-    db_url: str | None = None,
+    bundles: dict[str, bundle.Bundle] | None = None,
 ) -> tuple[list[Job], list[JobOutcome]]:
     """Jobs to run, in a deterministic order (student, then assignment), and the
     outcomes of the jobs skipped because the ledger already has them graded, or left
-    for a person (unless `force`).
+    for a person (unless `force`), with the same submission hash and the same bundle.
+
+    The jobs name their assignment's bundle and the grader version; their hand-ins are
+    read when they are submitted (load_submission). `bundles` (by assignment) is filled
+    with the bundle of each assignment that has a submission, built here unless there.
 
     Raises:
         ValueError: an unknown assignment or student, or an assignment the gradebook
@@ -211,10 +235,10 @@ def plan_jobs(
         raise ValueError(f"no submissions from {missing} in {course.submitted}")
 
     limits = limits or GRADING_LIMITS
-    ro_paths, env = execution_context(course)
+    bundles = {} if bundles is None else bundles
+    version = backend.grader_version()
     # One secret per grading run: the inputs the probes get are drawn from it.
     seed = secrets.token_hex(16)
-    in_kernel = {a: needs_solutions(course, a) for a in assignments}
     last = ledger.latest(course)
     jobs: list[Job] = []
     skipped: list[JobOutcome] = []
@@ -223,6 +247,8 @@ def plan_jobs(
             folder = course.submitted / student / assignment
             if not folder.is_dir():
                 continue
+            if assignment not in bundles:
+                bundles[assignment] = bundle.pack(bundle_files(course, assignment))
             rec = last.get((student, assignment))
             sha = submission_hash(submission_notebooks(folder))
             if (
@@ -230,6 +256,7 @@ def plan_jobs(
                 and rec
                 and rec.get("status") in ("graded", NEEDS_PERSON)
                 and rec.get("sha256") == sha
+                and rec.get("bundle") == bundles[assignment].digest
             ):
                 skipped.append(
                     JobOutcome(
@@ -249,14 +276,9 @@ def plan_jobs(
                     student=student,
                     assignment=assignment,
                     notebooks=tuple(course.notebooks(assignment)),
-                    submission=str(folder),
-                    workdir=str(course.state / "work" / student / assignment),
-                    release_dir=str(course.release / assignment),
-                    course_root=str(course.root),
-                    db_url=db_url or course.db_url,
+                    bundle=bundles[assignment].digest,
+                    grader=version,
                     limits=limits,
-                    extra_ro_paths=ro_paths if in_kernel[assignment] else ro_paths[1:],
-                    env=env,
                     probe_seed=seed,
                     sha256=sha,
                 )
@@ -285,6 +307,8 @@ def _record(course: Course, result: JobResult, on_tamper: str) -> JobOutcome:
             "student": job.student,
             "assignment": job.assignment,
             "sha256": result.sha256,
+            "bundle": job.bundle,
+            "grader": job.grader,
             "status": scored.status,
             "score": scored.score,
             "max_score": scored.max_score,
@@ -317,6 +341,8 @@ def _record_stuck(course: Course, job: Job, reason: str) -> JobOutcome:
             "student": job.student,
             "assignment": job.assignment,
             "sha256": job.sha256,
+            "bundle": job.bundle,
+            "grader": job.grader,
             "status": NEEDS_PERSON,
             "score": None,
             "max_score": None,
@@ -371,7 +397,10 @@ def grade(
     say = log or (lambda text: print(text, file=sys.stderr))
     started = time.monotonic()
     cluster = cluster or Cluster(workers=max(1, workers or os.cpu_count() or 1))
-    jobs, skipped = plan_jobs(course, assignments, students, force=force, limits=limits)
+    bundles: dict[str, bundle.Bundle] = {}
+    jobs, skipped = plan_jobs(
+        course, assignments, students, force=force, limits=limits, bundles=bundles
+    )
     report = GradeReport(outcomes=list(skipped))
     if jobs:
         # A cluster's workers check their own host (`python -m autograder worker`).
@@ -383,21 +412,25 @@ def grade(
                 "and write the course folder, the gradebook and other submissions. "
                 "Grade untrusted submissions only where bubblewrap works."
             )
-        url = gradebook.snapshot(course)
-        jobs = [replace(j, db_url=url) for j in jobs]
         bar = _progress(len(jobs), enabled=progress)
         sandboxed: list[bool] = []
         recorded = ledger.Tail(course)
-        scored: set[tuple[str, str, str]] = set()
+        scored: set[tuple[str, str, str, str]] = set()
 
-        def already_scored(student: str, assignment: str, sha: str) -> bool:
-            """Exactly once: this run scored it, or the ledger has it graded since."""
-            if (student, assignment, sha) in scored:
+        def already_scored(job: Job, sha: str) -> bool:
+            """Exactly once: this run scored it, or the ledger has it graded since (the
+            same submission with the same bundle)."""
+            if (job.student, job.assignment, sha, job.bundle) in scored:
                 return True
             if force:
                 return False
-            rec = recorded.latest().get((student, assignment))
-            return rec is not None and rec["status"] == "graded" and rec["sha256"] == sha
+            rec = recorded.latest().get((job.student, job.assignment))
+            return (
+                rec is not None
+                and rec["status"] == "graded"
+                and rec["sha256"] == sha
+                and rec.get("bundle") == job.bundle
+            )
 
         def done(outcome: JobOutcome) -> None:
             report.outcomes.append(outcome)
@@ -407,22 +440,19 @@ def grade(
 
         def on_result(result: JobResult) -> None:
             job = result.job
-            if result.sha256 and already_scored(job.student, job.assignment, result.sha256):
+            if result.sha256 and already_scored(job, result.sha256):
                 report.duplicates += 1
                 bar.update(1)
                 return
             outcome = _record(course, result, on_tamper)
-            # Every attempt's folder goes (orphans of a killed run too): what was scored
-            # is in autograded/ now.
-            shutil.rmtree(course.state / "work" / job.student / job.assignment, ignore_errors=True)
             if outcome.status == "graded":
-                scored.add((job.student, job.assignment, result.sha256))
+                scored.add((job.student, job.assignment, result.sha256, job.bundle))
             if result.sandboxed is not None:
                 sandboxed.append(result.sandboxed)
             done(outcome)
 
         def on_stuck(job: Job, reason: str) -> None:
-            if already_scored(job.student, job.assignment, job.sha256):
+            if already_scored(job, job.sha256):
                 report.duplicates += 1
                 bar.update(1)
                 return
@@ -430,7 +460,17 @@ def grade(
 
         try:
             with backend.connect(cluster, jobs=len(jobs)) as client:
-                backend.run_jobs(client, jobs, on_result, on_stuck)
+                needed = {j.assignment for j in jobs}
+                backend.share_bundles(
+                    client, {b.digest: b.data for a, b in bundles.items() if a in needed}
+                )
+                backend.run_jobs(
+                    client,
+                    jobs,
+                    on_result,
+                    on_stuck,
+                    prepare=lambda job: load_submission(course, job),
+                )
         finally:
             bar.close()
         report.sandboxed = all(sandboxed) if sandboxed else None

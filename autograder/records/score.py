@@ -5,7 +5,8 @@ Runs in the grading process, one job at a time, so it is the gradebook's only wr
 `worker.JobResult` it
 
 1. takes the sanitized notebook the worker executed (trusted: built before execution)
-   and copies onto it the outputs the sandboxed executor reported;
+   and copies onto it the outputs the sandboxed executor reported (both came back as
+   JSON text in the job's bounded result: autograder.sandbox.worker.decode_result);
 2. gives every graded cell that never ran an error output. nbgrader scores a test cell
    by the presence of an error: a cell that never ran (the notebook stopped at a
    timeout, a dead kernel, the wall clock) has no outputs and would get full points;
@@ -392,8 +393,11 @@ def score_notebook(
         trusted = nbformat.reads(res.sanitized, as_version=4)
         nb = nbformat.reads(res.sanitized, as_version=4)
         executed = None
-        if res.executed_path and Path(res.executed_path).is_file():
-            executed = nbformat.read(res.executed_path, as_version=4)
+        if res.executed:  # the worker's JSON text, its size bounded (worker.decode_result)
+            try:
+                executed = nbformat.reads(res.executed, as_version=4)
+            except Exception:
+                executed = None
         if executed is None or not merge_outputs(nb, executed):
             merge_outputs(nb, nbformat.v4.new_notebook())  # clears all outputs
         mark_unrun(nb, res.status)

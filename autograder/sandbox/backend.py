@@ -4,10 +4,13 @@
     grade --scheduler tls://head:8786 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key
     python -m autograder worker tls://head:8786 ...    on each worker host (autograder.worker)
 
-One job is one Dask task (`grade_job`): one submission in, one `JobResult` out. The task
-runs in a Dask worker process, which never runs student code itself: `run_job` starts the
-sandbox (autograder.sandbox.executor) for that. Results come back to the grading process through
-`as_completed`; that process alone scores them and writes the gradebook and the ledger.
+One job is one Dask task (`grade_job`): one hand-in's bytes and its assignment bundle's
+digest in (the bundle reaches the workers once per run as a worker plugin:
+autograder.sandbox.bundle), bounded JSON bytes out, decoded into a `JobResult` by the
+grading process. The task runs in a Dask worker process, which never runs student code
+itself: `run_job` starts the sandbox (autograder.sandbox.executor) for that. Results come
+back to the grading process through `as_completed`; that process alone scores them and
+writes the gradebook and the ledger.
 
 Dask runs a task at least once (again when its worker dies); the grading process scores
 each submission at most once (grade.py checks the ledger before scoring). What each
@@ -17,12 +20,14 @@ failure does is in docs/design.md, "Grading on Dask".
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import logging
 import multiprocessing
 import os
 import secrets
+import shutil
 import signal
 import sys
 import threading
@@ -34,11 +39,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dask
-from distributed import Client, Future, LocalCluster, Security, as_completed
+from distributed import Client, Future, LocalCluster, Security, as_completed, get_worker
 from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
 
-from autograder.sandbox.worker import Job, JobResult, begin_run, run_job
+from autograder.sandbox import bundle
+from autograder.sandbox.worker import (
+    Context,
+    Job,
+    JobResult,
+    ResultError,
+    begin_run,
+    decode_result,
+    encode_result,
+    kernel_context,
+    run_job,
+)
 
 #: A job whose worker died this many times is left for a person, never retried again.
 WORKER_DEATHS = 3
@@ -152,11 +168,18 @@ def grader_version() -> str:
     return digest.hexdigest()[:12]
 
 
+@functools.cache
+def _own_version() -> str:
+    """The grader version of this worker process, read once: the code it has loaded."""
+    return grader_version()
+
+
 def job_key(job: Job, version: str) -> str:
-    """The job's Dask key: its submission, its assignment and the grader version. The
-    student is in it too: two students who hand in the same bytes are two jobs."""
+    """The job's Dask key: its submission, its assignment, its bundle and the grader
+    version. The student is in it too: two students who hand in the same bytes are two
+    jobs."""
     sha = (job.sha256 or "unhashed")[:16]
-    return f"grade-{job.assignment}-{job.student}-{sha}-{version}"
+    return f"grade-{job.assignment}-{job.student}-{sha}-{job.bundle[:12]}-{version}"
 
 
 def dask_setup(worker) -> None:
@@ -165,6 +188,7 @@ def dask_setup(worker) -> None:
     which stops the workers itself (and they die with their parent in any case)."""
     if multiprocessing.parent_process() is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _own_version()  # the code this process loads now is the code it grades with
 
 
 _run_lock = threading.Lock()
@@ -180,8 +204,38 @@ def _enter_run(run: str) -> None:
             _run_seen = run
 
 
-def grade_job(job: Job) -> JobResult:
-    """The Dask task: grade one submission in this worker process's own job folder.
+def _context(job: Job) -> Context:
+    """The staged bundle of `job` (staged now from the bundle's plugin if this host has
+    not staged it yet) as the job's course side.
+
+    Raises:
+        BundleError: the bundle's files do not match its digest, or this worker never
+            received it.
+    """
+    staged = bundle.staged(job.bundle)
+    if staged is None:
+        try:
+            plugin = get_worker().plugins.get(bundle.plugin_name(job.bundle))
+        except ValueError:  # not in a Dask worker (a test calling the task directly)
+            plugin = None
+        if not isinstance(plugin, bundle.BundlePlugin):
+            raise bundle.BundleError(f"the bundle {job.bundle[:16]}… was never sent to this worker")
+        staged = bundle.stage(job.bundle, plugin.data)
+    if staged.assignment != job.assignment:
+        raise bundle.BundleError(f"the bundle {job.bundle[:16]}… is of {staged.assignment}")
+    paths, env = kernel_context(staged.solutions)
+    return Context(str(staged.root), staged.db_url, staged.course_package, paths, env)
+
+
+def grade_job(job: Job) -> bytes:
+    """The Dask task: grade one submission in a folder of this worker's own; return the
+    result as bounded JSON bytes (worker.encode_result), which the grading process
+    decodes (worker.decode_result).
+
+    The job carries the hand-in's bytes and its bundle's digest, no path of the course:
+    the course side is the bundle staged under bundle.cache_dir(). A bundle that does not
+    match its digest, or grading code that differs from the grading process's, fails the
+    job (an infrastructure failure: "failed", retried by the next run, never a score).
 
     Student code runs only in the sandbox that run_job starts, never here. A job past its
     deadline (its notebooks' wall limits + JOB_GRACE_S: the sandbox stops a notebook at
@@ -189,17 +243,51 @@ def grade_job(job: Job) -> JobResult:
     sandbox with it; Dask counts that as a worker death.
     """
     _enter_run(job.probe_seed)
+    bare = replace(job, files=())
+    try:
+        if job.grader and job.grader != _own_version():
+            raise bundle.BundleError(
+                f"this worker process runs grading code of version {_own_version()}, the "
+                f"grading process {job.grader}: install the same code on both, then "
+                "restart the workers"
+            )
+        ctx = _context(job)
+    except bundle.BundleError as exc:
+        return encode_result(JobResult(bare, job.sha256, [], error=str(exc)))
     # A folder of its own per attempt: an execution orphaned by a killed grading run may
-    # still be writing the job's previous folder when the job runs again.
-    job = replace(job, workdir=str(Path(job.workdir) / f"attempt-{secrets.token_hex(6)}"))
+    # still be writing a previous attempt's folder when the job runs again.
+    name = f"{job.assignment}-{job.student}-{secrets.token_hex(6)}"
+    workdir = bundle.cache_dir() / "work" / name
     seconds = job.limits.wall_timeout * max(1, len(job.notebooks)) + JOB_GRACE_S
     watchdog = threading.Timer(seconds, os._exit, args=(EXIT_OVERDUE,))
     watchdog.daemon = True
     watchdog.start()
     try:
-        return run_job(job)
+        result = run_job(job, ctx, workdir)
+        return encode_result(replace(result, job=bare))
     finally:
         watchdog.cancel()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def share_bundles(client: Client, bundles: dict[str, bytes]) -> None:
+    """Hand each bundle (digest -> bytes) to the cluster's workers, once per run: a
+    worker plugin per digest, which the scheduler also gives to workers that join later
+    or are restarted. A worker stages a bundle at its first job that needs it.
+
+    Raises:
+        ClusterLostError: the scheduler could not be reached.
+    """
+    for digest, data in bundles.items():
+        plugin = bundle.BundlePlugin(digest, data)
+        try:
+            client.register_plugin(plugin, name=bundle.plugin_name(digest))
+        except (CommClosedError, OSError, TimeoutError) as exc:
+            raise ClusterLostError(
+                f"could not send the assignment bundles to the Dask scheduler at "
+                f"{client.scheduler.address} ({type(exc).__name__}); nothing was graded. "
+                "Restart the scheduler and the workers, then run the same command again"
+            ) from exc
 
 
 # ---------------------------------------------------------------------------------------
@@ -313,10 +401,17 @@ def run_jobs(
     on_result: Callable[[JobResult], None],
     on_stuck: Callable[[Job, str], None],
     *,
-    task: Callable[[Job], JobResult] | None = None,
+    task: Callable[[Job], bytes] | None = None,
+    prepare: Callable[[Job], Job] | None = None,
 ) -> None:
     """Run `jobs` on the cluster; call `on_result` here as each one ends, and `on_stuck`
     for a job whose worker died WORKER_DEATHS times (with the reason in one line).
+
+    `prepare` fills a job in just before it is submitted (the grading process reads the
+    hand-in's bytes then, so that only the jobs in flight hold them). The task hands back
+    bytes, decoded here with their size bounded (worker.decode_result); a result that
+    cannot be decoded is a failed job. What on_result and on_stuck get is the job as
+    submitted, without the hand-in's bytes.
 
     At most one job per grading slot is in flight. Dask counts a worker's death against
     every task assigned to it, queued or running; with no job queued behind another, a
@@ -357,9 +452,12 @@ def run_jobs(
             slots_seen = checked
         while pending and len(inflight) < slots:
             job = pending.popleft()
-            key = job_key(job, version)
+            if prepare is not None:
+                job = prepare(job)
+            job = replace(job, grader=job.grader or version)
+            key = job_key(job, job.grader)
             fut = client.submit(task, job, key=key, resources={RESOURCE: 1}, retries=0)
-            inflight[fut] = job
+            inflight[fut] = replace(job, files=())
             done.add(fut)
 
     top_up()
@@ -382,7 +480,12 @@ def run_jobs(
         for fut in batch:
             try:
                 if failure is None:
-                    finished.append((inflight[fut], fut.result()))
+                    job = inflight[fut]
+                    try:
+                        outcome: JobResult | str = decode_result(fut.result(), job)
+                    except ResultError as exc:
+                        outcome = _failed_result(job, f"the worker's result was refused: {exc}")
+                    finished.append((job, outcome))
             except KilledWorker as exc:
                 finished.append((inflight[fut], _death_reason(exc)))
             except (CancelledError, CommClosedError, OSError) as exc:

@@ -283,6 +283,7 @@ def plan(
     masked: Sequence[Path] = (),
     scratch: Path,
     use_bwrap: bool = True,
+    course_package: Path | None = None,
 ) -> Plan:
     """Build the command line of one execution.
 
@@ -295,9 +296,11 @@ def plan(
         masked: files inside `workdir` hidden from the sandbox (the trusted notebook).
         scratch: a private host folder of the trusted side for synthesized files.
         use_bwrap: False gives the fallback: rlimits only, no isolation at all.
+        course_package: the `course` package to copy in (a staged bundle's); default:
+            course_package_dir().
     """
     workdir = Path(workdir).resolve()
-    course = course_package_dir()
+    course = Path(course_package).resolve() if course_package else course_package_dir()
     repo = course.parent
     packages: dict[str, Path] = {"course": course}
     plain: list[Path] = []

@@ -206,6 +206,7 @@ def execute_notebook(
     limits: Limits = DEFAULT_LIMITS,
     extra_ro_paths: Sequence[Path] = (),
     env: Mapping[str, str] | None = None,
+    course_package: Path | None = None,
 ) -> ExecResult:
     """Execute an already-sanitized notebook in the sandbox; never raises for student code.
 
@@ -221,6 +222,8 @@ def execute_notebook(
             `__init__.py`, e.g. `solutions/` for hidden tests) is importable under its own
             name; anything else appears at its own path (e.g. a data folder).
         env: more environment variables for the kernel (e.g. CNN_COURSE_DATA).
+        course_package: the `course` package the kernel imports (grading: the staged
+            bundle's); default: this installation's.
     Returns:
         ExecResult; `status` says how the execution ended.
     """
@@ -261,6 +264,7 @@ def execute_notebook(
                 masked=[nb_path],
                 scratch=tmp_path,
                 use_bwrap=available,
+                course_package=course_package,
             )
         except Exception as exc:
             os.close(read_fd)

@@ -1,27 +1,33 @@
 """One submission in, one result out: the grading worker.
 
-`run_job(Job) -> JobResult` runs in a Dask worker process (autograder.sandbox.backend ships the
-picklable `Job`s there, on this machine or another). For each notebook the assignment
-expects, it
+`run_job(Job, Context, workdir) -> JobResult` runs in a Dask worker process
+(autograder.sandbox.backend ships the picklable `Job`s there, on this machine or another:
+the hand-in's bytes and the digest of the assignment's bundle, never a path of the
+course; the `Context` is the bundle staged on this worker, autograder.sandbox.bundle).
+For each notebook the assignment expects, it
 
-1. reads the student's file defensively (size, JSON, nbformat 4.5, cell structure):
+1. parses the student's file defensively (size, JSON, nbformat 4.5, cell structure):
    anything else gives the status "invalid_notebook", never an exception;
 2. sanitizes it as nbgrader's autograde does — ClearOutput, DeduplicateIds,
    OverwriteKernelspec, OverwriteCells (locked cells and the hidden tests come back from
-   the gradebook; deleted or metadata-stripped test cells are re-added) and
+   the bundle's gradebook; deleted or metadata-stripped test cells are re-added) and
    CheckCellMetadata — after a repair pass of its own that makes damaged nbgrader
    metadata harmless instead of fatal;
 3. executes it in the sandbox (autograder.sandbox.executor), in a private copy of the folder.
 
+The result goes back as bounded JSON bytes (`encode_result`), which the grading process
+decodes with its sizes checked (`decode_result`): nothing of the sandbox is unpickled.
+
 It runs on the untrusted side of docs/design.md's trust boundary ("What runs where"): it
 imports nothing of autograder.records, and writes nothing to the gradebook: scoring happens
 in the grading process (autograder.records.score), which is the gradebook's single writer.
-The gradebook the worker reads is a snapshot taken when the grading run starts.
+The gradebook the worker reads is the one it built from the bundle (the assignment's
+cells, nothing of any student).
 
     workdir layout: <workdir>/run/   the kernel's folder
                     <workdir>/out/   executed notebooks
-    where <workdir> is .grading/work/<student>/<assignment>/attempt-<random>/, one per
-    execution (autograder.sandbox.backend.grade_job); grading removes it once the job is scored.
+    where <workdir> is <cache>/work/<assignment>-<student>-<random>/, one per execution
+    (autograder.sandbox.backend.grade_job), removed once the result is built.
 """
 
 from __future__ import annotations
@@ -34,8 +40,8 @@ import re
 import shutil
 import time
 import traceback
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path, PurePath
 from typing import Any
 
 import nbformat
@@ -48,12 +54,7 @@ from nbgrader.preprocessors import (
     OverwriteKernelspec,
 )
 
-from autograder.handin import (
-    NotRegularFileError,
-    open_regular,
-    submission_hash,
-    submission_notebooks,
-)
+from autograder.handin import MAX_FILE_BYTES, NotRegularFileError, open_regular
 from autograder.judging import judge
 from autograder.layout import Course, load_config
 from autograder.sandbox.driver import Limits, json_depth
@@ -62,7 +63,13 @@ from autograder.sandbox.executor import execute_notebook
 #: A notebook over this size without its outputs is refused (code and text only).
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 #: A notebook file over this size is not read at all (outputs included).
-MAX_NOTEBOOK_FILE_BYTES = 64 * 2**20
+MAX_NOTEBOOK_FILE_BYTES = MAX_FILE_BYTES
+#: An executed notebook (the sanitized one with the outputs the sandbox reported, bounded
+#: by Limits.output_bytes) over this size comes back without its outputs.
+MAX_EXECUTED_BYTES = 32 * 2**20
+#: A job's result (JSON) over this size is refused by the grading process.
+MAX_RESULT_BYTES = 128 * 2**20
+RESULT_FORMAT = 1
 #: At most this many JSON lists and objects in a notebook file (bounds the parser's memory).
 MAX_JSON_CONTAINERS = 2_000_000
 #: Cells and metadata nested deeper than this are refused (outputs are dropped first).
@@ -76,27 +83,29 @@ MISSING_SOLUTION = "# (this exercise cell was missing from the submission)\n"
 
 @dataclass(frozen=True)
 class Job:
-    """One student's submission of one assignment, and everything needed to grade it.
+    """One student's submission of one assignment: what crosses the wire to a worker.
 
-    Plain strings and tuples only, so that a job pickles and can travel to another
-    process or machine.
+    Plain strings, bytes and tuples only, and no path of the course: the hand-in's
+    notebooks travel as bytes (bounded: autograder.handin.read_handin), the course side
+    as the digest of the assignment's bundle, staged on the worker
+    (autograder.sandbox.bundle). docs/design.md, "Grading on Dask".
     """
 
     student: str
     assignment: str
     notebooks: tuple[str, ...]  # notebook names the assignment expects (no .ipynb)
-    submission: str  # submitted/<student>/<assignment>
-    workdir: str  # .grading/work/<student>/<assignment> (each attempt in a subfolder)
-    release_dir: str  # release/<assignment>: structure, and files to put next to notebooks
-    course_root: str  # holds nbgrader_config.py
-    db_url: str  # the gradebook to read (a snapshot; never written)
+    bundle: str = ""  # digest of the assignment's bundle
+    grader: str = ""  # grader version of the grading process (backend.grader_version)
+    # (file name, bytes) of the expected notebooks read; filled just before the job is
+    # submitted (autograder.records.grading.load_submission), empty in the results.
+    files: tuple[tuple[str, bytes], ...] = ()
+    unread: tuple[tuple[str, str, str], ...] = ()  # (notebook, status, why) not read
+    extra_files: tuple[str, ...] = ()  # notebooks nobody asked for
     limits: Limits = field(default_factory=Limits)
-    extra_ro_paths: tuple[str, ...] = ()
-    env: tuple[tuple[str, str], ...] = ()
     # The secret the probe's inputs are drawn from (autograder.judging.judge); one per grading run.
     probe_seed: str = ""
-    # handin.submission_hash of the submission when the job was planned (the Dask key, and
-    # the ledger's record when no result ever comes back); the result carries its own.
+    # handin.submission_hash of the hand-in's notebook files (the Dask key, and the
+    # ledger's record).
     sha256: str = ""
 
 
@@ -108,7 +117,7 @@ class NotebookResult:
     status: str  # an execute status, or "missing" / "invalid_notebook"
     message: str = ""
     sanitized: str | None = None  # the notebook that was executed (JSON text; trusted)
-    executed_path: str | None = None  # its outputs, written by the trusted executor
+    executed: str | None = None  # it with its outputs (JSON text the trusted executor wrote)
     cells_run: int = 0
     seconds: float = 0.0
     sandboxed: bool | None = None  # None: nothing was executed
@@ -171,8 +180,9 @@ def _read_regular(path: Path, limit: int) -> bytes:
     return data
 
 
-def read_submitted(path: Path, notes: list[str] | None = None):
-    """The notebook at `path` as an nbformat 4.5 NotebookNode with outputs cleared.
+def read_submitted(path: Path | bytes, notes: list[str] | None = None):
+    """The notebook at `path` (or the bytes of a notebook file) as an nbformat 4.5
+    NotebookNode with outputs cleared.
 
     nbformat 4.0-4.4 (older Jupyter versions save these) is upgraded: 4.5 only added
     cell ids, which are filled in here anyway. A UTF-8 byte-order mark is ignored.
@@ -186,7 +196,14 @@ def read_submitted(path: Path, notes: list[str] | None = None):
         InvalidNotebookError: not JSON, not a notebook, nbformat 3 or older, too large,
             nested too deeply, a link or a device...
     """
-    data = _read_regular(Path(path), MAX_NOTEBOOK_FILE_BYTES)
+    if isinstance(path, bytes):
+        data = path
+        if len(data) > MAX_NOTEBOOK_FILE_BYTES:
+            raise InvalidNotebookError(
+                f"is over the {MAX_NOTEBOOK_FILE_BYTES >> 20} MB limit for a file"
+            )
+    else:
+        data = _read_regular(Path(path), MAX_NOTEBOOK_FILE_BYTES)
     # Every list or object costs Python ~100 bytes: bound them before parsing (a plot's
     # base64 text holds no brackets; 2 million is far beyond any honest notebook).
     containers = data.count(b"[") + data.count(b"{")
@@ -601,18 +618,47 @@ def _copy_release_files(release_dir: Path, run_dir: Path) -> None:
             shutil.copyfile(src, dest)
 
 
-def _grade_notebook(job: Job, name: str, files: dict[str, Path], run_dir: Path, out_dir: Path):
+@dataclass(frozen=True)
+class Context:
+    """Where a job runs on this worker: the staged bundle's course side (read only), and
+    what the kernel gets besides `course`: `solutions` where a hidden test needs it, and
+    the MNIST folder that CNN_COURSE_DATA names on this host (never in the bundle)."""
+
+    course_root: str  # the staged bundle: nbgrader_config.py, source/, release/
+    db_url: str  # the gradebook built from the bundle (read only)
+    course_package: Path | None = None  # the `course` package the kernel imports
+    extra_ro_paths: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+
+
+def kernel_context(solutions: Path | None) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Read-only paths and environment for the kernels: `solutions` (first; None for an
+    assignment judged by probes alone), and this host's MNIST folder when CNN_COURSE_DATA
+    names one."""
+    paths = [str(solutions)] if solutions is not None else []
+    env = {"CNN_COURSE_QUICK": "1"}
+    data = os.environ.get("CNN_COURSE_DATA")
+    if data and Path(data).is_dir():
+        data_path = str(Path(data).resolve())
+        paths.append(data_path)
+        env["CNN_COURSE_DATA"] = data_path
+    return tuple(paths), tuple(sorted(env.items()))
+
+
+def _grade_notebook(
+    job: Job,
+    ctx: Context,
+    name: str,
+    files: dict[str, bytes],
+    unread: dict[str, tuple[str, str]],
+    run_dir: Path,
+    out_dir: Path,
+):
     if name not in files:
-        folder = Path(job.submission)
-        path = folder / f"{name}.ipynb"
-        why = "was not submitted"
-        if folder.is_symlink() or folder.parent.is_symlink():
-            why = "is in a folder that is a symbolic link, which the grader never follows"
-        elif path.is_symlink():
-            why = "is a symbolic link, which the grader never follows: not graded"
-        elif path.exists():
-            why = "is a hard link or not a regular file, which the grader never reads: not graded"
-        return NotebookResult(name, "missing", f"{name}.ipynb {why}")
+        status, why = unread.get(name, ("missing", f"{name}.ipynb was not submitted"))
+        if status == "missing":
+            return NotebookResult(name, "missing", why)
+        return NotebookResult(name, status, why, problem=_short(why.split(" ", 1)[-1]))
     upgraded: list[str] = []
     try:
         nb = read_submitted(files[name], upgraded)
@@ -623,11 +669,11 @@ def _grade_notebook(job: Job, name: str, files: dict[str, Path], run_dir: Path, 
     try:
         nb, notes = sanitize(
             nb,
-            course_root=job.course_root,
-            db_url=job.db_url,
+            course_root=ctx.course_root,
+            db_url=ctx.db_url,
             assignment=job.assignment,
             notebook=name,
-            order=tuple(_release_order(Path(job.release_dir), name)),
+            order=tuple(_release_order(Path(ctx.course_root) / "release" / job.assignment, name)),
         )
         sanitized = nbformat.writes(nb)
     except Exception as exc:
@@ -640,19 +686,26 @@ def _grade_notebook(job: Job, name: str, files: dict[str, Path], run_dir: Path, 
         )
     nb_path = run_dir / f"{name}.ipynb"
     nb_path.write_text(sanitized + "\n", encoding="utf-8")
-    env = dict(job.env)
     result = execute_notebook(
         nb_path,
         run_dir,
         limits=job.limits,
-        extra_ro_paths=[Path(p) for p in job.extra_ro_paths],
-        env=env,
+        extra_ro_paths=[Path(p) for p in ctx.extra_ro_paths],
+        env=dict(ctx.env),
+        course_package=ctx.course_package,
     )
-    executed = None
-    if result.status != "invalid_notebook" and Path(result.notebook_path).is_file():
-        executed = out_dir / f"{name}.ipynb"
-        shutil.move(str(result.notebook_path), executed)
     message = result.message
+    executed = None
+    path = Path(result.notebook_path)
+    if result.status != "invalid_notebook" and path.is_file():
+        if path.stat().st_size <= MAX_EXECUTED_BYTES:
+            executed = path.read_text(encoding="utf-8")
+            shutil.move(str(path), out_dir / f"{name}.ipynb")
+        else:
+            message += (
+                f"; the executed notebook was over {MAX_EXECUTED_BYTES >> 20} MB: "
+                "its outputs were dropped"
+            )
     notes = upgraded + notes
     if notes:
         message = f"{message}; repaired: {'; '.join(notes)}"
@@ -661,56 +714,144 @@ def _grade_notebook(job: Job, name: str, files: dict[str, Path], run_dir: Path, 
         status=result.status,
         message=message,
         sanitized=sanitized,
-        executed_path=str(executed) if executed else None,
+        executed=executed,
         cells_run=result.cells_run,
         seconds=result.seconds,
         sandboxed=result.sandboxed,
     )
 
 
-def run_job(job: Job) -> JobResult:
-    """Grade-prepare and execute one submission. Never raises: a failure of the worker
-    itself comes back as `JobResult.error`."""
+def run_job(job: Job, ctx: Context, workdir: Path) -> JobResult:
+    """Grade-prepare and execute one submission in `workdir` (this worker's own folder),
+    with the course side from `ctx`. Never raises: a failure of the worker itself comes
+    back as `JobResult.error`."""
     started = time.monotonic()
-    submission = Path(job.submission)
-    notebooks = submission_notebooks(submission)
-    try:
-        sha = submission_hash(notebooks)
-    except OSError as exc:
-        return JobResult(job, "", [], error=f"cannot read the submission: {exc}")
-    files = {p.stem: p for p in notebooks}
-    extra = [p.name for p in notebooks if p.stem not in job.notebooks]
+    files = {PurePath(n).stem: data for n, data in job.files}
+    unread = {name: (status, why) for name, status, why in job.unread}
+    extra = list(job.extra_files)
     results: list[NotebookResult] = []
     try:
-        work = Path(job.workdir)
+        work = Path(workdir)
         run_dir, out_dir = _fresh(work / "run"), _fresh(work / "out")
-        _copy_release_files(Path(job.release_dir), run_dir)
+        _copy_release_files(Path(ctx.course_root) / "release" / job.assignment, run_dir)
         plan = judge.write_plan(
-            job.course_root, job.assignment, job.notebooks, job.probe_seed, run_dir
+            ctx.course_root, job.assignment, job.notebooks, job.probe_seed, run_dir
         )
         if plan is not None:
-            job = replace(job, env=(*job.env, (judge.PLAN_ENV, plan.name)))
+            ctx = replace(ctx, env=(*ctx.env, (judge.PLAN_ENV, plan.name)))
         for name in job.notebooks:
-            results.append(_grade_notebook(job, name, files, run_dir, out_dir))
-        # The executed notebooks are in out/; nothing reads run/ afterwards (the judge
-        # re-plans from the seed), so the job's copy of its files goes now.
+            results.append(_grade_notebook(job, ctx, name, files, unread, run_dir, out_dir))
+        # Nothing reads run/ afterwards (the judge re-plans from the seed).
         shutil.rmtree(run_dir, ignore_errors=True)
     except Exception:
         return JobResult(
             job,
-            sha,
+            job.sha256,
             results,
             extra,
             seconds=round(time.monotonic() - started, 3),
             error=traceback.format_exc(limit=6).strip().splitlines()[-1],
         )
-    return JobResult(job, sha, results, extra, seconds=round(time.monotonic() - started, 3))
+    return JobResult(job, job.sha256, results, extra, seconds=round(time.monotonic() - started, 3))
+
+
+# ---------------------------------------------------------------------------------------
+# The result on the wire: JSON, bounded
+# ---------------------------------------------------------------------------------------
+
+_NB_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "status": (str,),
+    "message": (str,),
+    "sanitized": (str, type(None)),
+    "executed": (str, type(None)),
+    "cells_run": (int,),
+    "seconds": (int, float),
+    "sandboxed": (bool, type(None)),
+    "problem": (str,),
+}
+
+
+def encode_result(result: JobResult) -> bytes:
+    """The bytes a job hands back: JSON of the result without the job (the grading process
+    has its own), at most MAX_RESULT_BYTES (else the notebooks' texts are left out and the
+    result says why). Built here, by the trusted worker, from the executor's bounded
+    output: nothing of the sandbox is pickled."""
+
+    def dump(r: JobResult) -> bytes:
+        body = {
+            "format": RESULT_FORMAT,
+            "student": r.job.student,
+            "assignment": r.job.assignment,
+            "sha256": r.sha256,
+            "notebooks": [asdict(n) for n in r.notebooks],
+            "extra_files": list(r.extra_files),
+            "seconds": r.seconds,
+            "error": r.error,
+        }
+        return json.dumps(body, ensure_ascii=False).encode("utf-8", errors="replace")
+
+    data = dump(result)
+    if len(data) > MAX_RESULT_BYTES:
+        slim = [replace(n, sanitized=None, executed=None) for n in result.notebooks]
+        why = f"the job's result was over {MAX_RESULT_BYTES >> 20} MB"
+        data = dump(replace(result, notebooks=slim, error=why))
+    return data
+
+
+class ResultError(ValueError):
+    """A job's result that the grading process refuses (too large, malformed, another
+    job's): the job is "failed", never scored."""
+
+
+def decode_result(data: object, job: Job) -> JobResult:
+    """The JobResult of `job` from the bytes its worker handed back, checked: at most
+    MAX_RESULT_BYTES, JSON of the expected shape, this job's student and assignment,
+    only the job's notebooks, each text within its bound.
+
+    Raises:
+        ResultError: with the reason.
+    """
+    if not isinstance(data, bytes):
+        raise ResultError(f"the worker handed back {type(data).__name__}, not bytes")
+    if len(data) > MAX_RESULT_BYTES:
+        raise ResultError(f"the result is over {MAX_RESULT_BYTES >> 20} MB")
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ResultError(f"the result is not JSON ({exc})") from exc
+    if not isinstance(body, dict) or body.get("format") != RESULT_FORMAT:
+        raise ResultError("the result is not a job result of this grader")
+    if (body.get("student"), body.get("assignment")) != (job.student, job.assignment):
+        raise ResultError("the result is another job's")
+    notebooks = []
+    for item in body.get("notebooks") or []:
+        if not isinstance(item, dict) or set(item) != set(_NB_FIELDS):
+            raise ResultError("a notebook's result has unexpected fields")
+        for key, types in _NB_FIELDS.items():
+            if not isinstance(item[key], types):
+                raise ResultError(f"a notebook's {key} is a {type(item[key]).__name__}")
+        if item["name"] not in job.notebooks:
+            raise ResultError(f"a result for {item['name']!r}, which the job did not ask for")
+        for key, bound in (("sanitized", MAX_EXECUTED_BYTES), ("executed", MAX_EXECUTED_BYTES)):
+            if item[key] is not None and len(item[key]) > bound:
+                raise ResultError(f"{item['name']}'s {key} notebook is over {bound >> 20} MB")
+        notebooks.append(NotebookResult(**item))
+    sha, error, extra = body.get("sha256"), body.get("error"), body.get("extra_files")
+    seconds = body.get("seconds")
+    if not isinstance(sha, str) or not (error is None or isinstance(error, str)):
+        raise ResultError("the result's hash or error is not text")
+    if not isinstance(extra, list) or not all(isinstance(e, str) for e in extra):
+        raise ResultError("the result's extra files are not a list of names")
+    if not isinstance(seconds, int | float):
+        raise ResultError("the result's time is not a number")
+    return JobResult(job, sha, notebooks, extra, float(seconds), error)
 
 
 def begin_run() -> None:
     """Forget what this process cached for an earlier grading run: a worker process that
-    serves several runs (a Dask worker lives on between them) must read each run's
-    gradebook snapshot and configuration afresh. BLAS in a worker stays single-threaded:
+    serves several runs (a Dask worker lives on between them) reads each run's bundled
+    gradebook and configuration afresh. BLAS in a worker stays single-threaded:
     it only prepares notebooks, one job at a time."""
     load_config.cache_clear()
     _source_cells.cache_clear()

@@ -7,6 +7,7 @@ Dask", says what each kill must do; these tests check it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -23,11 +24,11 @@ import psutil
 import pytest
 from distributed import Client, Security
 
-from autograder import cli, demo, worker
+from autograder import cli, demo, handin, worker
 from autograder.layout import Course
 from autograder.records import grading, ledger, states
 from autograder.records.grading import GRADING_LIMITS
-from autograder.sandbox import backend, bwrap
+from autograder.sandbox import backend, bundle, bwrap
 from autograder.sandbox.backend import Cluster
 
 pytestmark = pytest.mark.slow
@@ -72,18 +73,26 @@ class Processes:
         self.workers: list[subprocess.Popen] = []
         self.scheduler_file = ""
 
-    def _popen(self, cmd: list[str], log: str, **kw) -> subprocess.Popen:
+    def _popen(self, cmd: list[str], log: str, cwd: Path = REPO, **kw) -> subprocess.Popen:
         out = open(self.folder / log, "ab")  # noqa: SIM115 (closed with the process)
         proc = subprocess.Popen(
-            cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw
+            cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw
         )
         out.close()
         self.started.append(proc)
         return proc
 
-    def start(self, workers: int = 2, tls: dict[str, str] | None = None) -> str:
+    def start(
+        self,
+        workers: int = 2,
+        tls: dict[str, str] | None = None,
+        *,
+        wrap: tuple[str, ...] = (),
+        **worker_kw,
+    ) -> str:
         """A scheduler on a free port, and `workers` grading workers; the scheduler file.
-        `tls`: {"ca": ..., "cert": ..., "key": ...}, one identity for every process."""
+        `tls`: {"ca": ..., "cert": ..., "key": ...}, one identity for every process.
+        `wrap`: a command the workers run under; `worker_kw`: their cwd, env..."""
         self.scheduler_file = str(self.folder / f"scheduler-{len(self.started)}.json")
         tls_flags = ["--tls-ca-file", tls["ca"], "--tls-cert", tls["cert"]] if tls else []
         tls_flags += ["--tls-key", tls["key"]] if tls else []
@@ -99,9 +108,9 @@ class Processes:
         while not Path(self.scheduler_file).exists():
             assert time.monotonic() < deadline and self.scheduler.poll() is None, self.log()
             time.sleep(0.1)
-        cmd = [sys.executable, "-m", "autograder", "worker"]
+        cmd = [*wrap, sys.executable, "-m", "autograder", "worker"]
         cmd += ["--scheduler-file", self.scheduler_file, *tls_flags]
-        self.workers = [self._popen(cmd, f"worker-{i}.log") for i in range(workers)]
+        self.workers = [self._popen(cmd, f"worker-{i}.log", **worker_kw) for i in range(workers)]
         security = (
             Security(tls_ca_file=tls["ca"], tls_client_cert=tls["cert"], tls_client_key=tls["key"])
             if tls
@@ -218,6 +227,100 @@ def test_a_scheduler_and_two_workers_grade_as_the_local_cluster_does(base, tmp_p
     assert on_remote.sandboxed is True
     assert_graded_once(remote)
     assert_graded_once(local)
+
+
+# ---------------------------------------------------------------------------------------
+# What crosses the wire: the hand-in's bytes and the bundle's digest, no course path
+# ---------------------------------------------------------------------------------------
+
+#: Run a command with the folders in $HIDE covered by empty tmpfs mounts (a mount
+#: namespace of its own: unshare --mount), so that it cannot see them.
+HIDE = 'for d in $HIDE; do mount -t tmpfs none "$d" || exit 3; done; unset HIDE; exec "$@"'
+
+
+@pytest.mark.sandbox
+def test_workers_that_cannot_see_the_course_grade_from_the_staged_bundle(base, tmp_path, procs):
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("hiding the course folder from the workers needs root and unshare(1)")
+    course = Course(shutil.copytree(base.root, tmp_path / "hidden" / "course"))
+    local = Course(shutil.copytree(base.root, tmp_path / "local"))
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "cwd").mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k != "CNN_COURSE_DATA"}
+    env |= {"HOME": str(elsewhere), bundle.CACHE_ENV: str(elsewhere / "cache")}
+    env["HIDE"] = f"{tmp_path / 'hidden'} {base.root}"
+    wrap = ("unshare", "--mount", "--propagation", "private", "sh", "-c", HIDE, "sh")
+    scheduler_file = procs.start(wrap=wrap, cwd=elsewhere / "cwd", env=env)
+    for proc in procs.workers:  # unshare and sh exec'd: the pid is the worker's nanny
+        assert os.listdir(f"/proc/{proc.pid}/root{course.root.parent}") == []
+        assert os.listdir(f"/proc/{proc.pid}/root{base.root}") == []
+    assert os.listdir(course.root.parent) == ["course"]  # this process sees it
+
+    on_remote = grade_on(course, scheduler_file)
+    on_local = grading.grade(local, workers=2, limits=LIMITS, progress=False)
+    for o in on_remote.outcomes:
+        print(o.line(), o.message)
+    assert on_remote.scores() == on_local.scores() == {(s, "tiny"): p for s, p in POINTS.items()}
+    assert on_remote.sandboxed is True
+    assert_graded_once(course)
+    (digest,) = {r["bundle"] for r in ledger_lines(course)}
+    assert {r["bundle"] for r in ledger_lines(local)} == {digest}  # the same inputs
+    staged = elsewhere / "cache" / "bundles"
+    assert [p.name for p in staged.iterdir()] == [digest]  # staged once, for four jobs
+    assert list((elsewhere / "cache" / "work").iterdir()) == []  # each job's folder went
+
+
+@pytest.mark.sandbox
+def test_a_bundle_that_does_not_match_its_digest_is_refused_and_nothing_is_scored(
+    base, tmp_path, monkeypatch
+):
+    course = Course(shutil.copytree(base.root, tmp_path / "course"))
+    for student in ("s2", "s3", "s4"):
+        shutil.rmtree(course.submitted / student)
+    monkeypatch.setenv(bundle.CACHE_ENV, str(tmp_path / "cache"))  # the workers inherit it
+    share = backend.share_bundles
+
+    def altered(client, bundles):
+        """The bytes of another bundle under each digest: a file changed on the way."""
+        files = grading.bundle_files(course, "tiny")
+        files["release/tiny/tiny.ipynb"] += b" "
+        share(client, {digest: bundle.pack(files).data for digest in bundles})
+
+    monkeypatch.setattr(backend, "share_bundles", altered)
+    report = grading.grade(course, workers=1, limits=LIMITS, progress=False)
+    (o,) = report.outcomes
+    print(o.line())
+    assert (o.status, o.score, o.exec_status) == ("failed", None, "error")
+    assert "bundle refused: its files hash to" in o.line()
+    (rec,) = ledger_lines(course)
+    assert (rec["status"], rec["score"]) == ("failed", None)
+    assert not (course.autograded / "s1").exists()  # nothing scored into the gradebook
+    assert list((tmp_path / "cache" / "bundles").iterdir()) == []  # nothing staged
+
+    # An infrastructure failure: the next run grades it, with the right bundle.
+    monkeypatch.setattr(backend, "share_bundles", share)
+    again = grading.grade(course, workers=1, limits=LIMITS, progress=False)
+    assert [(o.status, o.score) for o in again.outcomes] == [("graded", 5.0)]
+
+
+def test_an_oversized_hand_in_gets_a_clear_error(base, tmp_path, monkeypatch):
+    course = Course(shutil.copytree(base.root, tmp_path / "course"))
+    for student in ("s2", "s3", "s4"):
+        shutil.rmtree(course.submitted / student)
+    nb = json.loads(demo.tiny_submission(course))
+    nb["cells"].append(
+        {"cell_type": "markdown", "id": "big", "metadata": {}, "source": "x" * 2**19}
+    )
+    demo.submit(course, "s1", "tiny", {"tiny.ipynb": json.dumps(nb).encode()})
+    monkeypatch.setattr(handin, "MAX_HANDIN_BYTES", 2**18)  # read in this process
+    report = grading.grade(course, workers=1, limits=LIMITS, progress=False)
+    (o,) = report.outcomes
+    print(o.line(), o.message)
+    assert (o.status, o.score, o.exec_status) == ("graded", 0.0, "invalid_notebook")
+    assert (
+        "tiny.ipynb was not read: the hand-in's notebooks together are over the 0.25 MB "
+        "limit for a hand-in" in o.message
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -403,12 +506,12 @@ def test_a_job_that_kills_its_worker_every_time_is_left_for_a_person(
     assert len(ledger_lines(course)) == 2
 
 
-def _scored_meanwhile(job):
-    """The task, but another grading process records the same submission as graded
-    while this one runs (written from the worker: the ledger is on the shared disk)."""
+def _scored_meanwhile(course_root, job):
+    """The task, but another grading process records the same submission (and bundle) as
+    graded while this one runs (written from the worker: the ledger is on this disk)."""
     record = {"student": job.student, "assignment": job.assignment, "sha256": job.sha256}
     record |= {"status": "graded", "score": 5.0, "max_score": 5.0, "flags": ["elsewhere"]}
-    ledger.append(Course(Path(job.course_root)), record)
+    ledger.append(Course(Path(course_root)), {**record, "bundle": job.bundle})
     return backend.grade_job(job)
 
 
@@ -418,7 +521,7 @@ def test_a_result_for_a_submission_scored_meanwhile_is_ignored(base, tmp_path, m
         shutil.rmtree(course.submitted / student)
     module = sys.modules[__name__]
     cloudpickle.register_pickle_by_value(module)
-    monkeypatch.setattr(backend, "grade_job", _scored_meanwhile)
+    monkeypatch.setattr(backend, "grade_job", functools.partial(_scored_meanwhile, course.root))
     try:
         report = grading.grade(course, workers=1, limits=LIMITS, progress=False)
     finally:

@@ -405,7 +405,7 @@ def test_an_instructor_override_survives_regrading(course):
 def _fake_run_job(job):
     if job.student == "crash":
         os._exit(3)  # the worker process dies, as if killed for memory
-    return worker.JobResult(job, f"sha-{job.student}", [])
+    return worker.encode_result(worker.JobResult(job, f"sha-{job.student}", []))
 
 
 @pytest.mark.slow  # five worker processes start, two of them after a death
@@ -413,9 +413,7 @@ def test_a_worker_crash_costs_that_job_only():
     """The job that kills its worker process every time is handed back as stuck after
     backend.WORKER_DEATHS deaths (the grading process records it for a person, never as a
     score); the other jobs, some in workers that took over, complete normally."""
-    jobs = [
-        worker.Job(s, "a", ("a",), "", "", "", "", "") for s in ("s1", "crash", "s2", "s3", "s4")
-    ]
+    jobs = [worker.Job(s, "a", ("a",)) for s in ("s1", "crash", "s2", "s3", "s4")]
     results, stuck = [], []
     module = sys.modules[__name__]
     cloudpickle.register_pickle_by_value(module)  # the workers are spawned processes
@@ -441,8 +439,10 @@ def test_jobs_are_planned_in_a_deterministic_order(course):
         submit(course, student, dump(perfect_nb(course)))
     jobs, skipped = grading.plan_jobs(course)
     assert [j.student for j in jobs] == ["adam", "mia", "zoe"] and not skipped
-    assert jobs[0].extra_ro_paths[0].endswith("solutions")
-    assert dict(jobs[0].env)["CNN_COURSE_QUICK"] == "1"
+    # The jobs name the assignment's bundle and carry no path of the course.
+    assert len({j.bundle for j in jobs}) == 1 and len(jobs[0].bundle) == 64
+    assert jobs[0].grader and not jobs[0].files
+    assert str(course.root) not in repr(jobs[0])
     with pytest.raises(ValueError, match="unknown assignment"):
         grading.plan_jobs(course, ["nope"])
     with pytest.raises(ValueError, match="no submissions from"):
@@ -452,10 +452,11 @@ def test_jobs_are_planned_in_a_deterministic_order(course):
 def test_job_pickles():
     import pickle
 
-    job = worker.Job("s", "a", ("a",), "sub", "work", "rel", "root", "sqlite:///x.db")
+    job = worker.Job("s", "a", ("a",), bundle="0" * 64, files=(("a.ipynb", b"{}"),))
     assert pickle.loads(pickle.dumps(job)) == job
-    result = worker.JobResult(job, "sha", [worker.NotebookResult("a", "ok")])
-    assert pickle.loads(pickle.dumps(result)).notebooks[0].status == "ok"
+    result = worker.JobResult(job, "sha", [worker.NotebookResult("a", "ok", executed="{}")])
+    back = worker.decode_result(worker.encode_result(result), job)
+    assert back.notebooks == result.notebooks and back.sha256 == "sha"
 
 
 @pytest.mark.slow
