@@ -951,7 +951,12 @@ def grade_notebook(course_root: str, assignment: str, notebook: str, nb, seed: s
     plans = plan_notebook(source, seed)
     if not plans:
         return {}
-    verdicts = judge_notebook(nb, plans, seed, checks_module(source))
+    # One thread for torch and BLAS while judging: the grading workers hold every core,
+    # and a two-thread torch op here waited milliseconds for its second thread (avg_pool2d
+    # 1.8 ms instead of 8 us), spinning on a core a worker needed (docs/performance.md,
+    # "Grading").
+    with torch_layers.one_thread():
+        verdicts = judge_notebook(nb, plans, seed, checks_module(source))
     verdicts = charged_once(verdicts, plans, helper_calls(source))
     apply_verdicts(nb, verdicts)
     return verdicts
