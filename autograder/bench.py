@@ -42,13 +42,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from distributed import Client
+from distributed import Client, Security
 
 from autograder import demo, ensure_tools_on_path
 from autograder.layout import Course
 from autograder.records.grading import GRADING_LIMITS, grade
 from autograder.sandbox import worker
-from autograder.sandbox.backend import Cluster
+from autograder.sandbox.backend import RESOURCE, Cluster
 
 OVERHEAD_GOAL = 1.0
 EFFICIENCY_GOAL = 0.9
@@ -254,50 +254,103 @@ def measure_overhead(assignments: list[str] | None, repeats: int, log=print) -> 
 
 
 class Loopback:
-    """A `dask scheduler` and `workers` grading workers on 127.0.0.1, as an instructor
-    starts them on a cluster (README, "Grading on a cluster"); stopped on exit."""
+    """A `dask scheduler` and grading workers (`python -m autograder worker`) on
+    127.0.0.1, as an instructor starts them on a cluster (README, "Grading on a
+    cluster"), each in its own session and killed by pid. The benchmark's remote path,
+    and the harness of the real-process tests (tests/autograder/test_dask.py), which
+    kill them one by one.
 
-    def __init__(self, folder: Path, workers: int = 2):
-        self.folder, self.n = folder, workers
-        self.procs: list[subprocess.Popen] = []
-        self.scheduler_file = str(folder / "scheduler.json")
+    As a context manager: two workers started, the Cluster to grade with, all killed on
+    exit."""
 
-    def _start(self, cmd: list[str], log: str) -> subprocess.Popen:
+    def __init__(self, folder: Path, *, cwd: Path | None = None):
+        self.folder, self.cwd = folder, cwd
+        self.started: list[subprocess.Popen] = []
+        self.scheduler: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.scheduler_file = ""
+
+    def _popen(self, cmd: list[str], log: str, cwd: Path | None = None, **kw) -> subprocess.Popen:
         with open(self.folder / log, "ab") as out:
             proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                cmd,
+                cwd=cwd or self.cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **kw,
             )
-        self.procs.append(proc)
+        self.started.append(proc)
         return proc
 
-    def __enter__(self) -> Cluster:
-        py = sys.executable
-        cmd = [py, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
-        cmd += ["--port", "0", "--no-dashboard", "--scheduler-file", self.scheduler_file]
-        scheduler = self._start(
-            cmd,
+    def start(
+        self,
+        workers: int = 2,
+        tls: dict[str, str] | None = None,
+        *,
+        wrap: tuple[str, ...] = (),
+        **worker_kw,
+    ) -> str:
+        """A scheduler on a free port, and `workers` grading workers; the scheduler file.
+        `tls`: {"ca": ..., "cert": ..., "key": ...}, one identity for every process.
+        `wrap`: a command the workers run under; `worker_kw`: their cwd, env...
+
+        Raises:
+            RuntimeError: the scheduler or the workers did not come up in STARTUP_S.
+        """
+        self.scheduler_file = str(self.folder / f"scheduler-{len(self.started)}.json")
+        tls_flags = ["--tls-ca-file", tls["ca"], "--tls-cert", tls["cert"]] if tls else []
+        tls_flags += ["--tls-key", tls["key"]] if tls else []
+        self.scheduler = self._popen(
+            [
+                *(sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"),
+                *("--port", "0", "--no-dashboard", "--scheduler-file", self.scheduler_file),
+                *tls_flags,
+            ],
             "scheduler.log",
         )
         deadline = time.monotonic() + STARTUP_S
         while not Path(self.scheduler_file).exists():
-            if scheduler.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the dask scheduler did not start: " + self._log())
+            if self.scheduler.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the dask scheduler did not start:\n" + self.log())
             time.sleep(0.1)
-        for i in range(self.n):
-            cmd = [py, "-m", "autograder", "worker", "--scheduler-file", self.scheduler_file]
-            self._start(cmd, f"worker-{i}.log")
-        with Client(scheduler_file=self.scheduler_file, timeout=STARTUP_S) as client:
-            client.wait_for_workers(self.n, timeout=STARTUP_S)
-        return Cluster(scheduler_file=self.scheduler_file)
+        cmd = [*wrap, sys.executable, "-m", "autograder", "worker"]
+        cmd += ["--scheduler-file", self.scheduler_file, *tls_flags]
+        self.workers = [self._popen(cmd, f"worker-{i}.log", **worker_kw) for i in range(workers)]
+        security = (
+            Security(tls_ca_file=tls["ca"], tls_client_cert=tls["cert"], tls_client_key=tls["key"])
+            if tls
+            else None
+        )
+        with Client(
+            scheduler_file=self.scheduler_file, timeout=STARTUP_S, security=security
+        ) as client:
+            client.wait_for_workers(workers, timeout=STARTUP_S)
+            resources = [w["resources"] for w in client.scheduler_info()["workers"].values()]
+        if resources != [{RESOURCE: 1}] * workers:
+            raise RuntimeError(f"the workers offer {resources}, not one {RESOURCE} each")
+        return self.scheduler_file
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def kill_all(self) -> None:
+        for proc in self.started:
+            self.kill(proc)
+
+    def log(self) -> str:
+        return "\n".join(
+            f"--- {f.name}\n{f.read_text(errors='replace')[-3000:]}"
+            for f in sorted(self.folder.glob("*.log"))
+        )
+
+    def __enter__(self) -> Cluster:
+        return Cluster(scheduler_file=self.start())
 
     def __exit__(self, *exc) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-    def _log(self) -> str:
-        return " ".join(f.read_text(errors="replace")[-800:] for f in self.folder.glob("*.log"))
+        self.kill_all()
 
 
 def _grade_once(course: Course, label: str, slots: int, cluster: Cluster, jobs: int) -> PathRun:

@@ -22,9 +22,9 @@ from pathlib import Path
 import cloudpickle
 import psutil
 import pytest
-from distributed import Client, Security
+from distributed import Client
 
-from autograder import cli, demo, handin, worker
+from autograder import bench, cli, demo, handin, worker
 from autograder.layout import Course
 from autograder.records import grading, ledger, states
 from autograder.records.grading import GRADING_LIMITS
@@ -63,66 +63,12 @@ def course(base, tmp_path) -> Course:
     return Course(shutil.copytree(base.root, tmp_path / "course"))
 
 
-class Processes:
-    """A scheduler and workers started here, each in its own session, killed by pid."""
+class Processes(bench.Loopback):
+    """autograder.bench's scheduler and workers (started from the repository), and
+    which of them is grading."""
 
     def __init__(self, folder: Path):
-        self.folder = folder
-        self.started: list[subprocess.Popen] = []
-        self.scheduler: subprocess.Popen | None = None
-        self.workers: list[subprocess.Popen] = []
-        self.scheduler_file = ""
-
-    def _popen(self, cmd: list[str], log: str, cwd: Path = REPO, **kw) -> subprocess.Popen:
-        out = open(self.folder / log, "ab")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(
-            cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw
-        )
-        out.close()
-        self.started.append(proc)
-        return proc
-
-    def start(
-        self,
-        workers: int = 2,
-        tls: dict[str, str] | None = None,
-        *,
-        wrap: tuple[str, ...] = (),
-        **worker_kw,
-    ) -> str:
-        """A scheduler on a free port, and `workers` grading workers; the scheduler file.
-        `tls`: {"ca": ..., "cert": ..., "key": ...}, one identity for every process.
-        `wrap`: a command the workers run under; `worker_kw`: their cwd, env..."""
-        self.scheduler_file = str(self.folder / f"scheduler-{len(self.started)}.json")
-        tls_flags = ["--tls-ca-file", tls["ca"], "--tls-cert", tls["cert"]] if tls else []
-        tls_flags += ["--tls-key", tls["key"]] if tls else []
-        self.scheduler = self._popen(
-            [
-                *(sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"),
-                *("--port", "0", "--no-dashboard", "--scheduler-file", self.scheduler_file),
-                *tls_flags,
-            ],
-            "scheduler.log",
-        )
-        deadline = time.monotonic() + STARTUP_S
-        while not Path(self.scheduler_file).exists():
-            assert time.monotonic() < deadline and self.scheduler.poll() is None, self.log()
-            time.sleep(0.1)
-        cmd = [*wrap, sys.executable, "-m", "autograder", "worker"]
-        cmd += ["--scheduler-file", self.scheduler_file, *tls_flags]
-        self.workers = [self._popen(cmd, f"worker-{i}.log", **worker_kw) for i in range(workers)]
-        security = (
-            Security(tls_ca_file=tls["ca"], tls_client_cert=tls["cert"], tls_client_key=tls["key"])
-            if tls
-            else None
-        )
-        with Client(
-            scheduler_file=self.scheduler_file, timeout=STARTUP_S, security=security
-        ) as client:
-            client.wait_for_workers(workers, timeout=STARTUP_S)
-            resources = [w["resources"] for w in client.scheduler_info()["workers"].values()]
-        assert resources == [{backend.RESOURCE: 1}] * workers
-        return self.scheduler_file
+        super().__init__(folder, cwd=REPO)
 
     def busy_worker(self) -> psutil.Process | None:
         """A Dask worker process (the nanny's child) with a sandbox running under it."""
@@ -134,21 +80,6 @@ class Processes:
             except psutil.Error:
                 continue
         return None
-
-    def kill(self, proc: subprocess.Popen) -> None:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-    def kill_all(self) -> None:
-        for proc in self.started:
-            self.kill(proc)
-
-    def log(self) -> str:
-        return "\n".join(
-            f"--- {f.name}\n{f.read_text(errors='replace')[-3000:]}"
-            for f in sorted(self.folder.glob("*.log"))
-        )
 
 
 @pytest.fixture
