@@ -65,3 +65,14 @@ def known_class(tmp_path_factory):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.build(tmp_path_factory.mktemp("known") / "course")
+
+
+@pytest.fixture
+def workers_import_tests(monkeypatch):
+    """Lets Dask worker processes import a test module's stand-in task by name.
+
+    Dask pickles a submitted task by reference (module and name), so a worker process must
+    be able to import `tests....`. LocalCluster's workers are spawned with the test
+    process's `sys.path`, which under pytest-xdist lacks the repository root.
+    """
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import cloudpickle
 import psutil
 import pytest
 from distributed import Client
@@ -397,21 +396,15 @@ def _kills_its_worker(job):
 
 
 def test_a_job_that_kills_its_worker_every_time_is_left_for_a_person(
-    base, tmp_path, monkeypatch, capsys
+    base, tmp_path, monkeypatch, capsys, workers_import_tests
 ):
     course = Course(shutil.copytree(base.root, tmp_path / "course"))
     for student in ("s2", "s3", "s4"):
         shutil.rmtree(course.submitted / student)
     demo.submit(course, "poison", "tiny", {"tiny.ipynb": demo.tiny_submission(course)})
-    # The workers are other processes: the stand-in travels by value, not by name.
-    module = sys.modules[__name__]
-    cloudpickle.register_pickle_by_value(module)
     monkeypatch.setattr(backend, "grade_job", _kills_its_worker)
     started = time.monotonic()
-    try:
-        report = grading.grade(course, workers=2, limits=LIMITS, progress=False)
-    finally:
-        cloudpickle.unregister_pickle_by_value(module)
+    report = grading.grade(course, workers=2, limits=LIMITS, progress=False)
     got = {o.student: o for o in report.outcomes}
     with capsys.disabled():
         print(f"\npoison run: {time.monotonic() - started:.1f} s; ", got["poison"].message)
@@ -446,17 +439,14 @@ def _scored_meanwhile(course_root, job):
     return backend.grade_job(job)
 
 
-def test_a_result_for_a_submission_scored_meanwhile_is_ignored(base, tmp_path, monkeypatch):
+def test_a_result_for_a_submission_scored_meanwhile_is_ignored(
+    base, tmp_path, monkeypatch, workers_import_tests
+):
     course = Course(shutil.copytree(base.root, tmp_path / "course"))
     for student in ("s2", "s3", "s4"):
         shutil.rmtree(course.submitted / student)
-    module = sys.modules[__name__]
-    cloudpickle.register_pickle_by_value(module)
     monkeypatch.setattr(backend, "grade_job", functools.partial(_scored_meanwhile, course.root))
-    try:
-        report = grading.grade(course, workers=1, limits=LIMITS, progress=False)
-    finally:
-        cloudpickle.unregister_pickle_by_value(module)
+    report = grading.grade(course, workers=1, limits=LIMITS, progress=False)
     assert report.duplicates == 1 and report.outcomes == []
     assert "1 result(s) for submissions already scored ignored" in report.table()
     ((student, flags),) = [(r["student"], r["flags"]) for r in ledger_lines(course)]

@@ -18,7 +18,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import cloudpickle
 import nbformat
 import pytest
 from nbgrader import utils
@@ -409,25 +408,20 @@ def _fake_run_job(job):
 
 
 @pytest.mark.slow  # five worker processes start, two of them after a death
-def test_a_worker_crash_costs_that_job_only():
+def test_a_worker_crash_costs_that_job_only(workers_import_tests):
     """The job that kills its worker process every time is handed back as stuck after
     backend.WORKER_DEATHS deaths (the grading process records it for a person, never as a
     score); the other jobs, some in workers that took over, complete normally."""
     jobs = [worker.Job(s, "a", ("a",)) for s in ("s1", "crash", "s2", "s3", "s4")]
     results, stuck = [], []
-    module = sys.modules[__name__]
-    cloudpickle.register_pickle_by_value(module)  # the workers are spawned processes
-    try:
-        with backend.connect(backend.Cluster(workers=2), jobs=len(jobs)) as client:
-            backend.run_jobs(
-                client,
-                jobs,
-                results.append,
-                lambda j, why: stuck.append((j, why)),
-                task=_fake_run_job,
-            )
-    finally:
-        cloudpickle.unregister_pickle_by_value(module)
+    with backend.connect(backend.Cluster(workers=2), jobs=len(jobs)) as client:
+        backend.run_jobs(
+            client,
+            jobs,
+            results.append,
+            lambda j, why: stuck.append((j, why)),
+            task=_fake_run_job,
+        )
     assert sorted(r.job.student for r in results) == ["s1", "s2", "s3", "s4"]
     assert all(r.error is None for r in results)
     ((job, why),) = stuck
