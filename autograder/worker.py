@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.cache_dir:  # the dask worker processes inherit it
         os.environ[bundle.CACHE_ENV] = os.path.abspath(args.cache_dir)
+    for name, value in backend.config_env(backend.QUIET_CONFIG).items():
+        os.environ.setdefault(name, value)  # the instructor's own DASK_* settings win
     cmd = dask_worker_command(args)
     os.execv(cmd[0], cmd)
     return 0  # not reached: execv replaces this process

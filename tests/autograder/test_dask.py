@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import dask
 import psutil
 import pytest
 from distributed import Client
@@ -153,10 +154,41 @@ def test_a_scheduler_and_two_workers_grade_as_the_local_cluster_does(base, tmp_p
     # grade set the running scheduler to flag a job after WORKER_DEATHS deaths.
     with Client(scheduler_file=scheduler_file, timeout=STARTUP_S) as client:
         allowed = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures)
+        # The worker verb turned Dask's background work down in the workers it started.
+        assert quiet_settings(client) == dict.fromkeys(client.has_what(), backend.QUIET_CONFIG)
     assert allowed == backend.WORKER_DEATHS - 1
     assert on_remote.sandboxed is True
     assert_graded_once(remote)
     assert_graded_once(local)
+
+
+def quiet_settings(client: Client) -> dict[str, dict[str, object]]:
+    """Each worker's values of the settings in backend.QUIET_CONFIG."""
+    return client.run(lambda: {key: dask.config.get(key) for key in backend.QUIET_CONFIG})
+
+
+def test_the_local_cluster_turns_dask_background_work_down():
+    with backend.connect(Cluster(workers=2), jobs=2) as client:
+        workers = list(client.has_what())
+        assert len(workers) == 2
+        assert quiet_settings(client) == dict.fromkeys(workers, backend.QUIET_CONFIG)
+        ticks = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler._tick_interval)
+    assert ticks == 1.0
+    # The worker verb hands the same settings to `dask worker` through its environment:
+    # a fresh interpreter reads them back as they were.
+    env = {**os.environ, **backend.config_env(backend.QUIET_CONFIG)}
+    read = (
+        "import dask, json, sys; print(json.dumps({k: dask.config.get(k) for k in sys.argv[1:]}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", read, *backend.QUIET_CONFIG],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert json.loads(out) == backend.QUIET_CONFIG
 
 
 # ---------------------------------------------------------------------------------------
