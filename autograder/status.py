@@ -9,8 +9,8 @@ submission (submitted/<student>/<assignment>/):
 
     graded    the grading ledger's last record for it is "graded" and carries the hash of
               the files now in submitted/ (the grade belongs to what is there now)
-    stale     it was graded or failed, but its files changed since (collected again):
-              run `grade` again
+    stale     it was graded or failed, but its files changed since (collected again), or
+              the assignment's bundle did (an edited check or notebook): run `grade` again
     failed    grading gave up on it (timeout, crash, invalid notebook): see the flags
     needs_person  the grading worker died three times on it (autograder.sandbox.backend): never
               scored; a person looks at it, then regrades it with `grade --force`

@@ -179,6 +179,17 @@ def bundle_files(course: Course, assignment: str) -> dict[str, bytes]:
     return files
 
 
+def bundle_digest(course: Course, assignment: str) -> str | None:
+    """The digest `assignment`'s bundle has now (bundle_files), or None where it cannot
+    be built (the gradebook does not know the assignment: not released). A ledger record
+    carrying another digest was graded against an earlier assignment: `grade` regrades it
+    and `status` calls it stale."""
+    try:
+        return bundle.digest_of(bundle_files(course, assignment))
+    except ValueError:
+        return None
+
+
 def load_submission(course: Course, job: Job) -> Job:
     """`job` with its hand-in read (bounded: handin.read_handin) from submitted/: what
     crosses the wire of the submission. Called just before the job is submitted."""

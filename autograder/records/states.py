@@ -3,15 +3,18 @@
 The library behind `python -m autograder status` (the command formats it), and what
 export, feedback and the class report ask about a submission. It reads the trusted
 records only: the ledger (autograder.records.ledger), the gradebook through
-autograder.records.gradebook, and the hash of the files now in submitted/
-(docs/design.md, "Data flow of one grading run"). It writes nothing.
+autograder.records.gradebook, the hash of the files now in submitted/, and the digest of
+each assignment's bundle as it is now (autograder.records.grading.bundle_digest; see
+docs/design.md, "Data flow of one grading run"). It writes nothing.
 
 States of a collected submission (submitted/<student>/<assignment>/):
 
     graded    the grading ledger's last record for it is "graded" and carries the hash of
-              the files now in submitted/ (the grade belongs to what is there now)
-    stale     it was graded or failed, but its files changed since (collected again):
-              run `grade` again
+              the files now in submitted/ and the digest of the assignment's bundle as
+              it is now (the grade belongs to what is there now)
+    stale     it was graded or failed, but its files changed since (collected again), or
+              the assignment did (its bundle: a check of `course/`, a source or release
+              notebook, the gradebook's cells): run `grade` again, which regrades it
     failed    grading gave up on it (timeout, crash, invalid notebook): see the flags
     needs_person  the grading worker died three times on it (autograder.sandbox.backend):
               never scored; a person looks at it, then regrades it with `grade --force`
@@ -29,12 +32,18 @@ from pathlib import Path
 
 from autograder.handin import submission_hash, submission_notebooks
 from autograder.layout import Course
-from autograder.records import gradebook, ledger
+from autograder.records import gradebook, grading, ledger
 
 #: Order of the states in tables and reports.
 STATES = ("graded", "stale", "failed", "pending")
 #: A state the table shows only where some submission is in it (rare, and alarming).
 NEEDS_PERSON = ledger.NEEDS_PERSON
+#: Why a submission is stale.
+STALE_FILES = "its files changed since it was graded"
+STALE_BUNDLE = (
+    "the assignment changed since it was graded (a check in course/, a source or release "
+    "notebook, or the gradebook's cells)"
+)
 
 
 def submission_files(course: Course, student: str, assignment: str) -> list[Path]:
@@ -59,7 +68,7 @@ class SubmissionState:
     flags: tuple[str, ...] = ()
     submitted_at: str | None = None
     graded_at: str | None = None
-    reason: str = ""  # needs_person: why (the ledger's message)
+    reason: str = ""  # needs_person: why (the ledger's message); stale: what changed
 
     def line(self) -> str:
         """One line for the per-student listing."""
@@ -75,6 +84,8 @@ class SubmissionState:
             parts.append("flags: " + "; ".join(self.flags))
         if self.state == NEEDS_PERSON:
             parts.append(f"needs a regrade: {self.reason}")
+        elif self.state == "stale" and self.reason:
+            parts.append(f"to regrade: {self.reason}")
         return "  ".join(parts)
 
 
@@ -112,6 +123,7 @@ def submission_states(
     everyone = known_students(course) if include_missing else course.students()
     if students is not None:
         everyone = [s for s in everyone if s in set(students)]
+    digests: dict[str, str | None] = {}  # computed for assignments with a record only
     states = []
     for student in everyone:
         for assignment in assignments:
@@ -122,12 +134,18 @@ def submission_states(
                     states.append(SubmissionState(student, assignment, "missing"))
                 continue
             rec = records.get((student, assignment))
+            reason = ""
+            if rec is not None and assignment not in digests:
+                digests[assignment] = grading.bundle_digest(course, assignment)
             if rec is None:
                 state = "pending"
             elif rec["sha256"] != submission_hash(files):
-                state = "stale"
+                state, reason = "stale", STALE_FILES
+            elif digests[assignment] is not None and rec.get("bundle") != digests[assignment]:
+                state, reason = "stale", STALE_BUNDLE
             elif rec["status"] in ("failed", NEEDS_PERSON):
                 state = rec["status"]
+                reason = str(rec.get("message") or "") if state == NEEDS_PERSON else ""
             else:
                 state = "graded"
             score, max_score = scores.get((student, assignment), (None, None))
@@ -143,7 +161,7 @@ def submission_states(
                     flags=tuple(rec.get("flags") or ()) if rec else (),
                     submitted_at=gradebook.submission_time(folder)[0],
                     graded_at=rec.get("graded_at") if rec else None,
-                    reason=str(rec.get("message") or "") if state == NEEDS_PERSON else "",
+                    reason=reason,
                 )
             )
     return states

@@ -34,7 +34,8 @@ KIND_STYLE = {
 }
 WHAT_IS_MISSING = {
     "pending": "collected, not graded yet: run `python -m autograder grade`",
-    "stale": "collected again since grading: run `python -m autograder grade`",
+    "stale": "collected again, or the assignment changed, since grading: run "
+    "`python -m autograder grade`",
     "failed": "grading failed: see `python -m autograder status --all`",
     "undiagnosed": "graded before outcomes were recorded per cell: run "
     "`python -m autograder grade --force`",

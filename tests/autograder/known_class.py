@@ -37,7 +37,7 @@ from autograder import demo, handin
 from autograder.judging import syllabus
 from autograder.judging.judge import Verdict
 from autograder.layout import Course
-from autograder.records import ledger, score
+from autograder.records import grading, ledger, score
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "hw"
@@ -128,6 +128,7 @@ def _record(course: Course, student: str, outcomes, *, cells: bool = True) -> No
         "score": sum(g for g, _ in grades.values()),
         "max_score": 6.0,
         "flags": [],
+        "bundle": grading.bundle_digest(course, ASSIGNMENT),
     }
     if cells:
         entry["cells"] = records

@@ -233,7 +233,7 @@ def add_ledger_lines(root: Path) -> None:
     """A "graded" ledger line per graded submission, with the hash of its files."""
     from autograder import handin
     from autograder.layout import Course
-    from autograder.records import ledger
+    from autograder.records import grading, ledger
     from autograder.records.gradebook import open_gradebook
     from autograder.records.states import submission_files
 
@@ -257,6 +257,7 @@ def add_ledger_lines(root: Path) -> None:
                 "max_score": max_score,
                 "flags": ["late: 1 day"] if student == "carol" else [],
                 "exec_status": "ok",
+                "bundle": grading.bundle_digest(course, assignment),
             },
         )
 

@@ -12,8 +12,14 @@ import pytest
 
 from autograder import cli, handin
 from autograder.layout import Course
-from autograder.records import ledger
-from autograder.records.states import status_table, submission_files, submission_states
+from autograder.records import grading, ledger
+from autograder.records.states import (
+    STALE_BUNDLE,
+    STALE_FILES,
+    status_table,
+    submission_files,
+    submission_states,
+)
 from autograder.status import format_table
 
 
@@ -62,7 +68,29 @@ def test_changed_submission_is_stale(course):
     nb = course.submitted / "bob" / "a1" / "a1.ipynb"
     nb.write_text(nb.read_text() + "\n")
     assert _states(course)[("bob", "a1")].state == "stale"
+    assert _states(course)[("bob", "a1")].reason == STALE_FILES
     assert _counts(course)["a1"] == (5, {"graded": 4, "stale": 1})
+
+
+@pytest.mark.slow
+def test_a_changed_assignment_makes_its_graded_submissions_stale(course, capsys):
+    """`grade` regrades a submission graded against an earlier bundle (an edited source
+    notebook here); `status` says so, and why, rather than "graded"."""
+    source = course.source / "a1" / "a1.ipynb"
+    source.write_text(source.read_text() + "\n")
+    states = _states(course)
+    assert {states[(s, "a1")].state for s in ("alice", "bob", "carol")} == {"stale"}
+    assert states[("bob", "a1")].reason == STALE_BUNDLE
+    assert states[("alice", "b2")].state == "graded"  # another assignment: not affected
+    assert _counts(course)["a1"] == (5, {"stale": 5})
+    assert cli.main(["status", "--course", str(course.root), "--student", "bob"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^bob\s+a1\s+stale\s+0/5\s+.*to regrade: the assignment changed", out, re.M)
+    assert "5 submission(s) need grading: python -m autograder grade" in out
+    # The digest status compares with is the one `grade` plans its jobs with.
+    jobs, _ = grading.plan_jobs(course, ["a1", "b2"], ["bob"])
+    assert [(j.student, j.assignment) for j in jobs] == [("bob", "a1")]
+    assert jobs[0].bundle == grading.bundle_digest(course, "a1")
 
 
 @pytest.mark.slow
@@ -80,6 +108,7 @@ def test_failed_and_pending(course):
             "student": "dave",
             "assignment": "a1",
             "sha256": handin.submission_hash(files),
+            "bundle": grading.bundle_digest(course, "a1"),
             "status": "failed",
             "score": 0.0,
             "max_score": 5.0,
