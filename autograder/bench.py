@@ -291,7 +291,8 @@ class Loopback:
         wrap: tuple[str, ...] = (),
         **worker_kw,
     ) -> str:
-        """A scheduler on a free port, and `workers` grading workers; the scheduler file.
+        """A scheduler on a free port, and `workers` grading workers (none: the caller
+        starts its own); the scheduler file.
         `tls`: {"ca": ..., "cert": ..., "key": ...}, one identity for every process.
         `wrap`: a command the workers run under; `worker_kw`: their cwd, env...
 
@@ -317,6 +318,8 @@ class Loopback:
         cmd = [*wrap, sys.executable, "-m", "autograder", "worker"]
         cmd += ["--scheduler-file", self.scheduler_file, *tls_flags]
         self.workers = [self._popen(cmd, f"worker-{i}.log", **worker_kw) for i in range(workers)]
+        if not workers:
+            return self.scheduler_file
         security = (
             Security(tls_ca_file=tls["ca"], tls_client_cert=tls["cert"], tls_client_key=tls["key"])
             if tls

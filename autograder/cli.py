@@ -9,7 +9,7 @@
     python -m autograder report             what the class got wrong (instructor only)
     python -m autograder demo               a sample class graded end to end
     python -m autograder worker ADDRESS     serve grading jobs from this host (Dask)
-    python -m autograder cluster-script     a SLURM job script that starts such workers
+    python -m autograder cluster-script     a SLURM script or Kubernetes manifest for them
 
 This layer only parses arguments: each verb's defaults come from its module's function.
 """

@@ -3,6 +3,7 @@
     python -m autograder worker tls://head:8786 --nworkers 8 \\
         --tls-ca ca.pem --tls-cert worker.pem --tls-key worker.key
     python -m autograder worker --scheduler-file /shared/scheduler.json
+    python -m autograder worker          # the address in DASK_SCHEDULER_ADDRESS (Kubernetes)
 
 First it runs bubblewrap once, as grading does (autograder.sandbox.bwrap.sandbox_available). A
 host where the sandbox does not work refuses to start: student code there would run with
@@ -24,6 +25,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
+import dask
 
 from autograder.sandbox import backend, bundle, bwrap
 
@@ -79,7 +82,9 @@ def preflight(*, allow_unsandboxed: bool) -> tuple[bool, str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "address", nargs="?", help="the scheduler: tcp://host:8786 or tls://host:8786"
+        "address",
+        nargs="?",
+        help="the scheduler: tcp://host:8786 or tls://host:8786 (default: DASK_SCHEDULER_ADDRESS)",
     )
     parser.add_argument("--scheduler-file", metavar="PATH", help="read the address from PATH")
     parser.add_argument(
@@ -127,7 +132,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not (args.address or args.scheduler_file):
-        raise ValueError("give the scheduler's ADDRESS or --scheduler-file")
+        # Where the Dask operator starts the worker (a Kubernetes pod), it says where the
+        # scheduler is in DASK_SCHEDULER_ADDRESS, which Dask reads as `scheduler-address`.
+        args.address = dask.config.get("scheduler-address", None)
+    if not (args.address or args.scheduler_file):
+        raise ValueError(
+            "give the scheduler's ADDRESS or --scheduler-file (or set DASK_SCHEDULER_ADDRESS)"
+        )
     backend.tls_files(args.tls_ca, args.tls_cert, args.tls_key)  # all three, or none
     ok, line = preflight(allow_unsandboxed=args.allow_unsandboxed)
     print(line, file=sys.stderr, flush=True)

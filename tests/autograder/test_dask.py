@@ -22,6 +22,7 @@ from pathlib import Path
 import dask
 import psutil
 import pytest
+import yaml
 from distributed import Client
 
 from autograder import bench, cli, demo, handin, worker
@@ -549,3 +550,123 @@ def test_a_slurm_job_script_starts_sandboxed_grading_workers(capsys):
     # The command it runs is this package's worker verb, which accepts every flag.
     parsed = cli.build_parser().parse_args(["worker", *words[4:]])
     assert parsed.nworkers == 8 and parsed.tls_ca == "/etc/course/ca.pem"
+
+
+# ---------------------------------------------------------------------------------------
+# Kubernetes: the manifest the Dask operator accepts, and a worker started as its pod is
+# ---------------------------------------------------------------------------------------
+
+
+def kubernetes_manifest(capsys, *extra: str) -> tuple[dict, dict]:
+    """The DaskCluster and NetworkPolicy `cluster-script kubernetes` prints."""
+    args = ["cluster-script", "kubernetes", "grading", "--image", "registry.example/course:1"]
+    assert cli.main([*args, "--workers", "8", *extra]) == 0
+    cluster, policy = yaml.safe_load_all(capsys.readouterr().out)
+    return cluster, policy
+
+
+def pruned(value, schema: dict, where: str = "") -> list[str]:
+    """The fields of `value` that a structural CRD schema does not declare: the API server
+    drops them without a word (pruning), so a misspelt or misplaced setting would be lost."""
+    if isinstance(value, dict) and schema.get("type") == "object":
+        if "properties" not in schema:
+            return []  # additionalProperties: a free map (labels, annotations, resources)
+        lost = []
+        for key, item in value.items():
+            if key not in schema["properties"]:
+                lost.append(f"{where}.{key}")
+            else:
+                lost += pruned(item, schema["properties"][key], f"{where}.{key}")
+        return lost
+    if isinstance(value, list) and "items" in schema:
+        return [x for i, v in enumerate(value) for x in pruned(v, schema["items"], f"{where}[{i}]")]
+    return []
+
+
+def test_a_kubernetes_manifest_is_what_the_dask_operator_accepts(capsys):
+    operator = pytest.importorskip(
+        "dask_kubernetes.operator", reason="the kubernetes extra (dask-kubernetes) is not installed"
+    )
+    jsonschema = pytest.importorskip("jsonschema")
+    cluster, policy = kubernetes_manifest(capsys, "--memory", "3Gi", "--data-claim", "mnist")
+    # The operator's own CRD (the resolved one its Helm chart installs) admits the cluster
+    # and keeps every field of it.
+    crd_path = Path(operator.__file__).parent / (
+        "deployment/helm/dask-kubernetes-operator/crds/daskcluster.yaml"
+    )
+    crd = yaml.safe_load(crd_path.read_text())
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert (cluster["apiVersion"], cluster["kind"]) == ("kubernetes.dask.org/v1", "DaskCluster")
+    jsonschema.validate(cluster, schema)
+    # apiVersion, kind and metadata are every object's; the schema describes the spec.
+    assert pruned(cluster["spec"], schema["properties"]["spec"], ".spec") == []
+
+    worker = cluster["spec"]["worker"]
+    assert worker["replicas"] == 8
+    (container,) = worker["spec"]["containers"]
+    assert container["image"] == "registry.example/course:1"
+    assert container["resources"]["limits"] == {"cpu": "1", "memory": "3Gi"}
+    assert container["securityContext"]["seccompProfile"] == {"type": "Unconfined"}
+    assert "privileged" not in container["securityContext"]
+    assert worker["metadata"]["annotations"] == {
+        "container.apparmor.security.beta.kubernetes.io/worker": "unconfined"
+    }
+    # The command is this package's worker verb, which parses every flag of it.
+    assert container["args"][:4] == ["python", "-m", "autograder", "worker"]
+    parsed = cli.build_parser().parse_args(container["args"][3:])
+    assert (parsed.address, parsed.nworkers, parsed.name) == (None, 1, "$(DASK_WORKER_NAME)")
+    assert parsed.cache_dir == backend.POD_CACHE
+    # MNIST from the claim, read-only, where the loader looks.
+    assert {"name": "CNN_COURSE_DATA", "value": backend.POD_DATA} in container["env"]
+    assert {"name": "mnist", "mountPath": backend.POD_DATA, "readOnly": True} in container[
+        "volumeMounts"
+    ]
+    claims = [v["persistentVolumeClaim"] for v in worker["spec"]["volumes"] if v["name"] == "mnist"]
+    assert claims == [{"claimName": "mnist", "readOnly": True}]
+    scheduler = cluster["spec"]["scheduler"]["spec"]["containers"][0]
+    assert scheduler["args"][:2] == ["dask", "scheduler"]
+
+    # Only the cluster's own pods reach its pods (the scheduler can run code on workers).
+    kubernetes = pytest.importorskip("kubernetes")
+    api = kubernetes.client.ApiClient()
+    typed = api._ApiClient__deserialize(policy, "V1NetworkPolicy")
+    assert api.sanitize_for_serialization(typed) == policy  # no field unknown to Kubernetes
+    members = {"matchLabels": {"dask.org/cluster-name": "grading"}}
+    assert policy["spec"]["podSelector"] == members
+    assert policy["spec"]["ingress"] == [{"from": [{"podSelector": members}]}]
+
+
+def test_a_privileged_kubernetes_worker_is_asked_for_not_given(capsys):
+    pytest.importorskip("dask_kubernetes", reason="the kubernetes extra is not installed")
+    cluster, _ = kubernetes_manifest(capsys, "--privileged")
+    (container,) = cluster["spec"]["worker"]["spec"]["containers"]
+    assert container["securityContext"] == {"privileged": True}
+    assert not any(v["name"] == "mnist" for v in cluster["spec"]["worker"]["spec"]["volumes"])
+    assert cli.main(["cluster-script", "kubernetes", "g", "--image", "i", "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.sandbox
+def test_a_worker_started_as_the_operator_starts_its_pod_grades(base, tmp_path, procs, capsys):
+    """The worker container's command, with what the operator puts in the pod's
+    environment (the scheduler's address, the worker's name), joins and grades."""
+    pytest.importorskip("dask_kubernetes", reason="the kubernetes extra is not installed")
+    cluster, _ = kubernetes_manifest(capsys)
+    (container,) = cluster["spec"]["worker"]["spec"]["containers"]
+    scheduler_file = procs.start(workers=0)
+    address = json.loads(Path(scheduler_file).read_text())["address"]
+    env = {**os.environ, "DASK_SCHEDULER_ADDRESS": address, "DASK_WORKER_NAME": "grading-w-0"}
+    args = [a.replace("$(DASK_WORKER_NAME)", env["DASK_WORKER_NAME"]) for a in container["args"]]
+    args = [sys.executable, *args[1:]]
+    args[args.index(backend.POD_CACHE)] = str(tmp_path / "cache")
+    procs.workers = [procs._popen(args, "pod-worker.log", env=env)]
+    with Client(scheduler_file=scheduler_file, timeout=STARTUP_S) as client:
+        client.wait_for_workers(1, timeout=STARTUP_S)
+        info = client.scheduler_info()["workers"].values()
+        assert [(w["name"], w["resources"]) for w in info] == [
+            ("grading-w-0", {backend.RESOURCE: 1})
+        ]
+    course = Course(shutil.copytree(base.root, tmp_path / "course"))
+    report = grade_on(course, scheduler_file)
+    assert report.sandboxed is True
+    assert_graded_once(course)
