@@ -78,7 +78,7 @@ GRADING_PACKAGES = ("autograder", "course", "solutions")
 #: (every 20 ms), the resource monitor (every 0.5 s) and work stealing (at most one job per
 #: slot is in flight) only take CPU from the jobs. Measured here with two workers each
 #: running one task: 67.5 ms/s of CPU for the scheduler, client and workers together by
-#: default, 13.0 ms/s with these (docs/performance.md, "The Dask paths").
+#: default, 13.0 ms/s with these (docs/performance.md, "The Dask paths, quieter").
 QUIET_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
