@@ -16,6 +16,8 @@ helper under the same rules, and measured once, with no change to the checks mad
 reading its results (a clean held-out set at the time; the checks were improved after
 that measurement, so it is a build set now). `--set third` runs `mistake_set_third.py`:
 a third set, written after those improvements under the same rules, and measured once.
+`--set fourth` runs `mistake_set_fourth.py`: a fourth, written under the same rules after
+the repairs and measured once.
 
 Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
 numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
@@ -44,6 +46,7 @@ SETS = {
     "original": "tests.course.mistake_set",
     "fresh": "tests.course.mistake_set_fresh",
     "third": "tests.course.mistake_set_third",
+    "fourth": "tests.course.mistake_set_fourth",
 }
 
 REPO = Path(__file__).resolve().parents[2]
