@@ -710,6 +710,7 @@ def _check_loaded_model(
     __tracebackhide__ = True
     model = _fresh_lenet(setup.init_seed, device)
     params = setup.params()
+    given = dict(params)
     try:
         out = _call(fn, "load_numpy_params", label, model, params)
     except CheckFailed as err:
@@ -724,6 +725,7 @@ def _check_loaded_model(
                 case=label,
             ) from None
         raise
+    _caller_dict_kept("load_numpy_params", given, params, label)
     if out is None:
         raise CheckFailed(
             "load_numpy_params returned None. Did you forget `return model`?",
@@ -785,6 +787,36 @@ def _check_loaded_model(
             case=label,
         )
     return out
+
+
+def _caller_dict_kept(name: str, given: dict, params: dict, label: str) -> None:
+    """The caller's dict of numpy arrays still holds the very arrays it was given."""
+    __tracebackhide__ = True
+    if params.keys() != given.keys():
+        raise CheckFailed(
+            f"{name} changed the keys of the params dict it was given (on {label}): now "
+            f"{sorted(params)[:4]} ... Read the caller's dict; never add to it or delete from it.",
+            mistake="caller_dict_changed",
+            case=label,
+        )
+    replaced = [k for k in given if params[k] is not given[k]]
+    if replaced:
+        k = replaced[0]
+        old, new = given[k], params[k]
+        change = (
+            f" (a {old.dtype} array became {getattr(new, 'dtype', type(new).__name__)})"
+            if getattr(new, "dtype", None) != old.dtype
+            else ""
+        )
+        raise CheckFailed(
+            f"{name} put a new array into the caller's params dict (on {label}): params[{k!r}] "
+            f"is no longer the array it was given{change}.\nIt looks like a converted copy was "
+            "written back, e.g. params[name] = np.asarray(params[name], dtype=...). That edits "
+            "the caller's parameters as a side effect. Convert into a local variable instead: "
+            "array = np.asarray(params[name], dtype=np.float64).",
+            mistake="caller_dict_changed",
+            case=label,
+        )
 
 
 def _same_device(a: torch.device, b: torch.device) -> bool:
@@ -910,12 +942,13 @@ class _LinearRun:
     seed: int
     sizes: tuple[int, ...]
     lr: float | None  # None: an evaluation, no optimiser
+    scale: float = 0.5  # of the weights; 300 puts logits hundreds apart
 
     def data(self):
         rng = np.random.default_rng(self.seed)
         C, D = 4, 6
-        W = rng.standard_normal((C, D)) * 0.5
-        b = rng.standard_normal(C) * 0.5
+        W = rng.standard_normal((C, D)) * self.scale
+        b = rng.standard_normal(C) * self.scale
         batches = [
             (rng.standard_normal((B, 1, 2, 3)), rng.integers(0, C, size=B).astype(np.int64))
             for B in self.sizes
@@ -925,7 +958,8 @@ class _LinearRun:
     def __repr__(self) -> str:
         sizes = "+".join(map(str, self.sizes))
         opt = "" if self.lr is None else f", <SGD lr={self.lr}>"
-        return f"<linear model 6→4>, <batches of {sizes} images>{opt}"
+        weights = "" if self.scale == 0.5 else f" with weights ~ N(0, {self.scale:g}²)"
+        return f"<linear model 6→4{weights}>, <batches of {sizes} images>{opt}"
 
 
 def _softmax(Z: np.ndarray) -> np.ndarray:
@@ -944,6 +978,8 @@ def _closed_form_epoch(run: _LinearRun, bug: str | None = None, *, update: bool 
         Z = X @ W.T + b  # (B, 4)
         P = _softmax(Z)
         rows = np.arange(B)
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         if bug == "softmax_before_cross_entropy":
             Q = _softmax(P)
             loss = -np.log(Q[rows, y]).mean()
@@ -952,7 +988,11 @@ def _closed_form_epoch(run: _LinearRun, bug: str | None = None, *, update: bool 
             G /= B
             G = P * (G - (G * P).sum(axis=1, keepdims=True))  # back through the softmax
         else:
-            loss = -np.log(P[rows, y]).mean()
+            if bug == "log_of_softmax":  # log(0) = -inf where a label's probability underflows
+                with np.errstate(divide="ignore"):
+                    loss = -np.log(P[rows, y]).mean()
+            else:
+                loss = -log_p[rows, y].mean()
             G = P.copy()
             G[rows, y] -= 1
             G /= B  # dloss/dZ of the batch mean
@@ -1117,6 +1157,18 @@ TRAIN_RUNS = (
 EVAL_RUNS = (
     ("3 batches of 4 images", _LinearRun(51, (4, 4, 4), None)),
     ("batches of 8 and a last one of 3", _LinearRun(52, (8, 3), None)),
+    # Labels hundreds below their row's maximum: exp underflows to 0 for them.
+    ("logits hundreds apart", _LinearRun(53, (4, 3), None, scale=300.0)),
+)
+LOG_OF_SOFTMAX = Mistake(
+    "log_of_softmax",
+    "the loss is the log of the softmax's probabilities; a label whose logit is hundreds below "
+    "its row's maximum gets probability 0 in floating point, and log(0) = -inf",
+    "Use F.cross_entropy(logits, y, reduction='sum') (or F.log_softmax): it subtracts the "
+    "log-sum-exp from the logits and never takes the log of a probability.",
+    lambda case: _summary(
+        tuple(_closed_form_epoch(case.args[0], "log_of_softmax", update=False)[1])
+    ),
 )
 NOTE_TRAIN_MODE = (
     "train_epoch_torch: the model was in eval mode during training. LeNet has no dropout "
@@ -1236,7 +1288,7 @@ def check_evaluate_torch(fn: Callable, device: Any = "cpu") -> None:
         lambda run: results[run],
         name="evaluate_torch",
         cases=cases,
-        mistakes=STATS_MISTAKES,
+        mistakes=(*STATS_MISTAKES, LOG_OF_SOFTMAX),
         pointer=POINTER_EVAL,
         rtol=1e-6,
         atol=1e-9,

@@ -2159,8 +2159,11 @@ def check_evaluate(fn: Callable[..., Any], *, layers: Layers | None = None) -> N
 
     def run(params, X, y, *, batch_size, part):
         before = {k: np.array(v, copy=True) for k, v in params.items()}
+        given = dict(params)
         rec.start(params)
         result = fn(params, X, y, rec.layers, batch_size=batch_size, forward=spy.forward)
+        if params.keys() != given.keys() or any(params[k] is not given[k] for k in given):
+            raise _ReplacedError()
         if any(not np.array_equal(before[k], params[k]) for k in before):
             raise _ChangedError()
         if not isinstance(result, Mapping) or "loss" not in result or "acc" not in result:
@@ -2185,6 +2188,15 @@ def check_evaluate(fn: Callable[..., Any], *, layers: Layers | None = None) -> N
                 "backward, no step.",
                 mistake="updates_params",
             ) from None
+        if isinstance(cause, _ReplacedError):
+            raise CheckFailed(
+                "evaluate put new arrays into (or took arrays out of) the params dict it was "
+                "given, so the caller's model changed: with float32 images, params[name] = "
+                "params[name].astype(X.dtype) turns the caller's float64 weights into rounded "
+                "float32 ones. Leave the dict alone; convert into local variables or a new dict "
+                "if you must.",
+                mistake="params_replaced",
+            ) from None
         if isinstance(cause, _BadReturnError):
             raise CheckFailed(
                 f"evaluate returned {cause.args[0]!r}; return {{'loss': ..., 'acc': ...}}.",
@@ -2195,6 +2207,10 @@ def check_evaluate(fn: Callable[..., Any], *, layers: Layers | None = None) -> N
 
 
 class _ChangedError(Exception):
+    pass
+
+
+class _ReplacedError(Exception):
     pass
 
 

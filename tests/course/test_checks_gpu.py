@@ -284,6 +284,9 @@ def load_with_state_dict(model, params):
 
 
 def load_student(model, params, *, bug=None):
+    if bug == "caller_dict_changed":  # the converted copies written back into the dict
+        for name in params:
+            params[name] = np.asarray(params[name], dtype=np.float64)
     if bug == "loaded_before_float64":
         load_reference(model.float(), {k: v.astype(np.float32) for k, v in params.items()})
         return model.double()
@@ -338,6 +341,7 @@ LOAD_KEYS = [m.key for m in checks.LOAD_MISTAKES] + [
     "shape_not_checked",
     "error_without_name",
     "returned_none",
+    "caller_dict_changed",
 ]
 
 
@@ -599,6 +603,8 @@ def evaluate_student(model, batches, device, *, bug=None):
             x, y = torch.as_tensor(x, device=device), torch.as_tensor(y, device=device)
             logits = model(x)
             loss = F.cross_entropy(logits, y)
+            if bug == "log_of_softmax":
+                loss = F.nll_loss(torch.log(F.softmax(logits, dim=1)), y)
             total += loss.item() * len(y)
             means.append(loss.item())
             correct += (logits.argmax(1) == y).sum().item()
@@ -614,7 +620,8 @@ def evaluate_student(model, batches, device, *, bug=None):
 
 
 @pytest.mark.parametrize(
-    "key", ["grad_enabled", "mean_of_batch_means", "acc_as_count", "acc_as_percent"]
+    "key",
+    ["grad_enabled", "mean_of_batch_means", "acc_as_count", "acc_as_percent", "log_of_softmax"],
 )
 def test_evaluate_mistakes_are_named(key):
     err = _named(checks.check_evaluate_torch, lambda m, b, d: evaluate_student(m, b, d, bug=key))
@@ -624,7 +631,7 @@ def test_evaluate_mistakes_are_named(key):
 def test_evaluate_reference_passes_and_train_mode_fails(capsys):
     checks.check_evaluate_torch(evaluate_student)
     out = capsys.readouterr().out
-    assert "✓ evaluate_torch: 3 of 3" in out and "training mode" not in out
+    assert "✓ evaluate_torch: 4 of 4" in out and "training mode" not in out
     err = _named(
         checks.check_evaluate_torch, lambda m, b, d: evaluate_student(m, b, d, bug="train_mode")
     )

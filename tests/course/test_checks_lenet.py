@@ -298,6 +298,9 @@ def train_student(
 def evaluate_student(params, X, y, layers, *, batch_size=500, forward=None, bug=None):
     forward = forward or lenet_forward_ref
     N = len(y)
+    if bug == "params_replaced":  # "match the images' dtype", written back into the dict
+        for name in params:
+            params[name] = params[name].astype(X.dtype)
     stop = (N // batch_size) * batch_size if bug == "last_batch_dropped" else N
     total, correct, means = 0.0, 0, []
     for start in range(0, stop, batch_size):
@@ -682,7 +685,7 @@ def test_train_reference_passes(capsys):
     assert "✓ train_epoch" in capsys.readouterr().out
 
 
-EVAL_OTHER = ["updates_params", "wrong_return"]
+EVAL_OTHER = ["updates_params", "wrong_return", "params_replaced"]
 
 
 @pytest.mark.parametrize("key", [m.key for m in checks.EVAL_MISTAKES])
@@ -700,6 +703,18 @@ def test_eval_other_mistakes_are_named(key):
 
 def test_eval_reference_passes(capsys):
     checks.check_evaluate(evaluate_student)
+    assert "✓ evaluate" in capsys.readouterr().out
+
+
+def test_eval_converting_into_a_new_dict_passes(capsys):
+    """Only the caller's dict is protected: converted copies in a dict of one's own are fine."""
+
+    def converts(params, X, y, layers, **kw):
+        return evaluate_student(
+            {k: v.astype(X.dtype) for k, v in params.items()}, X, y, layers, **kw
+        )
+
+    checks.check_evaluate(converts)
     assert "✓ evaluate" in capsys.readouterr().out
 
 
