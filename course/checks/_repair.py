@@ -71,12 +71,16 @@ SAYS = {
     "off_by_one": "a bound is off by one",
     "division": "the division rounds where it should not, or the other way round",
     "rounding": "the value is rounded the wrong way",
-    "sign": "a + and a - are swapped",
+    "sign": "a sign is wrong (a + for a -, or a minus dropped)",
     "axis": "the reduction runs over the wrong axes",
     "swapped": "two values are the wrong way round",
     "accumulate": "a value is overwritten where it should accumulate, or the other way round",
     "extra_term": "a term does not belong in the expression",
+    "precedence": "an operator applies to less of the expression than it should (parentheses "
+    "are missing)",
 }
+#: Calls whose argument is, in the formulas of this course, often missing its minus.
+NEGATED_ARGUMENT = {"exp"}
 
 
 def repair(
@@ -447,6 +451,20 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
                 "sign", node.lineno, _src(node), _src(node.operand),
                 _replace_with(lambda n: n.operand), path,
             )  # fmt: skip
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
+            other = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()  # ascent, descent
+            new = ast.AugAssign(node.target, other, node.value)
+            yield _Edit("sign", node.lineno, _src(node), _src(new), _set_op(other), path)
+        if (
+            isinstance(node, ast.Call)
+            and _name(node.func) in NEGATED_ARGUMENT
+            and len(node.args) == 1
+            and not (
+                isinstance(node.args[0], ast.UnaryOp) and isinstance(node.args[0].op, ast.USub)
+            )
+        ):
+            new = ast.Call(node.func, [ast.UnaryOp(ast.USub(), node.args[0])], node.keywords)
+            yield _Edit("sign", node.lineno, _src(node), _src(new), _negate_argument, path)
     for path, node, _ in body:
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
             for side in ("left", "right"):
@@ -457,6 +475,12 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
                     "extra_term", node.lineno, _src(node), _src(kept),
                     _replace_with(lambda n, side=side: getattr(n, side)), path,
                 )  # fmt: skip
+        regrouped = _regrouped(node)
+        if regrouped is not None:  # a + b - k // s where (a + b - k) // s is meant
+            yield _Edit(
+                "precedence", node.lineno, _src(node), _src(regrouped),
+                _replace_with(_regrouped), path,
+            )  # fmt: skip
         swappable = ("divmod", "unravel_index", "reshape", "zeros", "ones")
         if (
             isinstance(node, ast.Call)
@@ -466,6 +490,24 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
         ):
             new = ast.Call(node.func, node.args[::-1], [])
             yield _Edit("swapped", node.lineno, _src(node), _src(new), _reverse_args, path)
+
+
+def _negate_argument(node: ast.Call) -> None:
+    node.args[0] = ast.UnaryOp(ast.USub(), node.args[0])
+
+
+def _regrouped(node: ast.AST) -> ast.AST | None:
+    """`L ± (a op b)` as `(L ± a) op b`, for op a product or a division: the parentheses
+    that operator precedence needed; None for any other node."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))):
+        return None
+    right = node.right
+    if not (
+        isinstance(right, ast.BinOp) and isinstance(right.op, (ast.Mult, ast.Div, ast.FloorDiv))
+    ):
+        return None
+    inner = ast.BinOp(node.left, node.op, right.left)
+    return ast.BinOp(inner, right.op, right.right)
 
 
 def _set_compare(op: ast.cmpop) -> Callable[[ast.AST], None]:

@@ -12,7 +12,7 @@ from tests.course import diagnosis
 from tests.course.mistake_set import SPLIT
 
 #: set -> (mistakes, named at least): the counts recorded in docs/diagnosis.md
-FLOORS = {"original": (118, 116), "fresh": (56, 41), "third": (60, 35), "fourth": (60, 29)}
+FLOORS = {"original": (118, 116), "fresh": (56, 41), "third": (60, 35), "fourth": (60, 32)}
 
 
 @pytest.fixture(scope="module", params=sorted(FLOORS))
@@ -34,7 +34,7 @@ def test_the_named_count_does_not_fall_below_the_record(measured):
     assert named >= floor, f"{which}: {diagnosis.table(results)}"
     if which == "original":
         held_out = [r for k, r in results.items() if SPLIT[k] == "held_out"]
-        assert sum(r["outcome"] == "named" for r in held_out) >= 52  # of 54
+        assert sum(r["outcome"] == "named" for r in held_out) >= 53  # of 54
 
 
 def test_every_mistake_of_the_set_has_a_check_to_run(measured):

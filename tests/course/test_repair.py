@@ -151,6 +151,64 @@ def test_a_sign_is_repaired_and_the_repair_runs_only_on_the_students_function():
     assert err.mistake is not None
 
 
+def _close(f, c):
+    return np.allclose(f(*c.args), c.expected)
+
+
+def test_a_step_taken_uphill_is_repaired():
+    """`+=` where the update subtracts (gradient ascent): the augmented operator flips."""
+    rng = np.random.default_rng(0)
+    cases = [
+        Case(f"lr = {lr}", (w, g, lr), w - lr * g)
+        for lr, w, g in [(0.1, *rng.standard_normal((2, 3))), (0.5, *rng.standard_normal((2, 4)))]
+    ]
+    step = student(
+        """
+        def step(w, g, lr):
+            w = w.copy()
+            w += lr * g
+            return w
+        """
+    )
+    err = _named(lambda fn: check(fn, name="step", cases=cases), step)
+    text = " ".join(str(err).split())
+    assert err.mistake == "repair:sign", text
+    assert "`w -= lr * g` for `w += lr * g`" in text
+
+
+def test_a_dropped_minus_in_an_exponent_is_repaired():
+    cases = [Case(f"t = {t}", (t, 2.0), np.exp(-t / 2.0)) for t in (0.5, 1.0, 3.0)]
+    decay = student(
+        """
+        def decay(t, tau):
+            return np.exp(t / tau)
+        """
+    )
+    err = _named(lambda fn: check(fn, name="decay", cases=cases), decay)
+    text = " ".join(str(err).split())
+    assert err.mistake == "repair:sign", text
+    assert "`np.exp(-(t / tau))` for `np.exp(t / tau)`" in text
+
+
+def test_missing_parentheses_are_repaired():
+    """`a + b / 2` where `(a + b) / 2` is meant: the division takes in the whole sum."""
+    cases = [
+        Case(f"{a}, {b}", (a, b), (a + b) / 2) for a, b in [(1.0, 3.0), (2.0, 8.0), (-4.0, 6.0)]
+    ]
+    midpoint = student(
+        """
+        def midpoint(a, b):
+            return a + b / 2
+        """
+    )
+    err = _named(lambda fn: check(fn, name="midpoint", cases=cases), midpoint)
+    text = " ".join(str(err).split())
+    assert err.mistake == "repair:precedence", text
+    assert "`(a + b) / 2` for `a + b / 2`" in text
+    # a regrouping that fixes some cases only is no name
+    assert repair(midpoint, [*cases, Case("wrong on purpose", (1.0, 1.0), 5.0)], _close) is None
+
+
 def test_no_repair_is_a_guess():
     """An edit that fixes some cases but not all is no name; noise has no repair."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
