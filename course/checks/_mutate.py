@@ -121,6 +121,14 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
         lambda c, e: _reshaped_from_last(e),
     )
     yield Derived(
+        "auto:flattened",
+        "the values are right, but the result is flat: an array of shape (size,) where the "
+        "docstring's shape has several axes (allocated with np.zeros(x.size), or ravelled)",
+        "Return the documented shape: allocate with np.zeros_like(x) (or np.zeros(x.shape)), "
+        "or reshape the flat result with .reshape(x.shape) before returning it.",
+        lambda c, e: e.ravel() if _arr(e) is not None and e.ndim >= 2 else None,
+    )
+    yield Derived(
         "auto:sign",
         "the sign is flipped everywhere (a minus dropped or added)",
         "Compare your formula with the lecture's term by term, including its signs.",

@@ -78,7 +78,10 @@ SAYS = {
     "extra_term": "a term does not belong in the expression",
     "precedence": "an operator applies to less of the expression than it should (parentheses "
     "are missing)",
+    "order": "two steps run in the wrong order",
 }
+#: Statements whose order an edit may swap: plain steps, not control flow.
+STEPS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
 #: Calls whose argument is, in the formulas of this course, often missing its minus.
 NEGATED_ARGUMENT = {"exp"}
 
@@ -490,6 +493,27 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
         ):
             new = ast.Call(node.func, node.args[::-1], [])
             yield _Edit("swapped", node.lineno, _src(node), _src(new), _reverse_args, path)
+    for path, node, _ in _paths(tree):  # two neighbouring steps, the other way round
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list):
+                continue
+            for i in range(len(block) - 1):
+                first, second = block[i], block[i + 1]
+                if isinstance(first, STEPS) and isinstance(second, STEPS):
+                    yield _Edit(
+                        "order", first.lineno, f"{_src(first)}; {_src(second)}",
+                        f"{_src(second)}; {_src(first)}", _swap_steps(field, i), path,
+                        alike=False,
+                    )  # fmt: skip
+
+
+def _swap_steps(field: str, i: int) -> Callable[[ast.AST], None]:
+    def apply(node):
+        block = getattr(node, field)
+        block[i], block[i + 1] = block[i + 1], block[i]
+
+    return apply
 
 
 def _negate_argument(node: ast.Call) -> None:

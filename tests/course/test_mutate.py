@@ -399,6 +399,10 @@ def gaussian_half_centre_sigma_not_squared(size, sigma):
     return G / G.sum()
 
 
+def conv1x1_returned_flat(X, K):
+    return solutions.conv1x1(X, K).ravel()
+
+
 def output_size_total_padding_halved(n, k, *, total_padding=0, stride=1):
     return solutions.output_size(n, k, padding=total_padding // 2, stride=stride)
 
@@ -421,6 +425,7 @@ NEW_FAMILIES = [
      "gauss:centre=half+denom=2s", "two things at once: the centre is size / 2"),
     (padding.check_output_size_total, output_size_total_padding_halved, "total:pad=halved",
      "halved"),
+    (channels.check_conv1x1, conv1x1_returned_flat, "auto:flattened", "the result is flat"),
 ]  # fmt: skip
 
 

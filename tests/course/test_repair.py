@@ -209,6 +209,28 @@ def test_missing_parentheses_are_repaired():
     assert repair(midpoint, [*cases, Case("wrong on purpose", (1.0, 1.0), 5.0)], _close) is None
 
 
+def test_two_steps_in_the_wrong_order_are_repaired():
+    """An exclusive running total that adds before it records: the two steps swap."""
+    cases = [
+        Case(f"{xs}", (xs,), [sum(xs[:i]) for i in range(len(xs))])
+        for xs in ([1, 2, 3], [5, 0, 4, 1])
+    ]
+    prefix = student(
+        """
+        def exclusive_prefix(xs):
+            out, total = [], 0
+            for x in xs:
+                total += x
+                out.append(total)
+            return out
+        """
+    )
+    err = _named(lambda fn: check(fn, name="exclusive_prefix", cases=cases), prefix)
+    text = " ".join(str(err).split())
+    assert err.mistake == "repair:order", text
+    assert "`out.append(total); total += x` for `total += x; out.append(total)`" in text
+
+
 def test_no_repair_is_a_guess():
     """An edit that fixes some cases but not all is no name; noise has no repair."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
