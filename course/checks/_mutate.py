@@ -129,6 +129,16 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
         lambda c, e: e.ravel() if _arr(e) is not None and e.ndim >= 2 else None,
     )
     yield Derived(
+        "auto:first_axis_summed",
+        "the result was added up over its first axis, which the docstring keeps (e.g. "
+        "sum(...) over a list of maps where np.stack was meant)",
+        "Stack the pieces with np.stack(list_of_maps) so that the first axis stays; add up "
+        "only what the formula sums.",
+        lambda c, e: (
+            e.sum(axis=0) if _arr(e) is not None and e.ndim >= 3 and e.shape[0] > 1 else None
+        ),
+    )
+    yield Derived(
         "auto:sign",
         "the sign is flipped everywhere (a minus dropped or added)",
         "Compare your formula with the lecture's term by term, including its signs.",

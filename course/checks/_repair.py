@@ -79,6 +79,8 @@ SAYS = {
     "precedence": "an operator applies to less of the expression than it should (parentheses "
     "are missing)",
     "order": "two steps run in the wrong order",
+    "index": "a fixed index is used where the loop's variable belongs",
+    "step": "a loop steps over indices where it should visit every one",
 }
 #: Statements whose order an edit may swap: plain steps, not control flow.
 STEPS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
@@ -493,6 +495,29 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
         ):
             new = ast.Call(node.func, node.args[::-1], [])
             yield _Edit("swapped", node.lineno, _src(node), _src(new), _reverse_args, path)
+    loops = {  # where each for loop's body is, and its variable
+        (*p, ("body", None)): n.target.id
+        for p, n, _ in nodes
+        if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
+    }
+    for path, node, _ in body:  # K[0] where K[c] is meant, inside `for c in ...`
+        if not isinstance(node, ast.Subscript):
+            continue
+        inside = [v for p, v in loops.items() if _within(path, p)]
+        for position in _constant_indices(node):
+            for name in inside:
+                make = _indexed_by(position, name)
+                yield _Edit(
+                    "index", node.lineno, _src(node), _src(make(copy.deepcopy(node))),
+                    _replace_with(make), path, alike=False,
+                )  # fmt: skip
+    for path, node, _ in body:  # range(0, H_out, s) where every row has an output
+        if isinstance(node, ast.Call) and _name(node.func) == "range" and len(node.args) == 3:
+            new = ast.Call(node.func, node.args[:2], node.keywords)
+            yield _Edit(
+                "step", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n: ast.Call(n.func, n.args[:2], n.keywords)), path,
+            )  # fmt: skip
     for path, node, _ in _paths(tree):  # two neighbouring steps, the other way round
         for field in ("body", "orelse"):
             block = getattr(node, field, None)
@@ -506,6 +531,40 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
                         f"{_src(second)}; {_src(first)}", _swap_steps(field, i), path,
                         alike=False,
                     )  # fmt: skip
+
+
+def _within(path: tuple, body: tuple) -> bool:
+    """The node at `path` is inside the loop body whose path (with field "body") is `body`."""
+    return (
+        len(path) > len(body)
+        and path[: len(body) - 1] == body[:-1]
+        and (path[len(body) - 1][0] == "body")
+    )
+
+
+def _constant_indices(node: ast.Subscript) -> list[int | None]:
+    """Where the subscript has a whole-number constant: None for `a[0]`, i for `a[..., 0]`."""
+    index = node.slice
+    if isinstance(index, ast.Constant) and type(index.value) is int:
+        return [None]
+    if isinstance(index, ast.Tuple):
+        return [
+            i
+            for i, e in enumerate(index.elts)
+            if isinstance(e, ast.Constant) and type(e.value) is int
+        ]
+    return []
+
+
+def _indexed_by(position: int | None, name: str) -> Callable[[ast.AST], ast.AST]:
+    def make(node):
+        if position is None:
+            node.slice = ast.Name(name, ast.Load())
+        else:
+            node.slice.elts[position] = ast.Name(name, ast.Load())
+        return node
+
+    return make
 
 
 def _swap_steps(field: str, i: int) -> Callable[[ast.AST], None]:

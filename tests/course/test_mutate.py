@@ -399,6 +399,12 @@ def gaussian_half_centre_sigma_not_squared(size, sigma):
     return G / G.sum()
 
 
+def pool2d_channels_added_up(X, size, *, stride=None, padding=0, mode="max"):
+    return np.sum(
+        [solutions.pool2d(x, size, stride=stride, padding=padding, mode=mode) for x in X], axis=0
+    )
+
+
 def conv1x1_returned_flat(X, K):
     return solutions.conv1x1(X, K).ravel()
 
@@ -426,6 +432,8 @@ NEW_FAMILIES = [
     (padding.check_output_size_total, output_size_total_padding_halved, "total:pad=halved",
      "halved"),
     (channels.check_conv1x1, conv1x1_returned_flat, "auto:flattened", "the result is flat"),
+    (pooling.check_pool2d_channels, pool2d_channels_added_up, "auto:first_axis_summed",
+     "added up over its first axis"),
 ]  # fmt: skip
 
 

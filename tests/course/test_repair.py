@@ -231,6 +231,44 @@ def test_two_steps_in_the_wrong_order_are_repaired():
     assert "`out.append(total); total += x` for `total += x; out.append(total)`" in text
 
 
+def test_a_fixed_index_where_the_loop_variable_belongs_is_repaired():
+    rng = np.random.default_rng(1)
+    cases = [Case(f"{n} rows", (X, w), X * w[:, None]) for n, X, w in [
+        (3, rng.standard_normal((3, 2)), rng.standard_normal(3)),
+        (4, rng.standard_normal((4, 5)), rng.standard_normal(4)),
+    ]]  # fmt: skip
+    scaled = student(
+        """
+        def rows_scaled(X, w):
+            out = np.zeros_like(X)
+            for r in range(X.shape[0]):
+                out[r] = X[r] * w[0]
+            return out
+        """
+    )
+    err = _named(lambda fn: check(fn, name="rows_scaled", cases=cases), scaled)
+    text = " ".join(str(err).split())
+    assert err.mistake == "repair:index", text
+    assert "`w[r]` for `w[0]`" in text
+
+
+def test_a_loop_that_steps_where_it_should_visit_every_index_is_repaired():
+    cases = [Case(f"n = {n}, s = {s}", (n, s), np.arange(n) ** 2.0) for n, s in [(5, 2), (7, 3)]]
+    squares = student(
+        """
+        def squares(n, s):
+            out = np.zeros(n)
+            for i in range(0, n, s):
+                out[i] = i * i
+            return out
+        """
+    )
+    err = _named(lambda fn: check(fn, name="squares", cases=cases), squares)
+    text = " ".join(str(err).split())
+    assert err.mistake == "repair:step", text
+    assert "`range(0, n)` for `range(0, n, s)`" in text
+
+
 def test_no_repair_is_a_guess():
     """An edit that fixes some cases but not all is no name; noise has no repair."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
