@@ -151,6 +151,14 @@ def test_a_sign_is_repaired_and_the_repair_runs_only_on_the_students_function():
     assert err.mistake is not None
 
 
+def _repaired(fn, cases, key: str) -> str:
+    """The message of a check over `cases` that fails `fn`, asserted to name `key`."""
+    err = _named(lambda f: check(f, name=fn.__name__, cases=cases), fn)
+    text = " ".join(str(err).split())
+    assert err.mistake == key, text
+    return text
+
+
 def _close(f, c):
     return np.allclose(f(*c.args), c.expected)
 
@@ -170,9 +178,7 @@ def test_a_step_taken_uphill_is_repaired():
             return w
         """
     )
-    err = _named(lambda fn: check(fn, name="step", cases=cases), step)
-    text = " ".join(str(err).split())
-    assert err.mistake == "repair:sign", text
+    text = _repaired(step, cases, "repair:sign")
     assert "`w -= lr * g` for `w += lr * g`" in text
 
 
@@ -184,9 +190,7 @@ def test_a_dropped_minus_in_an_exponent_is_repaired():
             return np.exp(t / tau)
         """
     )
-    err = _named(lambda fn: check(fn, name="decay", cases=cases), decay)
-    text = " ".join(str(err).split())
-    assert err.mistake == "repair:sign", text
+    text = _repaired(decay, cases, "repair:sign")
     assert "`np.exp(-(t / tau))` for `np.exp(t / tau)`" in text
 
 
@@ -201,9 +205,7 @@ def test_missing_parentheses_are_repaired():
             return a + b / 2
         """
     )
-    err = _named(lambda fn: check(fn, name="midpoint", cases=cases), midpoint)
-    text = " ".join(str(err).split())
-    assert err.mistake == "repair:precedence", text
+    text = _repaired(midpoint, cases, "repair:precedence")
     assert "`(a + b) / 2` for `a + b / 2`" in text
     # a regrouping that fixes some cases only is no name
     assert repair(midpoint, [*cases, Case("wrong on purpose", (1.0, 1.0), 5.0)], _close) is None
@@ -225,9 +227,7 @@ def test_two_steps_in_the_wrong_order_are_repaired():
             return out
         """
     )
-    err = _named(lambda fn: check(fn, name="exclusive_prefix", cases=cases), prefix)
-    text = " ".join(str(err).split())
-    assert err.mistake == "repair:order", text
+    text = _repaired(prefix, cases, "repair:order")
     assert "`out.append(total); total += x` for `total += x; out.append(total)`" in text
 
 
@@ -246,9 +246,7 @@ def test_a_fixed_index_where_the_loop_variable_belongs_is_repaired():
             return out
         """
     )
-    err = _named(lambda fn: check(fn, name="rows_scaled", cases=cases), scaled)
-    text = " ".join(str(err).split())
-    assert err.mistake == "repair:index", text
+    text = _repaired(scaled, cases, "repair:index")
     assert "`w[r]` for `w[0]`" in text
 
 
@@ -263,9 +261,7 @@ def test_a_loop_that_steps_where_it_should_visit_every_index_is_repaired():
             return out
         """
     )
-    err = _named(lambda fn: check(fn, name="squares", cases=cases), squares)
-    text = " ".join(str(err).split())
-    assert err.mistake == "repair:step", text
+    text = _repaired(squares, cases, "repair:step")
     assert "`range(0, n)` for `range(0, n, s)`" in text
 
 
