@@ -491,10 +491,40 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
             isinstance(node, ast.Call)
             and len(node.args) == 2
             and not node.keywords
-            and _name(node.func) in swappable
+            # the listed ones, and any plain function: corr2d(K, X) for corr2d(X, K)
+            and (_name(node.func) in swappable or isinstance(node.func, ast.Name))
         ):
             new = ast.Call(node.func, node.args[::-1], [])
             yield _Edit("swapped", node.lineno, _src(node), _src(new), _reverse_args, path)
+    for path, node, _ in body:  # (KW, KH) where (KH, KW) is meant
+        if (
+            isinstance(node, ast.Tuple)
+            and isinstance(node.ctx, ast.Load)
+            and len(node.elts) == 2
+            and all(isinstance(e, ast.Name) for e in node.elts)
+        ):
+            new = ast.Tuple(node.elts[::-1], ast.Load())
+            yield _Edit("swapped", node.lineno, _src(node), _src(new), _reverse_tuple, path)
+    pairs = {  # names unpacked together: KH, KW = K.shape
+        tuple(e.id for e in t.elts)
+        for _, n, _ in body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Tuple)
+        and len(t.elts) == 2
+        and all(isinstance(e, ast.Name) for e in t.elts)
+    }
+    for path, node, _ in body:  # X[i:i + KW, j:j + KH]: the pair read the other way round
+        if not isinstance(node, (*STEPS, ast.Return)):
+            continue
+        read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        for a, b in sorted(pairs):
+            if a in read and b in read:
+                make = _names_swapped(a, b)
+                yield _Edit(
+                    "swapped", node.lineno, _src(node), _src(make(copy.deepcopy(node))),
+                    _replace_with(make), path, alike=False,
+                )  # fmt: skip
     loops = {  # where each for loop's body is, and its variable
         (*p, ("body", None)): n.target.id
         for p, n, _ in nodes
@@ -531,6 +561,18 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
                         f"{_src(second)}; {_src(first)}", _swap_steps(field, i), path,
                         alike=False,
                     )  # fmt: skip
+
+
+def _names_swapped(a: str, b: str) -> Callable[[ast.AST], ast.AST]:
+    """Every read of `a` becomes `b` and every read of `b` becomes `a`."""
+
+    def make(node):
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in (a, b):
+                n.id = b if n.id == a else a
+        return node
+
+    return make
 
 
 def _within(path: tuple, body: tuple) -> bool:

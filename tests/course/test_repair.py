@@ -265,6 +265,57 @@ def test_a_loop_that_steps_where_it_should_visit_every_index_is_repaired():
     assert "`range(0, n)` for `range(0, n, s)`" in text
 
 
+def test_a_pair_of_sizes_read_the_other_way_round_is_repaired():
+    """kh and kw, unpacked together, each used where the other belongs: only non-square
+    kernels show it, and swapping the two names in that line repairs it."""
+    rng = np.random.default_rng(2)
+    cases = [
+        Case(f"a {kh}×{kw} window", (X, np.ones((kh, kw))), solutions.corr2d(X, np.ones((kh, kw))))
+        for kh, kw, X in [(2, 3, rng.standard_normal((5, 6))), (3, 1, rng.standard_normal((4, 4)))]
+    ]
+    window_sums = student(
+        """
+        def window_sums(X, K):
+            kh, kw = K.shape
+            rows, cols = X.shape[0] - kh + 1, X.shape[1] - kw + 1
+            return np.array([[X[r:r + kw, c:c + kh].sum() for c in range(cols)]
+                             for r in range(rows)])
+        """
+    )
+    text = _repaired(window_sums, cases, "repair:swapped")
+    assert "X[r:r + kh, c:c + kw].sum()" in text
+
+
+def test_a_shape_written_width_first_is_repaired():
+    rng = np.random.default_rng(3)
+    cases = [Case(f"{X.shape}", (X,), X.mean(axis=1)) for X in rng.standard_normal((2, 3, 4))]
+    cases.append(Case("(4, 2)", (X := rng.standard_normal((4, 2)),), X.mean(axis=1)))
+    row_means = student(
+        """
+        def row_means(X):
+            H = X.shape[0]
+            W = X.shape[1]
+            return X.reshape((W, H)).mean(axis=1)
+        """
+    )
+    assert "`(H, W)` for `(W, H)`" in _repaired(row_means, cases, "repair:swapped")
+
+
+def test_the_arguments_of_ones_own_helper_swapped_are_repaired():
+    def weighted(x, w):
+        return x * w + w
+
+    cases = [Case(f"{x}, {w}", (x, w), x * w + w) for x, w in [(2.0, 3.0), (5.0, -1.0), (0.5, 4.0)]]
+    scored = student(
+        """
+        def scored(x, w):
+            return weighted(w, x)
+        """,
+        weighted=weighted,
+    )
+    assert "`weighted(x, w)` for `weighted(w, x)`" in _repaired(scored, cases, "repair:swapped")
+
+
 def test_no_repair_is_a_guess():
     """An edit that fixes some cases but not all is no name; noise has no repair."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
