@@ -17,7 +17,8 @@ reading its results (a clean held-out set at the time; the checks were improved 
 that measurement, so it is a build set now). `--set third` runs `mistake_set_third.py`:
 a third set, written after those improvements under the same rules, and measured once.
 `--set fourth` runs `mistake_set_fourth.py`: a fourth, written under the same rules after
-the repairs and measured once.
+the repairs and measured once; `--set fifth` runs a fifth, written after the mechanisms
+that the fourth prompted, and measured once.
 
 Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
 numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
@@ -47,6 +48,7 @@ SETS = {
     "fresh": "tests.course.mistake_set_fresh",
     "third": "tests.course.mistake_set_third",
     "fourth": "tests.course.mistake_set_fourth",
+    "fifth": "tests.course.mistake_set_fifth",
 }
 
 REPO = Path(__file__).resolve().parents[2]
