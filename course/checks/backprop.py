@@ -416,6 +416,13 @@ def _rel_cases() -> list[Case]:
             "elementwise",
         ),
         case("two zero arrays (the eps floor)", np.zeros(3), np.zeros(3), "elementwise"),
+        # Entries of the order of eps: max(|a| + |b|, eps) and |a| + |b| + eps differ.
+        case(
+            "entries of the order of eps",
+            np.array([3e-13, 1.0]),
+            np.array([0.0, 1.0]),
+            "elementwise",
+        ),
         case("two zero arrays, kind='norm'", np.zeros((2, 2)), np.zeros((2, 2)), "norm"),
     ]
 
@@ -431,6 +438,18 @@ def _ratio(num, den, eps=1e-12):
 
 
 REL_ERROR_MISTAKES = (
+    _rel_mistake(
+        "eps_added",
+        "eps is added to the denominator instead of being its floor, which changes the "
+        "answer wherever |a| + |b| is of the order of eps",
+        "eps is a floor: divide by np.maximum(np.abs(a) + np.abs(b), eps) (norm form: "
+        "max(norm(a) + norm(b), eps)).",
+        lambda a, b, k: (
+            float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + 1e-12)))
+            if k == "elementwise"
+            else float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b) + 1e-12))
+        ),
+    ),
     _rel_mistake(
         "kinds_swapped",
         "the two kinds are swapped: kind='elementwise' computed the norm form, or the "

@@ -503,6 +503,31 @@ MAKE_LENET_MISTAKES = (
 
 
 @single_threaded
+def _unknown_variant_refused(fn: Callable[..., nn.Module]) -> None:
+    """The docstring's Raises: a variant that is neither name (a typo) is a ValueError."""
+    __tracebackhide__ = True
+    try:
+        fn(variant="relu-avg")
+    except ValueError:
+        return
+    except Exception as exc:
+        raise CheckFailed(
+            f"make_lenet_torch(variant='relu-avg') raised {type(exc).__name__}: {exc}\nAn "
+            "unknown variant should raise ValueError, as the docstring says, naming the two "
+            "variants there are.",
+            mistake="unknown_variant_error_type",
+            case="an unknown variant",
+        ) from None
+    raise CheckFailed(
+        "make_lenet_torch(variant='relu-avg') built a model without an error.\nIt looks like "
+        "every variant that is not 'relu-max' is taken to be 'sigmoid-avg' (or the other way "
+        "round), so a typo silently trains the other network. Check the name first: "
+        "`if variant not in ('relu-max', 'sigmoid-avg'): raise ValueError(...)`.",
+        mistake="unknown_variant_accepted",
+        case="an unknown variant",
+    )
+
+
 def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> None:
     """Exercise 7.1: make_lenet_torch(variant) builds lecture 002's LeNet with torch.nn."""
     __tracebackhide__ = True
@@ -542,13 +567,15 @@ def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> None:
         atol=1e-12,
         quiet=True,
     )
+    _unknown_variant_refused(fn)
     labels = [
         "the names and shapes of the 10 parameters",
         f"{N_PARAMS:,} parameters",
         "output (N, 10)",
         "the logits of both variants and of the default, with fixed parameters",
+        "ValueError for an unknown variant",
     ]
-    count = 3 * len(VARIANTS) + len(cases)
+    count = 3 * len(VARIANTS) + len(cases) + 1
     passed("make_lenet_torch", labels, count, sep="; ")
 
 
@@ -863,6 +890,15 @@ def _check_load_errors(fn: Callable, device: torch.device) -> list[str]:
         except NotImplementedError:
             raise
         except Exception as exc:
+            if "without" in label and not isinstance(exc, KeyError):
+                raise CheckFailed(
+                    f"load_numpy_params on {label} raised {type(exc).__name__}: {exc}\nGood "
+                    "that it stopped, but the docstring asks for KeyError when a parameter has "
+                    "no array (ValueError is for a wrong shape): `if name not in params: raise "
+                    "KeyError(name)`.",
+                    mistake="missing_not_key_error",
+                    case=label,
+                ) from None
             if name not in str(exc):
                 raise CheckFailed(
                     f"load_numpy_params on {label} raised {type(exc).__name__}: {exc}\n"

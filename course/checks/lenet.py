@@ -1757,6 +1757,7 @@ def check_sgd_step(fn: Callable[..., Any]) -> None:
                 case=err.case,
             ) from None
         raise
+    _paired_by_name(run, cases[1])
     if changed:  # the steps are right, but the caller's gradients are not what it passed
         raise CheckFailed(
             f"sgd_step changed the caller's gradients: grads[{changed[0]!r}] after the call "
@@ -1770,6 +1771,29 @@ def check_sgd_step(fn: Callable[..., Any]) -> None:
 
 class _ReturnedNewError(Exception):
     pass
+
+
+def _paired_by_name(run: Callable[..., np.ndarray], case: Case) -> None:
+    """The same steps, with grads and velocity listing their names in the reverse order of
+    params: the dicts are keyed by name, so nothing may change."""
+    __tracebackhide__ = True
+    params, velocity, grads_seq = copy.deepcopy(case.args)
+    velocity = dict(reversed(velocity.items()))
+    grads_seq = [dict(reversed(grads.items())) for grads in grads_seq]
+    try:
+        got = run(params, velocity, grads_seq, **case.kwargs)
+    except Exception:
+        got = None
+    if got is None or not np.allclose(got, case.expected, rtol=1e-6, atol=1e-8):
+        raise CheckFailed(
+            f"sgd_step gave other parameters ({case.label}) when grads and velocity list "
+            "their names in another order than params, as a dict built elsewhere may.\nIt "
+            "looks like the arrays were paired by position (zip(params.values(), "
+            "grads.values(), ...)), not by name. Look each one up by its name: "
+            "`for name, p in params.items(): g, v = grads[name], velocity[name]`.",
+            mistake="paired_by_position",
+            case=case.label,
+        )
 
 
 # ---------------------------------------------------------------------------------------

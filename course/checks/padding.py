@@ -521,6 +521,27 @@ PAD2D_MISTAKES = (
 )
 
 
+def _float_for_integers(fn: Callable) -> None:
+    """The docstring asks for a float array: an integer image must not give an integer one
+    (checked once the values are right, so that a more specific name comes first)."""
+    __tracebackhide__ = True
+    try:
+        out = fn(np.arange(6).reshape(2, 3), 1)
+    except Exception:
+        return
+    dtype = getattr(out, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.integer):
+        raise CheckFailed(
+            f"pad2d(np.arange(6).reshape(2, 3), 1) returned a {dtype} array; the docstring "
+            "asks for a float array.\nIt looks like the output was allocated with X's dtype "
+            "(np.zeros(..., dtype=X.dtype) or np.zeros_like(X)): an integer image then gives "
+            "an integer result, and whatever is later computed into it is truncated. "
+            "Allocate with np.zeros(shape), float64 by default.",
+            mistake="integer_output",
+            case="an integer image",
+        )
+
+
 def check_pad2d(fn: Callable) -> None:
     """Exercise 2.4: pad2d(X, padding) with int, (ph, pw) or ((top, bottom), (left, right))."""
     __tracebackhide__ = True
@@ -532,7 +553,10 @@ def check_pad2d(fn: Callable) -> None:
         mistakes=PAD2D_MISTAKES,
         oracle=_oracle.good_pad2d,
         pointer=POINTER_PAD,
+        quiet=True,
     )
+    _float_for_integers(fn)
+    passed("pad2d", [*(c.label for c in cases), "a float array for an integer image"])
 
 
 # ---------------------------------------------------------------------------------------

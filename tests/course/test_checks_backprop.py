@@ -68,6 +68,8 @@ def rel_error_student(a, b, *, kind="elementwise", eps=1e-12, bug=None):
         if bug == "no_eps_floor":
             with np.errstate(invalid="ignore"):
                 ratios = np.abs(a - b) / den
+        elif bug == "eps_added":
+            ratios = np.abs(a - b) / (den + eps)
         else:
             ratios = np.abs(a - b) / np.maximum(den, eps)
         return float(np.mean(ratios) if bug == "mean_instead_of_max" else np.max(ratios))
@@ -79,6 +81,8 @@ def rel_error_student(a, b, *, kind="elementwise", eps=1e-12, bug=None):
     if bug == "no_eps_floor":
         with np.errstate(invalid="ignore"):
             return float(np.linalg.norm(a - b) / den)
+    if bug == "eps_added":
+        return float(np.linalg.norm(a - b) / (den + eps))
     return float(np.linalg.norm(a - b) / max(den, eps))
 
 

@@ -39,6 +39,8 @@ class Lambda(nn.Module):
 
 
 def make_lenet_student(variant="relu-max", *, bug=None):
+    if variant not in ("relu-max", "sigmoid-avg") and bug != "unknown_variant_accepted":
+        raise ValueError(f"unknown variant {variant!r}")
     relu = variant == "relu-max"
     relu_act = not relu if bug == "wrong_activation" else relu
     max_pool = relu if bug != "wrong_pooling" else not relu
@@ -127,6 +129,7 @@ MAKE_KEYS = [m.key for m in checks.MAKE_LENET_MISTAKES] + [
     "wrong_output_shape",
     "not_a_module",
     "shared_layer",
+    "unknown_variant_accepted",
 ]
 
 
@@ -284,6 +287,9 @@ def load_with_state_dict(model, params):
 
 
 def load_student(model, params, *, bug=None):
+    missing = [name for name, _ in model.named_parameters() if name not in params]
+    if missing and bug == "missing_not_key_error":
+        raise ValueError(f"{missing[0]} is missing")
     if bug == "caller_dict_changed":  # the converted copies written back into the dict
         for name in params:
             params[name] = np.asarray(params[name], dtype=np.float64)
@@ -342,6 +348,7 @@ LOAD_KEYS = [m.key for m in checks.LOAD_MISTAKES] + [
     "error_without_name",
     "returned_none",
     "caller_dict_changed",
+    "missing_not_key_error",
 ]
 
 

@@ -596,6 +596,17 @@ def test_sgd_mistakes_are_named(key):
     assert f"It looks like {_says(checks.SGD_MISTAKES, key)}" in str(err)
 
 
+def test_sgd_pairing_by_position_is_named():
+    def zipped(params, grads, velocity, *, lr, momentum=0.0, weight_decay=0.0):
+        for p, g, v in zip(params.values(), grads.values(), velocity.values(), strict=True):
+            v *= momentum
+            v += g + weight_decay * p
+            p -= lr * v
+
+    err = _named(checks.check_sgd_step, zipped)
+    assert err.mistake == "paired_by_position", str(err)
+
+
 def test_sgd_returning_new_params_is_named():
     err = _named(
         checks.check_sgd_step, lambda *a, **k: sgd_student(*a, **k, bug="returns_new_params")

@@ -384,6 +384,16 @@ def test_unfinished_exercise_says_not_implemented():
     assert "Exercise 2.1" in str(err)
 
 
+def test_pad2d_must_return_floats_for_an_integer_image():
+    def keeps_dtype(X, padding):
+        X = np.asarray(X)
+        return solutions.pad2d(X, padding).astype(X.dtype)
+
+    err = _named(checks.check_pad2d, keeps_dtype)
+    assert err.mistake == "integer_output"
+    assert "float array" in str(err)
+
+
 def test_pad2d_must_not_modify_its_input():
     def in_place(X, padding):
         X += 0.0
