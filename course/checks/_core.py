@@ -456,6 +456,14 @@ def call(fn: Callable, name: str, label: str, *args: Any, **kwargs: Any) -> Any:
         raise raised(name, exc, label) from exc
 
 
+def entries_replaced(given: Mapping, now: Mapping) -> list:
+    """The keys of a caller's dict that a call changed: added, removed, or holding another
+    object than the one `given` (a copy of the dict before the call) held; [] if none."""
+    return sorted(given.keys() ^ now.keys()) + [
+        k for k in given if k in now and now[k] is not given[k]
+    ]
+
+
 def passed(
     name: str, labels: Sequence[str], count: int | None = None, *, sep: str = ", ", extra=""
 ) -> None:

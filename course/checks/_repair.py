@@ -525,8 +525,8 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
                     "swapped", node.lineno, _src(node), _src(make(copy.deepcopy(node))),
                     _replace_with(make), path, alike=False,
                 )  # fmt: skip
-    loops = {  # where each for loop's body is, and its variable
-        (*p, ("body", None)): n.target.id
+    loops = {  # each for loop's path, and its variable
+        p: n.target.id
         for p, n, _ in nodes
         if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
     }
@@ -575,13 +575,9 @@ def _names_swapped(a: str, b: str) -> Callable[[ast.AST], ast.AST]:
     return make
 
 
-def _within(path: tuple, body: tuple) -> bool:
-    """The node at `path` is inside the loop body whose path (with field "body") is `body`."""
-    return (
-        len(path) > len(body)
-        and path[: len(body) - 1] == body[:-1]
-        and (path[len(body) - 1][0] == "body")
-    )
+def _within(path: tuple, loop: tuple) -> bool:
+    """The node at `path` is in the body of the for loop at `loop` (not its header)."""
+    return len(path) > len(loop) and path[: len(loop)] == loop and path[len(loop)][0] == "body"
 
 
 def _constant_indices(node: ast.Subscript) -> list[int | None]:
