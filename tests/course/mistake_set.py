@@ -36,21 +36,29 @@ FAMILIES = (
     "other",
 )
 
+
+def collector(mistakes: list[dict]):
+    """The `_m(id, assignment, function, family, description, code)` of a set's file: each
+    call appends one entry to `mistakes` (every set of mistakes has this format)."""
+
+    def add(id, assignment, function, family, description, code):
+        assert family in FAMILIES, family
+        mistakes.append(
+            {
+                "id": id,
+                "assignment": assignment,
+                "function": function,
+                "family": family,
+                "description": description,
+                "code": code.strip("\n") + "\n",
+            }
+        )
+
+    return add
+
+
 MISTAKES: list[dict] = []
-
-
-def _m(id, assignment, function, family, description, code):
-    assert family in FAMILIES, family
-    MISTAKES.append(
-        {
-            "id": id,
-            "assignment": assignment,
-            "function": function,
-            "family": family,
-            "description": description,
-            "code": code.strip("\n") + "\n",
-        }
-    )
+_m = collector(MISTAKES)
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ buggy version of one graded function:
     id           short unique snake_case name (none is an id of mistake_set.py)
     assignment   the assignment folder, e.g. "01_convolution"
     function     the graded function's name
-    family       the kind of mistake (see FAMILIES)
+    family       the kind of mistake (see mistake_set.FAMILIES)
     description  one sentence, as a TA would say it
     code         the complete source of the buggy function, as in the notebook cell
                  (relies on `np` being a global; may call earlier exercises' functions
@@ -33,35 +33,10 @@ would have typed in the cell (including the lines the notebook gives before the 
 
 from __future__ import annotations
 
-FAMILIES = (
-    "wrong_axis",
-    "rounding",
-    "sign",
-    "convention",
-    "shape_assumption",
-    "off_by_one",
-    "two_at_once",
-    "stability",
-    "missing_term",
-    "in_place",
-    "other",
-)
+from tests.course.mistake_set import collector
 
 MISTAKES: list[dict] = []
-
-
-def _m(id, assignment, function, family, description, code):
-    assert family in FAMILIES, family
-    MISTAKES.append(
-        {
-            "id": id,
-            "assignment": assignment,
-            "function": function,
-            "family": family,
-            "description": description,
-            "code": code.strip("\n") + "\n",
-        }
-    )
+_m = collector(MISTAKES)
 
 
 # ---------------------------------------------------------------------------------------
