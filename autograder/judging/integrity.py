@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -742,18 +743,47 @@ def scan_source(
         protected: names the course's locked cells import; rebinding one is tampering.
         cell: the cell's name, for the findings.
     """
+    names = tuple(sorted((aliases or {}).items()))
+    locked = tuple(sorted((protected or {}).items()))
+    if len(source) > CACHED_SOURCE_CHARS:
+        return list(_scan_source.__wrapped__(source, names, locked, cell))
+    return list(_scan_source(source, names, locked, cell))
+
+
+#: Cells up to this size have their scan remembered (by source text, aliases and cell
+#: name), at most SCAN_CACHE of them: most cells of a class's hand-ins are the released
+#: cells unchanged, and the grading process scans every hand-in (docs/performance.md,
+#: "Scoring's own CPU"). A scan is a pure function of those inputs.
+CACHED_SOURCE_CHARS = 20_000
+SCAN_CACHE = 2048
+
+
+@functools.lru_cache(maxsize=SCAN_CACHE)
+def _scan_source(
+    source: str,
+    aliases: tuple[tuple[str, str], ...],
+    protected: tuple[tuple[str, str], ...],
+    cell: str,
+) -> tuple[Finding, ...]:
     try:
         tree = _parse(source, strict=True)
     except _TooDeepError:
         # The kernel can run it after raising its recursion limit; nothing in it can be
         # checked, so it is reviewed by a person (scored 0 pending review).
-        return [Finding(TAMPER, "unscannable", UNSCANNABLE, cell, 1)]
+        return (Finding(TAMPER, "unscannable", UNSCANNABLE, cell, 1),)
     if tree is None:
-        return []
-    names = {**(aliases or {}), **import_aliases(tree)}
-    scanner = _Scanner(names, protected or {}, cell)
+        return ()
+    names = {**dict(aliases), **import_aliases(tree)}
+    scanner = _Scanner(names, dict(protected), cell)
     scanner.visit(tree)
-    return scanner.findings
+    return tuple(scanner.findings)
+
+
+@functools.lru_cache(maxsize=SCAN_CACHE)
+def _cell_imports(source: str) -> tuple[tuple[str, str], ...]:
+    """import_aliases of one cell's code, in order; none when it does not parse."""
+    tree = _parse(source)
+    return () if tree is None else tuple(import_aliases(tree).items())
 
 
 def _cell_name(cell) -> str:
@@ -778,11 +808,13 @@ def scan_notebook(nb) -> list[Finding]:
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
             continue
-        tree = _parse(cell.get("source", ""))
-        if tree is None:
-            continue
-        found = import_aliases(tree)
-        for k, v in found.items():
+        source = cell.get("source", "")
+        found = (
+            _cell_imports(source)
+            if len(source) <= CACHED_SOURCE_CHARS
+            else _cell_imports.__wrapped__(source)
+        )
+        for k, v in found:
             all_aliases.setdefault(k, v)
             if utils.is_locked(cell):
                 locked_aliases.setdefault(k, v)

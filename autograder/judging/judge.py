@@ -40,6 +40,7 @@ import nbformat
 import numpy as np
 
 import solutions
+from autograder.judging.course_files import course_notebook
 from autograder.judging.scenarios import SCENARIOS
 from course import torch_layers
 from course.checks import CheckFailed, gpu, lenet
@@ -908,7 +909,7 @@ def apply_verdicts(nb, verdicts: dict[str, Verdict]) -> None:
 def source_notebook(course_root: str | Path, assignment: str, notebook: str):
     """The trusted source notebook of an assignment, or None when the course has none."""
     path = Path(course_root) / "source" / assignment / f"{notebook}.ipynb"
-    return nbformat.read(path, as_version=4) if path.is_file() else None
+    return course_notebook(path) if path.is_file() else None
 
 
 def in_kernel_tests(source_nb) -> list[str]:

@@ -34,8 +34,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import bleach
-import nbformat
 from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+from autograder.judging.course_files import course_notebook
 
 #: Tags the cleaned HTML outputs may keep besides bleach's defaults (tables, as pandas
 #: writes them, and plain structure). None of them can run script; bleach drops their
@@ -95,6 +96,6 @@ def trusted_sources(course, assignment: str, notebook: str) -> set[str]:
     for folder in (course.source, course.release):
         path = folder / assignment / f"{notebook}.ipynb"
         if path.is_file():
-            nb = nbformat.read(path, as_version=4)
+            nb = course_notebook(path)
             sources.update(c.source for c in nb.cells if c.cell_type in ("markdown", "raw"))
     return sources

@@ -18,8 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
+from autograder.judging.course_files import course_notebook
 from autograder.layout import Course
 
 #: grade_id -> the lecture slide to revisit (slide titles as the lecture texts spell them).
@@ -216,5 +215,5 @@ def course_exercises(course: Course, assignment: str) -> dict[str, Exercise]:
     out: dict[str, Exercise] = {}
     for name in course.notebooks(assignment):
         path: Path = course.source / assignment / f"{name}.ipynb"
-        out.update(exercises(nbformat.read(path, as_version=4), name))
+        out.update(exercises(course_notebook(path), name))
     return out

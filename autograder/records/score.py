@@ -28,6 +28,9 @@ every graded cell failed: 0 on every test, and a flag.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import os
 import shutil
 import warnings
@@ -35,8 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.judging import integrity, judge, safe_html, syllabus
+from autograder.judging.course_files import course_notebook
 from autograder.layout import Course, load_config
-from autograder.records.gradebook import open_gradebook, submission_time
+from autograder.records.gradebook import Gradebook, open_gradebook, submission_time
 from autograder.sandbox.worker import JobResult, NotebookResult
 
 #: Comments the pipeline writes start with this, so that it can tell them (and the zero
@@ -240,39 +244,44 @@ def placeholder(course: Course, assignment: str, notebook: str, reason: str):
 # ---------------------------------------------------------------------------------------
 
 
-def register_submission(course: Course, student: str, assignment: str) -> list[str]:
+def register_submission(gb: Gradebook, course: Course, student: str, assignment: str) -> list[str]:
     """Create or update the student and the submission (with its timestamp)."""
     text, problem = submission_time(course.submitted / student / assignment)
-    with open_gradebook(course, create=True) as gb:
-        gb.update_or_create_student(student)
-        if text:
-            gb.update_or_create_submission(assignment, student, timestamp=text)
-        else:
-            gb.update_or_create_submission(assignment, student)
+    gb.update_or_create_student(student)
+    if text:
+        gb.update_or_create_submission(assignment, student, timestamp=text)
+    else:
+        gb.update_or_create_submission(assignment, student)
     return [problem] if problem else []
 
 
-def _zero_unscored(course: Course, student: str, assignment: str, notebook: str, nb) -> None:
+def _fresh(gb: Gradebook) -> Gradebook:
+    """`gb` with what its session holds expired: nbgrader's SaveAutoGrades writes the
+    scores through a gradebook of its own, and the next read must see them."""
+    gb.db.expire_all()
+    return gb
+
+
+def _zero_unscored(gb: Gradebook, student: str, assignment: str, notebook: str, nb) -> None:
     """Grade rows of cells absent from the scored notebook get 0 (never a stale score)."""
     graded = {
         c.metadata["nbgrader"]["grade_id"]
         for c in nb.cells
         if "nbgrader" in c.metadata and c.metadata["nbgrader"].get("grade")
     }
-    with open_gradebook(course, create=True) as gb:
-        sub = gb.find_submission_notebook(notebook, assignment, student)
-        changed = False
-        for grade in sub.grades:
-            if grade.cell.name not in graded:
-                grade.auto_score = 0
-                grade.needs_manual_grade = grade.manual_score is not None
-                changed = True
-        if changed:
-            gb.db.commit()
+    sub = _fresh(gb).find_submission_notebook(notebook, assignment, student)
+    changed = False
+    for grade in sub.grades:
+        if grade.cell.name not in graded:
+            grade.auto_score = 0
+            grade.needs_manual_grade = grade.manual_score is not None
+            changed = True
+    if changed:
+        gb.db.commit()
 
 
 def apply_integrity(
-    course: Course,
+    gb: Gradebook,
     student: str,
     assignment: str,
     notebook: str,
@@ -283,41 +292,38 @@ def apply_integrity(
     """Zero a tampered notebook as a manual override, or lift an override of ours that
     no longer applies (the student resubmitted clean code). Overrides an instructor set
     (a manual score that is not our 0, or a comment that is not ours) are left alone."""
-    with open_gradebook(course, create=True) as gb:
-        sub = gb.find_submission_notebook(notebook, assignment, student)
-        ours = any((c.manual_comment or "").startswith(INTEGRITY_MARK) for c in sub.comments)
-        if zero and tamper:
-            text = (
-                f"{INTEGRITY_MARK} Scored 0 pending review: "
-                + "; ".join(f.flag() for f in tamper)
-                + ". To lift this, set the manual scores in formgrader."
-            )
-            for grade in sub.grades:
-                if grade.manual_score is None or (ours and grade.manual_score == 0):
-                    grade.manual_score = 0
-                    grade.needs_manual_grade = True
-            for comment in sub.comments:
-                if not comment.manual_comment or comment.manual_comment.startswith(INTEGRITY_MARK):
-                    comment.manual_comment = text
-        elif ours:
-            for grade in sub.grades:
-                if grade.manual_score == 0:
-                    grade.manual_score = None
-                    grade.needs_manual_grade = grade.auto_score is None
-            for comment in sub.comments:
-                if (comment.manual_comment or "").startswith(INTEGRITY_MARK):
-                    comment.manual_comment = None
-        else:
-            return
-        gb.db.commit()
+    sub = _fresh(gb).find_submission_notebook(notebook, assignment, student)
+    ours = any((c.manual_comment or "").startswith(INTEGRITY_MARK) for c in sub.comments)
+    if zero and tamper:
+        text = (
+            f"{INTEGRITY_MARK} Scored 0 pending review: "
+            + "; ".join(f.flag() for f in tamper)
+            + ". To lift this, set the manual scores in formgrader."
+        )
+        for grade in sub.grades:
+            if grade.manual_score is None or (ours and grade.manual_score == 0):
+                grade.manual_score = 0
+                grade.needs_manual_grade = True
+        for comment in sub.comments:
+            if not comment.manual_comment or comment.manual_comment.startswith(INTEGRITY_MARK):
+                comment.manual_comment = text
+    elif ours:
+        for grade in sub.grades:
+            if grade.manual_score == 0:
+                grade.manual_score = None
+                grade.needs_manual_grade = grade.auto_score is None
+        for comment in sub.comments:
+            if (comment.manual_comment or "").startswith(INTEGRITY_MARK):
+                comment.manual_comment = None
+    else:
+        return
+    gb.db.commit()
 
 
 def _run_autograde_preprocessors(course: Course, nb, resources) -> list[str]:
     from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.nbgraderformat import ValidationError
     from nbgrader.preprocessors import (
         AssignLatePenalties,
-        CheckCellMetadata,
         IgnorePattern,
         LimitOutput,
         SaveAutoGrades,
@@ -332,11 +338,38 @@ def _run_autograde_preprocessors(course: Course, nb, resources) -> list[str]:
         AssignLatePenalties,
     ):
         nb, resources = pp_class(config=config)(nb, resources)
+    return check_metadata(nb, config)
+
+
+def check_metadata(nb, config=None) -> list[str]:
+    """nbgrader's CheckCellMetadata on the scored notebook: [] when it validates, else the
+    flag. The check reads each cell's type and nbgrader metadata, nothing else, and both
+    come from the trusted source notebook, the same for every hand-in of a notebook: a
+    digest of them that validated once is not validated again in this process."""
+    from nbgrader.nbgraderformat import ValidationError
+    from nbgrader.preprocessors import CheckCellMetadata
+
+    key = hashlib.sha256(
+        json.dumps(
+            [(c.cell_type, "nbgrader" in c.metadata, c.metadata.get("nbgrader")) for c in nb.cells],
+            sort_keys=True,
+            default=repr,
+        ).encode()
+    ).hexdigest()
+    if key in _VALID_METADATA:
+        return []
     try:
-        CheckCellMetadata(config=config)(nb, resources)
+        CheckCellMetadata(config=config)(nb, {})
     except ValidationError as exc:
         return [f"nbgrader metadata did not validate after grading ({exc})"]
+    if len(_VALID_METADATA) >= 1024:
+        _VALID_METADATA.clear()
+    _VALID_METADATA.add(key)
     return []
+
+
+#: Digests of the cells' nbgrader metadata that CheckCellMetadata accepted in this process.
+_VALID_METADATA: set[str] = set()
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -367,6 +400,7 @@ def _notebook_flags(res: NotebookResult, nb, multi: bool) -> list[str]:
 
 
 def score_notebook(
+    gb: Gradebook,
     course: Course,
     student: str,
     assignment: str,
@@ -391,7 +425,7 @@ def score_notebook(
         nb = placeholder(course, assignment, res.name, reason)
     else:
         trusted = nbformat.reads(res.sanitized, as_version=4)
-        nb = nbformat.reads(res.sanitized, as_version=4)
+        nb = copy.deepcopy(trusted)
         executed = None
         if res.executed:  # the worker's JSON text, its size bounded (worker.decode_result)
             try:
@@ -416,15 +450,15 @@ def score_notebook(
         }
     }
     flags += _run_autograde_preprocessors(course, nb, resources)
-    _zero_unscored(course, student, assignment, res.name, nb)
+    _zero_unscored(gb, student, assignment, res.name, nb)
     tamper = integrity.tampering(findings)
     # The scan is the defence only where a hidden test still runs in the kernel; where the
     # judge decides every graded cell, tampering cannot buy points and is only flagged.
     source = judge.source_notebook(str(course.root), assignment, res.name)
     in_kernel = source is None or bool(judge.in_kernel_tests(source))
     zero = on_tamper == "zero" and in_kernel
-    apply_integrity(course, student, assignment, res.name, tamper, zero=zero)
-    records = _records(course, student, assignment, res.name, verdicts, trusted)
+    apply_integrity(gb, student, assignment, res.name, tamper, zero=zero)
+    records = _records(gb, course, student, assignment, res.name, verdicts, trusted)
     # Formgrader renders this copy in the instructor's browser: no student script runs.
     safe_html.neutralise(nb, safe_html.trusted_sources(course, assignment, res.name))
     _write_atomic(
@@ -433,18 +467,18 @@ def score_notebook(
     return flags, findings, records
 
 
-def _records(course: Course, student: str, assignment: str, notebook: str, verdicts, trusted):
+def _records(
+    gb: Gradebook, course: Course, student: str, assignment: str, notebook: str, verdicts, trusted
+):
     """The ledger's records of a scored notebook's graded cells (cell_records), with the
     gradebook's scores after scoring and integrity."""
-    import nbformat
 
     released = course.release / assignment / f"{notebook}.ipynb"
     untouched: set[str] = set()
     if trusted is not None and released.is_file():
-        untouched = syllabus.untouched(trusted, nbformat.read(released, as_version=4))
-    with open_gradebook(course, create=True) as gb:
-        sub = gb.find_submission_notebook(notebook, assignment, student)
-        grades = {g.name: (float(g.score or 0.0), float(g.max_score or 0.0)) for g in sub.grades}
+        untouched = syllabus.untouched(trusted, course_notebook(released))
+    sub = _fresh(gb).find_submission_notebook(notebook, assignment, student)
+    grades = {g.name: (float(g.score or 0.0), float(g.max_score or 0.0)) for g in sub.grades}
     exercises = syllabus.course_exercises(course, assignment)
     return cell_records(notebook, verdicts, grades, exercises, untouched)
 
@@ -479,29 +513,32 @@ def _score_job(course: Course, result: JobResult, *, on_tamper: str) -> Scored:
     if exec_status == "sandbox_error":
         return Scored("failed", None, None, ["sandbox_error"], exec_status, message)
 
-    flags = register_submission(course, job.student, job.assignment)
-    findings: list[integrity.Finding] = []
-    cells: dict[str, dict] = {}
-    multi = len(result.notebooks) > 1
-    for res in result.notebooks:
-        nb_flags, nb_findings, nb_cells = score_notebook(
-            course,
-            job.student,
-            job.assignment,
-            res,
-            on_tamper=on_tamper,
-            multi=multi,
-            seed=job.probe_seed,
-        )
-        flags += nb_flags
-        findings += nb_findings
-        cells.update(nb_cells)
-    flags += [f"unexpected notebook {name} (not graded)" for name in result.extra_files]
-    timestamp = course.submitted / job.student / job.assignment / "timestamp.txt"
-    if timestamp.is_file():
-        dest = course.autograded / job.student / job.assignment / "timestamp.txt"
-        shutil.copyfile(timestamp, dest)
+    # One gradebook for the job: opening one costs nbgrader a schema check (docs/
+    # performance.md, "Scoring's own CPU"). SaveAutoGrades still opens its own.
     with open_gradebook(course, create=True) as gb:
-        sub = gb.find_submission(job.assignment, job.student)
+        flags = register_submission(gb, course, job.student, job.assignment)
+        findings: list[integrity.Finding] = []
+        cells: dict[str, dict] = {}
+        multi = len(result.notebooks) > 1
+        for res in result.notebooks:
+            nb_flags, nb_findings, nb_cells = score_notebook(
+                gb,
+                course,
+                job.student,
+                job.assignment,
+                res,
+                on_tamper=on_tamper,
+                multi=multi,
+                seed=job.probe_seed,
+            )
+            flags += nb_flags
+            findings += nb_findings
+            cells.update(nb_cells)
+        flags += [f"unexpected notebook {name} (not graded)" for name in result.extra_files]
+        timestamp = course.submitted / job.student / job.assignment / "timestamp.txt"
+        if timestamp.is_file():
+            dest = course.autograded / job.student / job.assignment / "timestamp.txt"
+            shutil.copyfile(timestamp, dest)
+        sub = _fresh(gb).find_submission(job.assignment, job.student)
         score, max_score = float(sub.score), float(sub.max_score)
     return Scored("graded", score, max_score, flags, exec_status, message, findings, cells)
