@@ -28,6 +28,7 @@ namespaces) and the uid stays the user's own.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import importlib.util
@@ -37,6 +38,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,6 +106,42 @@ def _setpriv(uid: int) -> list[str]:
         "--bounding-set=-all",
         "--no-new-privs",
     ]
+
+
+#: Where the kernel's matplotlib keeps its font list (MPLCONFIGDIR of base_env, under /tmp).
+MPL_DIR = ".matplotlib"
+#: Seconds to build the font list once per grading process (matplotlib runs fc-list).
+FONT_LIST_TIMEOUT_S = 120
+
+
+@functools.lru_cache(maxsize=1)
+def font_list() -> Path | None:
+    """matplotlib's font list, built once per process in a folder of its own, to be copied
+    into every sandbox's MPLCONFIGDIR (which starts empty on a fresh /tmp).
+
+    Without it each kernel that imports matplotlib scans the fonts again (fc-list and
+    every font file): CPU that two grading slots on two cores take from each other's
+    notebooks (docs/performance.md, "The sandbox's own CPU"). It is built by a plain
+    `python -c` with an empty home, so it lists the system's and matplotlib's fonts, the
+    ones the sandbox sees at the same paths. None where matplotlib is missing or the
+    build fails: each kernel then builds its own, as before.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="cnn-course-fonts-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(folder), "MPLCONFIGDIR": str(folder)}
+    try:
+        subprocess.run(
+            [sys.executable, "-I", "-c", "import matplotlib.font_manager"],
+            env=env,
+            cwd=folder,
+            capture_output=True,
+            timeout=FONT_LIST_TIMEOUT_S,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = sorted(folder.glob("fontlist-v*.json"))
+    return found[0] if len(found) == 1 else None
 
 
 @functools.lru_cache(maxsize=1)
@@ -266,7 +304,7 @@ def base_env(*, home: str, pythonpath: str, tmp: str) -> dict[str, str]:
         "JUPYTER_DATA_DIR": f"{tmp}/.local/share/jupyter",
         "JUPYTER_RUNTIME_DIR": f"{tmp}/.jupyter-runtime",
         "JUPYTER_PLATFORM_DIRS": "1",
-        "MPLCONFIGDIR": f"{tmp}/.matplotlib",
+        "MPLCONFIGDIR": f"{tmp}/{MPL_DIR}",
         "XDG_CACHE_HOME": f"{tmp}/.cache",
         "XDG_CONFIG_HOME": f"{tmp}/.config",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -383,6 +421,7 @@ def plan(
     args += ["--perms", "1777", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm"]
     tmp_size = max(64, limits.memory_mb // TMP_SIZE_FRACTION) * MiB
     args += ["--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp"]
+    fonts = font_list()
     for d in python_dirs():
         if d == repo or d in repo.parents:
             raise ValueError(f"the Python installation {d} contains the course repository")
@@ -394,6 +433,9 @@ def plan(
     fds: list[int] = []
     notes: list[str] = []
     try:
+        if fonts is not None:
+            args += ["--perms", "1777", "--dir", f"/tmp/{MPL_DIR}"]
+            args += ["--perms", "0644", "--file", _open(fonts, fds), f"/tmp/{MPL_DIR}/{fonts.name}"]
         args += [*parents(PACKAGES), "--perms", "0755", "--tmpfs", PACKAGES]
         made.add(PACKAGES)
         for name, src in packages.items():
@@ -482,6 +524,9 @@ def _fallback_plan(
         (pkgs / name).symlink_to(src, target_is_directory=True)
     tmp = scratch / "tmp"
     tmp.mkdir(exist_ok=True)
+    if (fonts := font_list()) is not None:
+        (tmp / MPL_DIR).mkdir(exist_ok=True)
+        shutil.copyfile(fonts, tmp / MPL_DIR / fonts.name)
     kernel_env = {
         **base_env(home=str(workdir), pythonpath=str(pkgs), tmp=str(tmp)),
         **(env or {}),

@@ -250,6 +250,29 @@ def test_extra_paths_make_solutions_importable_and_data_readable(tmp_path):
     assert got["quick"] == "ok '1'"
 
 
+def test_kernels_get_the_font_list_and_never_rebuild_it(tmp_path):
+    """matplotlib's font list is built once per grading process and copied into each
+    sandbox: a kernel that plots neither scans the fonts again (CPU taken from the other
+    grading slot) nor prints matplotlib's "building the font cache" note in a cell."""
+    fonts = bwrap.font_list()
+    assert fonts is not None and fonts.name.startswith("fontlist-v")
+    code = PROBE + textwrap.dedent(
+        """
+        probe('listed', lambda: sorted(os.listdir(os.environ['MPLCONFIGDIR'])))
+        import matplotlib.pyplot as plt
+        plt.figure(); plt.title('x'); plt.gcf().canvas.draw()
+        probe('after', lambda: sorted(os.listdir(os.environ['MPLCONFIGDIR'])))
+        """
+    )
+    result, cells = run(tmp_path / "run", [code])
+    assert result.status == "ok", result.message
+    got = probe_lines(cells[0])
+    assert got["listed"] == f"ok [{fonts.name!r}]"
+    assert got["after"] == got["listed"]
+    streams = "".join(o.get("text", "") for o in cells[0].outputs)
+    assert "font cache" not in streams
+
+
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_no_network_not_even_the_hosts_loopback(tmp_path):
