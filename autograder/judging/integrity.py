@@ -745,9 +745,7 @@ def scan_source(
     """
     names = tuple(sorted((aliases or {}).items()))
     locked = tuple(sorted((protected or {}).items()))
-    if len(source) > CACHED_SOURCE_CHARS:
-        return list(_scan_source.__wrapped__(source, names, locked, cell))
-    return list(_scan_source(source, names, locked, cell))
+    return list(_remembered(_scan_source, source, names, locked, cell))
 
 
 #: Cells up to this size have their scan remembered (by source text, aliases and cell
@@ -756,6 +754,11 @@ def scan_source(
 #: "Scoring's own CPU"). A scan is a pure function of those inputs.
 CACHED_SOURCE_CHARS = 20_000
 SCAN_CACHE = 2048
+
+
+def _remembered(fn, source: str, *args):
+    """fn(source, *args) through fn's cache, or uncached for a source too big to keep."""
+    return (fn if len(source) <= CACHED_SOURCE_CHARS else fn.__wrapped__)(source, *args)
 
 
 @functools.lru_cache(maxsize=SCAN_CACHE)
@@ -809,12 +812,7 @@ def scan_notebook(nb) -> list[Finding]:
         if cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        found = (
-            _cell_imports(source)
-            if len(source) <= CACHED_SOURCE_CHARS
-            else _cell_imports.__wrapped__(source)
-        )
-        for k, v in found:
+        for k, v in _remembered(_cell_imports, source):
             all_aliases.setdefault(k, v)
             if utils.is_locked(cell):
                 locked_aliases.setdefault(k, v)

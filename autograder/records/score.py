@@ -226,10 +226,7 @@ def merge_outputs(trusted, executed) -> bool:
 def placeholder(course: Course, assignment: str, notebook: str, reason: str):
     """The released notebook with every graded cell failed: what a missing or invalid
     submission is scored (and fed back) as."""
-    import nbformat
-
-    path = course.release / assignment / f"{notebook}.ipynb"
-    nb = nbformat.read(path, as_version=4)
+    nb = course_notebook(course.release / assignment / f"{notebook}.ipynb")
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -472,7 +469,6 @@ def _records(
 ):
     """The ledger's records of a scored notebook's graded cells (cell_records), with the
     gradebook's scores after scoring and integrity."""
-
     released = course.release / assignment / f"{notebook}.ipynb"
     untouched: set[str] = set()
     if trusted is not None and released.is_file():

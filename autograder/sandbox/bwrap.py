@@ -421,7 +421,6 @@ def plan(
     args += ["--perms", "1777", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm"]
     tmp_size = max(64, limits.memory_mb // TMP_SIZE_FRACTION) * MiB
     args += ["--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp"]
-    fonts = font_list()
     for d in python_dirs():
         if d == repo or d in repo.parents:
             raise ValueError(f"the Python installation {d} contains the course repository")
@@ -433,7 +432,7 @@ def plan(
     fds: list[int] = []
     notes: list[str] = []
     try:
-        if fonts is not None:
+        if (fonts := font_list()) is not None:
             args += ["--perms", "1777", "--dir", f"/tmp/{MPL_DIR}"]
             args += ["--perms", "0644", "--file", _open(fonts, fds), f"/tmp/{MPL_DIR}/{fonts.name}"]
         args += [*parents(PACKAGES), "--perms", "0755", "--tmpfs", PACKAGES]
