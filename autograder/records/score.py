@@ -29,8 +29,6 @@ every graded cell failed: 0 on every test, and a flag.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
 import shutil
 import warnings
@@ -41,7 +39,7 @@ from autograder.judging import integrity, judge, safe_html, syllabus
 from autograder.judging.course_files import course_notebook
 from autograder.layout import Course, load_config
 from autograder.records.gradebook import Gradebook, open_gradebook, submission_time
-from autograder.sandbox.worker import JobResult, NotebookResult
+from autograder.sandbox.worker import JobResult, NotebookResult, check_cell_metadata
 
 #: Comments the pipeline writes start with this, so that it can tell them (and the zero
 #: overrides that go with them) from an instructor's.
@@ -339,34 +337,15 @@ def _run_autograde_preprocessors(course: Course, nb, resources) -> list[str]:
 
 
 def check_metadata(nb, config=None) -> list[str]:
-    """nbgrader's CheckCellMetadata on the scored notebook: [] when it validates, else the
-    flag. The check reads each cell's type and nbgrader metadata, nothing else, and both
-    come from the trusted source notebook, the same for every hand-in of a notebook: a
-    digest of them that validated once is not validated again in this process."""
+    """nbgrader's CheckCellMetadata on the scored notebook (`worker.check_cell_metadata`,
+    which remembers what validated): [] when it validates, else the flag."""
     from nbgrader.nbgraderformat import ValidationError
-    from nbgrader.preprocessors import CheckCellMetadata
 
-    key = hashlib.sha256(
-        json.dumps(
-            [(c.cell_type, "nbgrader" in c.metadata, c.metadata.get("nbgrader")) for c in nb.cells],
-            sort_keys=True,
-            default=repr,
-        ).encode()
-    ).hexdigest()
-    if key in _VALID_METADATA:
-        return []
     try:
-        CheckCellMetadata(config=config)(nb, {})
+        check_cell_metadata(nb, config)
     except ValidationError as exc:
         return [f"nbgrader metadata did not validate after grading ({exc})"]
-    if len(_VALID_METADATA) >= 1024:
-        _VALID_METADATA.clear()
-    _VALID_METADATA.add(key)
     return []
-
-
-#: Digests of the cells' nbgrader metadata that CheckCellMetadata accepted in this process.
-_VALID_METADATA: set[str] = set()
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import json
 import os
 import re
@@ -45,7 +46,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 import nbformat
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
@@ -311,6 +312,7 @@ class SourceCell:
     grade: bool
     solution: bool
     points: float | None
+    task_points: float | None = None  # a task cell's points (None: not a task cell)
 
 
 @functools.lru_cache(maxsize=64)
@@ -320,6 +322,7 @@ def _source_cells(db_url: str, assignment: str, notebook: str) -> tuple[SourceCe
         nb = gb.find_notebook(notebook, assignment)
         grades = {c.name: float(c.max_score) for c in nb.grade_cells}
         solutions = {c.name for c in nb.solution_cells}
+        tasks = {c.name: float(c.max_score) for c in nb.task_cells}
         return tuple(
             SourceCell(
                 name=c.name,
@@ -330,6 +333,7 @@ def _source_cells(db_url: str, assignment: str, notebook: str) -> tuple[SourceCe
                 grade=c.name in grades,
                 solution=c.name in solutions,
                 points=grades.get(c.name),
+                task_points=tasks.get(c.name),
             )
             for c in nb.source_cells
         )
@@ -582,10 +586,97 @@ def sanitize(nb, *, course_root: str, db_url: str, assignment: str, notebook: st
             "db_url": db_url,
         }
     }
-    for pp_class in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells):
+    for pp_class in (ClearOutput, DeduplicateIds, OverwriteKernelspec, RecordedOverwriteCells):
         nb, resources = pp_class(config=config)(nb, resources)
-    nb, resources = CheckCellMetadata(config=config)(nb, resources)
+    check_cell_metadata(nb, config)
     return nb, notes
+
+
+class _RecordedCells:
+    """The gradebook lookups OverwriteCells makes (two per cell, and the notebook's cells
+    when it adds back missing ones), answered from `_source_cells`: the gradebook's
+    record, read once per process and run, instead of queries for every hand-in."""
+
+    def __init__(self, db_url: str, assignment: str, notebook: str):
+        self.assignment, self.notebook = assignment, notebook
+        self.source_cells = list(_source_cells(db_url, assignment, notebook))
+        self.cells = {c.name: c for c in self.source_cells}
+        self.grade_cells = [_Graded(c.name, c.points) for c in self.source_cells if c.grade]
+        self.solution_cells = [c for c in self.source_cells if c.solution]
+        self.task_cells = [
+            _Graded(c.name, c.task_points) for c in self.source_cells if c.task_points is not None
+        ]
+
+    def _recorded(self, name: str, notebook: str, assignment: str) -> SourceCell:
+        if (notebook, assignment) != (self.notebook, self.assignment) or name not in self.cells:
+            raise MissingEntry()
+        return self.cells[name]
+
+    def find_notebook(self, notebook: str, assignment: str):
+        if (notebook, assignment) != (self.notebook, self.assignment):
+            raise MissingEntry()
+        return self
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str) -> SourceCell:
+        return self._recorded(name, notebook, assignment)
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str) -> _Graded:
+        """A grade cell, else a task cell, of that name (nbgrader's order)."""
+        cell = self._recorded(name, notebook, assignment)
+        if cell.grade:
+            return _Graded(name, cell.points)
+        if cell.task_points is not None:
+            return _Graded(name, cell.task_points)
+        raise MissingEntry()
+
+
+@dataclass(frozen=True)
+class _Graded:
+    name: str
+    max_score: float
+
+
+class RecordedOverwriteCells(OverwriteCells):
+    """nbgrader's OverwriteCells, its logic unchanged, with its gradebook lookups answered
+    from the gradebook's record (`_RecordedCells`) instead of two queries per cell of
+    every hand-in (about 80 ms a notebook; docs/performance.md, "The worker's own
+    CPU")."""
+
+    def preprocess(self, nb, resources):
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = _RecordedCells(self.db_url, self.assignment_id, self.notebook_id)
+        nb, resources = super(OverwriteCells, self).preprocess(nb, resources)
+        if self.add_missing_cells:
+            nb, resources = self.add_missing_grade_cells(nb, resources)
+            nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
+
+
+def check_cell_metadata(nb, config=None) -> None:
+    """nbgrader's CheckCellMetadata: raises its ValidationError where the notebook's
+    nbgrader metadata does not validate. The check reads each cell's type and nbgrader
+    metadata, nothing else, and after sanitizing these are the source notebook's for
+    almost every hand-in: a digest of them that validated once is not validated again in
+    this process."""
+    key = hashlib.sha256(
+        json.dumps(
+            [(c.cell_type, "nbgrader" in c.metadata, c.metadata.get("nbgrader")) for c in nb.cells],
+            sort_keys=True,
+            default=repr,
+        ).encode()
+    ).hexdigest()
+    if key in _VALID_METADATA:
+        return
+    CheckCellMetadata(config=config)(nb, {})
+    if len(_VALID_METADATA) >= 1024:
+        _VALID_METADATA.clear()
+    _VALID_METADATA.add(key)
+
+
+#: Digests of the cells' nbgrader metadata that CheckCellMetadata accepted in this process.
+_VALID_METADATA: set[str] = set()
 
 
 # ---------------------------------------------------------------------------------------

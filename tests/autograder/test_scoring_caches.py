@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
+from dataclasses import replace
 
 import nbformat
 
@@ -82,3 +83,108 @@ def test_metadata_that_validated_once_is_not_trusted_for_a_different_notebook():
     del no_points.cells[0].metadata["nbgrader"]["points"]
     assert len(check_metadata(no_points)) == 1
     assert check_metadata(good) == []
+
+
+def _edits():
+    """Hand-ins that make OverwriteCells act: each (label, edit of the released notebook)."""
+
+    def cell(nb, grade_id):
+        return next(
+            c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+        )
+
+    def set_(grade_id, key, value):
+        return lambda nb: cell(nb, grade_id).metadata.nbgrader.__setitem__(key, value)
+
+    def source(grade_id, text):
+        return lambda nb: setattr(cell(nb, grade_id), "source", text)
+
+    def retype(nb):
+        cell(nb, "tiny_setup").cell_type = "markdown"
+
+    def drop(grade_id):
+        return lambda nb: nb.cells.remove(cell(nb, grade_id))
+
+    def graded_stub(nb):  # a solution cell the hand-in claims is graded
+        cell(nb, "tiny_add_impl").metadata.nbgrader.update(grade=True, points=5)
+
+    return [
+        ("as released", lambda nb: None),
+        ("a locked test cell edited", source("tiny_add_tests", "pass")),
+        ("points raised", set_("tiny_mul_tests", "points", 30)),
+        ("a locked cell unlocked", set_("tiny_setup", "locked", False)),
+        ("a grade_id the gradebook lacks", set_("tiny_add_impl", "grade_id", "mine")),
+        ("a cell's type changed", retype),
+        ("a solution cell marked as graded", graded_stub),
+        ("a test cell deleted", drop("tiny_add_tests")),
+        ("the first graded cell deleted", drop("tiny_setup")),
+        (
+            "both test cells deleted",
+            lambda nb: [drop(g)(nb) for g in ("tiny_add_tests", "tiny_mul_tests")],
+        ),
+    ]
+
+
+def test_overwrite_cells_from_the_record_equals_nbgraders_own(tmp_path):
+    """`worker.RecordedOverwriteCells` answers OverwriteCells' lookups from the gradebook's
+    record instead of querying it per cell: on every kind of edit it acts on, the notebook
+    it leaves (or the error it raises) is the one nbgrader's own leaves."""
+    import pytest
+    from nbgrader.preprocessors import OverwriteCells
+
+    from autograder import demo
+    from autograder.layout import load_config
+    from autograder.sandbox import worker
+
+    course = demo.tiny_course(tmp_path / "course")
+    config = load_config(str(course.root))
+    released = nbformat.read(course.release / "tiny" / "tiny.ipynb", as_version=4)
+    resources = {
+        "nbgrader": {
+            "notebook": "tiny",
+            "assignment": "tiny",
+            "student": None,
+            "db_url": course.db_url,
+        }
+    }
+
+    def run(cls, nb):
+        try:
+            out, _ = cls(config=config)(nb, copy.deepcopy(resources))
+        except Exception as exc:  # compared with nbgrader's, not swallowed
+            return type(exc).__name__
+        for i, added in enumerate(c for c in out.cells if "id" not in c):
+            added["id"] = f"added-{i}"  # else nbformat would draw a random one
+        return nbformat.writes(out)
+
+    worker.begin_run()
+    outcomes = {}
+    for label, edit in _edits():
+        nb = copy.deepcopy(released)
+        edit(nb)
+        ours, nbgraders = (
+            run(worker.RecordedOverwriteCells, copy.deepcopy(nb)),
+            run(OverwriteCells, nb),
+        )
+        assert ours == nbgraders, label
+        outcomes[label] = ours
+    # The edits did reach OverwriteCells: it restored, corrected or refused each of them.
+    restored = outcomes["as released"]  # the hidden tests put back, as in the source
+    assert "import solutions" in restored and "import solutions" not in nbformat.writes(released)
+    assert outcomes["a locked test cell edited"] == restored
+    assert '"points": 30' not in outcomes["points raised"]
+    assert outcomes["a solution cell marked as graded"] == "MissingEntry"
+    assert "mine" not in outcomes["a grade_id the gradebook lacks"]
+    assert config.OverwriteCells.add_missing_cells  # the course's setting: cells come back
+    assert "was missing from the submission" in outcomes["both test cells deleted"]
+    with pytest.raises(AssertionError):  # and the comparison can fail: a wrong record shows
+        worker._source_cells.cache_clear()
+        original = worker._source_cells
+        try:
+            worker._source_cells = lambda *a: tuple(  # every checksum wrong
+                replace(c, checksum="0" * 32) for c in original(*a)
+            )
+            nb = copy.deepcopy(released)
+            assert run(worker.RecordedOverwriteCells, copy.deepcopy(nb)) == run(OverwriteCells, nb)
+        finally:
+            worker._source_cells = original
