@@ -607,22 +607,19 @@ class _RecordedCells:
             _Graded(c.name, c.task_points) for c in self.source_cells if c.task_points is not None
         ]
 
-    def _recorded(self, name: str, notebook: str, assignment: str) -> SourceCell:
-        if (notebook, assignment) != (self.notebook, self.assignment) or name not in self.cells:
-            raise MissingEntry()
-        return self.cells[name]
-
     def find_notebook(self, notebook: str, assignment: str):
         if (notebook, assignment) != (self.notebook, self.assignment):
             raise MissingEntry()
         return self
 
     def find_source_cell(self, name: str, notebook: str, assignment: str) -> SourceCell:
-        return self._recorded(name, notebook, assignment)
+        if name not in self.find_notebook(notebook, assignment).cells:
+            raise MissingEntry()
+        return self.cells[name]
 
     def find_graded_cell(self, name: str, notebook: str, assignment: str) -> _Graded:
         """A grade cell, else a task cell, of that name (nbgrader's order)."""
-        cell = self._recorded(name, notebook, assignment)
+        cell = self.find_source_cell(name, notebook, assignment)
         if cell.grade:
             return _Graded(name, cell.points)
         if cell.task_points is not None:

@@ -10,10 +10,14 @@ import os
 from dataclasses import replace
 
 import nbformat
+from nbgrader.preprocessors import OverwriteCells
 
+from autograder import demo
 from autograder.judging import integrity
 from autograder.judging.course_files import course_notebook
+from autograder.layout import load_config
 from autograder.records.score import check_metadata
+from autograder.sandbox import worker
 
 PATCH = "np.allclose = lambda *a, **k: True\n"
 
@@ -125,17 +129,10 @@ def _edits():
     ]
 
 
-def test_overwrite_cells_from_the_record_equals_nbgraders_own(tmp_path):
+def test_overwrite_cells_from_the_record_equals_nbgraders_own(tmp_path, monkeypatch):
     """`worker.RecordedOverwriteCells` answers OverwriteCells' lookups from the gradebook's
     record instead of querying it per cell: on every kind of edit it acts on, the notebook
     it leaves (or the error it raises) is the one nbgrader's own leaves."""
-    import pytest
-    from nbgrader.preprocessors import OverwriteCells
-
-    from autograder import demo
-    from autograder.layout import load_config
-    from autograder.sandbox import worker
-
     course = demo.tiny_course(tmp_path / "course")
     config = load_config(str(course.root))
     released = nbformat.read(course.release / "tiny" / "tiny.ipynb", as_version=4)
@@ -177,14 +174,12 @@ def test_overwrite_cells_from_the_record_equals_nbgraders_own(tmp_path):
     assert "mine" not in outcomes["a grade_id the gradebook lacks"]
     assert config.OverwriteCells.add_missing_cells  # the course's setting: cells come back
     assert "was missing from the submission" in outcomes["both test cells deleted"]
-    with pytest.raises(AssertionError):  # and the comparison can fail: a wrong record shows
-        worker._source_cells.cache_clear()
-        original = worker._source_cells
-        try:
-            worker._source_cells = lambda *a: tuple(  # every checksum wrong
-                replace(c, checksum="0" * 32) for c in original(*a)
-            )
-            nb = copy.deepcopy(released)
-            assert run(worker.RecordedOverwriteCells, copy.deepcopy(nb)) == run(OverwriteCells, nb)
-        finally:
-            worker._source_cells = original
+    # And the comparison can fail: a record with every checksum wrong shows.
+    recorded = worker._source_cells
+    monkeypatch.setattr(
+        worker,
+        "_source_cells",
+        lambda *a: tuple(replace(c, checksum="0" * 32) for c in recorded(*a)),
+    )
+    nb = copy.deepcopy(released)
+    assert run(worker.RecordedOverwriteCells, copy.deepcopy(nb)) != run(OverwriteCells, nb)
