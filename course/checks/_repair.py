@@ -65,6 +65,7 @@ class _Edit:
     apply: Callable[[ast.AST], None]  # changes the node in a fresh copy of the tree
     path: tuple  # where the node is in the tree
     alike: bool = True  # the same edit may be made at places written alike
+    note: str = ""  # said after the edit, e.g. where in the line it is made
 
 
 SAYS = {
@@ -81,6 +82,11 @@ SAYS = {
     "order": "two steps run in the wrong order",
     "index": "a fixed index is used where the loop's variable belongs",
     "step": "a loop steps over indices where it should visit every one",
+    "name": "one name or size is read where another belongs",
+    "keepdims": "a reduction drops the axis that the next step broadcasts along (keepdims "
+    "is missing)",
+    "entry": "a whole array is used where one entry of it belongs",
+    "power": "a product is written where a power belongs, or the other way round",
 }
 #: Statements whose order an edit may swap: plain steps, not control flow.
 STEPS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
@@ -97,8 +103,10 @@ def repair(
 ) -> Repair | None:
     """The first edit of `fn`'s source after which `passes(edited, case)` holds for every
     case, or None. `fn` is the student's function; it is never changed. With `raised`
-    (the student's function raised it), only edits of the line it was raised from count:
-    an edit elsewhere that merely avoids the line proves nothing about it."""
+    (the student's function raised it), the edits of the line it was raised from are tried
+    first; an edit elsewhere counts only when leaving its statement out does not also let
+    every case pass (`_independent`): one that merely steers around the exception proves
+    nothing."""
     if not ENABLED:
         return None
     start = time.monotonic()
@@ -132,9 +140,8 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
                 break
     shapes = _shapes(tree)
     tried = 0
-    for edit in _edits(tree, lines):
-        if only is not None and first_line + edit.line - 1 != only:
-            continue
+    for edit in _raising_line_first(_edits(tree, lines), only, first_line):
+        elsewhere = only is not None and first_line + edit.line - 1 != only
         # The edit alone, then the same edit at every place of the same shape (the rows'
         # and the columns' versions of one formula: `r + kh - 1` and `c + kw - 1`).
         twins = [p for p in shapes.get(_shape(_at(tree, edit.path)), []) if p != edit.path]
@@ -146,9 +153,37 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
             edited = _build(student, tree, edit.apply, paths)
             if edited is None:
                 continue
-            if _all_pass(passes, fn, cell, edited, cases, timer):
-                return _named(student, edit, first_line, lines, len(paths))
+            if not _all_pass(passes, fn, cell, edited, cases, timer):
+                continue
+            if elsewhere and _independent(student, tree, edit, passes, fn, cell, cases, timer):
+                continue
+            return _named(student, edit, first_line, lines, len(paths))
     return None
+
+
+def _raising_line_first(edits: Iterator[_Edit], only: int | None, first_line: int):
+    """Every edit, those of the raising line (if any) before the rest."""
+    later = []
+    for edit in edits:
+        if only is None or first_line + edit.line - 1 == only:
+            yield edit
+        else:
+            later.append(edit)
+    yield from later
+
+
+def _independent(student, tree, edit: _Edit, passes, fn, cell, cases, timer: bool) -> bool:
+    """For a function that raised, an edit away from the raising line is a name only when
+    the check depends on the statement it edits: when that statement, simply left out,
+    lets every case pass too, the edit may merely have steered around the exception
+    (or an unedited twin of the statement did the work) and proves nothing."""
+    path = edit.path
+    while path and not isinstance(_at(tree, path), ast.stmt):
+        path = path[:-1]
+    if not path:  # an edit of the function's own block (two steps reordered)
+        return True
+    skipped = _build(student, tree, _replace_with(lambda n: ast.Pass()), (path,))
+    return skipped is not None and _all_pass(passes, fn, cell, skipped, cases, timer)
 
 
 def _raising_line(student: Callable, exc: BaseException) -> int | None:
@@ -208,7 +243,7 @@ def _named(fn: Callable, edit: _Edit, first_line: int, lines: list[str], places:
     return Repair(
         f"repair:{edit.kind}",
         f"{SAYS[edit.kind]}: in line {line} of your {fn.__name__}, `{code}`, writing "
-        f"`{edit.new}` for `{edit.old}`{also} makes every case of this check pass",
+        f"`{edit.new}` for `{edit.old}`{edit.note}{also} makes every case of this check pass",
         "Read that line again with the lecture's formula beside it; the edit above is the "
         "smallest change that fixes it, not necessarily the way to write it.",
     )
@@ -561,6 +596,142 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
                         f"{_src(second)}; {_src(first)}", _swap_steps(field, i), path,
                         alike=False,
                     )  # fmt: skip
+    twins = _twins(tree, pairs)
+    for path, node, _ in body:  # sh where sw belongs, H_out where W_out belongs
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            for other in twins.get(node.id, ()):
+                yield _Edit(
+                    "name", node.lineno, node.id, other, _replace_with(_renamed(other)),
+                    path, alike=False,
+                )  # fmt: skip
+    for path, node, _ in body:  # i * k + p, j * k + q: the same name twice in one statement
+        if not isinstance(node, (*STEPS, ast.Return)):
+            continue
+        read = [
+            n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        ]
+        for name in sorted({n for n in read if read.count(n) > 1}):
+            for other in twins.get(name, ()):
+                yield _Edit(
+                    "name", node.lineno, name, other, _replace_with(_read_as(name, other)),
+                    path, alike=False, note=f" at each of the {read.count(name)} places in it",
+                )  # fmt: skip
+    for path, node, _ in body:  # x.shape[2] where x.shape[3] belongs
+        if (
+            isinstance(node, ast.Subscript)
+            and _name(node.value) == "shape"
+            and type(_literal(node.slice)) is int
+        ):
+            for axis in (0, 1, 2, 3, -1, -2):
+                if axis != _literal(node.slice):
+                    new = copy.deepcopy(node)
+                    new.slice = ast.Constant(axis)
+                    yield _Edit(
+                        "name", node.lineno, _src(node), _src(new),
+                        _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+                    )  # fmt: skip
+    for path, node, _ in body:  # rng.uniform(bound, -bound, size=...): any two arguments
+        if (
+            isinstance(node, ast.Call)
+            and len(node.args) == 2
+            and (node.keywords or not isinstance(node.func, ast.Name))
+            and not any(isinstance(a, ast.Starred) for a in node.args)
+        ):
+            new = ast.Call(node.func, node.args[::-1], node.keywords)
+            yield _Edit("swapped", node.lineno, _src(node), _src(new), _reverse_args, path)
+    for path, node, _ in body:  # k * 2 where k ** 2 is meant, or the other way round
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Pow)):
+            other = ast.Pow() if isinstance(node.op, ast.Mult) else ast.Mult()
+            new = ast.BinOp(node.left, other, node.right)
+            yield _Edit("power", node.lineno, _src(node), _src(new), _set_op(other), path)
+    for path, node, parent in body:  # [[0, 1, 0], [1, 5, 1], ...] where the 1s are -1
+        if (
+            isinstance(node, ast.Constant)
+            and type(node.value) in (int, float)
+            and node.value != 0
+            and not isinstance(parent, (ast.UnaryOp, ast.Subscript, ast.keyword))
+        ):
+            yield _Edit(
+                "sign", node.lineno, _src(node), repr(-node.value),
+                _replace_with(lambda n: ast.Constant(-n.value)), path,
+            )  # fmt: skip
+    for path, node, _ in body:  # logits - np.max(logits, axis=1): the axis is dropped
+        if (
+            isinstance(node, ast.Call)
+            and _name(node.func) in REDUCTIONS
+            and any(k.arg == "axis" for k in node.keywords)
+            and not any(k.arg == "keepdims" for k in node.keywords)
+        ):
+            new = copy.deepcopy(node)
+            new.keywords.append(ast.keyword("keepdims", ast.Constant(True)))
+            yield _Edit(
+                "keepdims", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+            )  # fmt: skip
+    given = {a.arg for a in (*tree.args.posonlyargs, *tree.args.args, *tree.args.kwonlyargs)}
+    for path, node, parent in body:  # `+ b` inside `for f in ...` where `+ b[f]` belongs
+        if (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and node.id in given
+            and not (isinstance(parent, ast.Subscript) and parent.value is node)
+            and not (isinstance(parent, ast.Attribute) and parent.value is node)
+            and not isinstance(parent, ast.Call)  # an argument passed on whole
+        ):
+            for name in [v for p, v in loops.items() if _within(path, p)]:
+                new = ast.Subscript(
+                    ast.Name(node.id, ast.Load()), ast.Name(name, ast.Load()), ast.Load()
+                )
+                yield _Edit(
+                    "entry", node.lineno, node.id, _src(new),
+                    _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+                )  # fmt: skip
+
+
+def _twins(tree: ast.FunctionDef, pairs: set[tuple[str, str]]) -> dict[str, list[str]]:
+    """For each name the function binds (its parameters and the names it assigns), the
+    other bound names it is easily typed for: those of the same length that differ in one
+    character of the same case (`sh` and `sw`, `H_out` and `W_out`, `k` and `s`, but not
+    `H` and `s`), those that begin or end with it (`x` and `xp`, `W` and `KW`, `H` and
+    `H_out`), and those unpacked together with it (`KH, KW = K.shape`)."""
+    bound = [a.arg for a in (*tree.args.posonlyargs, *tree.args.args, *tree.args.kwonlyargs)]
+    bound += [
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    ]
+    bound = list(dict.fromkeys(bound))
+
+    def alike(a: str, b: str) -> bool:
+        if (a, b) in pairs or (b, a) in pairs:
+            return True
+        if a.startswith(b) or a.endswith(b) or b.startswith(a) or b.endswith(a):
+            return True  # x and xp, W and KW, H and H_out: the padded, kernel or output one
+        if len(a) != len(b):
+            return False
+        differ = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+        # One character, of the same kind: `H` and `W`, `k` and `s`, never `H` and `s`.
+        return len(differ) == 1 and _kind(differ[0][0]) == _kind(differ[0][1])
+
+    return {a: [b for b in bound if b != a and alike(a, b)] for a in bound}
+
+
+def _kind(character: str) -> str:
+    return "upper" if character.isupper() else "lower" if character.islower() else "other"
+
+
+def _read_as(name: str, other: str) -> Callable[[ast.AST], ast.AST]:
+    """Every read of `name` in the node becomes a read of `other`."""
+
+    def make(node):
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == name:
+                n.id = other
+        return node
+
+    return make
+
+
+def _renamed(name: str) -> Callable[[ast.AST], ast.AST]:
+    return lambda node: ast.Name(name, ast.Load())
 
 
 def _names_swapped(a: str, b: str) -> Callable[[ast.AST], ast.AST]:
@@ -656,7 +827,8 @@ def _rounded(node: ast.Call, how: str) -> ast.AST | None:
 
 
 def _axis_edits(path: tuple, node: ast.Call) -> Iterator[_Edit]:
-    current = next((k for k in node.keywords if k.arg == "axis"), None)
+    word = "dim" if any(k.arg == "dim" for k in node.keywords) else "axis"  # torch or numpy
+    current = next((k for k in node.keywords if k.arg == word), None)
     now = None if current is None else _literal(current.value)
     if current is not None and now is _NOT_LITERAL:
         return
@@ -665,9 +837,9 @@ def _axis_edits(path: tuple, node: ast.Call) -> Iterator[_Edit]:
         choices.append(None)  # no axis at all
     for axis in choices:
         new = copy.deepcopy(node)
-        new.keywords = [k for k in new.keywords if k.arg != "axis"]
+        new.keywords = [k for k in new.keywords if k.arg != word]
         if axis is not None:
-            new.keywords.append(ast.keyword("axis", ast.parse(repr(axis), mode="eval").body))
+            new.keywords.append(ast.keyword(word, ast.parse(repr(axis), mode="eval").body))
         yield _Edit(
             "axis", node.lineno, _src(node), _src(new),
             _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,

@@ -3,6 +3,7 @@ of their function after which every case passes is a name; nothing less is."""
 
 from __future__ import annotations
 
+import ast
 import linecache
 import textwrap
 import time
@@ -316,6 +317,234 @@ def test_the_arguments_of_ones_own_helper_swapped_are_repaired():
     assert "`weighted(x, w)` for `weighted(w, x)`" in _repaired(scored, cases, "repair:swapped")
 
 
+def _windows(X, K, sh, sw):
+    """Window sums of X at strides (sh, sw): the right answer of the tests below."""
+    kh, kw = K.shape
+    rows, cols = (X.shape[0] - kh) // sh + 1, (X.shape[1] - kw) // sw + 1
+    return np.array(
+        [
+            [X[i * sh : i * sh + kh, j * sw : j * sw + kw].sum() for j in range(cols)]
+            for i in range(rows)
+        ]
+    )
+
+
+def _window_cases() -> list[Case]:
+    rng = np.random.default_rng(4)
+    shapes = [((6, 8), (2, 3), 2, 3), ((6, 6), (3, 2), 1, 2), ((7, 5), (2, 2), 3, 1)]
+    out = []
+    for (h, w), (kh, kw), sh, sw in shapes:
+        X, K = rng.standard_normal((h, w)), np.ones((kh, kw))
+        out.append(Case(f"{h}×{w}, stride ({sh}, {sw})", (X, K, sh, sw), _windows(X, K, sh, sw)))
+    return out
+
+
+def test_a_name_typed_for_its_twin_is_repaired_even_away_from_the_line_that_raised():
+    """`sh` where `sw` belongs sizes the columns wrongly; the exception comes later, from
+    the line that cuts the windows. The edit of the earlier line is a name, since the
+    check depends on that line (leaving it out does not pass)."""
+    windows = student(
+        """
+        def windows(X, K, sh, sw):
+            kh, kw = K.shape
+            rows = (X.shape[0] - kh) // sh + 1
+            cols = (X.shape[1] - kw) // sh + 1
+            Y = np.zeros((rows, cols))
+            for i in range(rows):
+                for j in range(cols):
+                    Y[i, j] = (X[i * sh:i * sh + kh, j * sw:j * sw + kw] * K).sum()
+            return Y
+        """
+    )
+    text = _repaired(windows, _window_cases(), "repair:name")
+    assert "raised" in text and "line 5 of your windows" in text and "`sw` for `sh`" in text
+
+
+def test_a_name_typed_for_its_padded_or_kernel_twin_is_repaired():
+    """x where xp belongs, W where KW belongs: one name begins or ends with the other."""
+    rng = np.random.default_rng(5)
+    cases = [
+        Case(f"{x.shape}, p = {p}", (x, p), np.pad(x, p)[p:, p:].sum(axis=1))
+        for x, p in [(rng.standard_normal((3, 4)), 1), (rng.standard_normal((5, 2)), 2)]
+    ]
+    summed = student(
+        """
+        def summed(x, p):
+            xp = np.pad(x, p)
+            return x[p:, p:].sum(axis=1)
+        """
+    )
+    # x[p:, p:] of the unpadded x has the wrong shape or values; xp[p:, p:] is right
+    assert "`xp` for `x`" in _repaired(summed, cases, "repair:name")
+
+
+def test_one_name_read_twice_in_a_line_for_its_twin_is_repaired_at_both_places():
+    """`i * k`, `j * k` where the stride belongs (k and s, one letter each, same case):
+    both reads of `k` in that line become `s`."""
+
+    def spread_right(d, k, s, H, W):
+        dx = np.zeros((H, W))
+        for i in range(d.shape[0]):
+            for j in range(d.shape[1]):
+                dx[i * s, j * s] += d[i, j]
+        return dx
+
+    rng = np.random.default_rng(6)
+    cases = [
+        Case(f"k = {k}, s = {s}", args, spread_right(*args))
+        for k, s, args in [
+            (2, 1, (rng.standard_normal((3, 3)), 2, 1, 5, 5)),
+            (3, 2, (rng.standard_normal((2, 3)), 3, 2, 5, 7)),
+        ]
+    ]
+    spread = student(
+        """
+        def spread(d, k, s, H, W):
+            dx = np.zeros((H, W))
+            for i in range(d.shape[0]):
+                for j in range(d.shape[1]):
+                    dx[i * k, j * k] += d[i, j]
+            return dx
+        """
+    )
+    text = _repaired(spread, cases, "repair:name")
+    assert "`s` for `k` at each of the 2 places in it" in text
+
+
+def test_a_size_read_from_the_wrong_axis_is_repaired():
+    rng = np.random.default_rng(7)
+    cases = [Case(f"{X.shape}", (X,), X.sum(axis=(1, 2))) for X in
+             (rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 2, 3)))]  # fmt: skip
+    per_channel = student(
+        """
+        def per_channel(X):
+            C = X.shape[-1]
+            out = np.zeros(C)
+            for c in range(C):
+                out[c] = X[c].sum()
+            return out
+        """
+    )
+    assert "`X.shape[0]` for `X.shape[-1]`" in _repaired(per_channel, cases, "repair:name")
+
+
+def test_which_names_are_twins():
+    """The names a name is easily typed for: one character apart in the same case, one
+    beginning or ending with the other, or unpacked together; never `H` for `s`, where a
+    capital size would stand in for a lower-case setting (on cases whose answer is always
+    2, `-(-(H - k) // H) + 1` passes by coincidence)."""
+    tree = ast.parse(
+        textwrap.dedent(
+            """
+            def f(x, K, s, k):
+                H, W = x.shape
+                KH, KW = K.shape
+                sh, sw = s, s
+                xp = x
+                W_out = H_out = 0
+                a, b = 1, 2
+            """
+        )
+    ).body[0]
+    pairs = {("H", "W"), ("KH", "KW"), ("sh", "sw"), ("a", "b")}
+    twins = {name: set(others) for name, others in _repair._twins(tree, pairs).items()}
+    assert twins["H"] == {"W", "K", "KH", "H_out"}  # never s or k: another case
+    assert twins["s"] == {"k", "x", "a", "b", "sh", "sw"}  # never H or K
+    assert twins["x"] == {"xp", "s", "k", "a", "b"} and twins["xp"] == {"x"}
+    assert twins["KW"] == {"K", "W", "KH"} and twins["W_out"] == {"H_out", "W"}
+
+
+def test_a_reduction_without_keepdims_is_repaired():
+    rng = np.random.default_rng(8)
+    cases = [Case(f"{z.shape}", (z,), z - z.max(axis=1, keepdims=True)) for z in
+             (rng.standard_normal((3, 5)), rng.standard_normal((4, 4)))]  # fmt: skip
+    shifted = student(
+        """
+        def shifted(z):
+            return z - np.max(z, axis=1)
+        """
+    )
+    text = _repaired(shifted, cases, "repair:keepdims")
+    assert "`np.max(z, axis=1, keepdims=True)` for `np.max(z, axis=1)`" in text
+
+
+def test_a_whole_array_where_one_entry_belongs_is_repaired():
+    rng = np.random.default_rng(9)
+    cases = [
+        Case(f"{len(b)} outputs", (X, W, b), X @ W.T + b)
+        for X, W, b in [
+            (rng.standard_normal((2, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)),
+            (rng.standard_normal((4, 3)), rng.standard_normal((3, 3)), rng.standard_normal(3)),
+        ]
+    ]
+    affine = student(
+        """
+        def affine(X, W, b):
+            out = np.zeros((X.shape[0], W.shape[0]))
+            for n in range(X.shape[0]):
+                for f in range(W.shape[0]):
+                    out[n, f] = X[n] @ W[f] + b
+            return out
+        """
+    )
+    assert "`b[f]` for `b`" in _repaired(affine, cases, "repair:entry")
+
+
+def test_a_torch_reduction_over_the_wrong_dim_is_repaired():
+    import torch
+
+    rng = np.random.default_rng(10)
+    cases = [Case(f"{z.shape}", (z,), z.argmax(axis=1)) for z in
+             (rng.standard_normal((3, 5)), rng.standard_normal((6, 4)))]  # fmt: skip
+    predicted = student(
+        """
+        def predicted(z):
+            return torch.as_tensor(z).argmax(dim=0).numpy()
+        """,
+        torch=torch,
+    )
+    assert "`torch.as_tensor(z).argmax(dim=1)`" in _repaired(predicted, cases, "repair:axis")
+
+
+def test_a_product_where_a_power_belongs_is_repaired():
+    cases = [Case(f"k = {k}", (k,), np.full((k, k), 1 / k**2)) for k in (1, 3, 5)]
+    blur = student(
+        """
+        def blur(k):
+            return np.ones((k, k)) / (k * 2)
+        """
+    )
+    assert "`k ** 2` for `k * 2`" in _repaired(blur, cases, "repair:power")
+
+
+def test_a_constant_with_the_wrong_sign_is_repaired_at_every_place_alike():
+    laplace = np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]])
+    cases = [Case("the kernel", (), laplace)]
+    kernel = student(
+        """
+        def kernel():
+            return np.array([[0, 1, 0], [1, 4, 1], [0, 1, 0]])
+        """
+    )
+    text = _repaired(kernel, cases, "repair:sign")
+    assert "`-1` for `1` (and the same at the 3 other places written alike)" in text
+
+
+def test_the_two_arguments_of_a_method_call_are_swapped():
+    """rng.uniform(high, low, size=...): numpy accepts it and negates every draw."""
+    cases = [Case(f"seed {s}", (s, 0.5), np.random.default_rng(s).uniform(-0.5, 0.5, size=4))
+             for s in (0, 1)]  # fmt: skip
+    draw = student(
+        """
+        def draw(seed, bound):
+            rng = np.random.default_rng(seed)
+            return rng.uniform(bound, -bound, size=4)
+        """
+    )
+    text = _repaired(draw, cases, "repair:swapped")
+    assert "`rng.uniform(-bound, bound, size=4)` for `rng.uniform(bound, -bound, size=4)`" in text
+
+
 def test_no_repair_is_a_guess():
     """An edit that fixes some cases but not all is no name; noise has no repair."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
@@ -367,8 +596,9 @@ def test_functions_of_the_course_and_lambdas_are_not_edited():
 
 def test_an_edited_loop_that_never_ends_is_cut_off():
     """`i += 1` edited to `i = 1` loops for ever when n > 1: each call of an edited
-    function is stopped after CALL_LIMIT_S, and the search goes on and ends."""
-    cases = [Case(f"n = {n}", (n,), n) for n in (2, 3, 5)]
+    function is stopped after CALL_LIMIT_S, and the search goes on and ends (no single
+    edit turns 2n into 3n)."""
+    cases = [Case(f"n = {n}", (n,), 3 * n) for n in (2, 3, 5)]
     counting = student(
         """
         def count(n):
