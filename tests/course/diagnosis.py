@@ -18,7 +18,8 @@ that measurement, so it is a build set now). `--set third` runs `mistake_set_thi
 a third set, written after those improvements under the same rules, and measured once.
 `--set fourth` runs `mistake_set_fourth.py`: a fourth, written under the same rules after
 the repairs and measured once; `--set fifth` runs a fifth, written after the mechanisms
-that the fourth prompted, and measured once.
+that the fourth prompted, and measured once; `--set sixth` a sixth, written while the
+repair operators that the fifth prompted were built, and measured once after them.
 
 Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
 numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
@@ -49,6 +50,7 @@ SETS = {
     "third": "tests.course.mistake_set_third",
     "fourth": "tests.course.mistake_set_fourth",
     "fifth": "tests.course.mistake_set_fifth",
+    "sixth": "tests.course.mistake_set_sixth",
 }
 
 REPO = Path(__file__).resolve().parents[2]
