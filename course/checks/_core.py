@@ -49,6 +49,8 @@ __all__ = [
     "fmt",
     "mistake_family",
     "require_answer",
+    "require_float",
+    "require_raise",
     "wrap_message",
 ]
 
@@ -307,7 +309,8 @@ def _validated(cases: Sequence[Case], oracle: Callable[..., Any] | None) -> list
         if not any(_is_array(a) and np.asarray(a).dtype.kind == "f" for a in case.args):
             continue
         args = tuple(
-            rng.standard_normal(np.shape(a)) if _is_array(a) and np.asarray(a).dtype.kind == "f"
+            _as_given(a, rng.standard_normal(np.shape(a)))
+            if _is_array(a) and np.asarray(a).dtype.kind == "f"
             else copy.deepcopy(a)
             for a in case.args
         )  # fmt: skip
@@ -321,7 +324,8 @@ def _validated(cases: Sequence[Case], oracle: Callable[..., Any] | None) -> list
 
 def _passing(rtol: float, atol: float) -> Callable[[Callable, Case], bool]:
     def passes(edited: Callable, case: Case) -> bool:
-        got = edited(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        args = tuple(_as_given(a, copy.deepcopy(a)) for a in case.args)
+        got = edited(*args, **copy.deepcopy(case.kwargs))
         return _compare(got, case.expected, rtol=rtol, atol=atol) is None
 
     return passes
@@ -393,7 +397,7 @@ def helper_note(name: str, helper: str) -> str:
 
 def _call(fn: Callable, name: str, case: Case) -> Any:
     __tracebackhide__ = True
-    args = copy.deepcopy(case.args)
+    args = tuple(_as_given(a, copy.deepcopy(a)) for a in case.args)
     kwargs = copy.deepcopy(case.kwargs)
     try:
         got = fn(*args, **kwargs)
@@ -418,6 +422,18 @@ def _call(fn: Callable, name: str, case: Case) -> Any:
                 case=case.label,
             )
     return got
+
+
+def _as_given(given: Any, copied: Any) -> Any:
+    """The copy of a case's argument, laid out as given: a copy is contiguous, so an array
+    that a case passes as a view of a larger one (a crop) is passed as such a view again,
+    for code that assumes the memory layout (hand-written strides)."""
+    if not isinstance(given, np.ndarray) or given.flags.c_contiguous or given.ndim == 0:
+        return copied
+    larger = np.zeros(tuple(n + 1 for n in given.shape), dtype=given.dtype)
+    view = larger[tuple(slice(0, n) for n in given.shape)]
+    view[...] = copied
+    return view
 
 
 TRACEBACK_HINT = "The traceback above shows the line where it happened."
@@ -454,6 +470,49 @@ def call(fn: Callable, name: str, label: str, *args: Any, **kwargs: Any) -> Any:
         raise
     except Exception as exc:
         raise raised(name, exc, label) from exc
+
+
+def require_float(got: Any, call: str, case: str, why: str) -> None:
+    """A documented float result: an integer array fails, named `integer_output`, with
+    `why` (how the student's code likely came to return integers)."""
+    __tracebackhide__ = True
+    dtype = getattr(got, "dtype", None)
+    if dtype is not None and not np.issubdtype(dtype, np.floating):
+        raise CheckFailed(
+            f"{call} returned a {dtype} array; the docstring asks for a float array.\n"
+            f"It looks like {why}",
+            mistake="integer_output",
+            case=case,
+        )
+
+
+def require_raise(
+    fn: Callable, call: str, expected: type[Exception], *, case: str, key: str, accepted: str,
+    how: str,
+) -> None:  # fmt: skip
+    """The docstring's Raises: `fn()` (a call with the bad input bound in) must raise
+    `expected`. Any other exception fails as `<key>_error_type`; none at all fails with
+    `accepted`, the likely reason, as `<key>_accepted`; `how` says what to write."""
+    __tracebackhide__ = True
+    try:
+        fn()
+    except expected:
+        return
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        raise CheckFailed(
+            f"{call} raised {type(exc).__name__}: {exc}\nGood that it stopped, but the "
+            f"docstring asks for {expected.__name__} here. {how}",
+            mistake=f"{key}_error_type",
+            case=case,
+        ) from None
+    raise CheckFailed(
+        f"{call} returned without an error.\nIt looks like {accepted}. The docstring asks "
+        f"for {expected.__name__}. {how}",
+        mistake=f"{key}_accepted",
+        case=case,
+    )
 
 
 def entries_replaced(given: Mapping, now: Mapping) -> list:

@@ -602,6 +602,7 @@ def _conv_forward_cases() -> list[Case]:
             expected = _conv(x, w, b, stride=stride, padding=padding)
         return Case(label, (x, w, b), expected, {"stride": stride, "padding": padding})
 
+    other = np.random.default_rng(504)  # the earlier cases' draws stay as they were
     return [
         case(
             "lecture 003's 5×5 example (one image, one channel)",
@@ -644,6 +645,16 @@ def _conv_forward_cases() -> list[Case]:
             rng.standard_normal(4),
             3,
             2,
+        ),
+        # The docstring's out is float (np.zeros gives float64) whatever x holds: an output
+        # allocated like x would cut the fractions of an integer batch.
+        case(
+            "an integer batch with fractional weights and biases",
+            other.integers(0, 9, size=(2, 2, 4, 5)),
+            other.standard_normal((3, 2, 2, 2)).round(2),
+            np.array([0.25, -0.5, 0.125]),
+            1,
+            0,
         ),
     ]
 

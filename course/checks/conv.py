@@ -30,7 +30,10 @@ from course.checks._core import (
     check,
     check_quiz,
     fmt,
+    passed,
     require_answer,
+    require_float,
+    require_raise,
 )
 from course.checks._mutate import Knob, recipe_variants
 
@@ -358,6 +361,7 @@ def _corr2d_cases() -> list[Case]:
     K34 = rng.integers(-2, 3, size=(3, 4))
     Xi = rng.integers(0, 10, size=(4, 5))
     Kf = np.array([[0.5, -0.25], [0.75, 0.1]])
+    Xv = rng.standard_normal((7, 9))[1:6, 2:8]
     return [
         Case("the lecture 000 example", (L000_X, L000_K), L000_Y),
         Case("the lecture 003/004 example (5×5 input, 3×3 kernel)", (L003_X, L003_K), L003_Y),
@@ -367,6 +371,9 @@ def _corr2d_cases() -> list[Case]:
         Case("a 1×5 row with lecture 003's edge kernel [[1, -1]]", (X15, K12), _corr(X15, K12)),
         Case("a kernel as large as the input (1×1 output)", (X34, K34), _corr(X34, K34)),
         Case("an integer image with a fractional kernel", (Xi, Kf), _corr(Xi, Kf)),
+        # A view into a larger array, as a crop of a photo is: its rows are further apart
+        # in memory than its width, which hand-written strides (as_strided) get wrong.
+        Case("a crop of a larger image (a view, not a copy)", (Xv, K23), _corr(Xv, K23)),
     ]
 
 
@@ -519,12 +526,26 @@ def _kernel_notes(fn: Callable, args: tuple, *, total: float | None, what: str) 
 
 def _check_fixed(
     fn: Callable, name: str, expected: np.ndarray, label: str, mistakes, pointer, *, total: float
-) -> int:
+) -> None:
     __tracebackhide__ = True
     pointer = pointer + _kernel_notes(fn, (), total=total, what=f"{name}()")
-    return check(
-        fn, name=name, cases=[Case(label, (), expected)], mistakes=mistakes, pointer=pointer
+    check(
+        fn,
+        name=name,
+        cases=[Case(label, (), expected)],
+        mistakes=mistakes,
+        pointer=pointer,
+        quiet=True,
     )
+    require_float(
+        fn(),
+        f"{name}()",
+        label,
+        "the kernel was written in whole numbers without dtype=float, so np.array made an "
+        "integer array; the notebook asks for each kernel as a float array: "
+        "np.array([...], dtype=float).",
+    )
+    passed(name, [label])
 
 
 def check_edge_kernel(edge_kernel: Callable) -> None:
@@ -999,7 +1020,21 @@ def check_conv2d_true(conv2d_true: Callable) -> None:
         pointer="Flip K on both axes, pad X with KH − 1 / KW − 1 zeros on every side for "
         "'full' (none for 'valid'), then cross-correlate (lecture 003). conv2d_true uses "
         "your corr2d: if check_corr2d failed above, fix corr2d first.",
+        quiet=True,
     )
+    require_raise(
+        lambda: conv2d_true(L003_I, L003_K, mode="circular"),
+        "conv2d_true(X, K, mode='circular')",
+        ValueError,
+        case="an unknown mode",
+        key="unknown_mode",
+        accepted="every mode that is not 'valid' is taken to be 'full' (or the other way "
+        "round), so a typo silently gives the other size",
+        how="Check the mode first, and say which one you got: `if mode not in ('valid', "
+        "'full'): raise ValueError(f'unknown mode {mode!r}')` (an assert raises "
+        "AssertionError, and nothing at all under python -O).",
+    )
+    passed("conv2d_true", [c.label for c in cases])
 
 
 # ---------------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ from course.checks._core import (
     not_implemented,
     passed,
     raised,
+    require_raise,
 )
 from course.checks._oracle import LAYERS_WITH_PARAMS, PARAM_SHAPES, numpy64, t64
 from course.checks.diagnostics import (
@@ -506,25 +507,16 @@ MAKE_LENET_MISTAKES = (
 def _unknown_variant_refused(fn: Callable[..., nn.Module]) -> None:
     """The docstring's Raises: a variant that is neither name (a typo) is a ValueError."""
     __tracebackhide__ = True
-    try:
-        fn(variant="relu-avg")
-    except ValueError:
-        return
-    except Exception as exc:
-        raise CheckFailed(
-            f"make_lenet_torch(variant='relu-avg') raised {type(exc).__name__}: {exc}\nAn "
-            "unknown variant should raise ValueError, as the docstring says, naming the two "
-            "variants there are.",
-            mistake="unknown_variant_error_type",
-            case="an unknown variant",
-        ) from None
-    raise CheckFailed(
-        "make_lenet_torch(variant='relu-avg') built a model without an error.\nIt looks like "
-        "every variant that is not 'relu-max' is taken to be 'sigmoid-avg' (or the other way "
-        "round), so a typo silently trains the other network. Check the name first: "
-        "`if variant not in ('relu-max', 'sigmoid-avg'): raise ValueError(...)`.",
-        mistake="unknown_variant_accepted",
+    require_raise(
+        lambda: fn(variant="relu-avg"),
+        "make_lenet_torch(variant='relu-avg')",
+        ValueError,
         case="an unknown variant",
+        key="unknown_variant",
+        accepted="every variant that is not 'relu-max' is taken to be 'sigmoid-avg' (or the "
+        "other way round), so a typo silently trains the other network",
+        how="Check the name first, naming the two variants there are: "
+        "`if variant not in ('relu-max', 'sigmoid-avg'): raise ValueError(...)`.",
     )
 
 

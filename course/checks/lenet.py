@@ -1204,6 +1204,13 @@ def _loss_cases() -> list[Case]:
         *cases(
             "a label hundreds below its row's max", [[0.0, -800.0, 5.0], [1.0, 2.0, 3.0]], [1, 2]
         ),
+        # One logit a thousand above the rest of its row: only a shift by the row's max
+        # keeps np.exp finite (by its mean, exp(900) overflows to inf).
+        *cases(
+            "one logit a thousand above the rest of its row",
+            [[1200.0, 0.0, -3.0, 2.0], [0.5, 1.0, -1.0, 0.0]],
+            [0, 3],
+        ),
     ]
 
 

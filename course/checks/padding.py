@@ -33,6 +33,7 @@ from course.checks._core import (
     mistake_family,
     numbers,
     passed,
+    require_float,
 )
 from course.checks._mutate import Knob, recipe_variants
 from course.checks._oracle import pair as _pair
@@ -529,17 +530,15 @@ def _float_for_integers(fn: Callable) -> None:
         out = fn(np.arange(6).reshape(2, 3), 1)
     except Exception:
         return
-    dtype = getattr(out, "dtype", None)
-    if dtype is not None and np.issubdtype(dtype, np.integer):
-        raise CheckFailed(
-            f"pad2d(np.arange(6).reshape(2, 3), 1) returned a {dtype} array; the docstring "
-            "asks for a float array.\nIt looks like the output was allocated with X's dtype "
-            "(np.zeros(..., dtype=X.dtype) or np.zeros_like(X)): an integer image then gives "
-            "an integer result, and whatever is later computed into it is truncated. "
-            "Allocate with np.zeros(shape), float64 by default.",
-            mistake="integer_output",
-            case="an integer image",
-        )
+    require_float(
+        out,
+        "pad2d(np.arange(6).reshape(2, 3), 1)",
+        "an integer image",
+        "the output was allocated with X's dtype (np.zeros(..., dtype=X.dtype) or "
+        "np.zeros_like(X)): an integer image then gives an integer result, and whatever is "
+        "later computed into it is truncated. Allocate with np.zeros(shape), float64 by "
+        "default.",
+    )
 
 
 def check_pad2d(fn: Callable) -> None:

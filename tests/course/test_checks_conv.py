@@ -108,7 +108,7 @@ def test_corr2d_mistakes_are_named(key):
 @pytest.mark.parametrize("fn", [corr2d_ref, solutions.corr2d], ids=["loops", "solutions"])
 def test_corr2d_reference_passes(fn, capsys):
     assert checks.check_corr2d(fn) is None
-    assert "✓ corr2d: 8 of 8" in capsys.readouterr().out
+    assert "✓ corr2d: 9 of 9" in capsys.readouterr().out
 
 
 def _noise(a):
@@ -339,7 +339,7 @@ def test_binomial_sigma_gives_the_lecture_gaussian():
 
 
 def _const(a):
-    return lambda: np.array(a)
+    return lambda: np.array(a, dtype=float)  # the notebook asks for float kernels
 
 
 FIXED = {
@@ -464,6 +464,8 @@ def test_gaussian_reference_passes_and_unknown_mistake_notes_the_sum(capsys):
 
 
 def conv_loops(X, K, mode="valid", *, flip=lambda K: K[::-1, ::-1], pad=None):
+    if mode not in ("valid", "full"):
+        raise ValueError(f"unknown mode {mode!r}")
     X, K = np.asarray(X), np.asarray(K)
     KH, KW = K.shape
     if mode == "full":
@@ -501,6 +503,60 @@ def test_conv2d_true_mistakes_are_named(key):
 def test_conv2d_true_reference_passes(fn, capsys):
     checks.check_conv2d_true(fn)
     assert "✓ conv2d_true: 6 of 6 checks passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("refuse", "key"),
+    [
+        (lambda mode: None, "unknown_mode_accepted"),
+        (lambda mode: _assert_mode(mode), "unknown_mode_error_type"),
+    ],
+    ids=["accepted", "assert"],
+)
+def test_an_unknown_mode_must_raise_value_error(refuse, key):
+    """The docstring's Raises: a mode that is neither 'valid' nor 'full' is a ValueError,
+    not silently 'full' and not an AssertionError (gone under python -O)."""
+
+    def conv(X, K, mode="valid"):
+        refuse(mode)
+        return conv_loops(X, K, "valid" if mode == "valid" else "full")
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check_conv2d_true(conv)
+    assert info.value.mistake == key, str(info.value)
+    assert "ValueError" in str(info.value)
+
+
+def _assert_mode(mode):
+    assert mode in ("valid", "full"), f"unknown mode {mode}"
+
+
+def test_a_kernel_returned_as_integers_fails_once_its_values_are_right():
+    with pytest.raises(CheckFailed) as info:
+        checks.check_sobel_y(lambda: np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]]))
+    assert info.value.mistake == "integer_output"
+    assert "dtype=float" in str(info.value)
+
+
+def test_hand_written_strides_fail_on_a_crop_of_a_larger_image():
+    """as_strided with byte strides computed from the width assumes a contiguous array: a
+    crop (a view) reaches the function as a view, and its windows read the wrong pixels."""
+
+    def corr2d(X, K):
+        H, W = X.shape
+        kh, kw = K.shape
+        windows = np.lib.stride_tricks.as_strided(
+            X, (H - kh + 1, W - kw + 1, kh, kw), (W * 8, 8, W * 8, 8)
+        )
+        return np.einsum("ijab,ab->ij", windows, K)
+
+    assert corr2d(np.arange(12.0).reshape(3, 4), np.ones((2, 2))).tolist() == [
+        [10.0, 14.0, 18.0],
+        [26.0, 30.0, 34.0],
+    ]  # right on a contiguous array
+    with pytest.raises(CheckFailed) as info:
+        checks.check_corr2d(lambda X, K: corr2d(np.asarray(X, dtype=float), K))
+    assert info.value.case == "a crop of a larger image (a view, not a copy)", str(info.value)
 
 
 def test_rows_only_flip_is_not_blamed_as_no_flip():

@@ -250,7 +250,7 @@ def test_jupyter_shows_the_students_frames_when_their_function_raised(kernel_out
 def test_a_passing_check_prints_its_line_and_no_value(kernel_outputs):
     outputs = kernel_outputs[3]
     assert [o["output_type"] for o in outputs] == ["stream"]
-    assert outputs[0]["text"].startswith("✓ corr2d: 8 of 8 checks passed")
+    assert outputs[0]["text"].startswith("✓ corr2d: 9 of 9 checks passed")
 
 
 def test_plain_python_keeps_a_normal_traceback():

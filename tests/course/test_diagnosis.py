@@ -1,8 +1,9 @@
 """The floor of the diagnosis benchmark (tests/course/diagnosis.py, docs/diagnosis.md):
-five sets of realistic mistakes written without reading the catalogue (118, 56, 60, 60, 61).
-No real bug passes its check, and at least the recorded number is named; a regression
-fails here. The fresh, third, fourth and fifth sets were each measured once before the checks were
-changed in reply (docs/diagnosis.md has those numbers); the floors below are today's."""
+six sets of realistic mistakes written without reading the catalogue (118, 56, 60, 60, 61,
+63). No real bug passes its check, and at least the recorded number is named; a regression
+fails here. The fresh, third, fourth, fifth and sixth sets were each measured once before
+the checks were changed in reply (docs/diagnosis.md has those numbers); the floors below
+are today's."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from tests.course.mistake_set import SPLIT
 #: set -> (mistakes, named at least): the counts recorded in docs/diagnosis.md
 FLOORS = {
     "original": (118, 116),
-    "fresh": (56, 41),
-    "third": (60, 35),
-    "fourth": (60, 39),
-    "fifth": (61, 31),
+    "fresh": (56, 42),
+    "third": (60, 39),
+    "fourth": (60, 40),
+    "fifth": (61, 41),
+    "sixth": (63, 36),
 }
 
 
