@@ -1526,10 +1526,12 @@ MAXPOOL_BACKWARD_MISTAKES = (
     ),
     Mistake(
         "overwrite_not_accumulate",
-        "dout was assigned (=) to the winner instead of added (+=): an input that wins "
-        "several overlapping windows keeps only the last window's dout",
-        "Add: dx[n, c, r, q] += dout[n, c, i, j]. With stride < kernel one input can win "
-        "several windows and the chain rule sums what each one sends.",
+        "an input that wins several overlapping windows kept only the last window's dout: "
+        "it was assigned (=) to the winner, or added with one fancy-indexed += over all "
+        "windows, which numpy applies only once per repeated index",
+        "Add once per window: dx[n, c, r, q] += dout[n, c, i, j] in the loop, or "
+        "np.add.at(dx, index, dout), which adds at every occurrence. With stride < kernel "
+        "one input can win several windows and the chain rule sums what each one sends.",
         _max_last_write(whole_window=False),
     ),
     Mistake(
