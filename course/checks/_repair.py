@@ -66,6 +66,7 @@ class _Edit:
     path: tuple  # where the node is in the tree
     alike: bool = True  # the same edit may be made at places written alike
     note: str = ""  # said after the edit, e.g. where in the line it is made
+    places: tuple = ()  # the places written alike, where the shape alone says too much
 
 
 SAYS = {
@@ -147,7 +148,7 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
         # The edit alone, then the same edit at every place of the same shape (the rows'
         # and the columns' versions of one formula: `r + kh - 1` and `c + kw - 1`).
         twins = [p for p in shapes.get(_shape(_at(tree, edit.path)), []) if p != edit.path]
-        twins = twins if edit.alike else []
+        twins = list(edit.places) if edit.places else twins if edit.alike else []
         for paths in ((edit.path,), (edit.path, *twins)) if twins else ((edit.path,),):
             tried += 1
             if tried > MAX_EDITS or time.monotonic() - start > BUDGET_S:
@@ -634,6 +635,59 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
                         "name", node.lineno, _src(node), _src(new),
                         _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
                     )  # fmt: skip
+    for path, node, _ in body:  # np.arange(-c, c) where np.arange(-c, c + 1) is meant
+        if isinstance(node, ast.Call) and _name(node.func) == "arange":
+            for i, arg in enumerate(node.args):
+                for k in (1, -1):
+                    new = copy.deepcopy(node)
+                    new.args[i] = _plus(copy.deepcopy(arg), k)
+                    yield _Edit(
+                        "off_by_one", node.lineno, _src(node), _src(new),
+                        _replace_with(lambda n, new=new: copy.deepcopy(new)), path,
+                        alike=False,
+                    )  # fmt: skip
+    for path, node, _ in body:  # range(C) where channel 0 was already counted: range(1, C)
+        if isinstance(node, ast.Call) and _name(node.func) == "range" and len(node.args) == 1:
+            new = ast.Call(node.func, [ast.Constant(1), node.args[0]], node.keywords)
+            yield _Edit(
+                "off_by_one", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n: ast.Call(n.func, [ast.Constant(1), n.args[0]], n.keywords)),
+                path, alike=False,
+            )  # fmt: skip
+    for path, node, _ in body:  # for i in range(W_out): for j in range(H_out): swapped
+        if isinstance(node, ast.For) and len(node.body) >= 1 and isinstance(node.body[0], ast.For):
+            inner = node.body[0]
+            new = f"for {_src(node.target)} in {_src(inner.iter)}: for {_src(inner.target)} in "
+            new += _src(node.iter)
+            old = f"for {_src(node.target)} in {_src(node.iter)}: for {_src(inner.target)} in "
+            old += _src(inner.iter)
+            yield _Edit("swapped", node.lineno, old, new, _swap_loop_ranges, path, alike=False)
+    products: dict[tuple, list] = {}  # (operator, name, side) -> paths of `i * k`, `j * k`
+    for p, n, _ in body:
+        if (
+            isinstance(n, ast.BinOp)
+            and all(isinstance(x, ast.Name) for x in (n.left, n.right))
+            and n.left.id != n.right.id
+        ):
+            products.setdefault((type(n.op), n.left.id, "left"), []).append(p)
+            products.setdefault((type(n.op), n.right.id, "right"), []).append(p)
+    for path, node, parent in body:  # i * k + p, j * k + q: k where s belongs, in each product
+        if not (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and isinstance(parent, ast.BinOp)
+            and isinstance(parent.left, ast.Name)
+            and isinstance(parent.right, ast.Name)
+            and parent.left.id != parent.right.id
+        ):
+            continue
+        side = "left" if parent.left is node else "right"
+        places = tuple(p for p in products[type(parent.op), node.id, side] if p != path[:-1])
+        for other in twins.get(node.id, ()):
+            yield _Edit(
+                "name", node.lineno, node.id, other, _replace_with(_read_as(node.id, other)),
+                path[:-1], note=f" in `{_src(parent)}`", places=places,
+            )  # fmt: skip
     for path, node, _ in body:  # rng.uniform(bound, -bound, size=...): any two arguments
         if (
             isinstance(node, ast.Call)
@@ -720,6 +774,11 @@ def _twins(tree: ast.FunctionDef, pairs: set[tuple[str, str]]) -> dict[str, list
 
 def _kind(character: str) -> str:
     return "upper" if character.isupper() else "lower" if character.islower() else "other"
+
+
+def _swap_loop_ranges(node: ast.For) -> None:
+    inner = node.body[0]
+    node.iter, inner.iter = inner.iter, node.iter
 
 
 def _read_as(name: str, other: str) -> Callable[[ast.AST], ast.AST]:

@@ -545,6 +545,79 @@ def test_the_two_arguments_of_a_method_call_are_swapped():
     assert "`rng.uniform(-bound, bound, size=4)` for `rng.uniform(bound, -bound, size=4)`" in text
 
 
+def test_nested_loops_over_each_others_range_are_repaired():
+    """Rows looped over the column count and columns over the row count."""
+    rng = np.random.default_rng(11)
+    shapes = ((2, 4), (3, 3), (4, 2))
+    cases = [Case(f"{X.shape}", (X,), X * 2) for X in map(rng.standard_normal, shapes)]
+    doubled = student(
+        """
+        def doubled(X):
+            H, W = X.shape
+            Y = np.zeros((H, W))
+            for r in range(W):
+                for c in range(H):
+                    Y[r, c] = 2 * X[r, c]
+            return Y
+        """
+    )
+    text = _repaired(doubled, cases, "repair:swapped")
+    assert "`for r in range(H): for c in range(W)`" in text
+
+
+def test_an_arange_one_short_is_repaired():
+    cases = [Case(f"n = {n}", (n,), np.arange(-n, n + 1) ** 2) for n in (1, 2, 4)]
+    squares = student(
+        """
+        def squares(n):
+            return np.arange(-n, n) ** 2
+        """
+    )
+    assert "`np.arange(-n, n + 1)` for `np.arange(-n, n)`" in _repaired(
+        squares, cases, "repair:off_by_one"
+    )
+
+
+def test_a_loop_that_counts_its_first_item_again_is_repaired():
+    cases = [
+        Case(f"{len(x)} items", (x,), float(np.sum(x))) for x in ([1.0, 2.0], [3.0, -1.0, 4.0])
+    ]
+    total = student(
+        """
+        def total(x):
+            t = x[0]
+            for i in range(len(x)):
+                t += x[i]
+            return t
+        """
+    )
+    assert "`range(1, len(x))` for `range(len(x))`" in _repaired(total, cases, "repair:off_by_one")
+
+
+def test_a_name_for_its_twin_in_each_product_alike_is_repaired():
+    """`i * k` and `j * k` where the stride belongs, while `+ k` (the window) and `k * k`
+    stay: only the products with the other operand a different name are changed."""
+
+    def pooled_right(x, k, s):
+        n = (len(x) - k) // s + 1
+        return np.array([x[i * s : i * s + k].reshape(k, 1).sum() / (k * k) for i in range(n)])
+
+    rng = np.random.default_rng(12)
+    cases = [
+        Case(f"k = {k}, s = {s}", (x, k, s), pooled_right(x, k, s))
+        for x, k, s in [(rng.standard_normal(9), 3, 2), (rng.standard_normal(8), 2, 3)]
+    ]
+    pooled = student(
+        """
+        def pooled(x, k, s):
+            n = (len(x) - k) // s + 1
+            return np.array([x[i * k : i * k + k].reshape(k, 1).sum() / (k * k) for i in range(n)])
+        """
+    )
+    text = _repaired(pooled, cases, "repair:name")
+    assert "writing `s` for `k` in `i * k` (and the same at the other place written alike)" in text
+
+
 def test_no_repair_is_a_guess():
     """An edit that fixes some cases but not all is no name; noise has no repair."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
