@@ -19,7 +19,8 @@ a third set, written after those improvements under the same rules, and measured
 `--set fourth` runs `mistake_set_fourth.py`: a fourth, written under the same rules after
 the repairs and measured once; `--set fifth` runs a fifth, written after the mechanisms
 that the fourth prompted, and measured once; `--set sixth` a sixth, written while the
-repair operators that the fifth prompted were built, and measured once after them.
+repair operators that the fifth prompted were built, and measured once after them;
+`--set seventh` a seventh, written after the operators that the sixth prompted.
 
 Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
 numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
@@ -51,6 +52,7 @@ SETS = {
     "fourth": "tests.course.mistake_set_fourth",
     "fifth": "tests.course.mistake_set_fifth",
     "sixth": "tests.course.mistake_set_sixth",
+    "seventh": "tests.course.mistake_set_seventh",
 }
 
 REPO = Path(__file__).resolve().parents[2]
