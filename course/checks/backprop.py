@@ -210,6 +210,13 @@ def _numgrad_cases() -> list[Case]:
             (_Fn("f(x) = sum(x[0] * x[1])", "np.sum(x[0] * x[1])"), T),
             np.stack([T[1], T[0]]),
         ),
+        # A view, as a transposed or sliced array is: x.ravel() or x.reshape(-1) of it is a
+        # copy, so steps made through one never reach x (the docstring: x of any shape).
+        Case(
+            "f(x) = sum(D * sin(x)) on a transposed 4×3 array (a view, not a copy)",
+            (_Fn("f(x) = sum(D * sin(x))", "np.sum(D * np.sin(x))", {"D": C.T}), A.T),
+            C.T * np.cos(A.T) * np.sin(h) / h,
+        ),
     ]
 
 
@@ -308,7 +315,9 @@ def _check_restores(fn: Callable) -> None:
         raise CheckFailed(
             "numerical_gradient left x almost, but not exactly, as it was: after the call "
             f"x differs from before by up to {np.max(np.abs(x - before)):.1e}. Putting the "
-            "entry back by arithmetic (x[i] += h after x[i] -= h) leaves round-off behind. "
+            "entry back by arithmetic (x[i] += h after x[i] -= h) leaves round-off behind, "
+            "and so do steps made through other names for x (x_plus = x is not a copy: both "
+            "steps land on x itself before f is called, and the gradient comes out 0). "
             "Save old = x[i] first and restore it with x[i] = old.",
             mistake="restored_by_arithmetic",
             case="a vector of 8 entries",

@@ -1175,6 +1175,9 @@ TRAIN_RUNS = (
     ("4 batches of 5 images, lr 0.5", _LinearRun(41, (5, 5, 5, 5), 0.5)),
     ("batches of 6, 6, 6 and a last one of 2, lr 0.3", _LinearRun(42, (6, 6, 6, 2), 0.3)),
     ("a single batch of 7, lr 1.0", _LinearRun(43, (7,), 1.0)),
+    # Labels hundreds below their row's maximum: a loss written as -log(softmax) is inf
+    # there, and its step writes nan into the parameters.
+    ("logits hundreds apart, lr 0.01", _LinearRun(44, (4, 3), 0.01, scale=300.0)),
 )
 EVAL_RUNS = (
     ("3 batches of 4 images", _LinearRun(51, (4, 4, 4), None)),
@@ -1268,7 +1271,7 @@ def check_train_epoch_torch(fn: Callable, device: Any = "cpu") -> None:
         quiet=True,
     )
     labels = [
-        "the parameters after one epoch of SGD, 3 settings",
+        f"the parameters after one epoch of SGD, {len(TRAIN_RUNS)} settings",
         "the mean loss and the accuracy it returns",
     ]
     passed("train_epoch_torch", labels, len(param_cases) + len(stat_cases), sep="; ")

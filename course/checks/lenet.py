@@ -2063,16 +2063,7 @@ def check_train_epoch(fn: Callable[..., Any], *, layers: Layers | None = None) -
         ) from None
     except Exception as exc:
         raise raised("train_epoch", exc, first.label) from exc
-    if spy.forward_calls == 0 or spy.backward_calls == 0 or spy.step_calls == 0:
-        raise CheckFailed(
-            "train_epoch did not call the forward, backward and step functions it was given "
-            f"(calls: forward {spy.forward_calls}, backward {spy.backward_calls}, step "
-            f"{spy.step_calls}). Keep the first lines of the template (forward = forward or "
-            "lenet_forward, ...) and call forward(...), backward(...), step(...): the hidden "
-            "tests pass reference versions there, so that a mistake in an earlier exercise "
-            "is not counted twice.",
-            mistake="ignores_injected_functions",
-        )
+    _require_injected("train_epoch", spy, ("forward", "backward", "step"))
     if rec.loss_calls == 0:
         raise CheckFailed(
             "train_epoch never called layers.softmax_cross_entropy. Compute each batch's loss "
@@ -2235,7 +2226,29 @@ def check_evaluate(fn: Callable[..., Any], *, layers: Layers | None = None) -> N
                 mistake="wrong_return",
             ) from None
         raise
+    _require_injected("evaluate", spy, ("forward",))
     _passed("evaluate", cases, "; parameters unchanged")
+
+
+def _require_injected(name: str, spy: _Spy, parts: tuple[str, ...]) -> None:
+    """The functions the exercise was given (forward, backward, step) must be the ones it
+    calls: the hidden tests pass reference versions there, so that a mistake in an earlier
+    exercise is not counted twice."""
+    __tracebackhide__ = True
+    calls = {part: getattr(spy, f"{part}_calls") for part in parts}
+    if all(calls.values()):
+        return
+    listed = ", ".join(f"{part} {n}" for part, n in calls.items())
+    named = ", ".join(f"{part}(...)" for part in parts)
+    which = " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+    raise CheckFailed(
+        f"{name} did not call the {which} function{'s' * (len(parts) > 1)} it "
+        f"was given (calls: {listed}). Keep the first lines of the template (forward = "
+        f"forward or lenet_forward, ...) and call {named}, not lenet_forward by name: the "
+        "hidden tests pass reference versions there, so that a mistake in an earlier "
+        "exercise is not counted twice.",
+        mistake="ignores_injected_functions",
+    )
 
 
 class _ChangedError(Exception):

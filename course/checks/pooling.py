@@ -484,26 +484,30 @@ def check_pool2d(fn: Callable, *, mode: str | None = None, quiet: bool = False) 
 
 
 def _check_unknown_mode(fn: Callable) -> None:
-    """A typo such as mode="Max" must fail loudly, not silently average."""
+    """A typo such as mode="Max", or a fragment such as "av", must fail loudly, not
+    silently average."""
     __tracebackhide__ = True
-    call = "pool2d(X, 2, mode='median')"
     fix = (
         'Start pool2d with `if mode not in ("max", "avg"): raise ValueError(...)` '
         "naming the allowed modes, so that a typo such as mode='Max' cannot silently "
-        "give average pooling."
+        "give average pooling. Compare whole names: a test on one string, "
+        "`mode not in 'max avg'`, lets fragments such as 'av' through."
     )
-    try:
-        fn(LECTURE_X.copy(), 2, mode="median")
-    except ValueError:
-        return
-    except Exception as exc:
+    for bad in ("median", "av"):
+        call = f"pool2d(X, 2, mode={bad!r})"
+        try:
+            fn(LECTURE_X.copy(), 2, mode=bad)
+        except ValueError:
+            continue
+        except Exception as exc:
+            raise CheckFailed(
+                f"{call} raised {type(exc).__name__}, expected a ValueError. {fix}",
+                mistake="mode_not_validated",
+            ) from exc
         raise CheckFailed(
-            f"{call} raised {type(exc).__name__}, expected a ValueError. {fix}",
+            f"{call} returned a result, expected a ValueError. {fix}",
             mistake="mode_not_validated",
-        ) from exc
-    raise CheckFailed(
-        f"{call} returned a result, expected a ValueError. {fix}", mistake="mode_not_validated"
-    )
+        )
 
 
 # --------------------------------------------------------------------------- per channel

@@ -335,6 +335,27 @@ def _assert_named(err, key, mistakes):
 NUMGRAD_ENGINE_BUGS = [m.key for m in checks.NUMGRAD_MISTAKES]
 
 
+def test_numerical_gradient_through_a_flat_copy_fails_on_a_view():
+    """Steps made through x.ravel() reach x only when ravel returns a view: for a
+    transposed x it is a copy, f never sees the steps, and the gradient is 0."""
+
+    def through_ravel(f, x, *, h=1e-5):
+        flat, grad = x.ravel(), np.zeros(x.size)
+        for i in range(x.size):
+            old = flat[i]
+            flat[i] = old + h
+            up = f(x)
+            flat[i] = old - h
+            down = f(x)
+            flat[i] = old
+            grad[i] = (up - down) / (2 * h)
+        return grad.reshape(x.shape)
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check_numerical_gradient(through_ravel)
+    assert info.value.case.startswith("f(x) = sum(D * sin(x)) on a transposed"), str(info.value)
+
+
 @pytest.mark.parametrize("key", NUMGRAD_ENGINE_BUGS)
 def test_numerical_gradient_mistakes_are_named(key):
     err = _named(checks.check_numerical_gradient, _bugged(numerical_gradient_student, key))

@@ -459,7 +459,7 @@ def test_train_mistakes_are_named(key):
 def test_train_reference_passes_and_eval_mode_fails(capsys):
     checks.check_train_epoch_torch(train_student)
     out = capsys.readouterr().out
-    assert "✓ train_epoch_torch: 6 of 6" in out and "eval mode" not in out
+    assert "✓ train_epoch_torch: 8 of 8" in out and "eval mode" not in out
     err = _named(
         checks.check_train_epoch_torch,
         lambda m, b, o, d: train_student(m, b, o, d, bug="eval_mode"),

@@ -717,6 +717,18 @@ def test_eval_reference_passes(capsys):
     assert "✓ evaluate" in capsys.readouterr().out
 
 
+def test_eval_that_calls_lenet_forward_by_name_fails():
+    """The forward pass it is given is the one to call: the hidden tests pass the
+    reference there, so that a wrong lenet_forward is not charged again here."""
+
+    def by_name(params, X, y, layers, *, batch_size=500, forward=None):
+        return evaluate_student(params, X, y, layers, batch_size=batch_size)
+
+    err = _named(checks.check_evaluate, by_name)
+    assert err.mistake == "ignores_injected_functions", str(err)
+    assert "evaluate did not call the forward function it was given" in str(err)
+
+
 def test_eval_converting_into_a_new_dict_passes(capsys):
     """Only the caller's dict is protected: converted copies in a dict of one's own are fine."""
 

@@ -140,6 +140,21 @@ def test_pool2d_unknown_mode_must_raise():
     assert "ValueError" in str(info.value)
 
 
+def test_pool2d_mode_tested_as_a_substring_must_raise():
+    """`mode not in 'max avg'` accepts 'av' (a part of the string): that is no check."""
+
+    def pool2d(X, size, *, stride=None, padding=0, mode="max"):
+        if mode not in "max avg":
+            raise ValueError(f"unknown mode {mode!r}")
+        return solutions.pool2d(X, size, stride=stride, padding=padding,
+                                mode="max" if mode == "max" else "avg")  # fmt: skip
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check_pool2d(pool2d, mode="avg")
+    assert info.value.mistake == "mode_not_validated"
+    assert "mode='av'" in str(info.value) and "whole names" in str(info.value)
+
+
 def test_every_pool2d_mistake_is_exercised():
     """The suite above covers every key of the catalogue."""
     tested = {key for _, _, key in POOL_BUGS}
