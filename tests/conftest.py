@@ -56,6 +56,18 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(0)
 
 
+@pytest.fixture
+def without_repair(monkeypatch):
+    """The visible checks without the repair search (course/checks/_repair.py), for tests
+    of what the catalogue and the derived mistakes say alone: a wrong answer that a test
+    builds with one edit of the right code (`_noise(x)`, `2 * lr`) is, correctly,
+    repaired; those tests are about the generic pointer the student gets when nothing
+    names the mistake."""
+    from course.checks import _repair
+
+    monkeypatch.setattr(_repair, "ENABLED", False)
+
+
 @pytest.fixture(scope="session")
 def known_class(tmp_path_factory):
     """The hand-built class of tests/autograder/known_class.py (verdicts constructed, no

@@ -403,6 +403,8 @@ def _call(fn: Callable, name: str, case: Case) -> Any:
         got = fn(*args, **kwargs)
     except NotImplementedError as exc:
         raise not_implemented(name, exc, case.label) from None
+    except CheckFailed:
+        raise  # a check's own runner already said what the student's code did
     except Exception as exc:
         # Chain the exception: the traceback then ends on the student's own line.
         raise raised(case.call_text(name), exc, case.label) from exc

@@ -67,6 +67,8 @@ class _Edit:
     alike: bool = True  # the same edit may be made at places written alike
     note: str = ""  # said after the edit, e.g. where in the line it is made
     places: tuple = ()  # the places written alike, where the shape alone says too much
+    says: str = ""  # what the edit does, where "writing `new` for `old`" would not say it
+    moved: tuple = ()  # for an edit of a block (`path`), where the statement it moves is
 
 
 SAYS = {
@@ -88,7 +90,37 @@ SAYS = {
     "is missing)",
     "entry": "a whole array is used where one entry of it belongs",
     "power": "a product is written where a power belongs, or the other way round",
+    "operator": "one arithmetic operator is the wrong one",
+    "extra_factor": "a factor does not belong in the expression",
+    "wrapped": "a call changes a value that should be used as it is",
+    "function": "one function is called where its sibling belongs",
+    "item": "the wrong item of a call's result is taken",
+    "loop_level": "a step runs at the wrong level of the loops: once where it belongs in "
+    "every pass, or in every pass where it belongs once",
+    "context": "a block runs inside a `with` that changes how it runs",
 }
+#: Functions written for one another: each name, with the siblings tried in its place.
+_REDUCED = ("sum", "mean", "max", "min", "prod")
+SIBLINGS = {
+    **{f: tuple(g for g in _REDUCED if g != f) for f in _REDUCED},
+    "max": ("argmax", "sum", "mean", "min", "prod"),
+    "min": ("argmin", "sum", "mean", "max", "prod"),
+    "norm": ("sum",),
+    "argmax": ("max",),
+    "argmin": ("min",),
+    "maximum": ("minimum",),
+    "minimum": ("maximum",),
+    "zeros": ("ones", "empty"),
+    "ones": ("zeros", "empty"),
+    "zeros_like": ("ones_like",),
+    "ones_like": ("zeros_like",),
+    "hstack": ("vstack",),
+    "vstack": ("hstack",),
+    "stack": ("concatenate",),
+    "concatenate": ("stack",),
+}
+#: Python's builtins that a numpy function replaces elementwise.
+ELEMENTWISE = {"max": "maximum", "min": "minimum", "abs": "abs", "sum": "sum", "round": "round"}
 #: Statements whose order an edit may swap: plain steps, not control flow.
 STEPS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
 #: Calls whose argument is, in the formulas of this course, often missing its minus.
@@ -180,7 +212,7 @@ def _independent(student, tree, edit: _Edit, passes, fn, cell, cases, timer: boo
     the check depends on the statement it edits: when that statement, simply left out,
     lets every case pass too, the edit may merely have steered around the exception
     (or an unedited twin of the statement did the work) and proves nothing."""
-    path = edit.path
+    path = (*edit.path, *edit.moved)
     while path and not isinstance(_at(tree, path), ast.stmt):
         path = path[:-1]
     if not path:  # an edit of the function's own block (two steps reordered)
@@ -243,10 +275,11 @@ def _named(fn: Callable, edit: _Edit, first_line: int, lines: list[str], places:
     code = lines[edit.line - 1].strip()
     others = "the other place" if places == 2 else f"the {places - 1} other places"
     also = "" if places == 1 else f" (and the same at {others} written alike)"
+    change = edit.says or f"writing `{edit.new}` for `{edit.old}`{edit.note}{also}"
     return Repair(
         f"repair:{edit.kind}",
-        f"{SAYS[edit.kind]}: in line {line} of your {fn.__name__}, `{code}`, writing "
-        f"`{edit.new}` for `{edit.old}`{edit.note}{also} makes every case of this check pass",
+        f"{SAYS[edit.kind]}: in line {line} of your {fn.__name__}, `{code}`, {change} makes "
+        "every case of this check pass",
         "Read that line again with the lecture's formula beside it; the edit above is the "
         "smallest change that fixes it, not necessarily the way to write it.",
     )
@@ -745,6 +778,136 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
                     _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
                 )  # fmt: skip
 
+    yield from _late_edits(tree, body)
+
+
+def _late_edits(tree: ast.FunctionDef, body: list) -> Iterator[_Edit]:
+    """The operators tried after the rest: each reaches more places than the others, so
+    they come last, where they only name what nothing more specific named."""
+    arithmetic = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+    for path, node, _ in body:  # corr2d(X, K) * b where + b belongs
+        if isinstance(node, ast.BinOp) and isinstance(node.op, arithmetic):
+            for other in arithmetic:
+                if other is type(node.op) or {other, type(node.op)} == {ast.Add, ast.Sub}:
+                    continue  # + and - swapped is a sign, tried above
+                new = ast.BinOp(node.left, other(), node.right)
+                yield _Edit("operator", node.lineno, _src(node), _src(new), _set_op(other()), path)
+    for path, node, _ in body:  # weight_decay / 2 * p where weight_decay * p belongs
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+            for side in ("left", "right") if isinstance(node.op, ast.Mult) else ("left",):
+                kept = _replace_with(lambda n, side=side: getattr(n, side))
+                old, new = _src(node), _src(getattr(node, side))
+                yield _Edit("extra_factor", node.lineno, old, new, kept, path)
+    for path, node, parent in body:  # round(loss, 2) where loss belongs
+        if (
+            isinstance(node, ast.Call)
+            and node.args
+            and not isinstance(node.args[0], ast.Starred)
+            and not isinstance(parent, ast.Expr)  # a call for its effect: loss.backward()
+        ):
+            unwrapped = _replace_with(lambda n: n.args[0])
+            old, new = _src(node), _src(node.args[0])
+            yield _Edit("wrapped", node.lineno, old, new, unwrapped, path)
+    for path, node, _ in body:  # np.linalg.norm(g) where np.sum(g) belongs, max for np.maximum
+        for func in _siblings(node):
+            called = _replace_with(lambda n, f=func: ast.Call(copy.deepcopy(f), n.args, n.keywords))
+            old, new = _src(node.func), _src(func)
+            if isinstance(node.func, ast.Attribute) and func.value is node.func.value:
+                old, new = f".{node.func.attr}", f".{func.attr}"  # a method: x.mean for x.sum
+            yield _Edit("function", node.lineno, old, new, called, path, alike=False)
+    for path, node, _ in body:  # logits.max(dim=1)[0] where [1], the indices, belongs
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call):
+            now = _literal(node.slice)
+            for item in (0, 1, -1) if type(now) is int else ():
+                if item != now:
+                    taken = _replace_with(
+                        lambda n, i=item: ast.Subscript(n.value, ast.Constant(i), ast.Load())
+                    )
+                    new = _src(ast.Subscript(node.value, ast.Constant(item)))
+                    yield _Edit("item", node.lineno, _src(node), new, taken, path, alike=False)
+    for path, node, _ in body:  # np.sum(e) where np.sum(e, axis=1, keepdims=True) belongs
+        if (
+            isinstance(node, ast.Call)
+            and _name(node.func) in REDUCTIONS
+            and not any(k.arg in ("axis", "dim", "keepdims", "keepdim") for k in node.keywords)
+        ):
+            for axis in (1, -1, 0):
+                new = copy.deepcopy(node)
+                new.keywords += [
+                    ast.keyword("axis", ast.Constant(axis)),
+                    ast.keyword("keepdims", ast.Constant(True)),
+                ]
+                made = _replace_with(lambda n, new=new: copy.deepcopy(new))
+                yield _Edit("axis", node.lineno, _src(node), _src(new), made, path, alike=False)
+    for path, node, _ in _paths(tree):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            for i in range(len(block) if isinstance(block, list) else 0):
+                for says, line, apply, kind, moved in _moves(block, i, field):
+                    yield _Edit(
+                        kind, line, "", "", apply, path, alike=False, says=says, moved=moved
+                    )
+
+
+def _siblings(node: ast.AST) -> list[ast.expr]:
+    """The functions to call in place of this call's: `np.sum` for `np.linalg.norm`,
+    `x.mean` for `x.sum`, `np.maximum` for Python's `max`."""
+    if not isinstance(node, ast.Call):
+        return []
+    func, name = node.func, _name(node.func)
+    if isinstance(func, ast.Name):
+        if name not in ELEMENTWISE:
+            return []
+        return [ast.Attribute(ast.Name("np", ast.Load()), ELEMENTWISE[name], ast.Load())]
+    if not isinstance(func, ast.Attribute):
+        return []
+    owner = func.value
+    while isinstance(owner, ast.Attribute):
+        owner = owner.value
+    numpy = isinstance(owner, ast.Name) and owner.id in ("np", "numpy")
+    value = ast.Name("np", ast.Load()) if numpy else func.value  # np.linalg.norm -> np.sum
+    return [ast.Attribute(value, other, ast.Load()) for other in SIBLINGS.get(name, ())]
+
+
+def _moves(block: list, i: int, field: str) -> Iterator[tuple[str, int, Callable, str, tuple]]:
+    """(what is said, line, edit, operator, where the statement is) for each move of a
+    step across a loop's edge: into the loop it stands before or after, or out of the loop
+    whose body it opens or closes; and a `with` statement's block run without it."""
+    stmt = block[i]
+    after = block[i + 1] if i + 1 < len(block) else None
+    before = block[i - 1] if i else None
+    if isinstance(stmt, STEPS) and isinstance(after, ast.For):
+        for depth, loop in enumerate(_nested(after, 0)):
+            says = f"running it at the start of each pass of {_header(loop)}"
+            yield says, stmt.lineno, _move_in(field, i, depth, 0), "loop_level", ((field, i),)
+    if isinstance(stmt, (*STEPS, ast.Return)) and isinstance(before, ast.For):
+        for depth, loop in enumerate(_nested(before, -1)):
+            says = f"running it at the end of each pass of {_header(loop)}"
+            yield says, stmt.lineno, _move_in(field, i, depth, -1), "loop_level", ((field, i),)
+    if isinstance(stmt, ast.For) and len(stmt.body) > 1:
+        if isinstance(stmt.body[0], STEPS):
+            says = f"running it once, before {_header(stmt)}"
+            where = ((field, i), ("body", 0))
+            yield says, stmt.body[0].lineno, _move_out(field, i, 0), "loop_level", where
+        if isinstance(stmt.body[-1], (*STEPS, ast.Return)):
+            says = f"running it once, after {_header(stmt)}"
+            where = ((field, i), ("body", len(stmt.body) - 1))
+            yield says, stmt.body[-1].lineno, _move_out(field, i, -1), "loop_level", where
+    if isinstance(stmt, ast.With):
+        yield (
+            "running its block without it",
+            stmt.lineno,
+            _unwrap(field, i),
+            "context",
+            ((field, i),),
+        )
+
+
+def _header(loop: ast.For) -> str:
+    target = loop.target
+    names = _src(target) if not isinstance(target, ast.Tuple) else ", ".join(map(_src, target.elts))
+    return f"`for {names} in {_src(loop.iter)}`"
+
 
 def _twins(tree: ast.FunctionDef, pairs: set[tuple[str, str]]) -> dict[str, list[str]]:
     """For each name the function binds (its parameters and the names it assigns), the
@@ -843,6 +1006,49 @@ def _swap_steps(field: str, i: int) -> Callable[[ast.AST], None]:
     def apply(node):
         block = getattr(node, field)
         block[i], block[i + 1] = block[i + 1], block[i]
+
+    return apply
+
+
+def _nested(loop: ast.For, where: int) -> list[ast.For]:
+    """The loop, and the loops nested at the start (where=0) or end (where=-1) of its
+    body, outermost first."""
+    found = [loop]
+    while found[-1].body and isinstance(found[-1].body[where], ast.For):
+        found.append(found[-1].body[where])
+    return found
+
+
+def _move_in(field: str, i: int, depth: int, where: int) -> Callable[[ast.AST], None]:
+    """Move block[i] into the loop beside it (the one after it for where=0, before it for
+    where=-1), `depth` loops deep, at the start (0) or the end (-1) of that loop's body."""
+
+    def apply(node):
+        block = getattr(node, field)
+        stmt = block.pop(i)
+        beside = block[i] if where == 0 else block[i - 1]
+        target = _nested(beside, where)[depth].body
+        target.insert(0 if where == 0 else len(target), stmt)
+
+    return apply
+
+
+def _move_out(field: str, i: int, where: int) -> Callable[[ast.AST], None]:
+    """Move the first (where=0) or last (where=-1) step of the loop block[i] out of it,
+    before or after the loop."""
+
+    def apply(node):
+        block = getattr(node, field)
+        stmt = block[i].body.pop(where)
+        block.insert(i if where == 0 else i + 1, stmt)
+
+    return apply
+
+
+def _unwrap(field: str, i: int) -> Callable[[ast.AST], None]:
+    def apply(node):
+        block = getattr(node, field)
+        block[i : i + 1] = block[i].body
 
     return apply
 

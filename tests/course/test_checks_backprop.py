@@ -668,9 +668,10 @@ def _noise(a):
     return a + np.random.default_rng(99).standard_normal(a.shape)
 
 
-def _scaled_backward(dout, cache):
-    dx, dw, db = conv2d_backward_student(dout, cache)
-    return _noise(dx), _noise(dw), _noise(db)
+def _noisy_backward(dout, cache):
+    """Noise in every gradient, added where no single edit of this function removes it
+    (the repair search would unwrap `_noise(dx)` written here)."""
+    return tuple(map(_noise, conv2d_backward_student(dout, cache)))
 
 
 @pytest.mark.parametrize(
@@ -696,19 +697,19 @@ def _scaled_backward(dout, cache):
         ),
         (
             checks.check_conv2d_backward,
-            (conv2d_forward_student, _scaled_backward),
+            (conv2d_forward_student, _noisy_backward),
             {"part": "dx"},
             "Basic Gradients",
         ),
         (
             checks.check_conv2d_backward,
-            (conv2d_forward_student, _scaled_backward),
+            (conv2d_forward_student, _noisy_backward),
             {"part": "dw"},
             "Basic Gradients",
         ),
         (
             checks.check_conv2d_backward,
-            (conv2d_forward_student, _scaled_backward),
+            (conv2d_forward_student, _noisy_backward),
             {"part": "db"},
             "chain rule",
         ),

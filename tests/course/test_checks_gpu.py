@@ -367,6 +367,7 @@ def test_load_references_pass(fn, capsys):
     assert "✓ load_numpy_params" in capsys.readouterr().out
 
 
+@pytest.mark.usefixtures("without_repair")
 def test_load_generic_failure_gets_the_pointer():
     def off_by_a_bit(model, params):
         return load_reference(model, {k: v * 1.01 for k, v in params.items()})

@@ -468,6 +468,7 @@ def test_forward_reference_passes(capsys):
     assert capsys.readouterr().out.count("✓") == 2
 
 
+@pytest.mark.usefixtures("without_repair")
 def test_forward_random_wrong_answer_gets_the_generic_message():
     def off(params, x, layers):
         logits, caches = forward_student(params, x, layers)
@@ -545,6 +546,7 @@ def test_backward_reference_passes(capsys):
     assert capsys.readouterr().out.count("✓ lenet_backward") == 2
 
 
+@pytest.mark.usefixtures("without_repair")
 def test_backward_random_wrong_answer_gets_the_generic_message():
     def doubled(dlogits, caches, layers):
         return {k: _noise(v) for k, v in backward_student(dlogits, caches, layers).items()}
@@ -901,6 +903,7 @@ def _eval_plus_one(*args, **kwargs):
     return {"loss": result["loss"] * 1.37 + 0.11, "acc": result["acc"]}
 
 
+@pytest.mark.usefixtures("without_repair")
 @pytest.mark.parametrize(
     ("check", "fn", "pointer"),
     [

@@ -169,6 +169,7 @@ def test_pool2d_reference_and_loop_pass(capsys):
     assert out.count("✓ pool2d, mode='avg': 7 of 7 checks passed") == 2
 
 
+@pytest.mark.usefixtures("without_repair")
 def test_pool2d_unknown_mistake_gets_the_pointer():
     def off(X, size, **kw):
         return _noise(student_pool2d()(X, size, **kw))
@@ -252,6 +253,7 @@ def test_channels_reference_passes(capsys):
     assert capsys.readouterr().out.count("✓ pool2d_channels: 4 of 4 checks passed") == 1
 
 
+@pytest.mark.usefixtures("without_repair")
 def test_channels_unknown_mistake_gets_the_pointer():
     def doubled(X, size, **kw):
         return _noise(solutions.pool2d(X, size, **kw))
@@ -357,6 +359,7 @@ def test_grad_mask_reference_passes(capsys):
     assert capsys.readouterr().out.count("✓ maxpool_grad_mask: 6 of 6 checks passed") == 2
 
 
+@pytest.mark.usefixtures("without_repair")
 def test_grad_mask_unknown_mistake_gets_the_pointer():
     def shifted(X, size, *, stride=None):
         return np.roll(reference_mask(X, size, stride=stride), 1, axis=1)

@@ -16,11 +16,14 @@ from tests.course.mistake_set import SPLIT
 FLOORS = {
     "original": (118, 116),
     "fresh": (56, 42),
-    "third": (60, 39),
+    "third": (60, 41),
     "fourth": (60, 39),
-    "fifth": (61, 41),
-    "sixth": (63, 40),
-    "seventh": (64, 23),
+    "fifth": (61, 42),
+    "sixth": (63, 42),
+    # 34 named on this machine; two of them are found late in the repair search's four
+    # seconds (sgd_weight_decay_halved, evaluate_rounds_results), so a slower machine
+    # may miss them
+    "seventh": (64, 32),
 }
 
 

@@ -301,14 +301,17 @@ def test_a_recipe_with_settings_changed_is_named(check, student, key):
 
 
 def test_a_recipe_is_no_guess_either():
-    """Right numbers with one layer's weights disturbed match no recipe: no name."""
+    """Right numbers with one layer's weights disturbed match no recipe. What names it is
+    the repair of the student's line, the factor that does not belong."""
 
     def disturbed(seed):
         params = lenet._init_variant(seed)  # the right recipe
         params["fc2.weight"] = params["fc2.weight"] * 1.01
         return params
 
-    assert _named(lenet.check_init_lenet, disturbed).mistake is None
+    err = _named(lenet.check_init_lenet, disturbed)
+    assert err.mistake == "repair:extra_factor", str(err)
+    assert "writing `params['fc2.weight']` for `params['fc2.weight'] * 1.01`" in str(err)
 
 
 def test_a_stride_that_only_sizes_the_output_is_named_in_conv2d_forward():

@@ -618,6 +618,192 @@ def test_a_name_for_its_twin_in_each_product_alike_is_repaired():
     assert "writing `s` for `k` in `i * k` (and the same at the other place written alike)" in text
 
 
+def test_one_arithmetic_operator_for_another_is_repaired():
+    """A scale where an offset belongs: `x * b`, not `x + b`."""
+    cases = [Case(f"b = {b}", (np.arange(4.0), b), np.arange(4.0) + b) for b in (0.5, 2.0, -3.0)]
+    shifted = student(
+        """
+        def shifted(x, b):
+            y = x.copy()
+            return y * b
+        """
+    )
+    assert "`y + b` for `y * b`" in _repaired(shifted, cases, "repair:operator")
+
+
+def test_a_factor_that_does_not_belong_is_repaired():
+    """The 1/2 of a penalty λ/2·w² carried into its derivative λ·w."""
+    rng = np.random.default_rng(3)
+    settings = ((0.1, *rng.standard_normal((2, 3))), (0.01, *rng.standard_normal((2, 5))))
+    cases = [Case(f"lam = {lam}", (g, w, lam), g + lam * w) for lam, g, w in settings]
+    decay = student(
+        """
+        def decay_gradient(g, w, lam):
+            return g + lam / 2 * w
+        """
+    )
+    assert "`lam` for `lam / 2`" in _repaired(decay, cases, "repair:extra_factor")
+
+
+def test_a_value_rounded_for_printing_is_repaired_at_both_places_alike():
+    rng = np.random.default_rng(4)
+    cases = [Case(f"{n} values", (x,), (x.mean(), (x**2).mean())) for n, x in
+             ((5, rng.standard_normal(5)), (9, rng.standard_normal(9)))]  # fmt: skip
+    moments = student(
+        """
+        def moments(x):
+            n = len(x)
+            first, second = x.sum(), (x**2).sum()
+            return round(first / n, 3), round(second / n, 3)
+        """
+    )
+    text = _repaired(moments, cases, "repair:wrapped")
+    assert "`first / n` for `round(first / n, 3)` (and the same at the other place" in text
+
+
+def test_a_sibling_function_is_repaired():
+    """A kernel divided by its Euclidean norm where its sum belongs, and Python's `max`
+    where numpy's elementwise `np.maximum` belongs (it raises on arrays)."""
+    cases = [Case(f"size {n}", (n,), np.ones((n, n)) / n**2) for n in (2, 3)]
+    flat = student(
+        """
+        def flat(n):
+            k = np.ones((n, n))
+            return k / np.linalg.norm(k)
+        """
+    )
+    assert "`np.sum` for `np.linalg.norm`" in _repaired(flat, cases, "repair:function")
+    cases = [Case(f"{len(a)} values", (a, 0.5), np.maximum(a, 0.5)) for a in
+             (np.array([0.0, 1.0]), np.array([2.0, -1.0, 0.7]))]  # fmt: skip
+    floor = student(
+        """
+        def floor(a, eps):
+            return max(a, eps)
+        """
+    )
+    assert "`np.maximum` for `max`" in _repaired(floor, cases, "repair:function")
+
+
+def test_the_wrong_item_of_a_result_is_repaired():
+    """divmod's remainder where its quotient belongs."""
+    cases = [Case(f"{n} // {k}", (n, k), n // k) for n, k in ((7, 2), (9, 4), (3, 5))]
+    quotient = student(
+        """
+        def quotient(n, k):
+            return divmod(n, k)[1]
+        """
+    )
+    assert "`divmod(n, k)[0]` for `divmod(n, k)[1]`" in _repaired(quotient, cases, "repair:item")
+
+
+def test_a_reduction_without_axis_or_keepdims_is_repaired():
+    """The log-sum-exp over the whole batch where each row has its own."""
+    rng = np.random.default_rng(5)
+    z = [rng.standard_normal((n, 4)) for n in (2, 3)]
+    cases = [Case(f"{len(a)} rows", (a,), a - np.log(np.exp(a).sum(axis=1, keepdims=True)))
+             for a in z]  # fmt: skip
+    log_softmax = student(
+        """
+        def log_softmax(z):
+            return z - np.log(np.sum(np.exp(z)))
+        """
+    )
+    text = _repaired(log_softmax, cases, "repair:axis")
+    assert "`np.sum(np.exp(z), axis=1, keepdims=True)` for `np.sum(np.exp(z))`" in text
+
+
+def test_a_step_at_the_wrong_level_of_the_loops_is_repaired():
+    """A scratch array cleared once where each pass needs a clean one; a total reset in
+    every pass; a return inside the loop."""
+    rng = np.random.default_rng(6)
+    cases = [Case(f"{X.shape}", (X,), X.cumsum(axis=1)) for X in
+             (rng.standard_normal((2, 3)), rng.standard_normal((3, 4)))]  # fmt: skip
+    rows = student(
+        """
+        def running(X):
+            out = np.zeros_like(X)
+            total = 0.0
+            for r in range(X.shape[0]):
+                for c in range(X.shape[1]):
+                    total += X[r, c]
+                    out[r, c] = total
+            return out
+        """
+    )
+    text = _repaired(rows, cases, "repair:loop_level")
+    assert "`total = 0.0`, running it at the start of each pass of `for r in" in text
+    cases = [Case(f"{len(x)} values", (x,), float(np.sum(np.abs(x)))) for x in
+             (np.array([1.0, -2.0]), np.array([3.0, 0.5, -1.0]))]  # fmt: skip
+    early = student(
+        """
+        def total_size(x):
+            t = 0.0
+            for v in x:
+                t += abs(v)
+                return t
+        """
+    )
+    text = _repaired(early, cases, "repair:loop_level")
+    assert "`return t`, running it once, after `for v in x`" in text
+
+
+def test_a_block_inside_a_with_that_changes_it_is_repaired():
+    """Errors silenced by np.errstate where a warning is the point is not a case here;
+    a block under `np.errstate(all='raise')` that raises on a harmless overflow is."""
+    cases = [Case(f"x = {x}", (np.array(x),), np.exp(-np.array(x))) for x in ([1.0, 800.0],)]
+    decay = student(
+        """
+        def decay(x):
+            with np.errstate(all="raise"):
+                y = np.exp(-x)
+            return y
+        """
+    )
+    text = _repaired(decay, cases, "repair:context")
+    assert '`with np.errstate(all="raise"):`, running its block without it' in text
+
+
+def test_a_torch_loop_is_repaired_through_the_checks_own_runs():
+    """The 07 checks run the student's loop themselves (a spy model, a device watch); the
+    search hands its edited versions to those runs: `opt.step()` after the loop, and a
+    whole epoch under `torch.no_grad()` (which raises in backward)."""
+    import torch
+    import torch.nn.functional as F
+
+    from course.checks import gpu
+
+    loop = """
+        def train_epoch_torch(model, batches, opt, device):
+            model.train()
+            total, correct, count = 0.0, 0, 0
+            with {context}:
+                for x, y in batches:
+                    x, y = torch.as_tensor(x).to(device), torch.as_tensor(y).to(device)
+                    opt.zero_grad()
+                    logits = model(x)
+                    loss = F.cross_entropy(logits, y)
+                    loss.backward()
+                    {step_in}
+                    total += loss.item() * len(y)
+                    correct += (logits.argmax(dim=1) == y).sum().item()
+                    count += len(y)
+                {step_after}
+            return {{"loss": total / count, "acc": correct / count}}
+        """
+    names = {"torch": torch, "F": F}
+    late = loop.format(context="torch.enable_grad()", step_in="", step_after="opt.step()")
+    err = _named(gpu.check_train_epoch_torch, student(late, **names))
+    text = " ".join(str(err).split())
+    assert err.mistake == "repair:loop_level", text
+    assert "`opt.step()`, running it at the end of each pass of `for x, y in batches`" in text
+
+    frozen = loop.format(context="torch.no_grad()", step_in="opt.step()", step_after="")
+    err = _named(gpu.check_train_epoch_torch, student(frozen, **names))
+    text = " ".join(str(err).split())
+    assert err.mistake == "repair:context", text
+    assert "raised RuntimeError" in text and "running its block without it" in text
+
+
 def test_no_repair_is_a_guess():
     """An edit that fixes some cases but not all is no name; noise has no repair."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
