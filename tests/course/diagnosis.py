@@ -20,7 +20,8 @@ a third set, written after those improvements under the same rules, and measured
 the repairs and measured once; `--set fifth` runs a fifth, written after the mechanisms
 that the fourth prompted, and measured once; `--set sixth` a sixth, written while the
 repair operators that the fifth prompted were built, and measured once after them;
-`--set seventh` a seventh, written after the operators that the sixth prompted.
+`--set seventh` a seventh, written after the operators that the sixth prompted;
+`--set eighth` an eighth, written while the operators that the seventh prompted were built.
 
 Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
 numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
@@ -53,6 +54,7 @@ SETS = {
     "fifth": "tests.course.mistake_set_fifth",
     "sixth": "tests.course.mistake_set_sixth",
     "seventh": "tests.course.mistake_set_seventh",
+    "eighth": "tests.course.mistake_set_eighth",
 }
 
 REPO = Path(__file__).resolve().parents[2]
