@@ -257,6 +257,7 @@ def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle=None, reci
             ) from err.__cause__
         problem = _compare(got, case.expected, rtol=rtol, atol=atol)
         if problem is None:
+            _require_array(got, name, case)
             continue
         # The student passed cases[:i]: a mistake that would have failed one of those is
         # not what they did, even if it happens to coincide with their output here.
@@ -294,6 +295,23 @@ def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle=None, reci
             if fixed is not None:
                 matched = Mistake(fixed.key, fixed.says, fixed.hint, lambda _c: None)
         raise _failure(name, case, got, problem, matched, pointer)
+
+
+def _require_array(got: Any, name: str, case: Case) -> None:
+    """Right values, but a list or tuple of arrays where the docstring returns one array
+    (of two or more axes): the caller cannot take its .shape or slice it across."""
+    __tracebackhide__ = True
+    expected = case.expected
+    if isinstance(expected, np.ndarray) and expected.ndim >= 2 and isinstance(got, list | tuple):
+        raise CheckFailed(
+            f"{case.call_text(name)} returned a Python {type(got).__name__} of "
+            f"{len(got)} items on {case.label}; the values are right, but the docstring asks "
+            f"for one array of shape {expected.shape}.\nIt looks like the pieces were "
+            "collected in a list and never stacked: return np.stack(pieces) (or fill a "
+            "preallocated array), so that the result has a .shape and Y[:, i, j] works.",
+            mistake="returned_list",
+            case=case.label,
+        )
 
 
 def _validated(cases: Sequence[Case], oracle: Callable[..., Any] | None) -> list[Case]:
@@ -490,16 +508,25 @@ def require_float(got: Any, call: str, case: str, why: str) -> None:
 
 def require_raise(
     fn: Callable, call: str, expected: type[Exception], *, case: str, key: str, accepted: str,
-    how: str,
+    how: str, names: str | None = None,
 ) -> None:  # fmt: skip
     """The docstring's Raises: `fn()` (a call with the bad input bound in) must raise
-    `expected`. Any other exception fails as `<key>_error_type`; none at all fails with
-    `accepted`, the likely reason, as `<key>_accepted`; `how` says what to write."""
+    `expected`, whose message says `names` (the bad value) when given. Any other exception
+    fails as `<key>_error_type`; a message without `names` as `<key>_unnamed`; none at all
+    fails with `accepted`, the likely reason, as `<key>_accepted`; `how` says what to
+    write."""
     __tracebackhide__ = True
     try:
         fn()
-    except expected:
-        return
+    except expected as exc:
+        if names is None or names in str(exc):
+            return
+        raise CheckFailed(
+            f"{call} raised {expected.__name__}: {exc}\nGood that it stopped, but the "
+            f"docstring asks the message to say which value it got ({names!r}). {how}",
+            mistake=f"{key}_unnamed",
+            case=case,
+        ) from None
     except NotImplementedError:
         raise
     except Exception as exc:

@@ -159,6 +159,16 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
         "input's dtype.",
         _fractions_dropped,
     )
+    for k in range(1, 4):
+        yield Derived(
+            "auto:fractions_dropped_by_int",
+            "every value lost its fraction where one argument was a whole number: the result "
+            "took that argument's integer type (np.full(shape, b) with an integer b, or an "
+            "array made from it), which truncates what is written into it",
+            "Start the output as floats, np.zeros(shape) (float64 by default), and add the "
+            "number to it; never let a number argument choose the array's dtype.",
+            lambda c, e, k=k: _fractions_dropped(c, e, position=k),
+        )
     for reduce in ("sum", "mean", "max"):
         yield Derived(
             f"auto:total_{reduce}",
@@ -256,13 +266,19 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
         )
 
 
-def _fractions_dropped(case, e: Any) -> Any:
-    """Truncated where the first array argument holds integers (the output took its
-    dtype); unchanged elsewhere."""
+def _fractions_dropped(case, e: Any, position: int | None = None) -> Any:
+    """Truncated where the first array argument holds integers (or, with `position`, where
+    that argument is an integer number or array): the output took its dtype; unchanged
+    elsewhere."""
     if _arr(e) is None or e.dtype.kind != "f":
         return None
-    first = next((a for a in case.args if isinstance(a, np.ndarray)), None)
-    if first is None or first.dtype.kind not in "iu":
+    if position is None:
+        given = next((a for a in case.args if isinstance(a, np.ndarray)), None)
+    elif position < len(case.args):
+        given = case.args[position]
+    else:
+        return None
+    if np.asarray(given).dtype.kind not in "iu" or isinstance(given, bool):
         return e
     return np.trunc(e)
 

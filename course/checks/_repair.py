@@ -735,11 +735,15 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
             other = ast.Pow() if isinstance(node.op, ast.Mult) else ast.Mult()
             new = ast.BinOp(node.left, other, node.right)
             yield _Edit("power", node.lineno, _src(node), _src(new), _set_op(other), path)
+    indices = {  # K[2, 2]: a position, whose sign is never the mistake (K[-2, -2] is K[1, 1])
+        id(n) for s in ast.walk(tree) if isinstance(s, ast.Subscript) for n in ast.walk(s.slice)
+    }
     for path, node, parent in body:  # [[0, 1, 0], [1, 5, 1], ...] where the 1s are -1
         if (
             isinstance(node, ast.Constant)
             and type(node.value) in (int, float)
             and node.value != 0
+            and id(node) not in indices
             and not isinstance(parent, (ast.UnaryOp, ast.Subscript, ast.keyword))
         ):
             yield _Edit(

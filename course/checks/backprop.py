@@ -380,7 +380,28 @@ def check_numerical_gradient(fn: Callable) -> None:
         quiet=True,
     )
     _check_closure(fn)
-    passed("numerical_gradient", [*(c.label for c in cases), "a function that reads x by closure"])
+    _check_float64(fn)
+    labels = [*(c.label for c in cases), "a function that reads x by closure", "float64"]
+    passed("numerical_gradient", labels)
+
+
+def _check_float64(fn: Callable) -> None:
+    """The docstring returns float64: a gradient stored in float32 keeps about 7 digits,
+    too few for the relative errors of 1e-7 that gradient checks read."""
+    __tracebackhide__ = True
+    x = np.array([[0.5, -1.25, 2.0]])
+    got = fn(_Fn("f = lambda x: np.sum(x**2)", "np.sum(x**2)", {}), x)
+    dtype = getattr(got, "dtype", None)
+    if dtype is not None and dtype != np.float64:
+        raise CheckFailed(
+            f"numerical_gradient(f, x) returned a {dtype} array for a float64 x; the "
+            "docstring asks for float64.\nIt looks like the gradient array was allocated "
+            "with another dtype (np.zeros(x.shape, dtype=np.float32), or zeros_like of an "
+            "integer array): each difference is rounded when it is stored. Allocate with "
+            "np.zeros(x.shape) (float64) or np.zeros_like(x) for a float64 x.",
+            mistake="not_float64",
+            case="float64",
+        )
 
 
 # ---------------------------------------------------------------------------------------

@@ -438,6 +438,7 @@ def check_corr2d_bias(corr2d_bias: Callable) -> None:
     K22 = np.array([[2, -1], [0, 3]])
     X26 = rng.integers(0, 6, size=(2, 6))
     K13 = np.array([[1, 0, -2]])
+    X34q = rng.integers(-8, 9, size=(3, 4)) / 4 + 0.125  # no output is a whole number
     cases = [
         Case("the lecture 000 example with bias b = 1", (L000_X, L000_K, 1), L000_Y_BIAS1),
         Case(
@@ -446,6 +447,13 @@ def check_corr2d_bias(corr2d_bias: Callable) -> None:
             _oracle.conv2d(_f(X35)[None, None], _f(K22)[None, None], [-0.5])[0, 0],
         ),
         Case("a 2×6 input, a 1×3 kernel and b = 2.5", (X26, K13, 2.5), _corr(X26, K13) + 2.5),
+        # An integer bias with fractional outputs: an output started from b (np.full) or
+        # allocated with b's type is an integer array and drops the fractions.
+        Case(
+            "a 3×4 input in quarters, a 2×2 kernel and b = 2 (an int)",
+            (X34q, K22, 2),
+            _corr(X34q, K22) + 2,
+        ),
     ]
     check(
         corr2d_bias,
@@ -1022,18 +1030,22 @@ def check_conv2d_true(conv2d_true: Callable) -> None:
         "your corr2d: if check_corr2d failed above, fix corr2d first.",
         quiet=True,
     )
-    require_raise(
-        lambda: conv2d_true(L003_I, L003_K, mode="circular"),
-        "conv2d_true(X, K, mode='circular')",
-        ValueError,
-        case="an unknown mode",
-        key="unknown_mode",
-        accepted="every mode that is not 'valid' is taken to be 'full' (or the other way "
-        "round), so a typo silently gives the other size",
-        how="Check the mode first, and say which one you got: `if mode not in ('valid', "
-        "'full'): raise ValueError(f'unknown mode {mode!r}')` (an assert raises "
-        "AssertionError, and nothing at all under python -O).",
-    )
+    for mode in ("circular", "vali"):  # a typo, and a piece of one: `in 'valid full'`
+        require_raise(
+            lambda mode=mode: conv2d_true(L003_I, L003_K, mode=mode),
+            f"conv2d_true(X, K, mode={mode!r})",
+            ValueError,
+            case="an unknown mode",
+            key="unknown_mode",
+            accepted="every mode that is not 'valid' is taken to be 'full' (or the other way "
+            "round), so a typo silently gives the other size; or the mode is looked up in "
+            "one string (`('valid' 'full')` without its comma is 'validfull'), where pieces "
+            "of a name are found too",
+            how="Check the mode first, and say which one you got: `if mode not in ('valid', "
+            "'full'): raise ValueError(f'unknown mode {mode!r}')` (an assert raises "
+            "AssertionError, and nothing at all under python -O).",
+            names=mode,
+        )
     passed("conv2d_true", [c.label for c in cases])
 
 

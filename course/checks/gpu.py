@@ -861,15 +861,17 @@ def _check_load_errors(fn: Callable, device: torch.device) -> list[str]:
     bad_cases = []
     missing = dict(params)
     del missing["fc3.bias"]
-    bad_cases.append(("fc3.bias", "a params dict without fc3.bias", missing))
+    bad_cases.append(("fc3.bias", "a params dict without fc3.bias", missing, ()))
     transposed = dict(params)
     transposed["fc1.weight"] = params["fc1.weight"].T.copy()
-    bad_cases.append(("fc1.weight", "fc1.weight transposed to (400, 120)", transposed))
+    label = "fc1.weight transposed to (400, 120)"
+    bad_cases.append(("fc1.weight", label, transposed, ((400, 120), (120, 400))))
     broadcast = dict(params)
     broadcast["conv1.bias"] = params["conv1.bias"][:1].copy()
-    bad_cases.append(("conv1.bias", "conv1.bias of shape (1,) instead of (6,)", broadcast))
+    label = "conv1.bias of shape (1,) instead of (6,)"
+    bad_cases.append(("conv1.bias", label, broadcast, ((1,), (6,))))
     labels = []
-    for name, label, bad in bad_cases:
+    for name, label, bad, shapes in bad_cases:
         model = _fresh_lenet(0, device)
         try:
             fn(model, bad)
@@ -895,6 +897,16 @@ def _check_load_errors(fn: Callable, device: torch.device) -> list[str]:
                     mistake="error_without_name",
                     case=label,
                 ) from None
+            if not all(_says_shape(str(exc), shape) for shape in shapes):
+                raise CheckFailed(
+                    f"load_numpy_params on {label} raised {type(exc).__name__}: {exc}\n"
+                    f"Good that it stops and names the tensor, but the docstring asks for both "
+                    f"shapes, {shapes[0]} and {shapes[1]}, in the message: "
+                    f'ValueError(f"{{name}}: shape {{array.shape}}, expected '
+                    f'{{tuple(param.shape)}}").',
+                    mistake="error_without_shapes",
+                    case=label,
+                ) from None
         else:
             raise CheckFailed(
                 f"load_numpy_params accepted {label} without an error.\n"
@@ -911,6 +923,13 @@ def _check_load_errors(fn: Callable, device: torch.device) -> list[str]:
             )
         labels.append(label)
     return labels
+
+
+def _says_shape(message: str, shape: tuple) -> bool:
+    """Whether an error message gives `shape`, written as a tuple, a list or a torch.Size."""
+    text = message.replace("torch.Size(", "").replace("[", "(").replace("]", ")")
+    text = text.replace(" ", "").replace(",)", ")").replace("))", ")")
+    return str(shape).replace(" ", "").replace(",)", ")") in text
 
 
 @single_threaded
@@ -965,6 +984,7 @@ class _LinearRun:
     sizes: tuple[int, ...]
     lr: float | None  # None: an evaluation, no optimiser
     scale: float = 0.5  # of the weights; 300 puts logits hundreds apart
+    lazy: bool = False  # the batches as a generator (course.data.batches is one): no len()
 
     def data(self):
         rng = np.random.default_rng(self.seed)
@@ -975,13 +995,14 @@ class _LinearRun:
             (rng.standard_normal((B, 1, 2, 3)), rng.integers(0, C, size=B).astype(np.int64))
             for B in self.sizes
         ]
-        return W, b, batches
+        return W, b, (iter(batches) if self.lazy else batches)
 
     def __repr__(self) -> str:
         sizes = "+".join(map(str, self.sizes))
         opt = "" if self.lr is None else f", <SGD lr={self.lr}>"
         weights = "" if self.scale == 0.5 else f" with weights ~ N(0, {self.scale:g}²)"
-        return f"<linear model 6→4{weights}>, <batches of {sizes} images>{opt}"
+        kind = "a generator of batches" if self.lazy else "batches"
+        return f"<linear model 6→4{weights}>, <{kind} of {sizes} images>{opt}"
 
 
 def _softmax(Z: np.ndarray) -> np.ndarray:
@@ -1173,7 +1194,10 @@ class _StatsCase(Case):
 
 TRAIN_RUNS = (
     ("4 batches of 5 images, lr 0.5", _LinearRun(41, (5, 5, 5, 5), 0.5)),
-    ("batches of 6, 6, 6 and a last one of 2, lr 0.3", _LinearRun(42, (6, 6, 6, 2), 0.3)),
+    (
+        "a generator of batches of 6, 6, 6 and a last one of 2, lr 0.3",
+        _LinearRun(42, (6, 6, 6, 2), 0.3, lazy=True),
+    ),
     ("a single batch of 7, lr 1.0", _LinearRun(43, (7,), 1.0)),
     # Labels hundreds below their row's maximum: a loss written as -log(softmax) is inf
     # there, and its step writes nan into the parameters.
@@ -1181,7 +1205,7 @@ TRAIN_RUNS = (
 )
 EVAL_RUNS = (
     ("3 batches of 4 images", _LinearRun(51, (4, 4, 4), None)),
-    ("batches of 8 and a last one of 3", _LinearRun(52, (8, 3), None)),
+    ("a generator of batches of 8 and a last one of 3", _LinearRun(52, (8, 3), None, lazy=True)),
     # Labels hundreds below their row's maximum: exp underflows to 0 for them.
     ("logits hundreds apart", _LinearRun(53, (4, 3), None, scale=300.0)),
 )

@@ -1872,11 +1872,15 @@ def _torch_epoch(
         yb = torch.tensor(np.asarray(y)[idy].astype(np.int64))
         logits = model(xb)
         loss = F.cross_entropy(logits, yb)
+        reported = float(loss.detach())
+        if variant == "softmax_unshifted":  # exp of a logit above 709 is inf: inf / inf
+            probs = torch.exp(logits) / torch.exp(logits).sum(dim=1, keepdim=True)
+            reported = float(-torch.log(probs[torch.arange(len(yb)), yb]).mean())
         opt.zero_grad()
         loss.backward()
         opt.step()
-        total += float(loss.detach()) * len(idx)
-        batch_means.append(float(loss.detach()))
+        total += reported * len(idx)
+        batch_means.append(reported)
         correct += int((logits.argmax(1) == yb).sum())
     after = {k: p.detach().numpy().copy() for k, p in named.items()}
     loss_value = total / N
@@ -2119,8 +2123,12 @@ def _eval_cases() -> list[Case]:
     for label, N, B, seed in [
         ("7 images in batches of 3 (the last one has 1)", 7, 3, 5),
         ("10 images in one batch", 10, 500, 6),
+        ("5 images with logits hundreds apart, some above 709, in batches of 2", 5, 2, 7),
     ]:
         params = _default_init(seed, scale=3.0)
+        if seed == 7:  # np.exp of a logit above 709 overflows: the softmax must shift first
+            params["fc3.weight"] = params["fc3.weight"] * 30
+            params["fc3.bias"] = params["fc3.bias"] * 30
         X = rng.standard_normal((N, 1, 28, 28))
         y = _some_right_labels(params, X, rng)
         for part, value in enumerate(_torch_eval(params, X, y, batch_size=B)):
@@ -2162,6 +2170,13 @@ EVAL_MISTAKES = (
         "the loss is the plain mean of the batch losses (a small last batch counts as much "
         "as a full one)",
         "Weight each batch's loss by its size, then divide by N.",
+    ),
+    _eval_mistake(
+        "softmax_unshifted",
+        "the loss was computed from np.exp(logits) without subtracting each row's maximum "
+        "first: a logit above 709 overflows to inf, and inf / inf is nan",
+        "Let layers.softmax_cross_entropy compute the loss (it shifts each row by its "
+        "maximum), or subtract logits.max(axis=1, keepdims=True) before np.exp.",
     ),
     _eval_mistake(
         "acc_count",

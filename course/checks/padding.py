@@ -523,22 +523,36 @@ PAD2D_MISTAKES = (
 
 
 def _float_for_integers(fn: Callable) -> None:
-    """The docstring asks for a float array: an integer image must not give an integer one
-    (checked once the values are right, so that a more specific name comes first)."""
+    """The docstring asks for a new float array: an integer image must not give an integer
+    one, nor, with padding 0, come back itself (checked once the values are right, so that
+    a more specific name comes first)."""
     __tracebackhide__ = True
-    try:
-        out = fn(np.arange(6).reshape(2, 3), 1)
-    except Exception:
-        return
-    require_float(
-        out,
-        "pad2d(np.arange(6).reshape(2, 3), 1)",
-        "an integer image",
-        "the output was allocated with X's dtype (np.zeros(..., dtype=X.dtype) or "
-        "np.zeros_like(X)): an integer image then gives an integer result, and whatever is "
-        "later computed into it is truncated. Allocate with np.zeros(shape), float64 by "
-        "default.",
-    )
+    for padding in (1, 0):
+        X = np.arange(6).reshape(2, 3)
+        try:
+            out = fn(X, padding)
+        except Exception:
+            return
+        call = f"pad2d(np.arange(6).reshape(2, 3), {padding})"
+        if isinstance(out, np.ndarray) and np.shares_memory(out, X):
+            raise CheckFailed(
+                f"{call} returned X itself (or a view of it), not a new array.\nIt looks "
+                "like padding 0 returns the input as it is ('nothing to pad'): the caller's "
+                "image then comes back with its own dtype, and a write into the result "
+                "changes it. Build the result the same way for every padding: a new float "
+                "array of zeros with X copied into its middle.",
+                mistake="returns_input",
+                case="an integer image with padding 0",
+            )
+        require_float(
+            out,
+            call,
+            "an integer image",
+            "the output was allocated with X's dtype (np.zeros(..., dtype=X.dtype) or "
+            "np.zeros_like(X)): an integer image then gives an integer result, and whatever "
+            "is later computed into it is truncated. Allocate with np.zeros(shape), float64 "
+            "by default.",
+        )
 
 
 def check_pad2d(fn: Callable) -> None:
@@ -555,7 +569,7 @@ def check_pad2d(fn: Callable) -> None:
         quiet=True,
     )
     _float_for_integers(fn)
-    passed("pad2d", [*(c.label for c in cases), "a float array for an integer image"])
+    passed("pad2d", [*(c.label for c in cases), "a new float array for an integer image"])
 
 
 # ---------------------------------------------------------------------------------------

@@ -789,3 +789,11 @@ def test_pool_backward_check_names_an_unfinished_forward():
     err = _named(checks.check_maxpool2d_backward, stub, maxpool2d_backward_student)
     assert err.mistake == "not_implemented"
     assert "through your maxpool2d_forward" in str(err)
+
+
+def test_numerical_gradient_must_return_float64():
+    def numerical_gradient(f, x, *, h=1e-5):
+        return solutions.numerical_gradient(f, x, h=h).astype(np.float32)
+
+    err = _named(checks.check_numerical_gradient, numerical_gradient)
+    assert err.mistake == "not_float64", str(err)

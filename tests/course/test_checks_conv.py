@@ -187,7 +187,7 @@ def test_corr2d_bias_mistakes_are_named(key):
 
 def test_corr2d_bias_reference_passes(capsys):
     checks.check_corr2d_bias(lambda X, K, b: solutions.corr2d(X, K) + b)
-    assert "✓ corr2d_bias: 3 of 3 checks passed" in capsys.readouterr().out
+    assert "✓ corr2d_bias: 4 of 4 checks passed" in capsys.readouterr().out
 
 
 def test_corr2d_bias_unknown_mistake():
@@ -510,8 +510,10 @@ def test_conv2d_true_reference_passes(fn, capsys):
     [
         (lambda mode: None, "unknown_mode_accepted"),
         (lambda mode: _assert_mode(mode), "unknown_mode_error_type"),
+        (lambda mode: _in_one_string(mode), "unknown_mode_accepted"),
+        (lambda mode: _unnamed_mode(mode), "unknown_mode_unnamed"),
     ],
-    ids=["accepted", "assert"],
+    ids=["accepted", "assert", "substring", "unnamed"],
 )
 def test_an_unknown_mode_must_raise_value_error(refuse, key):
     """The docstring's Raises: a mode that is neither 'valid' nor 'full' is a ValueError,
@@ -529,6 +531,34 @@ def test_an_unknown_mode_must_raise_value_error(refuse, key):
 
 def _assert_mode(mode):
     assert mode in ("valid", "full"), f"unknown mode {mode}"
+
+
+def _in_one_string(mode):
+    if mode not in "validfull":  # ("valid" "full") without its comma is one string
+        raise ValueError(f"unknown mode {mode!r}")
+
+
+def _unnamed_mode(mode):
+    if mode not in ("valid", "full"):
+        raise ValueError("mode must be 'valid' or 'full'")
+
+
+def test_an_integer_bias_must_not_make_the_output_integer():
+    """np.full(shape, b) takes b's type: an integer bias truncates every output."""
+
+    def corr2d_bias(X, K, b):
+        H, W = X.shape
+        KH, KW = K.shape
+        Y = np.full((H - KH + 1, W - KW + 1), b)
+        for i in range(H - KH + 1):
+            for j in range(W - KW + 1):
+                Y[i, j] += np.sum(X[i : i + KH, j : j + KW] * K)
+        return Y
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check_corr2d_bias(corr2d_bias)
+    assert info.value.mistake == "auto:fractions_dropped_by_int", str(info.value)
+    assert "b = 2 (an int)" in str(info.value)
 
 
 def test_a_kernel_returned_as_integers_fails_once_its_values_are_right():

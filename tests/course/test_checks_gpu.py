@@ -281,7 +281,7 @@ def load_with_state_dict(model, params):
     model.to(torch.float64)
     for name, param in model.state_dict().items():
         if np.shape(params[name]) != tuple(param.shape):
-            raise ValueError(f"{name} has the wrong shape")
+            raise ValueError(f"{name}: {np.shape(params[name])}, expected {param.shape}")
     model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in params.items()})
     return model
 
@@ -330,7 +330,9 @@ def load_student(model, params, *, bug=None):
                 param.copy_(tensor)
             else:
                 if tuple(tensor.shape) != tuple(param.shape):
-                    raise ValueError(f"{name}: wrong shape")
+                    if bug == "error_without_shapes":
+                        raise ValueError(f"{name}: wrong shape")
+                    raise ValueError(f"{name}: {tuple(tensor.shape)}, expected {param.shape}")
                 param.copy_(tensor)
     if bug == "returned_none":
         return None
@@ -346,6 +348,7 @@ LOAD_KEYS = [m.key for m in checks.LOAD_MISTAKES] + [
     "copy_outside_no_grad",
     "shape_not_checked",
     "error_without_name",
+    "error_without_shapes",
     "returned_none",
     "caller_dict_changed",
     "missing_not_key_error",
@@ -975,3 +978,14 @@ def test_same_device_treats_cuda_and_cuda0_alike(monkeypatch):
     assert checks._same_device(torch.device("cuda", 0), torch.device("cuda"))
     assert not checks._same_device(torch.device("cuda", 1), torch.device("cuda"))
     assert not checks._same_device(torch.device("meta"), torch.device("cpu"))
+
+
+def test_train_must_take_batches_from_a_generator():
+    """batches is an iterable (course.data.batches is a generator): no len(), no [k]."""
+
+    def by_position(model, batches, opt, device):
+        return train_student(model, [batches[k] for k in range(len(batches))], opt, device)
+
+    err = _named(checks.check_train_epoch_torch, by_position)
+    assert err.mistake == "raised", str(err)
+    assert "a generator of batches" in str(err)

@@ -402,3 +402,14 @@ def test_pad2d_must_not_modify_its_input():
 
     err = _named(checks.check_pad2d, in_place)
     assert err.mistake == "mutates_input"
+
+
+def test_pad2d_with_padding_zero_must_return_a_new_float_array():
+    def pad2d(X, padding):
+        if padding == 0:
+            return X  # "nothing to pad"
+        return solutions.pad2d(X, padding)
+
+    err = _named(checks.check_pad2d, pad2d)
+    assert err.mistake == "returns_input", str(err)
+    assert "padding 0" in str(err)

@@ -457,3 +457,13 @@ def test_quiz_answers_are_not_stored_in_the_check_module():
     assert "[[16, 8], [20, 25]]" not in text.replace(".0", "")
     assert "[[20, 30], [70, 90]]" not in text.replace(".0", "")
     assert answer_digest((3, 0)) == checks.SHIFT_DIGEST
+
+
+def test_channels_returned_as_a_list_fail_with_right_values():
+    def pool2d_channels(X, size, **kw):
+        return [solutions.pool2d(x, size, **kw) for x in X]
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check_pool2d_channels(pool2d_channels)
+    assert info.value.mistake == "returned_list", str(info.value)
+    assert "np.stack" in str(info.value)

@@ -804,6 +804,24 @@ def test_a_torch_loop_is_repaired_through_the_checks_own_runs():
     assert "raised RuntimeError" in text and "running its block without it" in text
 
 
+def test_an_index_is_never_given_the_other_sign():
+    """K[2, 2] for the middle of a 3×3 kernel (MATLAB's 1-based middle): writing K[-2, -2]
+    would pass, and say nothing true about a sign."""
+    middle = np.full((3, 3), -1.0)
+    middle[1, 1] = 8.0
+    cases = [Case("the kernel", (), middle)]
+    kernel = student(
+        """
+        def kernel():
+            K = np.full((3, 3), -1.0)
+            K[2, 2] = 8.0
+            return K
+        """
+    )
+    found = repair(kernel, cases, lambda f, c: np.array_equal(f(*c.args), c.expected))
+    assert found is None or found.key != "repair:sign", found
+
+
 def test_no_repair_is_a_guess():
     """An edit that fixes some cases but not all is no name; noise has no repair."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
