@@ -233,7 +233,8 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
     if mask.any():
         ratio = g0a[mask] / e0a[mask]
         r = float(ratio.flat[0])
-        if np.allclose(ratio, r, rtol=1e-6) and abs(r) not in (0.0, 1.0):
+        # A finite factor only: inf or nan in the output is an overflow, not a scale.
+        if np.isfinite(r) and np.allclose(ratio, r, rtol=1e-6) and abs(r) not in (0.0, 1.0):
             for label, n in _sizes(first, names).items():
                 for factor, says in (
                     (n, f"every value is {n} times too large ({label}): a sum where a mean "
@@ -257,7 +258,7 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
             )
     shift = g0a - e0a
     s = float(shift.flat[0])
-    if np.allclose(shift, s) and s != 0:
+    if np.isfinite(s) and np.allclose(shift, s) and s != 0:
         yield Derived(
             "auto:shifted",
             f"every value is off by {s:g}",

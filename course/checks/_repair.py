@@ -98,13 +98,19 @@ SAYS = {
     "loop_level": "a step runs at the wrong level of the loops: once where it belongs in "
     "every pass, or in every pass where it belongs once",
     "context": "a block runs inside a `with` that changes how it runs",
+    "uncalled": "a function or class is used where its result belongs (the call's "
+    "parentheses are missing)",
+    "chained_index": "two indexings in a row where one index of two axes belongs "
+    "(X[rows][cols] slices the rows twice)",
+    "whole": "one entry of an array is used where the whole array belongs",
+    "dtype": "the array is made with a dtype that does not fit what is written into it",
 }
 #: Functions written for one another: each name, with the siblings tried in its place.
 _REDUCED = ("sum", "mean", "max", "min", "prod")
 SIBLINGS = {
     **{f: tuple(g for g in _REDUCED if g != f) for f in _REDUCED},
-    "max": ("argmax", "sum", "mean", "min", "prod"),
-    "min": ("argmin", "sum", "mean", "max", "prod"),
+    "max": ("argmax", "maximum", "sum", "mean", "min", "prod"),
+    "min": ("argmin", "minimum", "sum", "mean", "max", "prod"),
     "norm": ("sum",),
     "argmax": ("max",),
     "argmin": ("min",),
@@ -175,7 +181,7 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
                 break
     shapes = _shapes(tree)
     tried = 0
-    for edit in _raising_line_first(_edits(tree, lines), only, first_line):
+    for edit in _raising_line_first(_edits(tree, lines, student.__globals__), only, first_line):
         elsewhere = only is not None and first_line + edit.line - 1 != only
         # The edit alone, then the same edit at every place of the same shape (the rows'
         # and the columns' versions of one formula: `r + kh - 1` and `c + kw - 1`).
@@ -456,18 +462,19 @@ def _name(node: ast.AST) -> str | None:
     return None
 
 
-def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
+def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -> Iterator[_Edit]:
     """Every single edit, the likeliest operators first."""
     nodes = [(p, n, parent) for p, n, parent in _paths(tree) if p]
     body = [(p, n, parent) for p, n, parent in nodes if hasattr(n, "lineno")]
     # Sizes assigned from arithmetic (H_out = H - KH): an off-by-one often sits there.
     sized = {
-        id(n.value)
+        id(v)
         for _, n, _ in body
         if isinstance(n, ast.Assign)
-        and isinstance(n.value, ast.BinOp)
         and all(isinstance(t, (ast.Name, ast.Tuple)) for t in n.targets)
-    }
+        for v in (n.value.elts if isinstance(n.value, ast.Tuple) else [n.value])
+        if isinstance(v, ast.BinOp)
+    }  # and H_out, W_out = H - KH, W - KW
     for path, node, parent in body:
         if _bounds(node, parent) or id(node) in sized:
             for k in (1, -1):
@@ -730,14 +737,18 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
         ):
             new = ast.Call(node.func, node.args[::-1], node.keywords)
             yield _Edit("swapped", node.lineno, _src(node), _src(new), _reverse_args, path)
-    for path, node, _ in body:  # k * 2 where k ** 2 is meant, or the other way round
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Pow)):
-            other = ast.Pow() if isinstance(node.op, ast.Mult) else ast.Mult()
+    for path, node, _ in body:  # k * 2 (or LaTeX's k ^ 2) where k ** 2 is meant, or back
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Pow, ast.BitXor)):
+            other = ast.Mult() if isinstance(node.op, ast.Pow) else ast.Pow()
             new = ast.BinOp(node.left, other, node.right)
             yield _Edit("power", node.lineno, _src(node), _src(new), _set_op(other), path)
     indices = {  # K[2, 2]: a position, whose sign is never the mistake (K[-2, -2] is K[1, 1])
         id(n) for s in ast.walk(tree) if isinstance(s, ast.Subscript) for n in ast.walk(s.slice)
     }
+    for path, node, parent in body:  # np.pad(..., constant_values=np.inf) where -inf belongs
+        if _name(node) == "inf" and not isinstance(parent, ast.UnaryOp | ast.Attribute):
+            negated = _replace_with(lambda n: ast.UnaryOp(ast.USub(), n))
+            yield _Edit("sign", node.lineno, _src(node), f"-{_src(node)}", negated, path)
     for path, node, parent in body:  # [[0, 1, 0], [1, 5, 1], ...] where the 1s are -1
         if (
             isinstance(node, ast.Constant)
@@ -771,7 +782,7 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
             and node.id in given
             and not (isinstance(parent, ast.Subscript) and parent.value is node)
             and not (isinstance(parent, ast.Attribute) and parent.value is node)
-            and not isinstance(parent, ast.Call)  # an argument passed on whole
+            and not (isinstance(parent, ast.Call) and parent.func is node)
         ):
             for name in [v for p, v in loops.items() if _within(path, p)]:
                 new = ast.Subscript(
@@ -783,6 +794,7 @@ def _edits(tree: ast.FunctionDef, lines: list[str]) -> Iterator[_Edit]:
                 )  # fmt: skip
 
     yield from _late_edits(tree, body)
+    yield from _last_edits(tree, body, space or {})
 
 
 def _late_edits(tree: ast.FunctionDef, body: list) -> Iterator[_Edit]:
@@ -851,6 +863,121 @@ def _late_edits(tree: ast.FunctionDef, body: list) -> Iterator[_Edit]:
                     yield _Edit(
                         kind, line, "", "", apply, path, alike=False, says=says, moved=moved
                     )
+
+
+def _last_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterator[_Edit]:
+    """The last operators: calls left uncalled, chained indexing, parentheses that a
+    conditional expression or a floor division needed, an entry for its array, shapes one
+    short, and a dtype given where none belongs."""
+    bound = {a.arg for a in (*tree.args.posonlyargs, *tree.args.args, *tree.args.kwonlyargs)}
+    bound |= {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    for path, node, parent in body:  # sobel_x.T where sobel_x().T belongs; `with torch.no_grad:`
+        if isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Load):
+            if isinstance(parent, ast.Call) and parent.func is node:
+                continue  # called already
+            if isinstance(parent, ast.Attribute) and isinstance(node, ast.Attribute):
+                continue  # a longer chain is tried as a whole
+            if not _is_callable_global(node, space, bound):
+                continue
+            called = _replace_with(lambda n: ast.Call(n, [], []))
+            yield _Edit("uncalled", node.lineno, _src(node), f"{_src(node)}()", called, path)
+    for path, node, _ in body:  # X[i:i + KH][j:j + KW] where X[i:i + KH, j:j + KW] belongs
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Subscript)
+            and not isinstance(node.value.slice, ast.Tuple)
+            and not isinstance(node.slice, ast.Tuple)
+        ):
+            merged = _replace_with(
+                lambda n: ast.Subscript(
+                    n.value.value, ast.Tuple([n.value.slice, n.slice], ast.Load()), ast.Load()
+                )
+            )
+            new = f"{_src(node.value.value)}[{_src(node.value.slice)}, {_src(node.slice)}]"
+            yield _Edit("chained_index", node.lineno, _src(node), new, merged, path)
+    for path, node, _ in body:  # w + b if bias else 0 where w + (b if bias else 0) belongs
+        if isinstance(node, ast.IfExp) and isinstance(node.body, ast.BinOp):
+            inner = _replace_with(
+                lambda n: ast.BinOp(
+                    n.body.left, n.body.op, ast.IfExp(n.test, n.body.right, n.orelse)
+                )
+            )
+            new = ast.BinOp(
+                node.body.left, node.body.op, ast.IfExp(node.test, node.body.right, node.orelse)
+            )
+            yield _Edit("precedence", node.lineno, _src(node), _src(new), inner, path)
+    for path, node, _ in body:  # (n + 2p) // s - k where (n + 2p - k) // s belongs
+        grouped = _regrouped_back(node)
+        if grouped is not None:
+            made = _replace_with(_regrouped_back)
+            yield _Edit("precedence", node.lineno, _src(node), _src(grouped), made, path)
+    for path, node, _ in body:  # len(X[0]) where len(X) belongs
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and type(_literal(node.slice)) is int
+            and not isinstance(node.ctx, ast.Store)
+        ):
+            whole = _replace_with(lambda n: n.value)
+            yield _Edit("whole", node.lineno, _src(node), _src(node.value), whole, path)
+    for path, node, _ in body:  # np.zeros((C, H - KH, W - KW)) where the + 1 belongs
+        if isinstance(node, ast.Call) and _name(node.func) in SHAPED:
+            sizes = (
+                node.args[0].elts
+                if node.args and isinstance(node.args[0], ast.Tuple)
+                else node.args
+            )
+            for i, size in enumerate(sizes):
+                if isinstance(size, ast.BinOp):
+                    where = (
+                        (*path, ("args", 0), ("elts", i))
+                        if sizes is not node.args
+                        else (*path, ("args", i))
+                    )
+                    for k in (1, -1):
+                        yield _Edit(
+                            "off_by_one", size.lineno, _src(size), _src(_plus(size, k)),
+                            _replace_with(lambda n, k=k: _plus(n, k)), where,
+                        )  # fmt: skip
+    for path, node, _ in body:  # np.zeros(shape, dtype=int) for a float gradient
+        if isinstance(node, ast.Call) and any(k.arg == "dtype" for k in node.keywords):
+            new = ast.Call(node.func, node.args, [k for k in node.keywords if k.arg != "dtype"])
+            dropped = _replace_with(
+                lambda n: ast.Call(n.func, n.args, [k for k in n.keywords if k.arg != "dtype"])
+            )
+            yield _Edit("dtype", node.lineno, _src(node), _src(new), dropped, path, alike=False)
+
+
+#: Calls whose arguments are the sizes of the array they make or reshape to.
+SHAPED = {"zeros", "ones", "empty", "full", "reshape"}
+
+
+def _is_callable_global(node: ast.AST, space: dict, bound: set[str]) -> bool:
+    """A name (or dotted name) that the function reads from its globals and that holds a
+    function or a class: `sobel_x`, `torch.no_grad`, `nn.ReLU`."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id in bound or node.id not in space:
+        return False
+    value = space[node.id]
+    for attr in reversed(parts):
+        value = getattr(value, attr, None)
+    return inspect.isfunction(value) or inspect.isclass(value)
+
+
+def _regrouped_back(node: ast.AST) -> ast.AST | None:
+    """`(L op s) ± a` as `(L ± a) op s`, for op a floor or true division: a term added
+    after the division where it belongs inside it; None for any other node."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub)):
+        return None
+    left = node.left
+    if not (isinstance(left, ast.BinOp) and isinstance(left.op, ast.FloorDiv | ast.Div)):
+        return None
+    return ast.BinOp(ast.BinOp(left.left, node.op, node.right), left.op, left.right)
 
 
 def _siblings(node: ast.AST) -> list[ast.expr]:

@@ -822,6 +822,122 @@ def test_an_index_is_never_given_the_other_sign():
     assert found is None or found.key != "repair:sign", found
 
 
+def test_a_function_used_without_its_call_is_repaired():
+    """`base.T` where `base().T` belongs: the student's own helper, never called."""
+
+    def base():
+        return np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
+
+    cases = [Case("the kernel", (), base().T)]
+    turned = student(
+        """
+        def turned():
+            return base.T
+        """,
+        base=base,
+    )
+    assert "`base()` for `base`" in _repaired(turned, cases, "repair:uncalled")
+
+
+def test_chained_indexing_is_repaired():
+    """X[rows][cols] slices the rows twice; X[rows, cols] is the window."""
+    rng = np.random.default_rng(7)
+    cases = [Case(f"{X.shape}", (X,), X[1:3, 0:2]) for X in
+             (rng.standard_normal((4, 4)), rng.standard_normal((3, 5)))]  # fmt: skip
+    window = student(
+        """
+        def window(X):
+            return X[1:3][0:2]
+        """
+    )
+    assert "`X[1:3, 0:2]` for `X[1:3][0:2]`" in _repaired(window, cases, "repair:chained_index")
+
+
+def test_a_caret_where_a_power_belongs_is_repaired():
+    cases = [Case(f"k = {k}", (k,), np.full((k, k), 1 / k**2)) for k in (2, 3, 5)]
+    blur = student(
+        """
+        def blur(k):
+            return np.ones((k, k)) / (k ^ 2)
+        """
+    )
+    assert "`k ** 2` for `k ^ 2`" in _repaired(blur, cases, "repair:power")
+
+
+def test_parentheses_a_conditional_or_a_division_needed_are_repaired():
+    cases = [Case(f"bias={b}", (3, 2, b), 6 + (2 if b else 0)) for b in (True, False)]
+    count = student(
+        """
+        def count(c_in, c_out, bias):
+            return c_in * c_out + c_out if bias else 0
+        """
+    )
+    text = _repaired(count, cases, "repair:precedence")
+    assert "`c_in * c_out + (c_out if bias else 0)`" in text
+    cases = [Case(f"n = {n}", (n, 3, 2), (n - 3) // 2 + 1) for n in (7, 10, 12)]
+    size = student(
+        """
+        def size(n, k, s):
+            return n // s - k + 1
+        """
+    )
+    assert "`(n - k) // s`" in _repaired(size, cases, "repair:precedence")
+
+
+def test_an_entry_where_the_whole_array_belongs_is_repaired():
+    rng = np.random.default_rng(8)
+    cases = [Case(f"{X.shape}", (X,), X.sum(axis=0)) for X in
+             (rng.standard_normal((2, 3, 3)), rng.standard_normal((4, 2, 2)))]  # fmt: skip
+    summed = student(
+        """
+        def summed(X):
+            Y = np.zeros(X.shape[1:])
+            for c in range(len(X[0])):
+                Y += X[c]
+            return Y
+        """
+    )
+    assert "`X` for `X[0]`" in _repaired(summed, cases, "repair:whole")
+
+
+def test_an_array_allocated_one_short_or_with_a_dtype_is_repaired():
+    rng = np.random.default_rng(9)
+    cases = [Case(f"{X.shape}", (X,), X[:-1, :-1] + X[1:, 1:]) for X in
+             (rng.standard_normal((3, 4)), rng.standard_normal((4, 4)))]  # fmt: skip
+    short = student(
+        """
+        def pairs(X):
+            H, W = X.shape
+            Y = np.zeros((H - 2, W - 2))
+            Y[...] = X[:-1, :-1] + X[1:, 1:]
+            return Y
+        """
+    )
+    assert "`H - 1` for `H - 2`" in _repaired(short, cases, "repair:off_by_one")
+    whole = student(
+        """
+        def pairs(X):
+            H, W = X.shape
+            Y = np.zeros((H - 1, W - 1), dtype=int)
+            Y[...] = X[:-1, :-1] + X[1:, 1:]
+            return Y
+        """
+    )
+    assert "np.zeros((H - 1, W - 1))" in _repaired(whole, cases, "repair:dtype")
+
+
+def test_plus_infinity_where_minus_belongs_is_repaired():
+    cases = [Case(f"{x}", (np.array(x),), np.max(np.pad(np.array(x), 1, constant_values=-np.inf)))
+             for x in ([-3.0, -1.0], [-2.0, -5.0, -4.0])]  # fmt: skip
+    padded_max = student(
+        """
+        def padded_max(x):
+            return np.max(np.pad(x, 1, constant_values=np.inf))
+        """
+    )
+    assert "`-np.inf` for `np.inf`" in _repaired(padded_max, cases, "repair:sign")
+
+
 def test_no_repair_is_a_guess():
     """An edit that fixes some cases but not all is no name; noise has no repair."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
