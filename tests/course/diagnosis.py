@@ -21,7 +21,8 @@ the repairs and measured once; `--set fifth` runs a fifth, written after the mec
 that the fourth prompted, and measured once; `--set sixth` a sixth, written while the
 repair operators that the fifth prompted were built, and measured once after them;
 `--set seventh` a seventh, written after the operators that the sixth prompted;
-`--set eighth` an eighth, written while the operators that the seventh prompted were built.
+`--set eighth` an eighth, written while the operators that the seventh prompted were built;
+`--set ninth` a ninth, written while the operators that the eighth prompted were built.
 
 Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
 numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
@@ -55,6 +56,7 @@ SETS = {
     "sixth": "tests.course.mistake_set_sixth",
     "seventh": "tests.course.mistake_set_seventh",
     "eighth": "tests.course.mistake_set_eighth",
+    "ninth": "tests.course.mistake_set_ninth",
 }
 
 REPO = Path(__file__).resolve().parents[2]
