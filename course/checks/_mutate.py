@@ -385,9 +385,10 @@ def _input_mutations(fn: Callable, first, oracle) -> Iterator[Derived]:
         if (arr := _arr(a)) is not None and arr.ndim >= 2:
             yield mutation(
                 f"auto:{name}_flipped",
-                f"{name} was flipped on both axes (a true convolution where the lecture's "
-                "cross-correlation is meant)",
-                "Slide the kernel as it is: Y[i, j] = sum over a, b of X[i + a, j + b] K[a, b].",
+                f"{name} was flipped on both axes (or the result was: a flipped input gives "
+                "the flipped result of the flipped kernel)",
+                f"Use {name} as it is given: read it in its own order, and flip only what the "
+                "exercise says to flip (in a true convolution, the kernel, before correlating).",
                 with_arg(i, lambda v: np.ascontiguousarray(np.asarray(v)[..., ::-1, ::-1])),
                 name,
             )

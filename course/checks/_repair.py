@@ -29,6 +29,7 @@ import contextlib
 import copy
 import inspect
 import io
+import itertools
 import signal
 import textwrap
 import threading
@@ -585,6 +586,23 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
         ):
             new = ast.Tuple(node.elts[::-1], ast.Load())
             yield _Edit("swapped", node.lineno, _src(node), _src(new), _reverse_tuple, path)
+    for path, node, _ in body:  # return dx, db, dw where dx, dw, db belongs
+        if (
+            isinstance(node, ast.Tuple)
+            and isinstance(node.ctx, ast.Load)
+            and len(node.elts) > 2
+            and all(isinstance(e, ast.Name) for e in node.elts)
+        ):
+            for i, j in itertools.combinations(range(len(node.elts)), 2):
+                swapped = [e.id for e in node.elts]
+                swapped[i], swapped[j] = swapped[j], swapped[i]
+                made = _replace_with(
+                    lambda n, names=tuple(swapped): ast.Tuple(
+                        [ast.Name(x, ast.Load()) for x in names], ast.Load()
+                    )
+                )
+                new = f"({', '.join(swapped)})"
+                yield _Edit("swapped", node.lineno, _src(node), new, made, path, alike=False)
     pairs = {  # names unpacked together: KH, KW = K.shape
         tuple(e.id for e in t.elts)
         for _, n, _ in body
@@ -820,6 +838,7 @@ def _late_edits(tree: ast.FunctionDef, body: list) -> Iterator[_Edit]:
             and node.args
             and not isinstance(node.args[0], ast.Starred)
             and not isinstance(parent, ast.Expr)  # a call for its effect: loss.backward()
+            and _name(node.func) not in CONSTRUCTORS  # without np.array there is no array
         ):
             unwrapped = _replace_with(lambda n: n.args[0])
             old, new = _src(node), _src(node.args[0])
@@ -950,6 +969,8 @@ def _last_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterator[_Edi
             yield _Edit("dtype", node.lineno, _src(node), _src(new), dropped, path, alike=False)
 
 
+#: Calls that make an array (or tensor) from their argument: never unwrapped.
+CONSTRUCTORS = {"array", "asarray", "asanyarray", "tensor", "as_tensor", "from_numpy"}
 #: Calls whose arguments are the sizes of the array they make or reshape to.
 SHAPED = {"zeros", "ones", "empty", "full", "reshape"}
 

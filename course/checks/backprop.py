@@ -872,6 +872,18 @@ def _conv_backward_cases(part: str) -> list[Case]:
             3,
             0,
         ),
+        # An integer batch: buffers made with zeros_like(x) or zeros_like(xp) are integer
+        # arrays, which refuse (or truncate) the fractional gradients added into them.
+        case(
+            "an integer batch, N=1, C_in=2, C_out=2, a 5×5 input, 2×2 kernel, padding 1",
+            np.random.default_rng(505).integers(-3, 4, size=(1, 2, 5, 5)),
+            np.random.default_rng(506).standard_normal((2, 2, 2, 2)),
+            np.array([0.5, -0.25]),
+            None,
+            1,
+            1,
+            dout=np.random.default_rng(507).standard_normal((1, 2, 6, 6)),
+        ),
     ]
 
 

@@ -573,6 +573,16 @@ def check_conv_mults(fn: Callable) -> None:
     check(
         fn, name="conv_mults", cases=_cases_mults(), mistakes=MISTAKES_MULTS, pointer=POINTER_MULTS
     )
+    got = fn(3, 6, 5, 5, 28, 28)
+    if not isinstance(got, int | np.integer):
+        raise CheckFailed(
+            f"conv_mults(3, 6, 5, 5, 28, 28) returned {got!r}, a {type(got).__name__}; the "
+            "docstring asks for an int (a count).\nIt looks like a division with `/` is "
+            "in the formula: `/` always gives a float, even when it divides exactly. Count "
+            "with products only, or divide with `//`.",
+            mistake="count_not_int",
+            case="lecture 001 (six 5×5 filters, 3 channels, 28×28 output)",
+        )
 
 
 # ---------------------------------------------------------------------------------------

@@ -1018,6 +1018,14 @@ def check_conv2d_true(conv2d_true: Callable) -> None:
             _conv_expected(X36, K13, "valid"),
             {"mode": "valid"},
         ),
+        # A mode string made at run time is equal to "full" but not the same object:
+        # `mode is "full"` tells them apart, `mode == "full"` does not.
+        Case(
+            "mode 'full' built at run time ('FULL'.lower())",
+            (X36, K13),
+            _conv_expected(X36, K13, "full"),
+            {"mode": "FULL".lower()},
+        ),
     ]
     check(
         conv2d_true,

@@ -985,6 +985,7 @@ class _LinearRun:
     lr: float | None  # None: an evaluation, no optimiser
     scale: float = 0.5  # of the weights; 300 puts logits hundreds apart
     lazy: bool = False  # the batches as a generator (course.data.batches is one): no len()
+    tensors: bool = False  # each batch as torch tensors, which the docstring allows
 
     def data(self):
         rng = np.random.default_rng(self.seed)
@@ -995,6 +996,8 @@ class _LinearRun:
             (rng.standard_normal((B, 1, 2, 3)), rng.integers(0, C, size=B).astype(np.int64))
             for B in self.sizes
         ]
+        if self.tensors:
+            batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
         return W, b, (iter(batches) if self.lazy else batches)
 
     def __repr__(self) -> str:
@@ -1002,6 +1005,7 @@ class _LinearRun:
         opt = "" if self.lr is None else f", <SGD lr={self.lr}>"
         weights = "" if self.scale == 0.5 else f" with weights ~ N(0, {self.scale:g}²)"
         kind = "a generator of batches" if self.lazy else "batches"
+        kind = f"{kind} as tensors" if self.tensors else kind
         return f"<linear model 6→4{weights}>, <{kind} of {sizes} images>{opt}"
 
 
@@ -1016,6 +1020,7 @@ def _closed_form_epoch(run: _LinearRun, bug: str | None = None, *, update: bool 
     acc_W, acc_b = np.zeros_like(W), np.zeros_like(b)
     stats = []  # (batch size, batch mean loss, correct)
     for x, y in batches:
+        x, y = np.asarray(x), np.asarray(y)  # tensors too
         B = len(y)
         X = x.reshape(B, -1)  # (B, 6)
         Z = X @ W.T + b  # (B, 4)
@@ -1198,13 +1203,14 @@ TRAIN_RUNS = (
         "a generator of batches of 6, 6, 6 and a last one of 2, lr 0.3",
         _LinearRun(42, (6, 6, 6, 2), 0.3, lazy=True),
     ),
-    ("a single batch of 7, lr 1.0", _LinearRun(43, (7,), 1.0)),
+    ("a single batch of 7 as tensors, lr 1.0", _LinearRun(43, (7,), 1.0, tensors=True)),
     # Labels hundreds below their row's maximum: a loss written as -log(softmax) is inf
     # there, and its step writes nan into the parameters.
     ("logits hundreds apart, lr 0.01", _LinearRun(44, (4, 3), 0.01, scale=300.0)),
 )
 EVAL_RUNS = (
     ("3 batches of 4 images", _LinearRun(51, (4, 4, 4), None)),
+    ("2 batches of 5 as tensors", _LinearRun(54, (5, 5), None, tensors=True)),
     ("a generator of batches of 8 and a last one of 3", _LinearRun(52, (8, 3), None, lazy=True)),
     # Labels hundreds below their row's maximum: exp underflows to 0 for them.
     ("logits hundreds apart", _LinearRun(53, (4, 3), None, scale=300.0)),

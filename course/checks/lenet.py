@@ -1618,9 +1618,11 @@ SGD_MISTAKES = (
     ),
     Mistake(
         "velocity_not_kept",
-        "momentum has no effect: the velocity is not carried from one step to the next",
+        "momentum has no effect: the velocity is not carried from one step to the next, "
+        "or the step uses the gradient d where the velocity belongs",
         "Store the new velocity back into the dict (velocity[name] = momentum * "
-        "velocity[name] + d, or update it in place) so the next step starts from it.",
+        "velocity[name] + d, or update it in place) so the next step starts from it, and "
+        "step with it: p -= lr * velocity[name].",
         _no_velocity,
     ),
     _sgd_torch_mistake(

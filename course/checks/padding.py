@@ -909,9 +909,10 @@ CORR2D_DILATED_MISTAKES = (
     ),
     _dilated_mistake(
         "dilation_applied_to_input",
-        "you subsampled the input (X[::d, ::d]) instead of spreading the kernel",
+        "the windows move by the dilation d, so only X[::d, ::d] is read: the input was "
+        "subsampled instead of the kernel spread, or the dilation was passed on as the stride",
         "Dilation spreads the kernel's taps apart; the windows still start at every "
-        "stride step of the full-resolution input.",
+        "stride step of the full-resolution input (pass stride=stride on, not the dilation).",
         _dilation_on_input,
     ),
     _dilated_mistake(

@@ -144,9 +144,9 @@ def conv2d_backward_student(dout, cache, *, bug=None):
                         else:
                             db[o] += dout[n, o, i, j]
 
-    # dw and dx by the scatter loop
-    dw = np.zeros_like(w)
-    dxp = np.zeros_like(xp)
+    # dw and dx by the scatter loop (float buffers: zeros_like of an integer batch is not)
+    dw = np.zeros(w.shape)
+    dxp = np.zeros(xp.shape)
     sb = 1 if bug == "stride_ignored" else s
     kernel = w
     if bug == "kernel_not_flipped":  # the "full correlation" route without the flip
@@ -797,3 +797,16 @@ def test_numerical_gradient_must_return_float64():
 
     err = _named(checks.check_numerical_gradient, numerical_gradient)
     assert err.mistake == "not_float64", str(err)
+
+
+def test_gradient_buffers_made_like_an_integer_batch_fail():
+    """zeros_like(xp) copies an integer batch's dtype: the fractional gradients added into
+    it are refused."""
+
+    def backward(dout, cache):
+        x = cache[0]
+        dx, dw, db = conv2d_backward_student(dout, cache)
+        return dx.astype(np.asarray(x).dtype), dw, db
+
+    err = _named(checks.check_conv2d_backward, conv2d_forward_student, backward, part="dx")
+    assert "an integer batch" in err.case, str(err)

@@ -549,3 +549,14 @@ def test_lecture_examples_match_torch():
     )[0].numpy()
     np.testing.assert_array_equal(Y[0], [[3, -4, -1], [2, 0, -4], [1, 1, 2]])
     np.testing.assert_array_equal(Y[1], [[-2, -3, -5], [-2, -1, -2], [-3, -4, 2]])
+
+
+def test_a_multiplication_count_made_by_true_division_is_not_an_int():
+    def conv_mults(C_in, C_out, KH, KW, H_out, W_out):
+        per_filter = (C_out * C_in * KH * KW) / C_out  # one filter's weights
+        return C_out * H_out * W_out * per_filter
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check_conv_mults(conv_mults)
+    assert info.value.mistake == "count_not_int", str(info.value)
+    assert "`//`" in str(info.value)

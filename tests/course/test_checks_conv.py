@@ -502,7 +502,7 @@ def test_conv2d_true_mistakes_are_named(key):
 @pytest.mark.parametrize("fn", [conv_loops, solutions.conv2d_true], ids=["loops", "solutions"])
 def test_conv2d_true_reference_passes(fn, capsys):
     checks.check_conv2d_true(fn)
-    assert "✓ conv2d_true: 6 of 6 checks passed" in capsys.readouterr().out
+    assert "✓ conv2d_true: 7 of 7 checks passed" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -669,3 +669,22 @@ def test_matrix_oracle_multiplies_like_corr2d():
 def test_answer_digests_are_normalised():
     """A numpy answer and the same nested list give one digest (what students type)."""
     assert answer_digest(np.array([[1.0, 2.0]])) == answer_digest([[1, 2]])
+
+
+_FULL = "full"
+
+
+def test_a_mode_compared_by_identity_fails_on_a_mode_built_at_run_time():
+    """`mode is "full"` holds for a literal in the call, not for an equal string made at
+    run time: the check passes one."""
+
+    def conv(X, K, mode="valid"):
+        if mode is _FULL:
+            return conv_loops(X, K, "full")
+        if mode != "valid":
+            raise ValueError(f"unknown mode {mode!r}")
+        return conv_loops(X, K, "valid")
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check_conv2d_true(conv)
+    assert info.value.case == "mode 'full' built at run time ('FULL'.lower())", str(info.value)

@@ -536,7 +536,7 @@ MOVED = {
         torch.as_tensor(x, device=d),
         torch.as_tensor(y, device=d),
     ),
-    "from_numpy().to()": lambda x, y, d: (torch.from_numpy(x).to(d), torch.from_numpy(y).to(d)),
+    "as_tensor().to()": lambda x, y, d: (torch.as_tensor(x).to(d), torch.as_tensor(y).to(d)),
     "to(device, non_blocking)": lambda x, y, d: (
         torch.tensor(x).to(d, non_blocking=True),
         torch.tensor(y).to(device=d),
@@ -559,6 +559,19 @@ def test_data_left_on_the_cpu_is_caught_without_a_gpu(where):
 def test_every_way_of_moving_the_batches_passes(how, capsys):
     checks.check_train_epoch_torch(lambda m, b, o, d: _epoch(m, b, o, d, move=MOVED[how]))
     assert "✓ train_epoch_torch" in capsys.readouterr().out
+
+
+def test_batches_that_are_tensors_must_be_taken_as_they_are():
+    """The docstring allows tensor batches: torch.from_numpy refuses them."""
+
+    def from_numpy(x, y, d):
+        return torch.from_numpy(x).to(d), torch.from_numpy(y).to(d)
+
+    err = _named(
+        checks.check_train_epoch_torch, lambda m, b, o, d: _epoch(m, b, o, d, move=from_numpy)
+    )
+    assert err.mistake == "raised", str(err)
+    assert "as tensors" in str(err) and "TypeError" in str(err)
 
 
 def test_what_a_gpu_allows_to_mix_passes(capsys):
@@ -642,7 +655,7 @@ def test_evaluate_mistakes_are_named(key):
 def test_evaluate_reference_passes_and_train_mode_fails(capsys):
     checks.check_evaluate_torch(evaluate_student)
     out = capsys.readouterr().out
-    assert "✓ evaluate_torch: 4 of 4" in out and "training mode" not in out
+    assert "✓ evaluate_torch: 5 of 5" in out and "training mode" not in out
     err = _named(
         checks.check_evaluate_torch, lambda m, b, d: evaluate_student(m, b, d, bug="train_mode")
     )

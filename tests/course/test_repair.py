@@ -938,6 +938,33 @@ def test_plus_infinity_where_minus_belongs_is_repaired():
     assert "`-np.inf` for `np.inf`" in _repaired(padded_max, cases, "repair:sign")
 
 
+def test_three_values_returned_in_the_wrong_order_are_repaired():
+    cases = [Case(f"{x}", (x,), (x, 2 * x, 3 * x)) for x in (1.0, 2.5)]
+    multiples = student(
+        """
+        def multiples(x):
+            one, two, three = x, 2 * x, 3 * x
+            return one, three, two
+        """
+    )
+    text = _repaired(multiples, cases, "repair:swapped")
+    assert "`(one, two, three)` for `(one, three, two)`" in text
+
+
+def test_an_array_constructor_is_never_unwrapped():
+    """np.array(values, dtype=np.uint8) cannot hold -1: the name is the dtype, not the
+    array (without np.array the result is a list)."""
+    cases = [Case("the kernel", (), np.array([[1.0, 0.0, -1.0]]))]
+    kernel = student(
+        """
+        def kernel():
+            return np.array([[1, 0, -1]], dtype=np.int8) * np.array([[1, 1, 1]], dtype=np.uint8)
+        """
+    )
+    found = repair(kernel, cases, lambda f, c: np.array_equal(f(*c.args), c.expected))
+    assert found is None or found.key != "repair:wrapped", found
+
+
 def test_no_repair_is_a_guess():
     """An edit that fixes some cases but not all is no name; noise has no repair."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
