@@ -226,6 +226,7 @@ class Raises:
     """The reference raised: the student's function must raise the same exception."""
 
     ename: str
+    message: str = ""  # the reference's own message, for a check that reads it
 
 
 def _call_in_place(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, dict[int, Any]]:
@@ -236,7 +237,7 @@ def _call_in_place(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, dict[i
     try:
         result = fn(*args, **kwargs)
     except Exception as exc:
-        return Raises(type(exc).__name__), {}
+        return Raises(type(exc).__name__, str(exc)), {}
     after = {
         i: snapshot(a)
         for i, (b, a) in enumerate(zip(before, args, strict=True))
@@ -265,7 +266,7 @@ class _Recorder:
             if snapshot(a) is not None:
                 self.log.passed.setdefault(id(a), [index, pos])
         if isinstance(result, Raises):  # the check asked for an error: give it one
-            raise _raised(result.ename, "raised by the reference")
+            raise _raised(result.ename, result.message or "raised by the reference")
         self.log.remember(result, [index])
         return result
 

@@ -131,6 +131,22 @@ def test_a_catalogued_mistake_is_named_by_the_judge(reference01):
     assert "It looks like" in verdict.message
 
 
+def test_an_error_message_the_check_reads_crosses_the_wire(reference01):
+    """The plan records the reference's own message (conv2d_true names the mode it got),
+    and the student's message is judged against the same requirement."""
+    student = dict(reference01)
+    right = reference01["conv2d_true"]
+
+    def unnamed(X, K, mode="valid"):
+        if mode not in ("valid", "full"):
+            raise ValueError("mode must be 'valid' or 'full'")
+        return right(X, K, mode)
+
+    student["conv2d_true"] = unnamed
+    verdict = _verdicts("01_convolution", student)["conv_conv2d_true_tests"]
+    assert not verdict.passed and verdict.mistake == "unknown_mode_unnamed", verdict.message
+
+
 def test_answers_learnt_by_heart_fail_on_the_secret_inputs(reference01):
     table = {
         (np.asarray(c.args[0]).tobytes(), np.asarray(c.args[1]).tobytes()): c.expected
