@@ -279,7 +279,7 @@ def _fractions_dropped(case, e: Any, position: int | None = None) -> Any:
         given = case.args[position]
     else:
         return None
-    if np.asarray(given).dtype.kind not in "iu" or isinstance(given, bool):
+    if np.asarray(given).dtype.kind not in "iu":  # bool is kind "b": never truncated
         return e
     return np.trunc(e)
 

@@ -19,7 +19,9 @@ FLOORS = {
     "fresh": (56, 42),
     "third": (60, 41),
     "fourth": (60, 40),
-    "fifth": (61, 43),
+    # 43 named on an idle machine; padded_width_uses_row_stride is found after about 3 of
+    # the repair search's 4 seconds, and was missed once while other tests ran
+    "fifth": (61, 42),
     "sixth": (63, 42),
     # 37 named on this machine; two of them are found late in the repair search's four
     # seconds (sgd_weight_decay_halved, evaluate_rounds_results), so a slower machine
