@@ -44,6 +44,9 @@ ENABLED = True
 MAX_EDITS = 600
 BUDGET_S = 4.0
 CALL_LIMIT_S = 0.5
+#: The second-edit search: how many first edits, and its own seconds.
+PAIR_FIRSTS = 4
+PAIR_BUDGET_S = 3.0
 MAX_LINES = 80
 
 REDUCTIONS = {"sum", "mean", "max", "min", "argmax", "argmin", "prod", "std", "var", "amax"}
@@ -180,27 +183,113 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
                 if skipped is not None and _all_pass(passes, fn, cell, skipped, cases, timer):
                     return None
                 break
-    shapes = _shapes(tree)
-    tried = 0
-    for edit in _raising_line_first(_edits(tree, lines, student.__globals__), only, first_line):
-        elsewhere = only is not None and first_line + edit.line - 1 != only
-        # The edit alone, then the same edit at every place of the same shape (the rows'
-        # and the columns' versions of one formula: `r + kh - 1` and `c + kw - 1`).
-        twins = [p for p in shapes.get(_shape(_at(tree, edit.path)), []) if p != edit.path]
-        twins = list(edit.places) if edit.places else twins if edit.alike else []
-        for paths in ((edit.path,), (edit.path, *twins)) if twins else ((edit.path,),):
-            tried += 1
-            if tried > MAX_EDITS or time.monotonic() - start > BUDGET_S:
-                return None
-            edited = _build(student, tree, edit.apply, paths)
-            if edited is None:
+    # The cases the function fails come first, so that how many cases an edit passes
+    # before its first failure says whether it fixed a case the student got wrong.
+    failing = [c for c in cases if not _all_pass(passes, fn, cell, student, (c,), timer)]
+    cases = failing + [c for c in cases if not any(c is f for f in failing)]
+    search = _Search(fn, student, cell, cases, passes, timer, start, only, first_line)
+    found = search.run(tree)
+    if found is not None:
+        return _named(student, found[0], first_line, lines, len(found[1]))
+    if search.cut or only is not None:
+        return None  # a second edit only after every single edit has been tried
+    return _second_edit(search, tree, lines)
+
+
+@dataclass
+class _Search:
+    """One pass over the single edits of a tree: the first that lets every case pass, and
+    the edits that let a failing case pass on their own (`promising`)."""
+
+    fn: Callable
+    student: Callable
+    cell: Any
+    cases: Sequence
+    passes: Callable
+    timer: bool
+    start: float
+    only: int | None
+    first_line: int
+    tried: int = 0
+    cut: bool = False  # stopped by the budget
+
+    def __post_init__(self):
+        self.promising: list[tuple[int, _Edit, tuple]] = []
+
+    def run(self, tree: ast.FunctionDef, budget: float = BUDGET_S, skip: tuple = ()):
+        shapes = _shapes(tree)
+        only, first_line = self.only, self.first_line
+        for edit in _raising_line_first(_edits(tree, [], self.student.__globals__), only, first_line):
+            if edit.path in skip:
                 continue
-            if not _all_pass(passes, fn, cell, edited, cases, timer):
-                continue
-            if elsewhere and _independent(student, tree, edit, passes, fn, cell, cases, timer):
-                continue
-            return _named(student, edit, first_line, lines, len(paths))
+            elsewhere = only is not None and first_line + edit.line - 1 != only
+            # The edit alone, then the same edit at every place of the same shape (the
+            # rows' and the columns' versions of one formula: `r + kh - 1`, `c + kw - 1`).
+            twins = [p for p in shapes.get(_shape(_at(tree, edit.path)), []) if p != edit.path]
+            twins = list(edit.places) if edit.places else twins if edit.alike else []
+            for paths in ((edit.path,), (edit.path, *twins)) if twins else ((edit.path,),):
+                self.tried += 1
+                if self.tried > MAX_EDITS or time.monotonic() - self.start > budget:
+                    self.cut = True
+                    return None
+                edited = _build(self.student, tree, edit.apply, paths)
+                if edited is None:
+                    continue
+                fixed = self.fixed(edited)
+                if fixed < len(self.cases):
+                    if fixed:
+                        self.promising.append((fixed, edit, paths))
+                    continue
+                if elsewhere and _independent(
+                    self.student, tree, edit, self.passes, self.fn, self.cell, self.cases,
+                    self.timer,
+                ):
+                    continue
+                return edit, paths
+        return None
+
+    def fixed(self, edited) -> int:
+        """How many cases pass, in order, before the first that fails."""
+        count = 0
+        for case in self.cases:
+            if not _all_pass(self.passes, self.fn, self.cell, edited, (case,), self.timer):
+                break
+            count += 1
+        return count
+
+
+def _second_edit(search: _Search, tree: ast.FunctionDef, lines: list[str]) -> Repair | None:
+    """Two slips in one function: an edit that lets some failing case pass on its own,
+    then a second edit of the code so edited that lets every case pass. Neither edit alone
+    passes every case (the single edits were all tried first), and each does some work."""
+    ranked = sorted(search.promising, key=lambda p: -p[0])[:PAIR_FIRSTS]
+    budget = time.monotonic() - search.start + PAIR_BUDGET_S
+    search.tried = 0
+    for _, first, paths in ranked:
+        edited_tree = copy.deepcopy(tree)
+        for target in [_at(edited_tree, path) for path in paths]:
+            first.apply(target)
+        ast.fix_missing_locations(edited_tree)
+        found = search.run(edited_tree, budget=budget, skip=paths)
+        if search.cut:
+            return None
+        if found is None:
+            continue
+        second, second_paths = found
+        one = _named(search.student, first, search.first_line, lines, len(paths))
+        two = _named(search.student, second, search.first_line, lines, len(second_paths))
+        return Repair(
+            f"repair:two:{first.kind}+{second.kind}",
+            f"two slips: {_clause(one)}; and {_clause(two)}; together (neither alone) they "
+            "make every case of this check pass",
+            "Read both lines again with the lecture's formula beside them; the edits above "
+            "are the smallest changes that fix them, not necessarily the way to write them.",
+        )
     return None
+
+
+def _clause(repair: Repair) -> str:
+    return repair.says.removesuffix(" makes every case of this check pass")
 
 
 def _raising_line_first(edits: Iterator[_Edit], only: int | None, first_line: int):

@@ -224,7 +224,10 @@ def test_a_size_factor_is_named_only_when_it_tracks_the_size():
     assert err.mistake == "auto:scaled"  # 2 times, and nothing more is claimed
 
 
+@pytest.mark.usefixtures("without_repair")
 def test_never_a_guess_noise_and_a_partial_match_stay_unnamed():
+    """What the outputs alone say: nothing. (The repair search, which edits the code,
+    rightly names `sign_on_one_case_only`'s two slips: the minus and the + 0.25.)"""
     rng = np.random.default_rng(5)
 
     def noisy(X, K):

@@ -1104,3 +1104,52 @@ def test_the_probe_turns_the_search_off(monkeypatch, tmp_path):
     monkeypatch.setattr(probe, "display", lambda *a, **k: None)
     probe.probe("cell", {})
     assert _repair.ENABLED is False
+
+
+def test_two_slips_in_one_function_are_repaired_together():
+    """The output is one row short, and each window is kh columns wide: no single edit
+    passes every case, but fixing the rows passes the cases of a square kernel, where the
+    column slip does no harm. After that edit, the second is found."""
+    corr2d = student(
+        """
+        def corr2d(X, K):
+            kh, kw = K.shape
+            Y = np.zeros((X.shape[0] - kh, X.shape[1] - kw + 1))
+            for i in range(Y.shape[0]):
+                for j in range(Y.shape[1]):
+                    Y[i, j] = (X[i:i + kh, j:j + kh] * K).sum()
+            return Y
+        """
+    )
+    rng = np.random.default_rng(5)
+    cases = []
+    for h, w, kh, kw in ((4, 3, 2, 2), (5, 4, 3, 3), (4, 5, 2, 3), (6, 5, 3, 2)):
+        X, K = rng.standard_normal((h, w)), rng.standard_normal((kh, kw))
+        cases.append(Case(f"{h}×{w} with a {kh}×{kw} kernel", (X, K), solutions.corr2d(X, K)))
+    text = _repaired(corr2d, cases, "repair:two:off_by_one+name")
+    assert "two slips" in text
+    assert "`X.shape[0] - kh + 1` for `X.shape[0] - kh`" in text
+    assert "in line 7 of your corr2d" in text and "`kw` for `kh`" in text, text
+    assert "together (neither alone)" in text
+
+
+def test_a_second_edit_is_not_sought_when_one_edit_repairs():
+    """One slip: the single edit is the name, never a pair."""
+    corr2d = student(
+        """
+        def corr2d(X, K):
+            kh, kw = K.shape
+            Y = np.zeros((X.shape[0] - kh, X.shape[1] - kw + 1))
+            for i in range(Y.shape[0]):
+                for j in range(Y.shape[1]):
+                    Y[i, j] = (X[i:i + kh, j:j + kw] * K).sum()
+            return Y
+        """
+    )
+    rng = np.random.default_rng(6)
+    cases = []
+    for h, w, kh, kw in ((4, 3, 2, 2), (6, 5, 3, 1)):
+        X, K = rng.standard_normal((h, w)), rng.standard_normal((kh, kw))
+        cases.append(Case(f"{h}×{w} with a {kh}×{kw} kernel", (X, K), solutions.corr2d(X, K)))
+    text = _repaired(corr2d, cases, "repair:off_by_one")
+    assert "two slips" not in text
