@@ -219,7 +219,8 @@ class _Search:
     def run(self, tree: ast.FunctionDef, budget: float = BUDGET_S, skip: tuple = ()):
         shapes = _shapes(tree)
         only, first_line = self.only, self.first_line
-        for edit in _raising_line_first(_edits(tree, [], self.student.__globals__), only, first_line):
+        edits = _edits(tree, [], self.student.__globals__)
+        for edit in _raising_line_first(edits, only, first_line):
             if edit.path in skip:
                 continue
             elsewhere = only is not None and first_line + edit.line - 1 != only
@@ -241,7 +242,13 @@ class _Search:
                         self.promising.append((fixed, edit, paths))
                     continue
                 if elsewhere and _independent(
-                    self.student, tree, edit, self.passes, self.fn, self.cell, self.cases,
+                    self.student,
+                    tree,
+                    edit,
+                    self.passes,
+                    self.fn,
+                    self.cell,
+                    self.cases,
                     self.timer,
                 ):
                     continue
