@@ -33,6 +33,7 @@ import numpy as np
 from course.checks._mutate import derive
 from course.checks._oracle import HELPERS, Helper
 from course.checks._repair import repair
+from course.checks._trace import explain
 
 __all__ = [
     "Case",
@@ -475,7 +476,9 @@ def raised(
 ) -> CheckFailed:
     """The failure of a student's function that raised `exc` (raise it `from exc`)."""
     return CheckFailed(
-        f"{call} raised {type(exc).__name__}: {exc} (on {case}). {hint}", mistake=mistake, case=case
+        f"{call} raised {type(exc).__name__}: {exc} (on {case}).{explain(exc)} {hint}",
+        mistake=mistake,
+        case=case,
     )
 
 
