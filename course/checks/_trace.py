@@ -113,9 +113,9 @@ def _statement_at(tree: ast.AST, line: int) -> ast.stmt | None:
     """The innermost simple statement that spans `line` (a loop's header: the loop)."""
     best = None
     for node in ast.walk(tree):
-        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or 0):
-            if best is None or node.lineno >= best.lineno:
-                best = node
+        spans = isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or 0)
+        if spans and (best is None or node.lineno >= best.lineno):
+            best = node
     return best
 
 
