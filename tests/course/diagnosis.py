@@ -22,7 +22,9 @@ that the fourth prompted, and measured once; `--set sixth` a sixth, written whil
 repair operators that the fifth prompted were built, and measured once after them;
 `--set seventh` a seventh, written after the operators that the sixth prompted;
 `--set eighth` an eighth, written while the operators that the seventh prompted were built;
-`--set ninth` a ninth, written while the operators that the eighth prompted were built.
+`--set ninth` a ninth, written while the operators that the eighth prompted were built;
+`--set tenth` a tenth, written while the two-slip repair and the trace of a line that raised
+were built.
 
 Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
 numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
@@ -57,6 +59,7 @@ SETS = {
     "seventh": "tests.course.mistake_set_seventh",
     "eighth": "tests.course.mistake_set_eighth",
     "ninth": "tests.course.mistake_set_ninth",
+    "tenth": "tests.course.mistake_set_tenth",
 }
 
 REPO = Path(__file__).resolve().parents[2]
