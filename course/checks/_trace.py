@@ -66,9 +66,9 @@ def _explain(exc: BaseException) -> str:
         text = ast.unparse(node)
         try:
             value = _evaluate(node, space)
+            shown = _show(value)
         except Exception:
             continue
-        shown = _show(value)
         if shown is None or shown == f"is {text}" or any(text == t for t, _ in said):
             continue
         said.append((text, shown))
@@ -166,7 +166,8 @@ def _evaluate(node: ast.AST, space: dict) -> Any:
 
 
 def _is_array(value: Any) -> bool:
-    return hasattr(value, "shape") and hasattr(value, "dtype") and not np.isscalar(value)
+    """A numpy array or a torch tensor (torch.Size is a tuple), not a module like np."""
+    return isinstance(getattr(value, "shape", None), tuple) and hasattr(value, "dtype")
 
 
 def _show(value: Any) -> str | None:
