@@ -273,7 +273,7 @@ def _run_cases(fn, name, cases, mistakes, pointer, rtol, atol, oracle=None, reci
         candidates = _narrow(candidates, later, rtol=rtol, atol=atol)
         matched = candidates[0] if candidates else None
         if matched is None and _is_array(got):
-            matched = _returns_an_input(got, case)
+            matched = _returns_an_input(got, case, later, rtol=rtol, atol=atol)
         if matched is None or not _exact(matched, later, rtol=rtol, atol=atol):
             # No name yet, or a catalogue name that the later cases bear out only mostly:
             # a derived mistake that explains every case is the better account.
@@ -392,13 +392,25 @@ def correct_helpers(fn: Callable) -> Iterator[list[str]]:
         yield []
         return
     names = sorted(n for n in _global_names(code) & HELPERS.keys() if n != code.co_name)
-    saved = {n: namespace[n] for n in names if n in namespace}
-    wrong = [n for n in names if n in saved and not _agrees(saved[n], HELPERS[n])]
-    try:
-        namespace.update({n: HELPERS[n].good for n in names})
+    wrong = [n for n in names if n in namespace and not _agrees(namespace[n], HELPERS[n])]
+    with names_in(fn, **{n: HELPERS[n].good for n in names}):
         yield wrong
+
+
+@contextlib.contextmanager
+def names_in(fn: Callable, **values: Any) -> Iterator[None]:
+    """For the duration, `fn`'s global names (the notebook's) hold `values`; then each
+    is put back, or removed where the notebook had none."""
+    namespace = getattr(fn, "__globals__", None)
+    if not isinstance(namespace, dict):
+        yield
+        return
+    saved = {n: namespace[n] for n in values if n in namespace}
+    try:
+        namespace.update(values)
+        yield
     finally:
-        for n in names:
+        for n in values:
             if n in saved:
                 namespace[n] = saved[n]
             else:
@@ -673,19 +685,25 @@ def _consistent(mistake: Mistake, got: Any, case: Case, *, rtol: float, atol: fl
     return _compare(got, wrong, rtol=rtol, atol=atol, equal_nan=True) is None
 
 
-def _returns_an_input(got: Any, case: Case) -> Mistake | None:
+def _returns_an_input(
+    got: Any, case: Case, later: list[tuple[Case, Any]], *, rtol: float, atol: float
+) -> Mistake | None:
+    """The student's output is one of the inputs, on this case and every later one (a
+    gradient that happens to equal x on one case is no such name)."""
     try:
         g = np.asarray(got, dtype=float)
     except (TypeError, ValueError):  # e.g. a tuple of arrays of different shapes
         return None
     for i, arg in enumerate(case.args):
         if _is_array(arg) and np.asarray(arg).shape == g.shape and np.allclose(g, arg):
-            return Mistake(
+            named = Mistake(
                 "returns_input",
                 f"your function returns its input (argument {i + 1}) unchanged",
                 "Compute a new array from the inputs and return that.",
-                lambda _c: None,
+                lambda c, i=i: c.args[i] if len(c.args) > i and _is_array(c.args[i]) else None,
             )
+            if _exact(named, later, rtol=rtol, atol=atol):
+                return named
     return None
 
 

@@ -96,9 +96,11 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
     )
     yield Derived(
         "auto:last_row_col_zero",
-        "the last row and column of the result stayed at zero: the loops stop one position "
-        "early (range(H - KH) where H - KH + 1 positions exist)",
-        "Count the window starts: an axis of n with windows of k has n - k + 1 of them.",
+        "the last row and column of the result stayed at zero: a range or a slice stops one "
+        "position early (range(H - KH) where H - KH + 1 positions exist, or a slice end "
+        "written as if it were inclusive: a:b stops before b)",
+        "Count the positions along each axis (an axis of n with windows of k has n - k + 1 "
+        "window starts) and make the last one reachable.",
         lambda c, e: _edge_zeroed(e),
     )
     for k, v in first.kwargs.items():

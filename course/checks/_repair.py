@@ -252,6 +252,8 @@ class _Search:
                     self.timer,
                 ):
                     continue
+                if _leaves_unused(tree, edit, paths):
+                    continue
                 return edit, paths
         return None
 
@@ -263,6 +265,28 @@ class _Search:
                 break
             count += 1
         return count
+
+
+def _unused(tree: ast.AST) -> set[str]:
+    """Names the function assigns and never reads."""
+    stored, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (stored if isinstance(node.ctx, ast.Store) else read).add(node.id)
+    return stored - read
+
+
+def _leaves_unused(tree: ast.FunctionDef, edit: _Edit, paths: tuple) -> bool:
+    """Whether the edit stops the code from reading a value it computed (`b` for
+    `bias_map`): it then goes around the student's computation instead of repairing it,
+    and the mistake may be in what it no longer reads."""
+    edited = copy.deepcopy(tree)
+    try:
+        for target in [_at(edited, path) for path in paths]:
+            edit.apply(target)
+    except Exception:
+        return False
+    return bool(_unused(edited) - _unused(tree))
 
 
 def _second_edit(search: _Search, tree: ast.FunctionDef, lines: list[str]) -> Repair | None:

@@ -172,6 +172,8 @@ def _is_array(value: Any) -> bool:
 
 def _show(value: Any) -> str | None:
     """ "has shape (3, 3)" for an array, "is 2" for a number or a tuple of numbers."""
+    if value is None:
+        return "is None"
     if _is_array(value):
         shape = tuple(value.shape)
         return f"has shape {shape}" if shape else None
