@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import importlib
 import json
 import math
@@ -32,7 +33,7 @@ import numpy as np
 from IPython.display import display
 
 from course.checks import _repair
-from course.checks._core import correct_helpers
+from course.checks._core import correct_helpers, names_in
 from course.checks._oracle import TorchLeNet5, _torch
 
 __all__ = ["MIME", "PLAN_ENV", "ExprFn", "Given", "ProbeFormatError", "decode", "encode", "probe"]
@@ -429,16 +430,40 @@ def _plan() -> dict | None:
         return None
 
 
+class _Items(tuple):
+    """The snapshot of a tuple, a list or a dataclass: one snapshot (or None) per item."""
+
+
+def _items(value: Any) -> list | None:
+    """The items of a container a layer's cache comes in: a tuple, a list, a dataclass."""
+    if isinstance(value, (tuple, list)):
+        return list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [getattr(value, f.name) for f in dataclasses.fields(value)]
+    return None
+
+
 def snapshot(value: Any) -> Any:
-    """A copy of what a call may change in place: an array, or a dict of arrays."""
+    """A copy of what a call may change in place: an array, a dict of arrays, or the
+    arrays inside a tuple or list (a layer's cache)."""
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
         return {k: v.copy() for k, v in value.items()}
+    if (parts := _items(value)) is not None:
+        items = _Items(snapshot(v) for v in parts)
+        return items if any(i is not None for i in items) else None
     return None
 
 
 def changed(before: Any, after: Any) -> bool:
+    if isinstance(before, _Items):
+        parts = _items(after)
+        return (
+            parts is None
+            or len(parts) != len(before)
+            or any(b is not None and changed(b, a) for b, a in zip(before, parts, strict=True))
+        )
     if isinstance(before, np.ndarray):
         return not (
             isinstance(after, np.ndarray)
@@ -530,7 +555,12 @@ def run_calls(calls: list[dict], namespace: dict) -> list[dict]:
                 )
                 passed[-1] = list(args)
                 before = [snapshot(a) for a in args]
-                with correct_helpers(namespace[name]), _device_watch(args) as watch:
+                names = _make(decode(call.get("names", {"dict": {}}), code=True), args, spies)
+                with (
+                    correct_helpers(namespace[name]),
+                    names_in(namespace[name], **names),
+                    _device_watch(args) as watch,
+                ):
                     result = namespace[name](*args, **kwargs)
                 moved = [
                     i

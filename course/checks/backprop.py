@@ -44,7 +44,7 @@ from course.checks._core import (
 )
 from course.checks._oracle import _torch
 from course.checks._oracle import conv2d as _conv
-from course.probe import ExprFn
+from course.probe import ExprFn, changed, snapshot
 
 __all__ = [
     "check_avgpool2d_backward",
@@ -1217,7 +1217,17 @@ def _through_forward(forward: Callable, backward: Callable, pick: int | None) ->
             raise TypeError(
                 f"the forward pass must return (out, cache); it returned {type(got).__name__}"
             )
+        kept = snapshot(got[1])
         grads = backward(dout, got[1])
+        if kept is not None and changed(kept, got[1]):
+            name = getattr(backward, "__name__", "the backward pass")
+            raise CheckFailed(
+                f"{name} changed the cache in place: an array the forward pass stored was "
+                "written to (an index array adjusted with -= or +=, or a slice of it "
+                "modified), so a second backward call with that cache goes wrong. Work on "
+                "copies of what you take out of the cache.",
+                mistake="cache_changed",
+            )
         if pick is None:
             return grads
         if isinstance(grads, (tuple, list)) and len(grads) == 3:
@@ -1319,6 +1329,12 @@ def _maxpool_forward_cases() -> list[Case]:
             rng.standard_normal((3, 2, 4, 6)),
             2,
         ),
+        # A running maximum started at 0 reports 0 for these windows, a value not in them.
+        case(
+            "N=1, C=2, a 4×4 input of negative values only, 2×2 windows",
+            -1 - rng.random((1, 2, 4, 4)),
+            2,
+        ),
     ]
 
 
@@ -1329,6 +1345,14 @@ _fwd_pool_mistake = mistake_family(
 
 
 MAXPOOL_FORWARD_MISTAKES = (
+    _fwd_pool_mistake(
+        "max_started_at_zero",
+        "a window of negative values only gave 0, a value that is not in it: the running "
+        "maximum started at 0",
+        "Start each window's maximum at -inf (or at its first entry), or use window.max(): "
+        "a maximum started at 0 is max(0, the real maximum).",
+        lambda x, k, s, c: np.maximum(_maxpool(x, k, s), 0.0),
+    ),
     _fwd_pool_mistake(
         "stride_defaults_to_one",
         "when `stride` is not given, your windows move by one position",

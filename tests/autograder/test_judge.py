@@ -197,6 +197,24 @@ def test_chained_calls_pass_the_students_own_cache():
     assert seen and set(seen) == {"mine"}
 
 
+def test_a_backward_pass_that_changes_its_cache_fails_the_judged_cell():
+    """The probe compares the cache's arrays before and after the backward call (a tuple,
+    a list or a dataclass of arrays), and the judge fails the cell on that report."""
+    reference = judge.reference_namespace(_source("05_backprop"))
+
+    def backward(dout, cache):
+        dx = reference["maxpool2d_backward"](dout, cache)
+        for item in vars(cache).values():
+            if isinstance(item, np.ndarray) and item.dtype.kind in "iu":
+                item += 1  # the stored winners overwritten
+        return dx
+
+    student = {**reference, "maxpool2d_backward": backward}
+    v = _verdicts("05_backprop", student)["backprop_maxpool2d_backward_tests"]
+    assert not v.passed
+    assert "changed" in v.message, v.message
+
+
 @pytest.mark.parametrize(
     ("tamper", "why"),
     [
