@@ -588,6 +588,10 @@ def _write_back(args: tuple, pos: int, state: Any) -> None:
     if isinstance(target, np.ndarray) and isinstance(state, np.ndarray):
         if target.shape == state.shape:
             np.copyto(target, state, casting="unsafe")
+    elif isinstance(target, (tuple, list)) and isinstance(state, (tuple, list)):
+        for i, item in enumerate(state[: len(target)]):  # a cache: its arrays, in place
+            if isinstance(target[i], np.ndarray):
+                _write_back(tuple(target), i, item)
     elif isinstance(target, dict) and isinstance(state, dict):
         for k, v in state.items():
             if k in target and isinstance(target[k], np.ndarray) and isinstance(v, np.ndarray):

@@ -46,12 +46,21 @@ class Scenario:
 
 
 def call(
-    fn: str, *args: Any, then: dict | None = None, state_of=(), after_of=None, **kwargs: Any
+    fn: str,
+    *args: Any,
+    then: dict | None = None,
+    state_of=(),
+    after_of=None,
+    names: dict | None = None,
+    **kwargs: Any,
 ) -> dict:
     """One planned call of the student's `fn` (Given objects made in the kernel).
     `then`: report what the returned torch module is and does (`course.probe.module_report`);
     `state_of`: report these module arguments after the call; `after_of`: report only these
-    of the arguments changed in place (a report is bounded: a LeNet is 61,706 numbers)."""
+    of the arguments changed in place (a report is bounded: a LeNet is 61,706 numbers);
+    `names`: the notebook's globals that hold these (Given) objects during the call, so
+    that a default the student's code falls back on (`forward or lenet_forward`) is a
+    known-good one."""
     wire = {
         "fn": fn,
         "args": [_wire(a) for a in args],
@@ -63,6 +72,8 @@ def call(
         wire["state_of"] = list(state_of)
     if after_of is not None:
         wire["after_of"] = list(after_of)
+    if names:
+        wire["names"] = {"dict": {k: _wire(v) for k, v in names.items()}}
     return wire
 
 
@@ -250,7 +261,11 @@ def plan_train(rng):
     calls, expected = [], []
     # One epoch with everything in play: an uneven last batch, momentum carried over from
     # a velocity left by earlier steps, weight decay (one LeNet of numbers comes back).
-    cases = [(int(rng.integers(16, 24)), 5, 0.1, 0.5, 0.01, True)]
+    # And one whose batches are all full (N a multiple of the batch size, no momentum).
+    cases = [
+        (int(rng.integers(16, 24)), 5, 0.1, 0.5, 0.01, True),
+        (4 * int(rng.integers(3, 5)), 4, 0.05, 0.0, 0.0, False),
+    ]
     for N, B, lr, mu, wd, warm in cases:
         seed, data_seed = _seeds(rng, 2)
         model = solutions.LeNet(seed=seed, dtype=np.float64)
@@ -301,23 +316,22 @@ def judge_train(results, expected):
 
 def plan_evaluate(rng):
     calls, expected = [], []
-    for N, B in [(int(rng.integers(9, 14)), 4), (int(rng.integers(5, 9)), 500)]:
+    # The last call leaves `forward` out: evaluate falls back on lenet_forward, which the
+    # kernel points at the stand-in for that call (a wrong lenet_forward is charged once).
+    for N, B, given in [
+        (int(rng.integers(9, 14)), 4, True),
+        (int(rng.integers(5, 9)), 500, True),
+        (int(rng.integers(5, 9)), 3, False),
+    ]:
         model = _scaled_lenet(_seeds(rng, 1)[0], 3.0)
         X, y = rng.standard_normal((N, 1, 28, 28)), rng.integers(0, 10, size=N)
+        forward = {"forward": STAND_INS["forward"]} if given else {}
+        names = None if given else {"lenet_forward": STAND_INS["forward"]}
         calls.append(
-            call(
-                "evaluate",
-                model.state_dict(),
-                X,
-                y,
-                LAYERS,
-                batch_size=B,
-                forward=STAND_INS["forward"],
-            )
+            call("evaluate", model.state_dict(), X, y, LAYERS, batch_size=B, names=names, **forward)
         )
-        expected.append(
-            (solutions.evaluate(model, X, y, batch_size=B), f"{N} images, batches of {B}")
-        )
+        label = f"{N} images, batches of {B}" + ("" if given else ", `forward` not given")
+        expected.append((solutions.evaluate(model, X, y, batch_size=B), label))
     return calls, expected
 
 

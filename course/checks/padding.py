@@ -269,6 +269,8 @@ def _output_size_total_cases() -> list[Case]:
         _total_case("a stride that does not fit (6, 3, total 2, stride 2)", 6, 3, 2, 2),
         _total_case("a stride that does not fit (10, 3, no padding, stride 3)", 10, 3, 0, 3),
         _total_case("lecture 000's p = k - 1 with stride 3 (11, 4, total 3)", 11, 4, 3, 3),
+        # (H - K) % s + p % s == s: a floor taken of each term apart loses a window.
+        _total_case("remainders that add up to a stride (10, 3, total 1, stride 4)", 10, 3, 1, 4),
     ]
 
 
@@ -553,6 +555,21 @@ def _float_for_integers(fn: Callable) -> None:
             "is later computed into it is truncated. Allocate with np.zeros(shape), float64 "
             "by default.",
         )
+    # The docstring's Y[top : top + H, left : left + W] == X holds exactly: no rounding.
+    X = np.array([[0.1, 1 / 3], [2 / 3, 1e-45]])
+    try:
+        out = fn(X, 1)
+    except Exception:
+        return
+    if isinstance(out, np.ndarray) and out.shape == (4, 4) and not np.array_equal(out[1:3, 1:3], X):
+        raise CheckFailed(
+            f"pad2d(X, 1) with X = [[0.1, 1/3], [2/3, 1e-45]] returned a middle that is not "
+            f"exactly X ({out.dtype}: {fmt(out[1:3, 1:3])}): the values were rounded on the "
+            "way in. The docstring asks for Y[top : top + H, left : left + W] == X: allocate "
+            "the result as float64 (np.zeros(shape), the default), not float32 or float16.",
+            mistake="rounded_copy",
+            case="a float64 image with values float32 cannot hold",
+        )
 
 
 def check_pad2d(fn: Callable) -> None:
@@ -569,7 +586,10 @@ def check_pad2d(fn: Callable) -> None:
         quiet=True,
     )
     _float_for_integers(fn)
-    passed("pad2d", [*(c.label for c in cases), "a new float array for an integer image"])
+    passed(
+        "pad2d",
+        [*(c.label for c in cases), "a new float array for an integer image", "an exact copy"],
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ not earn.
 from __future__ import annotations
 
 import json
+import types
 from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
@@ -125,6 +126,16 @@ def _mistakes(ref):
         params["fc3.bias"] += 1.0
         return out
 
+    def evaluate_no_default(params, X, y, layers, *, batch_size=500, forward=None):
+        total, correct = 0.0, 0  # `forward = forward or lenet_forward` deleted
+        for start in range(0, len(y), batch_size):
+            xb, yb = X[start : start + batch_size], y[start : start + batch_size]
+            logits, _ = forward(params, xb, layers)
+            loss, _ = layers.softmax_cross_entropy(logits, yb)
+            total += float(loss) * len(yb)
+            correct += int((logits.argmax(axis=1) == yb).sum())
+        return {"loss": total / len(y), "acc": correct / len(y)}
+
     def sigmoid_everywhere(variant="relu-max"):
         return ref["make_lenet_torch"]("sigmoid-avg")
 
@@ -194,6 +205,8 @@ def _mistakes(ref):
         "train_no_shuffle": ("lenet_train_epoch_tests", "train_epoch", train_no_shuffle, "differ"),
         "evaluate_changes": ("lenet_evaluate_tests", "evaluate", evaluate_changes_params,
                              "must not change"),
+        "evaluate_no_default": ("lenet_evaluate_tests", "evaluate", evaluate_no_default,
+                                "`forward` not given"),
         "make_one_variant": ("gpu_make_lenet_torch_tests", "make_lenet_torch",
                              sigmoid_everywhere, "the logits"),
         "load_no_key_error": ("gpu_load_numpy_params_tests", "load_numpy_params",
@@ -215,7 +228,8 @@ def _mistakes(ref):
 
 MISTAKES = [
     "init_float32", "init_by_heart", "forward_scaled", "backward_wrong_bias",
-    "train_no_shuffle", "evaluate_changes", "make_one_variant", "load_no_key_error",
+    "train_no_shuffle", "evaluate_changes", "evaluate_no_default", "make_one_variant",
+    "load_no_key_error",
     "epoch_tensors", "epoch_no_train", "epoch_ascent", "evaluate_no_eval", "epoch_on_cpu",
     "evaluate_on_cpu",
 ]  # fmt: skip
@@ -227,6 +241,22 @@ def test_a_mistake_fails_its_cell_with_a_message_that_names_it(name, reference):
     v = verdict(gid, {**reference, fn: buggy})
     assert not v.passed, f"{name} passed"
     assert says in v.message, v.message
+
+
+def test_evaluates_default_forward_is_graded_with_a_known_good_lenet_forward(reference):
+    """The call without `forward` runs the notebook's lenet_forward, pointed at the torch
+    stand-in for that call: a wrong lenet_forward costs points in its own cell only."""
+
+    def forward_scaled_logits(params, x, layers):
+        logits, caches = reference["lenet_forward"](params, x, layers)
+        return logits * 1.01, caches
+
+    student = {**reference, "lenet_forward": forward_scaled_logits}
+    right = reference["evaluate"]
+    student["evaluate"] = types.FunctionType(right.__code__, student, "evaluate")
+    student["evaluate"].__kwdefaults__ = right.__kwdefaults__  # its globals: this notebook's
+    v = verdict("lenet_evaluate_tests", student)
+    assert v.passed, v.message
 
 
 def test_a_missing_function_and_a_raising_one_fail_with_the_reason(reference):
