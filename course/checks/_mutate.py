@@ -81,7 +81,44 @@ def _sizes(case, names: Sequence[str] = (), *, ones: bool = False) -> dict[str, 
     return {k: v for k, v in found.items() if v > 1 or ones}
 
 
+def _unit_axes(got: Any, expected: Any) -> tuple[bool, ...] | None:
+    """Where `got` has axes of length 1 that `expected` lacks, its other axes being
+    `expected`'s in order (True: an extra axis), or None."""
+    g, e = _arr(got), _arr(expected)
+    if g is None or e is None or g.ndim <= e.ndim:
+        return None
+    extra, k = [], 0
+    for n in g.shape:
+        if k < e.ndim and n == e.shape[k]:
+            extra.append(False)
+            k += 1
+        elif n == 1:
+            extra.append(True)
+        else:
+            return None
+    return tuple(extra) if k == e.ndim else None
+
+
+def _with_unit_axes(e: Any, extra: tuple[bool, ...]) -> np.ndarray | None:
+    e = _arr(e)
+    if e is None or e.ndim != extra.count(False):
+        return None
+    sizes = iter(e.shape)
+    return e.reshape(tuple(1 if x else next(sizes) for x in extra))
+
+
 def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Iterator[Derived]:
+    extra = _unit_axes(got_first, first.expected)
+    if extra is not None:
+        yield Derived(
+            "auto:extra_unit_axes",
+            f"the values are right, but the result has extra axes of length 1: shape "
+            f"{np.shape(got_first)} where {np.shape(first.expected)} is documented "
+            "(keepdims=True, a [None], or a window or reshape over one axis too many)",
+            "Return the documented shape: drop the extra axes (sum without keepdims, index "
+            "with [0], or reshape).",
+            lambda c, e: _with_unit_axes(e, extra),
+        )
     yield Derived(
         "auto:squeezed",
         "an axis of length 1 was dropped from the result (np.squeeze, or indexing with 0)",

@@ -108,6 +108,10 @@ SAYS = {
     "(X[rows][cols] slices the rows twice)",
     "whole": "one entry of an array is used where the whole array belongs",
     "dtype": "the array is made with a dtype that does not fit what is written into it",
+    "parenthesis": "a call's parenthesis closes too early: part of its argument is left outside",
+    "missing_factor": "a factor is missing from the product",
+    "constant": "a number is typed in where an argument belongs",
+    "reciprocal": "a value is used where its reciprocal belongs",
 }
 #: Functions written for one another: each name, with the siblings tried in its place.
 _REDUCED = ("sum", "mean", "max", "min", "prod")
@@ -1087,6 +1091,61 @@ def _last_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterator[_Edi
                 lambda n: ast.Call(n.func, n.args, [k for k in n.keywords if k.arg != "dtype"])
             )
             yield _Edit("dtype", node.lineno, _src(node), _src(new), dropped, path, alike=False)
+    yield from _missing_edits(tree, body)
+
+
+#: Calls of one argument whose parenthesis a student may close too early.
+UNARY = {"exp", "log", "sqrt", "sin", "cos", "tanh", "abs"}
+
+
+def _missing_edits(tree: ast.FunctionDef, body: list) -> Iterator[_Edit]:
+    """Something left out or typed in: a parenthesis closed too early (`exp(-d**2) / (2 *
+    s**2)`), a factor of the arguments missing from a product (`C_in * KH * KW` without
+    `C_out`), a number typed where an argument belongs (`0.9 * v` for `momentum * v`), a
+    reciprocal missing (`sqrt(fan_in)` for `1 / sqrt(fan_in)`), a power that does not
+    belong (`wd * p ** 2`)."""
+    params = [a.arg for a in (*tree.args.posonlyargs, *tree.args.args, *tree.args.kwonlyargs)]
+    for path, node, _ in body:
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.left, ast.Call)
+            and _name(node.left.func) in UNARY
+            and len(node.left.args) == 1
+            and not node.left.keywords
+        ):
+            inside = _replace_with(
+                lambda n: ast.Call(n.left.func, [ast.BinOp(n.left.args[0], n.op, n.right)], [])
+            )
+            new = ast.Call(node.left.func, [ast.BinOp(node.left.args[0], node.op, node.right)], [])
+            yield _Edit("parenthesis", node.lineno, _src(node), _src(new), inside, path)
+    for path, node, parent in body:  # the outermost product of names only
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Mult)
+            and not (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult))
+        ):
+            factors = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            for name in params:
+                if name in factors:
+                    continue
+                times = _replace_with(
+                    lambda n, name=name: ast.BinOp(ast.Name(name, ast.Load()), ast.Mult(), n)
+                )
+                new = f"{name} * {_src(node)}"
+                yield _Edit("missing_factor", node.lineno, _src(node), new, times, path)
+    for path, node, _ in body:
+        if isinstance(node, ast.Constant) and type(node.value) is float and 0 < node.value < 1:
+            for name in params:
+                named = _replace_with(lambda n, name=name: ast.Name(name, ast.Load()))
+                yield _Edit("constant", node.lineno, _src(node), name, named, path, alike=False)
+    for path, node, _ in body:
+        if isinstance(node, ast.Call) and _name(node.func) == "sqrt" and len(node.args) == 1:
+            inverse = _replace_with(lambda n: ast.BinOp(ast.Constant(1), ast.Div(), n))
+            new = f"1 / {_src(node)}"
+            yield _Edit("reciprocal", node.lineno, _src(node), new, inverse, path)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            base = _replace_with(lambda n: n.left)
+            yield _Edit("extra_factor", node.lineno, _src(node), _src(node.left), base, path)
 
 
 #: Calls that make an array (or tensor) from their argument: never unwrapped.

@@ -211,6 +211,8 @@ def maxpool2d_forward_student(x, *, kernel_size, stride=None, bug=None):
                         out[n, c, i, j] = x[n, :, i * s : i * s + k, j * s : j * s + k].max()
                     elif bug == "average_not_max":
                         out[n, c, i, j] = window.mean()
+                    elif bug == "max_started_at_zero":
+                        out[n, c, i, j] = max(0.0, window.max())
                     else:
                         out[n, c, i, j] = window.max()
                     argmax[n, c, i, j] = np.argmax(window)

@@ -1,8 +1,8 @@
 """The floor of the diagnosis benchmark (tests/course/diagnosis.py, docs/diagnosis.md):
-nine sets of realistic mistakes written without reading the catalogue (118, 56, 60, 60,
-61, 63, 64, 65, 64). No real bug passes its check but the two listed in KNOWN_MISSES, and
+ten sets of realistic mistakes written without reading the catalogue (118, 56, 60, 60,
+61, 63, 64, 65, 64, 64). No real bug passes its check but the two listed in KNOWN_MISSES, and
 at least the recorded number is named; a regression fails here. The fresh, third, fourth,
-fifth, sixth, seventh, eighth and ninth sets were each measured once before the checks
+fifth, sixth, seventh, eighth, ninth and tenth sets were each measured once before the checks
 were changed in reply (docs/diagnosis.md has those numbers); the floors below are
 today's."""
 
@@ -29,7 +29,10 @@ FLOORS = {
     "seventh": (64, 35),
     # 49 named on this machine, two below for the same reason
     "eighth": (65, 47),
-    "ninth": (64, 26),  # 27 named on this machine
+    "ninth": (64, 26),  # 28 named on this machine
+    # 34 named on this machine; pool2d_avg_divided_by_stride_area is a two-slip repair,
+    # found after about 3.4 s of the search's 4 + 3 seconds
+    "tenth": (64, 32),
 }
 #: Real bugs that still pass their check, each left open for a reason docs/diagnosis.md
 #: gives (the values are right and no dtype is documented; the reference layers accept

@@ -469,3 +469,21 @@ def test_a_factor_that_tracks_an_option_is_named():
     same_h = [Case(c.label, c.args, c.expected, {"h": 0.5}) for c in cases]
     err = _named(check, precedence, name="parabola_gradient", cases=same_h)
     assert err.mistake == "auto:scaled", str(err)
+
+
+def test_extra_axes_of_length_one_are_named_on_every_case():
+    """db summed with keepdims=True: the values are right, the shape has extra 1s."""
+
+    def db(x):
+        return np.asarray(x, float).sum(axis=(0, 2, 3), keepdims=True)
+
+    rng = np.random.default_rng(3)
+    cases = [
+        Case(f"{shape}", (x,), x.sum(axis=(0, 2, 3)))
+        for shape in ((2, 3, 4, 4), (1, 5, 2, 3))
+        for x in [rng.standard_normal(shape)]
+    ]
+    with pytest.raises(CheckFailed) as info:
+        check(db, name="db", cases=cases)
+    assert info.value.mistake == "auto:extra_unit_axes", str(info.value)
+    assert "shape (1, 3, 1, 1) where (3,) is documented" in str(info.value)

@@ -1106,6 +1106,16 @@ def test_the_probe_turns_the_search_off(monkeypatch, tmp_path):
     assert _repair.ENABLED is False
 
 
+def _corr2d_cases(seed: int, sizes) -> list[Case]:
+    """corr2d's cases, one per (H, W, KH, KW), with the reference's output."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for h, w, kh, kw in sizes:
+        X, K = rng.standard_normal((h, w)), rng.standard_normal((kh, kw))
+        cases.append(Case(f"{h}×{w} with a {kh}×{kw} kernel", (X, K), solutions.corr2d(X, K)))
+    return cases
+
+
 def test_two_slips_in_one_function_are_repaired_together():
     """The output is one row short, and each window is kh columns wide: no single edit
     passes every case, but fixing the rows passes the cases of a square kernel, where the
@@ -1121,11 +1131,7 @@ def test_two_slips_in_one_function_are_repaired_together():
             return Y
         """
     )
-    rng = np.random.default_rng(5)
-    cases = []
-    for h, w, kh, kw in ((4, 3, 2, 2), (5, 4, 3, 3), (4, 5, 2, 3), (6, 5, 3, 2)):
-        X, K = rng.standard_normal((h, w)), rng.standard_normal((kh, kw))
-        cases.append(Case(f"{h}×{w} with a {kh}×{kw} kernel", (X, K), solutions.corr2d(X, K)))
+    cases = _corr2d_cases(5, ((4, 3, 2, 2), (5, 4, 3, 3), (4, 5, 2, 3), (6, 5, 3, 2)))
     text = _repaired(corr2d, cases, "repair:two:off_by_one+name")
     assert "two slips" in text
     assert "`X.shape[0] - kh + 1` for `X.shape[0] - kh`" in text
@@ -1146,10 +1152,69 @@ def test_a_second_edit_is_not_sought_when_one_edit_repairs():
             return Y
         """
     )
-    rng = np.random.default_rng(6)
-    cases = []
-    for h, w, kh, kw in ((4, 3, 2, 2), (6, 5, 3, 1)):
-        X, K = rng.standard_normal((h, w)), rng.standard_normal((kh, kw))
-        cases.append(Case(f"{h}×{w} with a {kh}×{kw} kernel", (X, K), solutions.corr2d(X, K)))
-    text = _repaired(corr2d, cases, "repair:off_by_one")
+    text = _repaired(corr2d, _corr2d_cases(6, ((4, 3, 2, 2), (6, 5, 3, 1))), "repair:off_by_one")
     assert "two slips" not in text
+
+
+def _scalar_cases(fn, inputs):
+    return [Case(f"{args}", args, fn(*args)) for args in inputs]
+
+
+def test_a_parenthesis_closed_too_early_is_repaired():
+    """exp(-d**2) / (2 * s**2): sigma only scales the result (and a normalisation would
+    undo it); the division belongs inside exp."""
+    bump = student(
+        """
+        def bump(d, s):
+            return np.exp(-d ** 2) / (2 * s ** 2)
+        """
+    )
+    cases = _scalar_cases(lambda d, s: np.exp(-(d**2) / (2 * s**2)), [(1.0, 2.0), (0.5, 0.7)])
+    text = _repaired(bump, cases, "repair:parenthesis")
+    assert "`np.exp(-d ** 2 / (2 * s ** 2))`" in text
+
+
+def test_a_factor_missing_from_a_product_is_repaired():
+    count = student(
+        """
+        def count(c_in, c_out, k):
+            return c_in * k * k + c_out
+        """
+    )
+    cases = _scalar_cases(lambda a, b, k: a * b * k * k + b, [(3, 6, 5), (2, 4, 3)])
+    text = _repaired(count, cases, "repair:missing_factor")
+    assert "`c_out * c_in * k * k`" in text
+
+
+def test_a_number_typed_where_an_argument_belongs_is_repaired():
+    step = student(
+        """
+        def step(v, g, momentum=0.0):
+            return 0.9 * v + g
+        """
+    )
+    cases = [
+        Case("momentum 0.5", (2.0, 1.0), 0.5 * 2.0 + 1.0, {"momentum": 0.5}),
+        Case("no momentum", (2.0, 1.0), 1.0),
+    ]
+    text = _repaired(step, cases, "repair:constant")
+    assert "`momentum` for `0.9`" in text
+
+
+def test_a_missing_reciprocal_and_a_stray_power_are_repaired():
+    bound = student(
+        """
+        def bound(fan_in):
+            return np.sqrt(fan_in)
+        """
+    )
+    cases = _scalar_cases(lambda n: 1 / np.sqrt(n), [(25,), (400,)])
+    assert "`1 / np.sqrt(fan_in)`" in _repaired(bound, cases, "repair:reciprocal")
+    decay = student(
+        """
+        def decay(g, p, wd):
+            return g + wd * p ** 2
+        """
+    )
+    cases = _scalar_cases(lambda g, p, wd: g + wd * p, [(1.0, -2.0, 0.1), (0.5, 3.0, 0.01)])
+    assert "`p` for `p ** 2`" in _repaired(decay, cases, "repair:extra_factor")
