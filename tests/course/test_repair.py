@@ -966,17 +966,16 @@ def test_an_array_constructor_is_never_unwrapped():
 
 
 def test_no_repair_is_a_guess():
-    """An edit that fixes some cases but not all is no name; noise has no repair."""
+    """An edit that fixes some cases but not all is no name; a constant that is merely
+    off has no repair (a stray power such as `x ** 1.1` would have one: dropping it)."""
     cases = [Case(f"x = {x}", (x,), 2 * x) for x in (1.0, 2.0, 5.0)]
     noisy = student(
         """
         def double(x):
-            return 2 * x ** 1.1
+            return 2.01 * x
         """
     )
     assert repair(noisy, cases, lambda f, c: np.isclose(f(*c.args), c.expected)) is None
-    err = _named(lambda fn: check(fn, name="double", cases=cases), noisy)
-    assert err.mistake is None
 
     wrong_once = student(
         """
