@@ -297,7 +297,8 @@ def _second_edit(search: _Search, tree: ast.FunctionDef, lines: list[str]) -> Re
     """Two slips in one function: an edit that lets some failing case pass on its own,
     then a second edit of the code so edited that lets every case pass. Neither edit alone
     passes every case (the single edits were all tried first), and each does some work."""
-    ranked = sorted(search.promising, key=lambda p: -p[0])[:PAIR_FIRSTS]
+    usable = [p for p in search.promising if not _leaves_unused(tree, p[1], p[2])]
+    ranked = sorted(usable, key=lambda p: -p[0])[:PAIR_FIRSTS]
     budget = time.monotonic() - search.start + PAIR_BUDGET_S
     search.tried = 0
     for _, first, paths in ranked:
