@@ -327,9 +327,14 @@ def connect(cluster: Cluster, *, jobs: int) -> Iterator[Client]:
         ClusterLostError: the scheduler cannot be reached, or no worker joins it in time.
         ValueError: incomplete TLS settings.
     """
+    # Dask's own warnings and errors (worker restarts, "Failed to reconnect to scheduler
+    # after 20 s") are ours to say: a lost scheduler or worker ends in one clear line of
+    # ours (ClusterLostError, the ledger's reasons), and a log line of Dask's beside it,
+    # printed when our own detection takes longer than Dask's reconnect window, only
+    # repeats it.
     quiet = logging.getLogger("distributed")
     level = quiet.level
-    quiet.setLevel(logging.ERROR)  # Dask's own warnings (worker restarts...) are ours to say
+    quiet.setLevel(logging.CRITICAL)
     local = None
     try:
         with dask.config.set(DASK_CONFIG):
