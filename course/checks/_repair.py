@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import dataclasses
 import inspect
 import io
 import itertools
@@ -216,9 +217,7 @@ class _Search:
     first_line: int
     tried: int = 0
     cut: bool = False  # stopped by the budget
-
-    def __post_init__(self):
-        self.promising: list[tuple[int, _Edit, tuple]] = []
+    promising: list[tuple[int, _Edit, tuple]] = dataclasses.field(default_factory=list)
 
     def run(self, tree: ast.FunctionDef, budget: float = BUDGET_S, skip: tuple = ()):
         shapes = _shapes(tree)
