@@ -157,7 +157,8 @@ class Mistake:
         says: what the student probably did, completing "It looks like ...".
         hint: how to fix it, with a pointer to the lecture idea.
         wrong: computes the wrong output for a case (return None when the mistake does
-            not apply to that case, e.g. "stride ignored" on a stride-1 case).
+            not apply to that case, e.g. "stride ignored" on a stride-1 case, or does not
+            decide it: a mistake in the loss says nothing of the gradient).
     """
 
     key: str
@@ -647,6 +648,10 @@ def _narrow(
         agree = disagree = 0
         for case, got in outputs:
             if not _informative(m, case, rtol=rtol, atol=atol):
+                # The mistake leaves this case right: the student's wrong answer here is
+                # something else.
+                if _wrong_where_right(m, got, case, rtol=rtol, atol=atol):
+                    disagree += 1
                 continue
             if _consistent(m, got, case, rtol=rtol, atol=atol):
                 agree += 1
@@ -673,6 +678,15 @@ def _informative(mistake: Mistake, case: Case, *, rtol: float, atol: float) -> b
     except Exception:
         return False
     return wrong is not None and _compare(wrong, case.expected, rtol=rtol, atol=atol) is not None
+
+
+def _wrong_where_right(mistake: Mistake, got: Any, case: Case, *, rtol, atol) -> bool:
+    """The mistake computes this case's right answer, and the student's answer is wrong."""
+    try:
+        wrong = mistake.wrong(case)
+    except Exception:
+        return False
+    return wrong is not None and _compare(got, case.expected, rtol=rtol, atol=atol) is not None
 
 
 def _consistent(mistake: Mistake, got: Any, case: Case, *, rtol: float, atol: float) -> bool:

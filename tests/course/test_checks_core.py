@@ -163,6 +163,32 @@ def test_ambiguous_mistakes_are_decided_by_later_cases():
     assert info.value.mistake == "reversed"
 
 
+
+def test_a_mistake_that_leaves_a_later_wrong_case_right_is_no_name():
+    """A catalogued mistake that computes a later case right, where the student is wrong,
+    does not explain the student (the loss of `log(softmax)`, whose gradient is right, is
+    no name for a loss and a gradient both wrong). One that does not decide a case (None)
+    says nothing there."""
+    a = np.array([1.0, 2.0])
+    loss = Case("the loss", (a,), np.array([3.0]), {"part": 0})
+    grad = Case("the gradient", (a,), np.array([1.0, 1.0]), {"part": 1})
+
+    def student(a, *, part):  # both parts wrong
+        return [np.array([4.0]), a * 5][part]
+
+    def wrong_loss(case, other_part):
+        return np.array([4.0]) if case.kwargs["part"] == 0 else other_part(case)
+
+    decides = Mistake("loss_off", "the loss is off", "", lambda c: wrong_loss(c, lambda c: c.expected))
+    with pytest.raises(CheckFailed) as info:
+        check(student, name="f", cases=[loss, grad], mistakes=[decides])
+    assert info.value.mistake is None
+    undecided = Mistake("loss_off", "the loss is off", "", lambda c: wrong_loss(c, lambda c: None))
+    with pytest.raises(CheckFailed) as info:
+        check(student, name="f", cases=[loss, grad], mistakes=[undecided])
+    assert info.value.mistake == "loss_off"
+
+
 def test_ragged_tuple_output_gets_a_generic_message():
     """A tuple of arrays of different shapes that matches nothing is still explained."""
     case = Case("pair", (np.zeros(2),), (np.zeros(2), np.zeros((2, 3))))
