@@ -829,7 +829,16 @@ def derive(
 
 
 def _as_derived(m: Any) -> Derived:
-    return Derived(m.key, m.says, m.hint, lambda case, e: m.wrong(case))
+    """A catalogued mistake as a derivation; its wrong output is computed once a case (it
+    is composed with every output change, and may run a training epoch)."""
+    memo: dict[int, Any] = {}
+
+    def predict(case, e):
+        if id(case) not in memo:
+            memo[id(case)] = m.wrong(case)
+        return memo[id(case)]
+
+    return Derived(m.key, m.says, m.hint, predict)
 
 
 class _ChangedCases:
@@ -906,7 +915,10 @@ def _compose(inner: Derived, outer: Derived) -> Derived:
 def _explains(candidate, cases, outputs, index, compare, rtol, atol) -> bool:
     applied = 0
     seen: set = set()
-    for j, (case, out) in enumerate(zip(cases, outputs, strict=True)):
+    # The failing case first: most candidates fail there, at the cost of one prediction.
+    order = [index, *(j for j in range(len(cases)) if j != index)]
+    for j in order:
+        case, out = cases[j], outputs[j]
         try:
             wrong = candidate.predict(case, case.expected)
         except Exception:

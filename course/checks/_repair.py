@@ -217,9 +217,11 @@ class _Search:
     first_line: int
     tried: int = 0
     cut: bool = False  # stopped by the budget
+    budget: float = BUDGET_S
     promising: list[tuple[int, _Edit, tuple]] = dataclasses.field(default_factory=list)
 
     def run(self, tree: ast.FunctionDef, budget: float = BUDGET_S, skip: tuple = ()):
+        self.budget = budget
         shapes = _shapes(tree)
         only, first_line = self.only, self.first_line
         edits = _edits(tree, [], self.student.__globals__)
@@ -240,6 +242,8 @@ class _Search:
                 if edited is None:
                     continue
                 fixed = self.fixed(edited)
+                if self.cut:
+                    return None
                 if fixed < len(self.cases):
                     if fixed:
                         self.promising.append((fixed, edit, paths))
@@ -261,9 +265,13 @@ class _Search:
         return None
 
     def fixed(self, edited) -> int:
-        """How many cases pass, in order, before the first that fails."""
+        """How many cases pass, in order, before the first that fails (the budget is
+        checked between cases too: one case of a training epoch can take a second)."""
         count = 0
         for case in self.cases:
+            if time.monotonic() - self.start > self.budget:
+                self.cut = True
+                break
             if not _all_pass(self.passes, self.fn, self.cell, edited, (case,), self.timer):
                 break
             count += 1
