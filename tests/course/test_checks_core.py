@@ -163,7 +163,6 @@ def test_ambiguous_mistakes_are_decided_by_later_cases():
     assert info.value.mistake == "reversed"
 
 
-
 def test_a_mistake_that_leaves_a_later_wrong_case_right_is_no_name():
     """A catalogued mistake that computes a later case right, where the student is wrong,
     does not explain the student (the loss of `log(softmax)`, whose gradient is right, is
@@ -176,10 +175,12 @@ def test_a_mistake_that_leaves_a_later_wrong_case_right_is_no_name():
     def student(a, *, part):  # both parts wrong
         return [np.array([4.0]), a * 5][part]
 
-    def wrong_loss(case, other_part):
-        return np.array([4.0]) if case.kwargs["part"] == 0 else other_part(case)
+    def wrong_loss(case, other):
+        return np.array([4.0]) if case.kwargs["part"] == 0 else other(case)
 
-    decides = Mistake("loss_off", "the loss is off", "", lambda c: wrong_loss(c, lambda c: c.expected))
+    decides = Mistake(
+        "loss_off", "the loss is off", "", lambda c: wrong_loss(c, lambda d: d.expected)
+    )
     with pytest.raises(CheckFailed) as info:
         check(student, name="f", cases=[loss, grad], mistakes=[decides])
     assert info.value.mistake is None
