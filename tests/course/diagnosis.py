@@ -24,7 +24,7 @@ repair operators that the fifth prompted were built, and measured once after the
 `--set eighth` an eighth, written while the operators that the seventh prompted were built;
 `--set ninth` a ninth, written while the operators that the eighth prompted were built;
 `--set tenth` a tenth, written while the two-slip repair and the trace of a line that raised
-were built.
+were built; `--set eleventh` an eleventh, written after the answers to the tenth.
 
 Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
 numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
@@ -60,6 +60,7 @@ SETS = {
     "eighth": "tests.course.mistake_set_eighth",
     "ninth": "tests.course.mistake_set_ninth",
     "tenth": "tests.course.mistake_set_tenth",
+    "eleventh": "tests.course.mistake_set_eleventh",
 }
 
 REPO = Path(__file__).resolve().parents[2]
