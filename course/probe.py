@@ -181,7 +181,7 @@ def module_report(
     """What the judge needs to know of a torch module a student's function returned: its
     type, parameter names, shapes, dtypes and count, whether it is training, its
     parameters' values (`values`), and (after loading `load` in float64, if given) its
-    logits on `x`."""
+    logits on `x`, in its mode and in the other (train / eval)."""
     torch = _torch()
     if not isinstance(model, torch.nn.Module):
         return {"type": type(model).__name__[:MAX_TEXT]}
@@ -201,8 +201,12 @@ def module_report(
             model = model.to(torch.float64)
             model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in load.items()})
         if x is not None:
+            x, mode = torch.from_numpy(np.asarray(x)), model.training
             with torch.no_grad():
-                report["logits"] = model(torch.from_numpy(np.asarray(x))).detach().cpu().numpy()
+                report["logits"] = model(x).detach().cpu().numpy()
+                # and in the other mode: a layer that acts only while training (dropout)
+                report["other_mode_logits"] = model.train(not mode)(x).detach().cpu().numpy()
+            model.train(mode)
     except Exception as exc:  # the student's module: anything may go wrong
         report["error"] = f"{type(exc).__name__}: {str(exc)[:MAX_TEXT]}"
     return report

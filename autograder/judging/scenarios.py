@@ -392,6 +392,14 @@ def judge_make(results, expected):
             rtol=1e-9,
             atol=1e-11,
         )
+        close(
+            got.get("other_mode_logits"),
+            logits,
+            f"{what}: the logits after switching model.train() / model.eval() (lecture "
+            "002's LeNet has no layer that acts only while training, such as dropout)",
+            rtol=1e-9,
+            atol=1e-11,
+        )
 
 
 def plan_load(rng):

@@ -411,6 +411,35 @@ def _check_output_shape(model: nn.Module, variant: str) -> None:
             )
 
 
+def _same_in_training(fn: Callable[..., nn.Module], setup: _ModelCase) -> None:
+    """Lecture 002's LeNet computes the same logits in training mode as in evaluation
+    mode: it has no dropout and no batch norm. An extra layer that acts only while
+    training (nn.Dropout) is invisible to logits taken after model.eval()."""
+    __tracebackhide__ = True
+    model = fn(variant=setup.variant).to(torch.float64)
+    params = _random_params(setup.seed)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in params.items()})
+    x = t64(_digits(setup.seed + 1, setup.n))
+    with torch.no_grad():
+        trained = numpy64(model.train()(x))
+        evaluated = numpy64(model.eval()(x))
+    if not np.allclose(trained, evaluated, rtol=1e-9, atol=1e-12):
+        extra = sorted({type(m).__name__ for m in model.modules()} - _LENET_MODULES)
+        raise CheckFailed(
+            f"make_lenet_torch(variant={setup.variant!r}) gives other logits in training "
+            "mode (model.train()) than in evaluation mode, on the same parameters and "
+            f"images. Lecture 002's LeNet has no layer that acts only while training; yours "
+            f"has {', '.join(extra) or 'one'}. Build exactly the lecture's layers.",
+            mistake="layer_only_in_training",
+            case=setup.variant,
+        )
+
+
+#: The module types of lecture 002's LeNet in either variant.
+_LENET_MODULES = {"Sequential", "Conv2d", "Linear", "ReLU", "Sigmoid", "MaxPool2d", "AvgPool2d",
+                  "Flatten"}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class _ModelCase:
     """Which variant to build, and the seeds of the parameters and the input."""
@@ -560,6 +589,7 @@ def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> None:
         atol=1e-12,
         quiet=True,
     )
+    _same_in_training(fn, cases[0].args[0])
     _unknown_variant_refused(fn)
     labels = [
         "the names and shapes of the 10 parameters",

@@ -225,6 +225,7 @@ class _Call:
     param: str | None = None  # which parameter was passed as w ("fc1.weight", "fc1.weight.T")
     cache_of: int | None = None  # backward: index of the forward call whose cache it got
     cache: Any = None  # forward: the cache it returned (kept alive so ids stay unique)
+    pair: str | None = None  # the first argument was a tuple or list: "a tuple of 2"
 
 
 class _Recorder:
@@ -268,6 +269,8 @@ class _Recorder:
 
             def forward(*args, **kwargs):
                 call = _Call(name, _shape(args[0]) if args else None, dict(kwargs))
+                if args and isinstance(args[0], (tuple, list)):
+                    call.pair = f"a {type(args[0]).__name__} of {len(args[0])}"
                 if len(args) >= 2 and name in ("conv2d_forward", "linear_forward"):
                     call.param = self._which_param(args[1])
                 self.forward.append(call)
@@ -352,6 +355,14 @@ def _forward_deviation(calls: Sequence[_Call], N: int) -> _Deviation | None:
                 "before it stopped (or returned).",
             )
         call = calls[k]
+        if call.pair is not None and call.name == fn:
+            return _Deviation(
+                "pair_not_unpacked",
+                f"{where}; your lenet_forward passed it {call.pair} instead of an array "
+                "(the (out, cache) pair that the layer before returned?). Every forward "
+                "layer returns that pair: unpack it, `x, cache = layers.relu_forward(x)`, "
+                "and pass on x.",
+            )
         got = f"; your lenet_forward called {_call_text(call)}"
         if call.name != fn:
             if fn == "relu_forward":
@@ -1628,6 +1639,13 @@ SGD_MISTAKES = (
         "step with it: p -= lr * velocity[name].",
         _no_velocity,
     ),
+    Mistake(  # the same mistake, from a velocity that earlier steps left behind
+        "velocity_not_kept",
+        "momentum has no effect: the velocity is not carried from one step to the next",
+        "Store the new velocity back into the dict (velocity[name] = momentum * "
+        "velocity[name] + d, or update it in place) so the next step starts from it.",
+        lambda case: _manual_sgd(case, _velocity_not_stored) if case.kwargs["momentum"] else None,
+    ),
     _sgd_torch_mistake(
         "weight_decay_ignored",
         "the weight decay is ignored",
@@ -1723,6 +1741,10 @@ SGD_RECIPES = recipe_variants(SGD_KNOBS, _sgd_recipe, prefix="sgd")
 def _momentum_update(p, d, v, lr, mu):
     v = mu * v + d
     return p - lr * v, v
+
+
+def _velocity_not_stored(k, p, g, v, lr, mu, wd):
+    return p - lr * (mu * v + g + wd * p), v  # v is never written back
 
 
 def _decay_after(k, p, g, v, lr, mu, wd):

@@ -168,7 +168,8 @@ OUTPUT_SIZE_MISTAKES = (
     ),
     _size_mistake(
         "stride_ignored",
-        "the stride was ignored (H + 2p - K + 1 is the size at stride 1)",
+        "the stride has no effect: H + 2p - K + 1 is the size at stride 1 (the stride was "
+        "left out, or a division by it lost its parentheses)",
         "Windows start every s positions, so divide the room H + 2p - K by s before adding 1.",
         lambda n, k, p, s: n + 2 * p - k + 1,
     ),
@@ -295,8 +296,10 @@ OUTPUT_SIZE_TOTAL_MISTAKES = (
     ),
     _total_mistake(
         "stride_ignored",
-        "the stride was ignored (H - K + p + 1 is the size at stride 1)",
-        "Divide by s: lecture 000's formula is floor((H - K + p + s) / s).",
+        "the stride has no effect: H - K + p + 1 is the size at stride 1 (the stride was "
+        "left out, or only `s // s` was divided, without parentheses)",
+        "Divide the whole numerator by s: lecture 000's formula is floor((H - K + p + s) / s), "
+        "written `(H - K + p + s) // s`.",
         lambda n, k, p, s: n - k + p + 1,
     ),
     _total_mistake(
@@ -659,6 +662,15 @@ def check_same_padding(fn: Callable) -> None:
         quiet=True,
     )
     _require_ints(fn, "same_padding", cases, "Use `//` and integer arithmetic.")
+    got = fn(*cases[0].args)
+    if not isinstance(got, tuple):
+        raise CheckFailed(
+            f"{cases[0].call_text('same_padding')} returned the {type(got).__name__} {got!r}; "
+            "the docstring asks for the tuple (before, after): `return before, after`. "
+            f"A {type(got).__name__} is not equal to the tuple ({got!r} != {tuple(got)!r}).",
+            mistake="not_a_tuple",
+            case=cases[0].label,
+        )
     passed("same_padding", [c.label for c in cases])
 
 

@@ -645,6 +645,8 @@ def _channel_cases() -> list[Case]:
             stride=1,
             mode="avg",
         ),
+        # One channel: its axis stays (a squeeze of the stacked maps would drop it).
+        case("1 channel, 2×2 max", rng.integers(-5, 6, size=(1, 4, 5)).astype(float), 2),
     ]
 
 

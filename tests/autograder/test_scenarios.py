@@ -139,6 +139,11 @@ def _mistakes(ref):
     def sigmoid_everywhere(variant="relu-max"):
         return ref["make_lenet_torch"]("sigmoid-avg")
 
+    def dropout_in_eval_mode(variant="relu-max"):
+        layers = list(ref["make_lenet_torch"](variant).named_children())
+        layers.insert(-1, ("drop", nn.Dropout(0.5)))
+        return nn.Sequential(OrderedDict(layers)).eval()  # no effect on logits in eval mode
+
     def load_no_key_error(model, params):
         return ref["load_numpy_params"](model, {**ref_full_params(model, params)})
 
@@ -209,6 +214,8 @@ def _mistakes(ref):
                                 "`forward` not given"),
         "make_one_variant": ("gpu_make_lenet_torch_tests", "make_lenet_torch",
                              sigmoid_everywhere, "the logits"),
+        "make_dropout": ("gpu_make_lenet_torch_tests", "make_lenet_torch",
+                         dropout_in_eval_mode, "only while training"),
         "load_no_key_error": ("gpu_load_numpy_params_tests", "load_numpy_params",
                               load_no_key_error, "KeyError was expected"),
         "epoch_tensors": ("gpu_train_epoch_torch_tests", "train_epoch_torch",
@@ -229,7 +236,7 @@ def _mistakes(ref):
 MISTAKES = [
     "init_float32", "init_by_heart", "forward_scaled", "backward_wrong_bias",
     "train_no_shuffle", "evaluate_changes", "evaluate_no_default", "make_one_variant",
-    "load_no_key_error",
+    "make_dropout", "load_no_key_error",
     "epoch_tensors", "epoch_no_train", "epoch_ascent", "evaluate_no_eval", "epoch_on_cpu",
     "evaluate_on_cpu",
 ]  # fmt: skip

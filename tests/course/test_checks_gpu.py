@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import solutions
-from course.checks import CheckFailed, answer_digest
+from course.checks import CheckFailed, _repair, answer_digest
 from course.checks import gpu as checks
 
 # ---------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def test_make_lenet_references_pass(fn, capsys):
     assert "✓ make_lenet_torch" in capsys.readouterr().out
 
 
-def test_make_lenet_generic_failure_gets_the_pointer():
+def test_make_lenet_generic_failure_gets_the_pointer(without_repair):
     def scaled(variant="relu-max"):
         model = make_lenet_student(variant)
         model.add_module("twice", Lambda(lambda z: 2 * z + 1))
@@ -188,6 +188,11 @@ def test_make_lenet_generic_failure_gets_the_pointer():
     err = _named(checks.check_make_lenet_torch, scaled)
     assert err.mistake is None
     assert "expected" in str(err) and "lecture 002" in str(err)
+    # With the repair search, leaving the added module out names it.
+    _repair.ENABLED = True
+    err = _named(checks.check_make_lenet_torch, scaled)
+    assert err.mistake == "repair:extra_step", str(err)
+    assert 'model.add_module("twice", Lambda(lambda z: 2 * z + 1))`, leaving it out' in str(err)
 
 
 def test_make_lenet_shared_layer_names_the_places():
@@ -200,6 +205,40 @@ def test_make_lenet_shared_layer_names_the_places():
     text = str(err)
     assert "'act1' and 'act2' and 'act3' and 'act4' hold the same nn.ReLU object" in text
     assert "named_children()" in text and "Create a new object for each place" in text
+
+
+def test_make_lenet_with_a_layer_that_acts_only_while_training_fails():
+    """An extra nn.Dropout changes nothing after model.eval(): the logits in training mode
+    must be those of evaluation mode too (lecture 002's LeNet has no such layer)."""
+
+    def dropout(variant="relu-max"):
+        model = make_lenet_student(variant)
+        layers = list(model.named_children())
+        layers.insert(-1, ("drop", nn.Dropout(0.5)))
+        return nn.Sequential(OrderedDict(layers))
+
+    err = _named(checks.check_make_lenet_torch, dropout)
+    assert err.mistake == "layer_only_in_training", str(err)
+    assert "yours has Dropout" in str(err)
+
+
+def test_a_torch_not_implemented_error_is_no_placeholder():
+    """torch's NotImplementedError ("not implemented for 'Long'", F.cross_entropy with
+    the labels first) is the student's error in a call, not the notebook's placeholder."""
+
+    def train_epoch_torch(model, batches, opt, device):
+        for x, y in batches:
+            x, y = torch.as_tensor(x).to(device), torch.as_tensor(y).to(device)
+            loss = F.cross_entropy(y, model(x))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return {"loss": 0.0, "acc": 0.0}
+
+    err = _named(checks.check_train_epoch_torch, train_epoch_torch)
+    assert err.mistake != "not_implemented", str(err)
+    assert "not implemented yet" not in str(err)
+    assert "comes from inside torch, not from the notebook's placeholder" in str(err)
 
 
 def test_make_lenet_not_implemented():

@@ -250,7 +250,19 @@ def test_every_channel_mistake_is_exercised():
 def test_channels_reference_passes(capsys):
     checks.check_pool2d_channels(solutions.pool2d, quiet=True)
     checks.check_pool2d_channels(student_channels())
-    assert capsys.readouterr().out.count("✓ pool2d_channels: 4 of 4 checks passed") == 1
+    assert capsys.readouterr().out.count("✓ pool2d_channels: 5 of 5 checks passed") == 1
+
+
+def test_a_squeezed_one_channel_result_fails():
+    """A squeeze "to remove the extra axis" drops the channel axis of a one-channel input."""
+
+    def squeezed(X, size, **kw):
+        return np.squeeze(student_channels()(X, size, **kw))
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check_pool2d_channels(squeezed)
+    assert info.value.case == "1 channel, 2×2 max"
+    assert info.value.mistake == "auto:squeezed", str(info.value)
 
 
 @pytest.mark.usefixtures("without_repair")
