@@ -33,7 +33,7 @@ import numpy as np
 from course.checks._mutate import derive
 from course.checks._oracle import HELPERS, Helper
 from course.checks._repair import repair
-from course.checks._trace import explain
+from course.checks._trace import explain, library_of
 
 __all__ = [
     "Case",
@@ -474,7 +474,18 @@ TRACEBACK_HINT = "The traceback above shows the line where it happened."
 
 
 def not_implemented(name: str, exc: BaseException, case: str | None = None) -> CheckFailed:
-    """The failure of a student's function that still raises NotImplementedError."""
+    """The failure of a student's function that still raises NotImplementedError; one
+    raised inside torch or numpy ("not implemented for 'Long'") is no placeholder."""
+    library = library_of(exc)
+    if library is not None:
+        return raised(
+            name,
+            exc,
+            case or "its first case",
+            f"This NotImplementedError comes from inside {library}, not from the notebook's "
+            f"placeholder: {library} has no version of that operation for the values your "
+            "code gave it (their dtype or type, or arguments in another order).",
+        )
     detail = f" ({exc})" if str(exc) else ""
     return CheckFailed(
         f"{name} is not implemented yet{detail}. Write its body, run that cell, then run "
@@ -639,11 +650,12 @@ def _narrow(
 ) -> list[Mistake]:
     """Keep the catalogued mistakes that the later cases bear out: a mistake is dropped
     when, on the later cases where it changes the answer, it fails to explain the
-    student's output more often than it explains it (one case matched by coincidence is
-    not a name). A narrower mistake than the catalogue's (the pair form of an argument
-    swapped, but not the nested form) keeps its name. `outputs`: `_outputs` of the later
-    cases."""
+    student's output more often than it explains it, or as often for single numbers (one
+    case matched by coincidence is not a name). A narrower mistake than the catalogue's
+    (the pair form of an argument swapped, but not the nested form) keeps its name.
+    `outputs`: `_outputs` of the later cases."""
     kept = []
+    scalars = all(isinstance(got, (int, float, np.number)) for _, got in outputs)
     for m in candidates:
         agree = disagree = 0
         for case, got in outputs:
@@ -657,7 +669,9 @@ def _narrow(
                 agree += 1
             else:
                 disagree += 1
-        if disagree <= agree:
+        # A tie is kept for arrays (a mistake made in one branch of the code only), not
+        # for single numbers, which a wrong formula matches by coincidence far more often.
+        if disagree < agree or not disagree or (disagree == agree and not scalars):
             kept.append(m)
     if len(kept) > 1:  # several explain it: prefer those with no disagreement at all
         exact = [

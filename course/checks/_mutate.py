@@ -276,16 +276,17 @@ def _output_mutations(got_first: Any, first, names: Sequence[str] = ()) -> Itera
         if np.isfinite(r) and np.allclose(ratio, r, rtol=1e-6) and abs(r) not in (0.0, 1.0):
             for label, n in _sizes(first, names).items():
                 for factor, says in (
-                    (n, f"every value is {n} times too large ({label}): a sum where a mean "
-                        "was meant"),
+                    (n, f"every value is {n} times too large ({label}): summed where a "
+                        "mean was meant, or added once for each of those where once belongs"),
                     (1 / n, f"every value is {n} times too small ({label}): a mean where a "
-                            "sum was meant"),
+                            "sum was meant, or divided by that size once too often"),
                 ):  # fmt: skip
                     if np.isclose(r, factor):
                         yield Derived(
                             f"auto:scaled_by:{label}",
                             says,
-                            "Check whether this quantity is summed or averaged, and over what.",
+                            "Check whether this quantity is summed or averaged, over what, "
+                            "and at which level of the loops it is added.",
                             _scale_by(label, factor > 1, names),
                             varies=lambda c, label=label: _sizes(c, names, ones=True).get(label),
                         )
@@ -822,8 +823,16 @@ def derive(
         _both(a, b, oracle) for a, b in itertools.combinations(changes, 2) if a.target != b.target
     ]
     pairs += [_compose(a, b) for a, b in itertools.product(inputs, plain)]
-    for candidate in (*singles, *pairs):
+    for candidate in singles:
         if _explains(candidate, cases, outputs, index, compare, rtol, atol):
+            return candidate
+    # Two changes at once are many more candidates, so a coincidence is likelier where
+    # the output is one number: then a pair must explain three cases (the floor split
+    # over two terms matched "padding and stride each one less" on the only two cases
+    # where both changes applied). An array matched on two cases is no coincidence.
+    need = 3 if isinstance(got, (int, float, np.number)) else 2
+    for candidate in pairs:
+        if _explains(candidate, cases, outputs, index, compare, rtol, atol, need=need):
             return candidate
     return None
 
@@ -912,7 +921,7 @@ def _compose(inner: Derived, outer: Derived) -> Derived:
     )
 
 
-def _explains(candidate, cases, outputs, index, compare, rtol, atol) -> bool:
+def _explains(candidate, cases, outputs, index, compare, rtol, atol, need=2) -> bool:
     applied = 0
     seen: set = set()
     # The failing case first: most candidates fail there, at the cost of one prediction.
@@ -940,4 +949,4 @@ def _explains(candidate, cases, outputs, index, compare, rtol, atol) -> bool:
             seen.add(candidate.varies(case))
     if candidate.varies is not None and len(seen) < 2:
         return False
-    return applied >= min(2, len(cases))
+    return applied >= min(need, len(cases))

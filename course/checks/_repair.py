@@ -18,8 +18,9 @@ visible check may say more. Functions whose source cannot be read (a lambda in a
 comprehension, a replay, anything defined in `course`) are left alone.
 
 Bounds: at most `MAX_EDITS` edited functions, `BUDGET_S` seconds in all, and
-`CALL_LIMIT_S` seconds for each call of an edited function (a Unix interval timer, main
-thread only; elsewhere a function with a `while` loop is not edited).
+for each call of an edited function 50 times what the student's own call took, between
+`CALL_FLOOR_S` and `CALL_LIMIT_S` seconds (a Unix interval timer, main thread only;
+elsewhere a function with a `while` loop is not edited).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ ENABLED = True
 MAX_EDITS = 600
 BUDGET_S = 4.0
 CALL_LIMIT_S = 0.5
+CALL_FLOOR_S = 0.05  # the least an edited call is given, however fast the student's ran
 #: The second-edit search: how many first edits, and its own seconds.
 PAIR_FIRSTS = 4
 PAIR_BUDGET_S = 3.0
@@ -113,6 +115,7 @@ SAYS = {
     "missing_factor": "a factor is missing from the product",
     "constant": "a number is typed in where an argument belongs",
     "reciprocal": "a value is used where its reciprocal belongs",
+    "extra_step": "a step does not belong",
 }
 #: Functions written for one another: each name, with the siblings tried in its place.
 _REDUCED = ("sum", "mean", "max", "min", "prod")
@@ -138,6 +141,7 @@ SIBLINGS = {
 ELEMENTWISE = {"max": "maximum", "min": "minimum", "abs": "abs", "sum": "sum", "round": "round"}
 #: Statements whose order an edit may swap: plain steps, not control flow.
 STEPS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
+LOOPS = (ast.For, ast.While)
 #: Calls whose argument is, in the formulas of this course, often missing its minus.
 NEGATED_ARGUMENT = {"exp"}
 
@@ -169,14 +173,18 @@ def repair(
 
 def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | None:
     tree, source, first_line = _parse(student)
-    if tree is None:
+    if tree is None or _unsafe(tree):
         return None
     timer = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
     if not timer and any(isinstance(n, ast.While) for n in ast.walk(tree)):
         return None
     lines = source.splitlines()
+    began = time.monotonic()
     if _all_pass(passes, fn, cell, student, cases, timer):
         return None  # the search's cases do not show the failure: there is nothing to find
+    if timer:  # an edited call may take 50 times the student's own, and at most CALL_LIMIT_S
+        each = (time.monotonic() - began) / max(len(cases), 1)
+        timer = min(CALL_LIMIT_S, max(CALL_FLOOR_S, 50 * each))
     only = None if raised is None else _raising_line(student, raised)
     if only is not None:
         # A control: when the raising statement, simply left out, lets every case pass,
@@ -211,7 +219,7 @@ class _Search:
     cell: Any
     cases: Sequence
     passes: Callable
-    timer: bool
+    timer: float  # seconds an edited call may run (0: no timer, off the main thread)
     start: float
     only: int | None
     first_line: int
@@ -297,7 +305,48 @@ def _leaves_unused(tree: ast.FunctionDef, edit: _Edit, paths: tuple) -> bool:
             edit.apply(target)
     except Exception:
         return False
-    return bool(_unused(edited) - _unused(tree))
+    if _unused(edited) - _unused(tree):
+        return True
+    return any(_stored_unread(edited, tree, path) for path in paths)
+
+
+def _stored_unread(tree: ast.FunctionDef, before: ast.FunctionDef, path: tuple) -> bool:
+    """Whether the edit made `c[k] = ...` of `g[k] = ...` with `c` never read after that
+    statement (nor elsewhere in the loops around it): the statement's work is thrown away,
+    as if it were deleted (`g[k] = np.clip(g[k], -1, 1)` sent into another dict). `tree`
+    is edited at `path`; `before` is not."""
+    nodes = [_at(tree, path[:i]) for i in range(len(path) + 1)]
+    k = max((i for i, n in enumerate(nodes) if isinstance(n, (ast.Assign, ast.AugAssign))),
+            default=None)  # fmt: skip
+    if k is None or (k < len(path) and path[k][0] not in ("targets", "target")):
+        return False  # not an edit of what the statement stores into
+    root, was = (_stored_root(at(path[:k])) for at in (lambda p: _at(tree, p),
+                                                       lambda p: _at(before, p)))  # fmt: skip
+    if root is None or was is None or root.id == was.id:
+        return False
+    start, end = nodes[k].lineno, nodes[k].end_lineno
+    loops = [n for n in nodes if isinstance(n, (ast.For, ast.While))]
+    outer = loops[0] if loops else nodes[k]
+    for other in ast.walk(tree):
+        if (
+            isinstance(other, ast.Name)
+            and other.id == root.id
+            and isinstance(other.ctx, ast.Load)
+            and hasattr(other, "lineno")  # a node an edit made has none
+            and not start <= other.lineno <= end  # the statement's own reads do not count
+            and (other.lineno > end or outer.lineno <= other.lineno <= outer.end_lineno)
+        ):
+            return False
+    return True
+
+
+def _stored_root(statement: ast.stmt) -> ast.Name | None:
+    """`g` of `g[k] = ...` or `g.x[k] += ...` (None for a plain name or a tuple)."""
+    target = statement.targets[0] if isinstance(statement, ast.Assign) else statement.target
+    root = target
+    while isinstance(root, (ast.Subscript, ast.Attribute)):
+        root = root.value
+    return root if isinstance(root, ast.Name) and root is not target else None
 
 
 def _second_edit(search: _Search, tree: ast.FunctionDef, lines: list[str]) -> Repair | None:
@@ -370,6 +419,20 @@ def _raising_line(student: Callable, exc: BaseException) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+#: Calls that read memory where their arguments say: an edited argument (a stride, a
+#: shape) reads outside the array and crashes the student's kernel (a segfault).
+UNSAFE = {"as_strided"}
+
+
+def _unsafe(tree: ast.AST) -> bool:
+    """Whether the function calls code that an edit could make read outside memory."""
+    return any(
+        (isinstance(n, ast.Attribute) and n.attr in UNSAFE)
+        or (isinstance(n, ast.Name) and n.id in UNSAFE)
+        for n in ast.walk(tree)
+    )
 
 
 def _students(fn: Callable) -> list[tuple[Callable, Any]]:
@@ -501,7 +564,7 @@ def _passes_bounded(passes, edited, case, timer: bool) -> bool:
     previous = signal.signal(signal.SIGALRM, stop) if timer else None
     try:
         if timer:
-            signal.setitimer(signal.ITIMER_REAL, CALL_LIMIT_S)
+            signal.setitimer(signal.ITIMER_REAL, CALL_LIMIT_S if timer is True else timer)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             return bool(passes(edited, case))
     except BaseException as exc:  # the edited code may raise anything, or run too long
@@ -945,18 +1008,52 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
 
     yield from _late_edits(tree, body)
     yield from _last_edits(tree, body, space or {})
+    yield from _left_out(body)
+
+
+def _identity(op: type, operand: ast.AST) -> bool:
+    """`x * 1`, `x / 1`: an operation that changes nothing."""
+    return (
+        op in (ast.Mult, ast.Div)
+        and isinstance(operand, ast.Constant)
+        and type(operand.value) in (int, float)
+        and operand.value == 1
+    )
+
+
+def _left_out(body: list) -> Iterator[_Edit]:
+    """A step that does not belong (an even k made odd, a clipping, a rescaling): the
+    statement left out, tried last of all. Assignments, calls and `if` blocks; never a
+    return, a loop or the docstring."""
+    for path, node, _ in body:
+        if not path or path[-1][0] not in ("body", "orelse"):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # a docstring
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.Expr, ast.If)):
+            yield _Edit(
+                "extra_step", node.lineno, _src(node), "", _replace_with(lambda n: ast.Pass()),
+                path, alike=False,
+                says="leaving it out" + (" with its block" if isinstance(node, ast.If) else ""),
+            )  # fmt: skip
 
 
 def _late_edits(tree: ast.FunctionDef, body: list) -> Iterator[_Edit]:
     """The operators tried after the rest: each reaches more places than the others, so
     they come last, where they only name what nothing more specific named."""
     arithmetic = (ast.Add, ast.Sub, ast.Mult, ast.Div)
-    for path, node, _ in body:  # corr2d(X, K) * b where + b belongs
-        if isinstance(node, ast.BinOp) and isinstance(node.op, arithmetic):
+    for path, node, _ in body:  # corr2d(X, K) * b where + b belongs; Y *= m where +=
+        if isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, arithmetic):
             for other in arithmetic:
                 if other is type(node.op) or {other, type(node.op)} == {ast.Add, ast.Sub}:
                     continue  # + and - swapped is a sign, tried above
-                new = ast.BinOp(node.left, other(), node.right)
+                if _identity(other, node.right if isinstance(node, ast.BinOp) else node.value):
+                    continue  # `k *= 1` for `k += 1` undoes the step: `extra_step` names it
+                new = (
+                    ast.BinOp(node.left, other(), node.right)
+                    if isinstance(node, ast.BinOp)
+                    else ast.AugAssign(node.target, other(), node.value)
+                )
                 yield _Edit("operator", node.lineno, _src(node), _src(new), _set_op(other()), path)
     for path, node, _ in body:  # weight_decay / 2 * p where weight_decay * p belongs
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
@@ -1215,15 +1312,17 @@ def _moves(block: list, i: int, field: str) -> Iterator[tuple[str, int, Callable
     stmt = block[i]
     after = block[i + 1] if i + 1 < len(block) else None
     before = block[i - 1] if i else None
-    if isinstance(stmt, STEPS) and isinstance(after, ast.For):
+    if isinstance(stmt, STEPS) and isinstance(after, LOOPS):
         for depth, loop in enumerate(_nested(after, 0)):
             says = f"running it at the start of each pass of {_header(loop)}"
             yield says, stmt.lineno, _move_in(field, i, depth, 0), "loop_level", ((field, i),)
-    if isinstance(stmt, (*STEPS, ast.Return)) and isinstance(before, ast.For):
+    # A return is moved out of a loop (the loop ran once), never into one: that makes a
+    # loop run once, which passes a check of what was computed before the loop.
+    if isinstance(stmt, STEPS) and isinstance(before, LOOPS):
         for depth, loop in enumerate(_nested(before, -1)):
             says = f"running it at the end of each pass of {_header(loop)}"
             yield says, stmt.lineno, _move_in(field, i, depth, -1), "loop_level", ((field, i),)
-    if isinstance(stmt, ast.For) and len(stmt.body) > 1:
+    if isinstance(stmt, LOOPS) and len(stmt.body) > 1:
         if isinstance(stmt.body[0], STEPS):
             says = f"running it once, before {_header(stmt)}"
             where = ((field, i), ("body", 0))
@@ -1242,7 +1341,9 @@ def _moves(block: list, i: int, field: str) -> Iterator[tuple[str, int, Callable
         )
 
 
-def _header(loop: ast.For) -> str:
+def _header(loop: ast.For | ast.While) -> str:
+    if isinstance(loop, ast.While):
+        return f"`while {_src(loop.test)}`"
     target = loop.target
     names = _src(target) if not isinstance(target, ast.Tuple) else ", ".join(map(_src, target.elts))
     return f"`for {names} in {_src(loop.iter)}`"
@@ -1349,11 +1450,11 @@ def _swap_steps(field: str, i: int) -> Callable[[ast.AST], None]:
     return apply
 
 
-def _nested(loop: ast.For, where: int) -> list[ast.For]:
+def _nested(loop: ast.For | ast.While, where: int) -> list[ast.For | ast.While]:
     """The loop, and the loops nested at the start (where=0) or end (where=-1) of its
     body, outermost first."""
     found = [loop]
-    while found[-1].body and isinstance(found[-1].body[where], ast.For):
+    while found[-1].body and isinstance(found[-1].body[where], LOOPS):
         found.append(found[-1].body[where])
     return found
 

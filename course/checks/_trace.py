@@ -109,6 +109,18 @@ def _students_frame(exc: BaseException) -> tuple[FrameType | None, int]:
     return found, line
 
 
+def library_of(exc: BaseException) -> str | None:
+    """The library ("torch", "numpy") whose code raised `exc` last, or None where the
+    last frame is not a library's (the student's own `raise`)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return None
+    module = (tb.tb_frame.f_globals.get("__name__", "") or "").split(".")[0]
+    return module if module in ("numpy", "torch") else None
+
+
 def _statement_at(tree: ast.AST, line: int) -> ast.stmt | None:
     """The innermost simple statement that spans `line` (a loop's header: the loop)."""
     best = None

@@ -217,7 +217,7 @@ def test_a_size_factor_is_named_only_when_it_tracks_the_size():
 
     err = _named(check, summed, name="column_means", cases=cases)
     assert err.mistake == "auto:scaled_by:the length of axis 0 of x", str(err)
-    assert "a sum where a mean was meant" in " ".join(str(err).split())
+    assert "summed where a mean was meant" in " ".join(str(err).split())
 
     same_n = [Case(c.label, (c.args[0][:2],), c.args[0][:2].mean(axis=0)) for c in cases]
     err = _named(check, summed, name="column_means", cases=same_n)
@@ -241,6 +241,21 @@ def test_never_a_guess_noise_and_a_partial_match_stay_unnamed():
         return -out if X.shape == (3, 3) else out + 0.25
 
     assert _named(conv.check_corr2d, sign_on_one_case_only).mistake is None
+
+
+def test_two_changes_at_once_must_explain_three_cases():
+    """A floor split over two terms, (n + 2p) // s - k // s + 1, equals "padding and stride
+    each one less than given" on the only two cases where both changes apply (stride 1
+    has no stride one less): two changes at once are many candidates, so two cases are a
+    coincidence, not a name. Nor is a catalogue entry (rounding up) that the later cases
+    explain as often as they contradict it."""
+
+    def floor_split(n, k, *, padding=0, stride=1):
+        return (n + 2 * padding) // stride - k // stride + 1
+
+    err = _named(padding.check_output_size, floor_split)
+    assert "+" not in (err.mistake or ""), str(err)
+    assert err.mistake != "ceil_instead_of_floor", str(err)
 
 
 # Recipes: settings of an initialisation, an optimiser step and a loss, one or two changed

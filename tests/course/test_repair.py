@@ -747,6 +747,78 @@ def test_a_step_at_the_wrong_level_of_the_loops_is_repaired():
     assert "`return t`, running it once, after `for v in x`" in text
 
 
+def test_a_step_at_the_wrong_level_of_a_while_loop_is_repaired():
+    """A counter set once before two while loops, where the inner one needs it reset."""
+    rng = np.random.default_rng(7)
+    cases = [Case(f"{X.shape}", (X,), X.cumsum(axis=1)) for X in
+             (rng.standard_normal((2, 3)), rng.standard_normal((3, 4)))]  # fmt: skip
+    rows = student(
+        """
+        def running(X):
+            out = np.zeros_like(X)
+            r = 0
+            c = 0
+            while r < X.shape[0]:
+                total = 0.0
+                while c < X.shape[1]:
+                    total += X[r, c]
+                    out[r, c] = total
+                    c += 1
+                r += 1
+            return out
+        """
+    )
+    text = _repaired(rows, cases, "repair:loop_level")
+    assert "`c = 0`, running it at the start of each pass of `while r < X.shape[0]`" in text
+
+
+def test_a_product_accumulated_where_a_sum_belongs_is_repaired():
+    cases = [Case(f"{len(x)} maps", (x,), x.sum(axis=0)) for x in
+             (np.arange(1.0, 7.0).reshape(2, 3), np.arange(2.0, 14.0).reshape(3, 4))]  # fmt: skip
+    multiplied = student(
+        """
+        def summed(maps):
+            Y = np.ones(maps.shape[1:])
+            Y = maps[0].copy()
+            for m in maps[1:]:
+                Y *= m
+            return Y
+        """
+    )
+    text = _repaired(multiplied, cases, "repair:operator")
+    assert "writing `Y += m` for `Y *= m`" in text
+
+
+def test_a_step_that_does_not_belong_is_named_by_leaving_it_out():
+    """An even size made odd ('a kernel needs a centre'): no edit of the line names it,
+    leaving the `if` out does. `k *= 1` for `k += 1` would pass too, and is not tried."""
+    cases = [Case(f"k = {k}", (k,), np.full((k, k), 1 / k**2)) for k in (2, 3, 4)]
+    odd = student(
+        """
+        def box(k):
+            if k % 2 == 0:
+                k += 1
+            return np.full((k, k), 1 / k**2)
+        """
+    )
+    text = _repaired(odd, cases, "repair:extra_step")
+    assert "line 3 of your box, `if k % 2 == 0:`, leaving it out with its block" in text
+
+
+def test_code_that_reads_memory_by_hand_is_never_edited():
+    """An edited stride or shape of as_strided reads outside the array: a segfault would
+    end the student's kernel. Such a function is left as it is."""
+    cases = [Case(f"{x.shape}", (x,), x[:, :2].copy()) for x in (np.arange(12.0).reshape(3, 4),)]
+    by_hand = student(
+        """
+        def first_two_columns(x):
+            H, W = x.shape
+            return np.lib.stride_tricks.as_strided(x, shape=(H, 3), strides=(W * 8, 8)).copy()
+        """
+    )
+    assert repair(by_hand, cases, lambda f, c: np.array_equal(f(*c.args), c.expected)) is None
+
+
 def test_a_block_inside_a_with_that_changes_it_is_repaired():
     """Errors silenced by np.errstate where a warning is the point is not a case here;
     a block under `np.errstate(all='raise')` that raises on a harmless overflow is."""
@@ -986,6 +1058,26 @@ def test_no_repair_is_a_guess():
     # removing the conditional term is an edit that passes every case: it is a name
     found = repair(wrong_once, cases, lambda f, c: np.isclose(f(*c.args), c.expected))
     assert found is not None and found.key == "repair:extra_term"
+
+
+def test_no_repair_throws_a_statements_work_away():
+    """An edit that sends a statement's result where nothing reads it undoes the statement
+    instead of naming it: clipped values stored into another dict (`c` for `g`, at one
+    place or both). The clipping is named by dropping the call instead."""
+    cases = [Case(f"{v}", (np.array(v),), np.array(v) * 3) for v in ([0.5, -2.0], [3.0, 0.1])]
+    clipped = student(
+        """
+        def tripled(x):
+            c, g = {"a": x}, {}
+            for name in c:
+                g[name] = c[name] * 3
+            for name in g:
+                g[name] = np.clip(g[name], -1.0, 1.0)
+            return g["a"]
+        """
+    )
+    text = _repaired(clipped, cases, "repair:wrapped")
+    assert "writing `g[name]` for `np.clip(g[name], -1.0, 1.0)`" in text
 
 
 def test_an_edit_that_never_finishes_is_stopped():
