@@ -1,10 +1,10 @@
 """The floor of the diagnosis benchmark (tests/course/diagnosis.py, docs/diagnosis.md):
-ten sets of realistic mistakes written without reading the catalogue (118, 56, 60, 60,
-61, 63, 64, 65, 64, 64). No real bug passes its check but the two listed in KNOWN_MISSES, and
-at least the recorded number is named; a regression fails here. The fresh, third, fourth,
-fifth, sixth, seventh, eighth, ninth and tenth sets were each measured once before the checks
-were changed in reply (docs/diagnosis.md has those numbers); the floors below are
-today's."""
+eleven sets of realistic mistakes written without reading the catalogue (118, 56, 60, 60,
+61, 63, 64, 65, 64, 64, 64). No real bug passes its check but the four listed in
+KNOWN_MISSES, and at least the recorded number is named; a regression fails here. The
+fresh, third, fourth, fifth, sixth, seventh, eighth, ninth, tenth and eleventh sets were
+each measured once before the checks were changed in reply (docs/diagnosis.md has those
+numbers); the floors below are today's."""
 
 from __future__ import annotations
 
@@ -32,13 +32,16 @@ FLOORS = {
     "ninth": (64, 26),  # 28 named on this machine
     # 40 named on this machine; pool2d_avg_divided_by_stride_area is a two-slip repair,
     # found after about 3.4 s of the search's 4 + 3 seconds
-    "tenth": (64, 38),
+    "tenth": (64, 39),  # 41 named on this machine
+    "eleventh": (64, 33),  # 35 named on this machine
 }
 #: Real bugs that still pass their check, each left open for a reason docs/diagnosis.md
 #: gives (the values are right and no dtype is documented; the reference layers accept
-#: what the student's own layers of assignment 5 would refuse).
+#: what the student's own layers of assignment 5 would refuse; a numpy integer for the
+#: documented int, which the grading wire carries as an int).
 KNOWN_MISSES = {
     "ninth": {"conv1x1_float_conversion_left_out", "forward_conv1_padding_as_pair"},
+    "eleventh": {"conv_params_numpy_product", "vectorized_float_conversion_left_out"},
 }
 
 
