@@ -116,6 +116,10 @@ SAYS = {
     "constant": "a number is typed in where an argument belongs",
     "reciprocal": "a value is used where its reciprocal belongs",
     "extra_step": "a step does not belong",
+    "elif": "a second `if` where an `elif` belongs: its `else` runs after the first branch too",
+    "power_scope": "a power applies to the whole product where it belongs to its last factor",
+    "generator": "a generator is given where a list belongs",
+    "one_side": "one side gets 0 where the same amount belongs on both",
 }
 #: Functions written for one another: each name, with the siblings tried in its place.
 _REDUCED = ("sum", "mean", "max", "min", "prod")
@@ -192,6 +196,8 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
         # merely stops the exception names nothing.
         for path, node, _ in _paths(tree):
             if isinstance(node, ast.stmt) and first_line + getattr(node, "lineno", 0) - 1 == only:
+                if isinstance(node, ast.Raise):
+                    break  # the student's own `raise` is deliberate: the cases lack its input
                 skipped = _build(student, tree, _replace_with(lambda n: ast.Pass()), (path,))
                 if skipped is not None and _all_pass(passes, fn, cell, skipped, cases, timer):
                     return None
@@ -1251,6 +1257,35 @@ def _missing_edits(tree: ast.FunctionDef, body: list) -> Iterator[_Edit]:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             base = _replace_with(lambda n: n.left)
             yield _Edit("extra_factor", node.lineno, _src(node), _src(node.left), base, path)
+    for path, node, _ in body:  # (2 * sigma) ** 2 where 2 * sigma ** 2 belongs
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Pow)
+            and isinstance(node.left, ast.BinOp)
+            and isinstance(node.left.op, (ast.Mult, ast.Div))
+        ):
+            inner = ast.BinOp(
+                node.left.left, node.left.op, ast.BinOp(node.left.right, ast.Pow(), node.right)
+            )
+            narrowed = _replace_with(lambda n, new=inner: copy.deepcopy(new))
+            yield _Edit("power_scope", node.lineno, _src(node), _src(inner), narrowed, path)
+    for path, node, _ in body:  # np.stack(m for m in maps) where np.stack([...]) belongs
+        if isinstance(node, ast.GeneratorExp):
+            listed = _replace_with(lambda n: ast.ListComp(n.elt, n.generators))
+            new = f"[{_src(node)[1:-1]}]" if _src(node).startswith("(") else f"[{_src(node)}]"
+            yield _Edit("generator", node.lineno, _src(node), new, listed, path, alike=False)
+    for path, node, _ in body:  # ((PH, 0), (PW, 0)) where ((PH, PH), (PW, PW)) belongs
+        if isinstance(node, ast.Tuple) and len(node.elts) == 2:
+            a, b = node.elts
+            for zero, other in ((b, a), (a, b)):
+                if (
+                    isinstance(zero, ast.Constant)
+                    and zero.value == 0
+                    and not isinstance(other, ast.Constant)
+                ):
+                    both = ast.Tuple([copy.deepcopy(other), copy.deepcopy(other)], ast.Load())
+                    made = _replace_with(lambda n, new=both: copy.deepcopy(new))
+                    yield _Edit("one_side", node.lineno, _src(node), _src(both), made, path)
 
 
 #: Calls that make an array (or tensor) from their argument: never unwrapped.
@@ -1331,6 +1366,18 @@ def _moves(block: list, i: int, field: str) -> Iterator[tuple[str, int, Callable
             says = f"running it once, after {_header(stmt)}"
             where = ((field, i), ("body", len(stmt.body) - 1))
             yield says, stmt.body[-1].lineno, _move_out(field, i, -1), "loop_level", where
+    if (
+        isinstance(stmt, ast.If)
+        and isinstance(before, ast.If)
+        and not before.orelse
+        and stmt.orelse
+        and not _elif_chain(before)
+    ):
+        says = (
+            f"writing `elif` for this `if`, so that its `else` runs only when "
+            f"`{_src(before.test)}` does not hold"
+        )
+        yield says, stmt.lineno, _chain(field, i), "elif", ((field, i),)
     if isinstance(stmt, ast.With):
         yield (
             "running its block without it",
@@ -1473,6 +1520,20 @@ def _move_in(field: str, i: int, depth: int, where: int) -> Callable[[ast.AST], 
     return apply
 
 
+def _elif_chain(stmt: ast.If) -> bool:
+    return len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], ast.If)
+
+
+def _chain(field: str, i: int) -> Callable[[ast.AST], None]:
+    """Make block[i], an `if` with an `else`, the `elif` of the `if` before it."""
+
+    def apply(node):
+        block = getattr(node, field)
+        block[i - 1].orelse = [block.pop(i)]
+
+    return apply
+
+
 def _move_out(field: str, i: int, where: int) -> Callable[[ast.AST], None]:
     """Move the first (where=0) or last (where=-1) step of the loop block[i] out of it,
     before or after the loop."""
@@ -1542,6 +1603,10 @@ def _axis_edits(path: tuple, node: ast.Call) -> Iterator[_Edit]:
     if current is not None and now is _NOT_LITERAL:
         return
     choices: list[Any] = [a for a in AXES if a != now]
+    for step in (1, -1):  # every number one off: counted before an axis was added
+        shifted = _shifted(now, step)
+        if shifted is not None and shifted not in choices:
+            choices.append(shifted)
     if current is not None:
         choices.append(None)  # no axis at all
     for axis in choices:
@@ -1556,6 +1621,15 @@ def _axis_edits(path: tuple, node: ast.Call) -> Iterator[_Edit]:
 
 
 _NOT_LITERAL = object()
+
+
+def _shifted(axes: Any, step: int) -> Any:
+    """(1, 3, 4) as (2, 4, 5): each axis number moved by `step`; None when not axes."""
+    items = axes if isinstance(axes, tuple) else (axes,)
+    if not items or not all(type(a) is int and a >= 0 and a + step >= 0 for a in items):
+        return None
+    moved = tuple(a + step for a in items)
+    return moved if isinstance(axes, tuple) else moved[0]
 
 
 def _literal(node: ast.AST) -> Any:

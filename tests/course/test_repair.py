@@ -805,6 +805,74 @@ def test_a_step_that_does_not_belong_is_named_by_leaving_it_out():
     assert "line 3 of your box, `if k % 2 == 0:`, leaving it out with its block" in text
 
 
+def test_grouping_slips_are_repaired():
+    """A power over the whole product; a second `if` where `elif` belongs; a generator
+    where a list belongs; one side of a pair of paddings left at 0; axis numbers counted
+    before an axis was added (every one off: the `axis` repair)."""
+    s = np.array([0.5, 1.5])
+    cases = [Case(f"k = {k}", (k, v), k * v**2) for k, v in ((0.5, 1.5), (3.0, 2.0), (2.0, 0.5))]
+    squared = student(
+        """
+        def energy(k, v):
+            return (k * v) ** 2
+        """
+    )
+    assert "writing `k * v ** 2` for `(k * v) ** 2`" in _repaired(
+        squared, cases, "repair:power_scope"
+    )
+
+    cases = [
+        Case(f"mode {m}", (m, s), {"full": s + 1, "valid": s - 1}[m]) for m in ("full", "valid")
+    ]
+    chained = student(
+        """
+        def shifted(mode, x):
+            if mode == "full":
+                out = x + 1
+            if mode == "valid":
+                out = x - 1
+            else:
+                raise ValueError(mode)
+            return out
+        """
+    )
+    assert "writing `elif` for this `if`" in _repaired(chained, cases, "repair:elif")
+
+    maps = np.arange(6.0).reshape(2, 3)
+    cases = [Case("two maps", (maps,), maps * 2)]
+    generated = student(
+        """
+        def doubled(maps):
+            return np.stack(m * 2 for m in maps)
+        """
+    )
+    _repaired(generated, cases, "repair:generator")
+
+    x = np.arange(12.0).reshape(3, 4)
+    cases = [Case(f"pad {p}", (x, p), np.pad(x, ((p, p), (p, p)))) for p in (1, 2)]
+    one_sided = student(
+        """
+        def padded(x, p):
+            return np.pad(x, ((p, 0), (p, 0)))
+        """
+    )
+    assert "`(p, p)` for `(p, 0)`" in _repaired(one_sided, cases, "repair:one_side")
+
+    rng = np.random.default_rng(3)
+    cases = [Case(f"{a.shape}", (a,), a[None].sum(axis=(2, 3))) for a in
+             (rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 2, 5)))]  # fmt: skip
+    counted_before = student(
+        """
+        def summed(a):
+            b = a[None]
+            return b.sum(axis=(1, 2))
+        """
+    )
+    assert "`b.sum(axis=(2, 3))` for `b.sum(axis=(1, 2))`" in _repaired(
+        counted_before, cases, "repair:axis"
+    )
+
+
 def test_code_that_reads_memory_by_hand_is_never_edited():
     """An edited stride or shape of as_strided reads outside the array: a segfault would
     end the student's kernel. Such a function is left as it is."""
