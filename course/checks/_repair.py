@@ -18,7 +18,7 @@ visible check may say more. Functions whose source cannot be read (a lambda in a
 comprehension, a replay, anything defined in `course`) are left alone.
 
 Bounds: at most `MAX_EDITS` edited functions, `BUDGET_S` seconds in all, and
-for each call of an edited function 50 times what the student's own call took, between
+for each call of an edited function 50 times the student's slowest call, between
 `CALL_FLOOR_S` and `CALL_LIMIT_S` seconds (a Unix interval timer, main thread only;
 elsewhere a function with a `while` loop is not edited).
 """
@@ -183,12 +183,18 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
     if not timer and any(isinstance(n, ast.While) for n in ast.walk(tree)):
         return None
     lines = source.splitlines()
-    began = time.monotonic()
-    if _all_pass(passes, fn, cell, student, cases, timer):
+    # Each case once, timed: an edited call may take 50 times the student's slowest, and
+    # at most CALL_LIMIT_S (an edit that makes a while loop endless costs less then).
+    failing, slowest = [], 0.0
+    for case in cases:
+        began = time.monotonic()
+        if not _all_pass(passes, fn, cell, student, (case,), timer):
+            failing.append(case)
+        slowest = max(slowest, time.monotonic() - began)
+    if not failing:
         return None  # the search's cases do not show the failure: there is nothing to find
-    if timer:  # an edited call may take 50 times the student's own, and at most CALL_LIMIT_S
-        each = (time.monotonic() - began) / max(len(cases), 1)
-        timer = min(CALL_LIMIT_S, max(CALL_FLOOR_S, 50 * each))
+    if timer:
+        timer = min(CALL_LIMIT_S, max(CALL_FLOOR_S, 50 * slowest))
     only = None if raised is None else _raising_line(student, raised)
     if only is not None:
         # A control: when the raising statement, simply left out, lets every case pass,
@@ -204,7 +210,6 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
                 break
     # The cases the function fails come first, so that how many cases an edit passes
     # before its first failure says whether it fixed a case the student got wrong.
-    failing = [c for c in cases if not _all_pass(passes, fn, cell, student, (c,), timer)]
     cases = failing + [c for c in cases if not any(c is f for f in failing)]
     search = _Search(fn, student, cell, cases, passes, timer, start, only, first_line)
     found = search.run(tree)
