@@ -1272,7 +1272,11 @@ def _missing_edits(tree: ast.FunctionDef, body: list) -> Iterator[_Edit]:
             inner = ast.BinOp(
                 node.left.left, node.left.op, ast.BinOp(node.left.right, ast.Pow(), node.right)
             )
-            narrowed = _replace_with(lambda n, new=inner: copy.deepcopy(new))
+            narrowed = _replace_with(
+                lambda n: ast.BinOp(
+                    n.left.left, n.left.op, ast.BinOp(n.left.right, ast.Pow(), n.right)
+                )
+            )  # from the node itself: a place written alike has its own names
             yield _Edit("power_scope", node.lineno, _src(node), _src(inner), narrowed, path)
     for path, node, _ in body:  # np.stack(m for m in maps) where np.stack([...]) belongs
         if isinstance(node, ast.GeneratorExp):
@@ -1282,14 +1286,16 @@ def _missing_edits(tree: ast.FunctionDef, body: list) -> Iterator[_Edit]:
     for path, node, _ in body:  # ((PH, 0), (PW, 0)) where ((PH, PH), (PW, PW)) belongs
         if isinstance(node, ast.Tuple) and len(node.elts) == 2:
             a, b = node.elts
-            for zero, other in ((b, a), (a, b)):
+            for zero, other, k in ((b, a, 0), (a, b, 1)):
                 if (
                     isinstance(zero, ast.Constant)
                     and zero.value == 0
                     and not isinstance(other, ast.Constant)
                 ):
                     both = ast.Tuple([copy.deepcopy(other), copy.deepcopy(other)], ast.Load())
-                    made = _replace_with(lambda n, new=both: copy.deepcopy(new))
+                    made = _replace_with(
+                        lambda n, k=k: ast.Tuple([copy.deepcopy(n.elts[k])] * 2, ast.Load())
+                    )
                     yield _Edit("one_side", node.lineno, _src(node), _src(both), made, path)
 
 

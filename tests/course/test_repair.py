@@ -849,14 +849,16 @@ def test_grouping_slips_are_repaired():
     _repaired(generated, cases, "repair:generator")
 
     x = np.arange(12.0).reshape(3, 4)
-    cases = [Case(f"pad {p}", (x, p), np.pad(x, ((p, p), (p, p)))) for p in (1, 2)]
+    cases = [Case(f"pad {p}", (x, *p), np.pad(x, ((p[0], p[0]), (p[1], p[1])))) for p in
+             ((1, 2), (2, 1))]  # fmt: skip
     one_sided = student(
         """
-        def padded(x, p):
-            return np.pad(x, ((p, 0), (p, 0)))
+        def padded(x, ph, pw):
+            return np.pad(x, ((ph, 0), (pw, 0)))
         """
     )
-    assert "`(p, p)` for `(p, 0)`" in _repaired(one_sided, cases, "repair:one_side")
+    text = _repaired(one_sided, cases, "repair:one_side")  # each place keeps its own name
+    assert "`(ph, ph)` for `(ph, 0)` (and the same at the other place written alike)" in text
 
     rng = np.random.default_rng(3)
     cases = [Case(f"{a.shape}", (a,), a[None].sum(axis=(2, 3))) for a in
