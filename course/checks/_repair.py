@@ -116,6 +116,8 @@ SAYS = {
     "constant": "a number is typed in where an argument belongs",
     "reciprocal": "a value is used where its reciprocal belongs",
     "extra_step": "a step does not belong",
+    "square": "a size is squared where the product of two sizes belongs (as if square)",
+    "device": "the data goes to a fixed device where the `device` argument belongs",
     "elif": "a second `if` where an `elif` belongs: its `else` runs after the first branch too",
     "power_scope": "a power applies to the whole product where it belongs to its last factor",
     "generator": "a generator is given where a list belongs",
@@ -873,6 +875,22 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
                     "name", node.lineno, node.id, other, _replace_with(_renamed(other)),
                     path, alike=False,
                 )  # fmt: skip
+    for path, node, _ in body:  # KH ** 2 where KH * KW belongs: a square kernel assumed
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Pow)
+            and isinstance(node.left, ast.Name)
+            and isinstance(node.right, ast.Constant)
+            and node.right.value == 2
+        ):
+            for other in twins.get(node.left.id, ()):
+                times = _replace_with(
+                    lambda n, other=other: ast.BinOp(
+                        copy.deepcopy(n.left), ast.Mult(), ast.Name(other, ast.Load())
+                    )
+                )
+                new = f"{node.left.id} * {other}"
+                yield _Edit("square", node.lineno, _src(node), new, times, path, alike=False)
     for path, node, _ in body:  # i * k + p, j * k + q: the same name twice in one statement
         if not isinstance(node, (*STEPS, ast.Return)):
             continue
@@ -1132,6 +1150,23 @@ def _last_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterator[_Edi
     bound |= {
         n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
+    if "device" in bound:
+        for path, node, _ in body:  # x.cuda() where x.to(device) belongs
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("cuda", "cpu")
+                and not node.args
+            ):
+                to = _replace_with(
+                    lambda n: ast.Call(
+                        ast.Attribute(n.func.value, "to", ast.Load()),
+                        [ast.Name("device", ast.Load())],
+                        [],
+                    )
+                )
+                new = f"{_src(node.func.value)}.to(device)"
+                yield _Edit("device", node.lineno, _src(node), new, to, path)
     for path, node, parent in body:  # sobel_x.T where sobel_x().T belongs; `with torch.no_grad:`
         if isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Load):
             if isinstance(parent, ast.Call) and parent.func is node:

@@ -875,6 +875,35 @@ def test_grouping_slips_are_repaired():
     )
 
 
+def test_a_square_assumed_and_a_fixed_device_are_repaired():
+    """`KH ** 2` where `KH * KW` belongs; `.cuda()` where the `device` argument belongs
+    (it raises on a machine without CUDA, which is where the check runs)."""
+    import torch
+
+    cases = [Case(f"{kh}×{kw}", (kh, kw), kh * kw * 3) for kh, kw in ((2, 3), (5, 1), (3, 3))]
+    squared = student(
+        """
+        def taps(KH, KW):
+            return 3 * KH**2
+        """
+    )
+    assert "writing `KH * KW` for `KH ** 2`" in _repaired(squared, cases, "repair:square")
+
+    if torch.cuda.is_available():
+        return  # .cuda() works there: nothing to repair
+    x = np.arange(3.0)
+    cases = [Case("cpu", (x, torch.device("cpu")), x * 2)]
+    cuda = student(
+        """
+        def doubled(x, device):
+            return (torch.as_tensor(x).cuda() * 2).cpu().numpy()
+        """,
+        torch=torch,
+    )
+    text = _repaired(cuda, cases, "repair:device")
+    assert "writing `torch.as_tensor(x).to(device)` for `torch.as_tensor(x).cuda()`" in text
+
+
 def test_code_that_reads_memory_by_hand_is_never_edited():
     """An edited stride or shape of as_strided reads outside the array: a segfault would
     end the student's kernel. Such a function is left as it is."""
