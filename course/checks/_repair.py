@@ -181,7 +181,9 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
     tree, source, first_line = _parse(student)
     if tree is None or _unsafe(tree):
         return None
-    timer = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    # Seconds an edited call may run (0.0: no interval timer, off the main thread).
+    timed = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    timer = CALL_LIMIT_S if timed else 0.0
     if not timer and any(isinstance(n, ast.While) for n in ast.walk(tree)):
         return None
     lines = source.splitlines()
@@ -408,7 +410,7 @@ def _raising_line_first(edits: Iterator[_Edit], only: int | None, first_line: in
     yield from later
 
 
-def _independent(student, tree, edit: _Edit, passes, fn, cell, cases, timer: bool) -> bool:
+def _independent(student, tree, edit: _Edit, passes, fn, cell, cases, timer: float) -> bool:
     """For a function that raised, an edit away from the raising line is a name only when
     the check depends on the statement it edits: when that statement, simply left out,
     lets every case pass too, the edit may merely have steered around the exception
@@ -474,7 +476,7 @@ def _is_course(fn: Callable) -> bool:
     return module.split(".")[0] in ("course", "solutions")
 
 
-def _all_pass(passes, fn, cell, edited, cases, timer: bool) -> bool:
+def _all_pass(passes, fn, cell, edited, cases, timer: float) -> bool:
     if cell is None:
         return all(_passes_bounded(passes, edited, case, timer) for case in cases)
     original = cell.cell_contents
@@ -569,7 +571,7 @@ class _TooLongError(Exception):
     pass
 
 
-def _passes_bounded(passes, edited, case, timer: bool) -> bool:
+def _passes_bounded(passes, edited, case, timer: float) -> bool:
     def stop(signum, frame):
         raise _TooLongError
 
@@ -577,7 +579,7 @@ def _passes_bounded(passes, edited, case, timer: bool) -> bool:
     previous = signal.signal(signal.SIGALRM, stop) if timer else None
     try:
         if timer:
-            signal.setitimer(signal.ITIMER_REAL, CALL_LIMIT_S if timer is True else timer)
+            signal.setitimer(signal.ITIMER_REAL, timer)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             return bool(passes(edited, case))
     except BaseException as exc:  # the edited code may raise anything, or run too long

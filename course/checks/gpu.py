@@ -411,18 +411,23 @@ def _check_output_shape(model: nn.Module, variant: str) -> None:
             )
 
 
+def _fixed_logits(model: nn.Module, setup: _ModelCase, *, training: bool = False) -> np.ndarray:
+    """The model's logits in float64, with the case's fixed parameters and images."""
+    model = model.to(torch.float64)
+    params = _random_params(setup.seed)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in params.items()})
+    model.train(training)
+    with torch.no_grad():
+        return numpy64(model(t64(_digits(setup.seed + 1, setup.n))))
+
+
 def _same_in_training(fn: Callable[..., nn.Module], setup: _ModelCase) -> None:
     """Lecture 002's LeNet computes the same logits in training mode as in evaluation
     mode: it has no dropout and no batch norm. An extra layer that acts only while
     training (nn.Dropout) is invisible to logits taken after model.eval()."""
     __tracebackhide__ = True
-    model = fn(variant=setup.variant).to(torch.float64)
-    params = _random_params(setup.seed)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in params.items()})
-    x = t64(_digits(setup.seed + 1, setup.n))
-    with torch.no_grad():
-        trained = numpy64(model.train()(x))
-        evaluated = numpy64(model.eval()(x))
+    model = fn(variant=setup.variant)
+    trained, evaluated = (_fixed_logits(model, setup, training=t) for t in (True, False))
     if not np.allclose(trained, evaluated, rtol=1e-9, atol=1e-12):
         extra = sorted({type(m).__name__ for m in model.modules()} - _LENET_MODULES)
         raise CheckFailed(
@@ -559,13 +564,7 @@ def check_make_lenet_torch(fn: Callable[..., nn.Module]) -> None:
         _check_output_shape(model, variant)
 
     def logits(setup: _ModelCase) -> np.ndarray:
-        model = fn() if setup.default else fn(variant=setup.variant)
-        model = model.to(torch.float64)
-        params = _random_params(setup.seed)
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in params.items()})
-        model.eval()
-        with torch.no_grad():
-            return numpy64(model(t64(_digits(setup.seed + 1, setup.n))))
+        return _fixed_logits(fn() if setup.default else fn(variant=setup.variant), setup)
 
     cases = [
         _model_case("'relu-max' with fixed parameters on 4 random images", "relu-max", 71, 4),
