@@ -36,6 +36,7 @@ import signal
 import textwrap
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -118,6 +119,13 @@ SAYS = {
     "extra_step": "a step does not belong",
     "square": "a size is squared where the product of two sizes belongs (as if square)",
     "device": "the data goes to a fixed device where the `device` argument belongs",
+    "negative_end": "a slice ends at a negative count, which is an empty slice when the count "
+    "is 0 (`-0` is `0`)",
+    "pad_width": "np.pad reads its widths as one (before, after) pair per axis of the array",
+    "squeeze": "`squeeze()` without axes also drops an axis that is 1 only for this input "
+    "(N = 1 or C = 1)",
+    "keyword": "arguments are passed by position where the function takes them by keyword",
+    "absolute": "a difference keeps its sign where its size (the absolute value) belongs",
     "elif": "a second `if` where an `elif` belongs: its `else` runs after the first branch too",
     "power_scope": "a power applies to the whole product where it belongs to its last factor",
     "generator": "a generator is given where a list belongs",
@@ -543,7 +551,48 @@ def _parse(fn: Callable) -> tuple[ast.FunctionDef | None, str, int]:
     node = tree.body[0] if tree.body else None
     if not isinstance(node, ast.FunctionDef) or node.decorator_list:
         return None, "", 0
+    _split_pairs(node)
     return node, source, first_line
+
+
+def _split_pairs(tree: ast.FunctionDef) -> None:
+    """`i, j = 0, 0` becomes `i = 0` and `j = 0` on the same line, so that a statement
+    operator (a move into a loop, a step left out) can reach one of them. Only where the
+    values read none of the names assigned: `a, b = b, a` stays a swap."""
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list):
+                continue
+            split = []
+            for stmt in block:
+                pair = _pair_parts(stmt)
+                if pair is None:
+                    split.append(stmt)
+                    continue
+                for target, value in pair:
+                    one = ast.Assign([target], value)
+                    ast.copy_location(one, stmt)
+                    one.course_split = True  # the message names this part of the line
+                    split.append(one)
+            block[:] = split
+
+
+def _pair_parts(stmt: ast.stmt) -> list[tuple[ast.Name, ast.expr]] | None:
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return None
+    targets, values = stmt.targets[0], stmt.value
+    if not (isinstance(targets, ast.Tuple) and isinstance(values, ast.Tuple)):
+        return None
+    names = [t.id for t in targets.elts if isinstance(t, ast.Name)]
+    if len(names) != len(targets.elts) or len(set(names)) != len(names):
+        return None
+    if len(values.elts) != len(names) or any(isinstance(v, ast.Starred) for v in values.elts):
+        return None
+    read = {n.id for v in values.elts for n in ast.walk(v) if isinstance(n, ast.Name)}
+    if read & set(names):
+        return None
+    return list(zip(targets.elts, values.elts, strict=True))
 
 
 def _build(fn: Callable, tree: ast.FunctionDef, apply, paths) -> Callable | None:
@@ -580,7 +629,13 @@ def _passes_bounded(passes, edited, case, timer: float) -> bool:
     try:
         if timer:
             signal.setitimer(signal.ITIMER_REAL, timer)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        # An edit's output and warnings are not the student's: none of them is shown.
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(out),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")
             return bool(passes(edited, case))
     except BaseException as exc:  # the edited code may raise anything, or run too long
         if isinstance(exc, KeyboardInterrupt):
@@ -1037,9 +1092,135 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
                     _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
                 )  # fmt: skip
 
+    yield from _convention_edits(tree, body, space or {})
     yield from _late_edits(tree, body)
     yield from _last_edits(tree, body, space or {})
     yield from _left_out(body)
+
+
+def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterator[_Edit]:
+    """A library's or Python's convention read another way: a slice that ends at `-p`
+    (empty when p is 0), `np.pad`'s widths (one pair per axis), `squeeze()` without its
+    axes, keyword-only arguments given by position, a difference used with its sign."""
+    for path, node, parent in body:  # Y[p:-p] is empty when p == 0: `-p or None`
+        if (
+            isinstance(parent, ast.Slice)
+            and node is parent.upper
+            and isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and not isinstance(node.operand, ast.Constant)
+        ):
+            new = ast.BoolOp(ast.Or(), [node, ast.Constant(None)])
+            yield _Edit(
+                "negative_end", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n: ast.BoolOp(ast.Or(), [n, ast.Constant(None)])), path,
+            )  # fmt: skip
+    for path, node, _ in body:  # np.pad(x, (PH, PW)) where ((PH, PH), (PW, PW)) belongs
+        if isinstance(node, ast.Call) and _name(node.func) == "pad" and len(node.args) >= 2:
+            for widths in _pad_widths(node.args[1]):
+                new = copy.deepcopy(node)
+                new.args[1] = widths
+                yield _Edit(
+                    "pad_width", node.lineno, _src(node.args[1]), _src(widths),
+                    _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+                )  # fmt: skip
+    for path, node, _ in body:  # K.squeeze() drops C_in when it is 1: give the axes
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "squeeze"
+            and not node.keywords
+            # np.squeeze(K) or K.squeeze(), with no axes given
+            and len(node.args) == (1 if _name(node.func.value) in ("np", "torch") else 0)
+        ):
+            for axes in (0, 1, -1, (2, 3), (0, 1), (-2, -1)):
+                new = copy.deepcopy(node)
+                new.keywords = [ast.keyword("axis", ast.Constant(axes))]
+                yield _Edit(
+                    "squeeze", node.lineno, _src(node), _src(new),
+                    _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+                )  # fmt: skip
+    for path, node, _ in body:  # pool2d(x, k, s, p) where stride=, padding= are keywords
+        named = _by_keyword(node, space)
+        if named is not None:
+            yield _Edit(
+                "keyword", node.lineno, _src(node), _src(named),
+                _replace_with(lambda n, named=named: copy.deepcopy(named)), path, alike=False,
+            )  # fmt: skip
+    if "np" in space:
+        for path, node, parent in body:  # max((a - b) / ...) where |a - b| is measured
+            if (
+                isinstance(node, ast.BinOp)
+                and isinstance(node.op, ast.Sub)
+                and (
+                    (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Div))
+                    or (isinstance(parent, ast.Call) and _name(parent.func) in REDUCTIONS)
+                )
+            ):
+                new = _np_call("abs", node)
+                yield _Edit(
+                    "absolute", node.lineno, _src(node), _src(new),
+                    _replace_with(lambda n: _np_call("abs", n)), path, alike=False,
+                )  # fmt: skip
+
+
+def _np_call(name: str, *args: ast.expr) -> ast.Call:
+    func = ast.Attribute(ast.Name("np", ast.Load()), name, ast.Load())
+    return ast.Call(func, list(args), [])
+
+
+def _pad_widths(widths: ast.expr) -> list[ast.expr]:
+    """np.pad's widths written as if (rows, columns) or one number for the last two axes:
+    the pair per axis that was meant, for a 2-D and a 4-D (N, C, H, W) array."""
+
+    def pair(e):
+        return ast.Tuple([e, copy.deepcopy(e)], ast.Load())
+
+    def zeros():
+        return ast.Tuple([ast.Constant(0), ast.Constant(0)], ast.Load())
+
+    if isinstance(widths, ast.Tuple) and len(widths.elts) == 2:
+        if any(isinstance(e, (ast.Tuple, ast.List)) for e in widths.elts):
+            return []
+        rows, cols = widths.elts
+        return [
+            ast.Tuple([pair(rows), pair(cols)], ast.Load()),
+            ast.Tuple([zeros(), zeros(), pair(rows), pair(cols)], ast.Load()),
+        ]
+    if isinstance(widths, (ast.Name, ast.Attribute, ast.BinOp)):
+        return [
+            ast.Tuple([zeros(), zeros(), pair(widths), pair(widths)], ast.Load()),
+            ast.Tuple([zeros(), pair(widths), pair(widths)], ast.Load()),
+        ]
+    return []
+
+
+def _by_keyword(node: ast.AST, space: dict) -> ast.Call | None:
+    """The call with its surplus positional arguments given by keyword, where the function
+    it calls (a global of the student's) takes them only by keyword."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return None
+    if any(isinstance(a, ast.Starred) for a in node.args) or node.func.id not in space:
+        return None
+    try:
+        parameters = list(inspect.signature(space[node.func.id]).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    keyword = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+    extra = node.args[len(positional) :]
+    given = {k.arg for k in node.keywords}
+    if not extra or any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return None
+    free = [name for name in keyword if name not in given]
+    if len(extra) > len(free):
+        return None
+    new = copy.deepcopy(node)
+    new.args = new.args[: len(positional)]
+    new.keywords = [
+        ast.keyword(name, copy.deepcopy(a)) for name, a in zip(free, extra, strict=False)
+    ] + new.keywords
+    return new
 
 
 def _identity(op: type, operand: ast.AST) -> bool:
@@ -1065,7 +1246,8 @@ def _left_out(body: list) -> Iterator[_Edit]:
             yield _Edit(
                 "extra_step", node.lineno, _src(node), "", _replace_with(lambda n: ast.Pass()),
                 path, alike=False,
-                says="leaving it out" + (" with its block" if isinstance(node, ast.If) else ""),
+                says=f"leaving {_it(node)} out"
+                + (" with its block" if isinstance(node, ast.If) else ""),
             )  # fmt: skip
 
 
@@ -1395,23 +1577,24 @@ def _moves(block: list, i: int, field: str) -> Iterator[tuple[str, int, Callable
     stmt = block[i]
     after = block[i + 1] if i + 1 < len(block) else None
     before = block[i - 1] if i else None
+    it = _it(stmt)
     if isinstance(stmt, STEPS) and isinstance(after, LOOPS):
         for depth, loop in enumerate(_nested(after, 0)):
-            says = f"running it at the start of each pass of {_header(loop)}"
+            says = f"running {it} at the start of each pass of {_header(loop)}"
             yield says, stmt.lineno, _move_in(field, i, depth, 0), "loop_level", ((field, i),)
     # A return is moved out of a loop (the loop ran once), never into one: that makes a
     # loop run once, which passes a check of what was computed before the loop.
     if isinstance(stmt, STEPS) and isinstance(before, LOOPS):
         for depth, loop in enumerate(_nested(before, -1)):
-            says = f"running it at the end of each pass of {_header(loop)}"
+            says = f"running {it} at the end of each pass of {_header(loop)}"
             yield says, stmt.lineno, _move_in(field, i, depth, -1), "loop_level", ((field, i),)
     if isinstance(stmt, LOOPS) and len(stmt.body) > 1:
         if isinstance(stmt.body[0], STEPS):
-            says = f"running it once, before {_header(stmt)}"
+            says = f"running {_it(stmt.body[0])} once, before {_header(stmt)}"
             where = ((field, i), ("body", 0))
             yield says, stmt.body[0].lineno, _move_out(field, i, 0), "loop_level", where
         if isinstance(stmt.body[-1], (*STEPS, ast.Return)):
-            says = f"running it once, after {_header(stmt)}"
+            says = f"running {_it(stmt.body[-1])} once, after {_header(stmt)}"
             where = ((field, i), ("body", len(stmt.body) - 1))
             yield says, stmt.body[-1].lineno, _move_out(field, i, -1), "loop_level", where
     if (
@@ -1434,6 +1617,12 @@ def _moves(block: list, i: int, field: str) -> Iterator[tuple[str, int, Callable
             "context",
             ((field, i),),
         )
+
+
+def _it(stmt: ast.stmt) -> str:
+    """How a message refers to the statement of the quoted line: "it", or the part of a
+    line that `_split_pairs` split."""
+    return f"`{_src(stmt)}`" if getattr(stmt, "course_split", False) else "it"
 
 
 def _header(loop: ast.For | ast.While) -> str:

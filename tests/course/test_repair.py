@@ -772,6 +772,35 @@ def test_a_step_at_the_wrong_level_of_a_while_loop_is_repaired():
     assert "`c = 0`, running it at the start of each pass of `while r < X.shape[0]`" in text
 
 
+def test_counters_set_together_in_one_line_are_moved_apart():
+    """`r, c = 0, 0` is two steps on one line: the inner counter alone moves into the outer
+    loop, and the message says which part of the line moved. A swap (`a, b = b, a`) reads
+    what it assigns and stays one statement."""
+    rng = np.random.default_rng(7)
+    cases = [Case(f"{X.shape}", (X,), X.cumsum(axis=1)) for X in
+             (rng.standard_normal((2, 3)), rng.standard_normal((3, 4)))]  # fmt: skip
+    rows = student(
+        """
+        def running(X):
+            out = np.zeros_like(X)
+            r, c = 0, 0
+            while r < X.shape[0]:
+                total = 0.0
+                while c < X.shape[1]:
+                    total += X[r, c]
+                    out[r, c] = total
+                    c += 1
+                r += 1
+            return out
+        """
+    )
+    text = _repaired(rows, cases, "repair:loop_level")
+    assert "`r, c = 0, 0`, running `c = 0` at the start of each pass of `while r <" in text
+    swap = ast.parse("def f(a, b):\n    a, b = b, a\n    i, j = 0, len(a)\n").body[0]
+    _repair._split_pairs(swap)
+    assert [ast.unparse(s) for s in swap.body] == ["a, b = (b, a)", "i = 0", "j = len(a)"]
+
+
 def test_a_product_accumulated_where_a_sum_belongs_is_repaired():
     cases = [Case(f"{len(x)} maps", (x,), x.sum(axis=0)) for x in
              (np.arange(1.0, 7.0).reshape(2, 3), np.arange(2.0, 14.0).reshape(3, 4))]  # fmt: skip
@@ -873,6 +902,72 @@ def test_grouping_slips_are_repaired():
     assert "`b.sum(axis=(2, 3))` for `b.sum(axis=(1, 2))`" in _repaired(
         counted_before, cases, "repair:axis"
     )
+
+
+def test_conventions_read_another_way_are_repaired():
+    """A slice that ends at `-p` (empty for p = 0), np.pad's widths per axis, `squeeze()`
+    without axes, keyword-only arguments given by position, a difference kept signed."""
+    x = np.arange(12.0).reshape(3, 4)
+    cases = [Case(f"crop {p}", (np.pad(x, p), p), x) for p in (1, 2, 0)]
+    cropped = student(
+        """
+        def crop(y, p):
+            return y[p:-p, p:-p]
+        """
+    )
+    text = _repaired(cropped, cases, "repair:negative_end")
+    assert "writing `-p or None` for `-p` (and the same at the other place written alike)" in text
+
+    cases = [Case(f"pad {p}", (x, *p), np.pad(x, ((p[0], p[0]), (p[1], p[1])))) for p in
+             ((1, 2), (2, 0))]  # fmt: skip
+    paired = student(
+        """
+        def padded(x, ph, pw):
+            return np.pad(x, (ph, pw))
+        """
+    )
+    text = _repaired(paired, cases, "repair:pad_width")
+    assert "writing `((ph, ph), (pw, pw))` for `(ph, pw)`" in text
+
+    rng = np.random.default_rng(4)
+    cases = []
+    for c_out, c_in in ((3, 2), (3, 1), (2, 4)):
+        K, X = rng.standard_normal((c_out, c_in, 1, 1)), rng.standard_normal((c_in, 5))
+        cases.append(Case(f"{c_out}, {c_in}", (K, X), K[:, :, 0, 0] @ X))
+    squeezed = student(
+        """
+        def mixed(K, X):
+            W = K.squeeze()
+            return W @ X
+        """
+    )
+    text = _repaired(squeezed, cases, "repair:squeeze")
+    assert "writing `K.squeeze(axis=(2, 3))` for `K.squeeze()`" in text
+
+    def scaled(x, *, factor=1.0, shift=0.0):
+        return x * factor + shift
+
+    cases = [Case(f"{f}, {s}", (x, f, s), x * f + s) for f, s in ((2.0, 1.0), (0.5, -3.0))]
+    positional = student(
+        """
+        def affine(x, f, s):
+            return scaled(x, f, s)
+        """,
+        scaled=scaled,
+    )
+    text = _repaired(positional, cases, "repair:keyword")
+    assert "writing `scaled(x, factor=f, shift=s)` for `scaled(x, f, s)`" in text
+
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 2.0])
+    cases = [Case("a, b", (a, b), 0.2), Case("b, a", (b, a), 0.2)]
+    signed = student(
+        """
+        def rel(a, b):
+            return np.max((a - b) / (np.abs(a) + np.abs(b)))
+        """
+    )
+    text = _repaired(signed, cases, "repair:absolute")
+    assert "writing `np.abs(a - b)` for `a - b`" in text
 
 
 def test_a_square_assumed_and_a_fixed_device_are_repaired():
