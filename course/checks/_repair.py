@@ -126,6 +126,18 @@ SAYS = {
     "(N = 1 or C = 1)",
     "keyword": "arguments are passed by position where the function takes them by keyword",
     "absolute": "a difference keeps its sign where its size (the absolute value) belongs",
+    "slice_length": "a slice ends at a length where the start plus that length belongs",
+    "tensordot": "np.tensordot pairs other axes than the ones meant (with no `axes`, it pairs "
+    "the last two axes of the first array with the first two of the second)",
+    "ordered": "a plain dict is given to nn.Sequential, which names its layers only from an "
+    "OrderedDict",
+    "as_pair": "a value that may be one number is unpacked as a pair (`as_pair` makes a pair "
+    "of either form)",
+    "shape_args": "the shape is given as separate arguments where numpy takes one tuple (the "
+    "second is read as the dtype)",
+    "identity": "`is` compares whether two objects are the same one, where `==` compares "
+    "their values",
+    "logic": "`or` is written where `and` belongs, or the other way round",
     "elif": "a second `if` where an `elif` belongs: its `else` runs after the first branch too",
     "power_scope": "a power applies to the whole product where it belongs to its last factor",
     "generator": "a generator is given where a list belongs",
@@ -208,22 +220,36 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
     if timer:
         timer = min(CALL_LIMIT_S, max(CALL_FLOOR_S, 50 * slowest))
     only = None if raised is None else _raising_line(student, raised)
+    guard: frozenset = frozenset()  # the lines of the test of an `if` whose `raise` ran
+    avoid = None  # the raising line, when no edit of it can name anything
     if only is not None:
         # A control: when the raising statement, simply left out, lets every case pass,
-        # what the check compares does not depend on that line, and an edit of it that
-        # merely stops the exception names nothing.
-        for path, node, _ in _paths(tree):
+        # what the check compares does not depend on that line (the check compares one
+        # part of a result, dx, and the line computes another, dw), and an edit of it that
+        # merely stops the exception names nothing. An edit elsewhere still may: one
+        # that `_independent` finds needed (where the dw buffer was made with the wrong
+        # dtype, say).
+        for path, node, parent in _paths(tree):
             if isinstance(node, ast.stmt) and first_line + getattr(node, "lineno", 0) - 1 == only:
                 if isinstance(node, ast.Raise):
-                    break  # the student's own `raise` is deliberate: the cases lack its input
+                    # The student's own `raise` is deliberate: the cases lack its input. An
+                    # edit of the test that guards it fixes the condition that raised, so it
+                    # counts as an edit of the raising line.
+                    if isinstance(parent, ast.If) and node in parent.body:
+                        test = parent.test
+                        guard = frozenset(
+                            range(first_line + test.lineno - 1, first_line + test.end_lineno)
+                        )
+                    break
                 skipped = _build(student, tree, _replace_with(lambda n: ast.Pass()), (path,))
                 if skipped is not None and _all_pass(passes, fn, cell, skipped, cases, timer):
-                    return None
+                    avoid = only
                 break
     # The cases the function fails come first, so that how many cases an edit passes
     # before its first failure says whether it fixed a case the student got wrong.
     cases = failing + [c for c in cases if not any(c is f for f in failing)]
-    search = _Search(fn, student, cell, cases, passes, timer, start, only, first_line)
+    search = _Search(fn, student, cell, cases, passes, timer, start, only, first_line, guard)
+    search.avoid = avoid
     found = search.run(tree)
     if found is not None:
         return _named(student, found[0], first_line, lines, len(found[1]))
@@ -246,6 +272,8 @@ class _Search:
     start: float
     only: int | None
     first_line: int
+    guard: frozenset = frozenset()
+    avoid: int | None = None  # a line whose edits name nothing (see `_repair_one`)
     tried: int = 0
     cut: bool = False  # stopped by the budget
     budget: float = BUDGET_S
@@ -256,10 +284,13 @@ class _Search:
         shapes = _shapes(tree)
         only, first_line = self.only, self.first_line
         edits = _edits(tree, [], self.student.__globals__)
-        for edit in _raising_line_first(edits, only, first_line):
+        for edit in _raising_line_first(edits, only, first_line, self.guard):
             if edit.path in skip:
                 continue
-            elsewhere = only is not None and first_line + edit.line - 1 != only
+            line = first_line + edit.line - 1
+            if line == self.avoid:
+                continue
+            elsewhere = only is not None and line != only and line not in self.guard
             # The edit alone, then the same edit at every place of the same shape (the
             # rows' and the columns' versions of one formula: `r + kh - 1`, `c + kw - 1`).
             twins = [p for p in shapes.get(_shape(_at(tree, edit.path)), []) if p != edit.path]
@@ -407,11 +438,11 @@ def _clause(repair: Repair) -> str:
     return repair.says.removesuffix(" makes every case of this check pass")
 
 
-def _raising_line_first(edits: Iterator[_Edit], only: int | None, first_line: int):
-    """Every edit, those of the raising line (if any) before the rest."""
+def _raising_line_first(edits: Iterator[_Edit], only: int | None, first_line: int, guard=()):
+    """Every edit, those of the raising line (if any) and of its guard before the rest."""
     later = []
     for edit in edits:
-        if only is None or first_line + edit.line - 1 == only:
+        if only is None or first_line + edit.line - 1 in (only, *guard):
             yield edit
         else:
             later.append(edit)
@@ -557,8 +588,9 @@ def _parse(fn: Callable) -> tuple[ast.FunctionDef | None, str, int]:
 
 def _split_pairs(tree: ast.FunctionDef) -> None:
     """`i, j = 0, 0` becomes `i = 0` and `j = 0` on the same line, so that a statement
-    operator (a move into a loop, a step left out) can reach one of them. Only where the
-    values read none of the names assigned: `a, b = b, a` stays a swap."""
+    operator (a move into a loop, a step left out) can reach one of them. Only where every
+    value is a constant: `a, b = b, a` stays a swap, and `s, p = stride, padding` a pair
+    that the `swapped` operator may turn round."""
     for node in ast.walk(tree):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
@@ -589,9 +621,8 @@ def _pair_parts(stmt: ast.stmt) -> list[tuple[ast.Name, ast.expr]] | None:
         return None
     if len(values.elts) != len(names) or any(isinstance(v, ast.Starred) for v in values.elts):
         return None
-    read = {n.id for v in values.elts for n in ast.walk(v) if isinstance(n, ast.Name)}
-    if read & set(names):
-        return None
+    if not all(isinstance(v, ast.Constant) for v in values.elts):
+        return None  # `s, p = stride, padding` stays a pair: the two may be swapped
     return list(zip(targets.elts, values.elts, strict=True))
 
 
@@ -732,6 +763,7 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
     """Every single edit, the likeliest operators first."""
     nodes = [(p, n, parent) for p, n, parent in _paths(tree) if p]
     body = [(p, n, parent) for p, n, parent in nodes if hasattr(n, "lineno")]
+    yield from _convention_edits(tree, body, space or {})
     # Sizes assigned from arithmetic (H_out = H - KH): an off-by-one often sits there.
     sized = {
         id(v)
@@ -1092,16 +1124,18 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
                     _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
                 )  # fmt: skip
 
-    yield from _convention_edits(tree, body, space or {})
+    yield from _broad_edits(body, space or {})
     yield from _late_edits(tree, body)
     yield from _last_edits(tree, body, space or {})
     yield from _left_out(body)
 
 
 def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterator[_Edit]:
-    """A library's or Python's convention read another way: a slice that ends at `-p`
-    (empty when p is 0), `np.pad`'s widths (one pair per axis), `squeeze()` without its
-    axes, keyword-only arguments given by position, a difference used with its sign."""
+    """A library's or Python's convention read another way, where the code shows it: a
+    slice that ends at `-p` (empty when p is 0), `np.pad`'s widths (one pair per axis),
+    `squeeze()` without its axes, keyword-only arguments given by position, a shape given
+    as separate arguments, `is` for `==`, a pair unpacked from what may be one int. Each
+    matches few places, so they are tried first."""
     for path, node, parent in body:  # Y[p:-p] is empty when p == 0: `-p or None`
         if (
             isinstance(parent, ast.Slice)
@@ -1140,6 +1174,72 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
                     "squeeze", node.lineno, _src(node), _src(new),
                     _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
                 )  # fmt: skip
+    for path, node, _ in body:  # np.zeros_like(x) of an integer x, where floats are stored
+        if (
+            isinstance(node, ast.Call)
+            and _name(node.func) in ("zeros_like", "ones_like", "empty_like")
+            and not any(k.arg == "dtype" for k in node.keywords)
+        ):
+            new = copy.deepcopy(node)
+            new.keywords.append(ast.keyword("dtype", ast.Name("float", ast.Load())))
+            yield _Edit(
+                "dtype", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+            )  # fmt: skip
+    for path, node, _ in body:  # log_p[y, np.arange(N)] where log_p[np.arange(N), y] belongs
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Tuple)
+            and len(node.slice.elts) == 2
+            and not any(isinstance(e, ast.Slice) for e in node.slice.elts)
+            and _src(node.slice.elts[0]) != _src(node.slice.elts[1])
+        ):
+            new = copy.deepcopy(node)
+            new.slice.elts.reverse()
+            yield _Edit(
+                "swapped", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+            )  # fmt: skip
+    for path, node, _ in body:  # np.tensordot(window, K) pairs only the last two axes
+        if isinstance(node, ast.Call) and _name(node.func) == "tensordot" and len(node.args) >= 2:
+            given = [k for k in node.keywords if k.arg == "axes"]
+            old = _src(given[0].value) if given else (_src(node.args[2]) if len(node.args) > 2
+                                                     else None)  # fmt: skip
+            for axes in (1, 2, 3, ([1, 2, 3], [1, 2, 3]), ([0, 1, 2], [1, 2, 3])):
+                if old == repr(axes) or (old is None and axes == 2):
+                    continue
+                new = copy.deepcopy(node)
+                new.args = new.args[:2]
+                new.keywords = [k for k in new.keywords if k.arg != "axes"]
+                new.keywords.append(ast.keyword("axes", _constant(axes)))
+                yield _Edit(
+                    "tensordot", node.lineno, _src(node), _src(new),
+                    _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+                )  # fmt: skip
+    for path, node, _ in body:  # nn.Sequential({...}): only an OrderedDict names layers
+        if (
+            isinstance(node, ast.Call)
+            and _name(node.func) == "Sequential"
+            and len(node.args) == 1
+            and isinstance(node.args[0], (ast.Dict, ast.DictComp))
+            and "OrderedDict" in space
+        ):
+            new = copy.deepcopy(node)
+            new.args = [ast.Call(ast.Name("OrderedDict", ast.Load()), [new.args[0]], [])]
+            yield _Edit(
+                "ordered", node.lineno, "{...}", "OrderedDict({...})",
+                _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+            )  # fmt: skip
+    for path, node, _ in body:  # torch.from_numpy(x) of a batch that may be a tensor
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "from_numpy"
+        ):
+            yield _Edit(
+                "function", node.lineno, "from_numpy", "as_tensor",
+                lambda n: setattr(n.func, "attr", "as_tensor"), path,
+            )  # fmt: skip
     for path, node, _ in body:  # pool2d(x, k, s, p) where stride=, padding= are keywords
         named = _by_keyword(node, space)
         if named is not None:
@@ -1147,6 +1247,84 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
                 "keyword", node.lineno, _src(node), _src(named),
                 _replace_with(lambda n, named=named: copy.deepcopy(named)), path, alike=False,
             )  # fmt: skip
+    given = {a.arg for a in (*tree.args.posonlyargs, *tree.args.args, *tree.args.kwonlyargs)}
+    if callable(space.get("as_pair")):
+        for path, node, _ in body:  # KH, KW = size where size may be one int
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.targets[0], ast.Tuple)
+                and len(node.targets[0].elts) == 2
+                and isinstance(node.value, ast.Name)
+                and node.value.id in given
+            ):
+                new = ast.Call(ast.Name("as_pair", ast.Load()), [node.value], [])
+                yield _Edit(
+                    "as_pair", node.lineno, _src(node.value), _src(new),
+                    _replace_with(lambda n, new=new: copy.deepcopy(new)), (*path, ("value", None)),
+                    alike=False,
+                )  # fmt: skip
+    for path, node, _ in body:  # np.ones(k, k) where np.ones((k, k)) belongs
+        if (
+            isinstance(node, ast.Call)
+            and _name(node.func) in ("zeros", "ones", "empty")
+            and len(node.args) >= 2
+            and not any(isinstance(a, (ast.Starred, ast.Constant)) for a in node.args[1:])
+        ):
+            new = ast.Call(node.func, [ast.Tuple(list(node.args), ast.Load())], node.keywords)
+            yield _Edit(
+                "shape_args", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
+            )  # fmt: skip
+    for path, node, _ in body:  # mode is "max" where mode == "max" belongs
+        if (
+            isinstance(node, ast.Compare)
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], (ast.Is, ast.IsNot))
+            and any(isinstance(c, ast.Constant) and c.value is not None
+                    for c in (node.left, *node.comparators))
+        ):  # fmt: skip
+            other = ast.Eq() if isinstance(node.ops[0], ast.Is) else ast.NotEq()
+            new = ast.Compare(node.left, [other], node.comparators)
+            yield _Edit("identity", node.lineno, _src(node), _src(new), _set_compare(other), path)
+
+
+def _broad_edits(body: list, space: dict) -> Iterator[_Edit]:
+    """Conventions again, where the pattern is common: a slice that ends at a length, `or`
+    for `and`, `%` for `//`, a difference kept signed. Tried after the specific operators."""
+    for path, node, _ in body:  # X[start:batch_size] where start + batch_size belongs
+        if (
+            isinstance(node, ast.Slice)
+            and isinstance(node.upper, (ast.Name, ast.Attribute, ast.Subscript))
+            and node.lower is not None
+            and not isinstance(node.lower, ast.Constant)
+            and not _reads(node.upper) & _reads(node.lower)
+        ):
+            new = ast.Slice(node.lower, ast.BinOp(node.lower, ast.Add(), node.upper), node.step)
+            yield _Edit(
+                "slice_length", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n: ast.Slice(
+                    n.lower, ast.BinOp(copy.deepcopy(n.lower), ast.Add(), n.upper), n.step
+                )), path,
+            )  # fmt: skip
+    for path, node, _ in body:  # mode != "max" or mode != "avg": true for every mode
+        if isinstance(node, ast.BoolOp):
+            other = ast.And() if isinstance(node.op, ast.Or) else ast.Or()
+            new = ast.BoolOp(other, node.values)
+            yield _Edit(
+                "logic", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n, other=other: ast.BoolOp(other, n.values)), path,
+            )  # fmt: skip
+    for path, node, parent in body:  # (n - k) % s where (n - k) // s belongs
+        # (not in a comparison: `k % 2 == 0` tests a parity, and `k // 2 == 0` steers)
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Mod)
+            and not isinstance(parent, ast.Compare)
+        ):
+            new = ast.BinOp(node.left, ast.FloorDiv(), node.right)
+            yield _Edit(
+                "operator", node.lineno, _src(node), _src(new), _set_op(ast.FloorDiv()), path
+            )
     if "np" in space:
         for path, node, parent in body:  # max((a - b) / ...) where |a - b| is measured
             if (
@@ -1162,6 +1340,18 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
                     "absolute", node.lineno, _src(node), _src(new),
                     _replace_with(lambda n: _np_call("abs", n)), path, alike=False,
                 )  # fmt: skip
+
+
+def _constant(value: Any) -> ast.expr:
+    """The node for a literal int, or a tuple or list of them."""
+    if isinstance(value, (tuple, list)):
+        kind = ast.Tuple if isinstance(value, tuple) else ast.List
+        return kind([_constant(v) for v in value], ast.Load())
+    return ast.Constant(value)
+
+
+def _reads(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _np_call(name: str, *args: ast.expr) -> ast.Call:

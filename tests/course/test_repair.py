@@ -796,9 +796,14 @@ def test_counters_set_together_in_one_line_are_moved_apart():
     )
     text = _repaired(rows, cases, "repair:loop_level")
     assert "`r, c = 0, 0`, running `c = 0` at the start of each pass of `while r <" in text
-    swap = ast.parse("def f(a, b):\n    a, b = b, a\n    i, j = 0, len(a)\n").body[0]
+    swap = ast.parse("def f(a, b):\n    a, b = b, a\n    s, p = a, b\n    i, j = 0, 0.5\n").body[0]
     _repair._split_pairs(swap)
-    assert [ast.unparse(s) for s in swap.body] == ["a, b = (b, a)", "i = 0", "j = len(a)"]
+    assert [ast.unparse(s) for s in swap.body] == [
+        "a, b = (b, a)",
+        "s, p = (a, b)",
+        "i = 0",
+        "j = 0.5",
+    ]
 
 
 def test_a_product_accumulated_where_a_sum_belongs_is_repaired():
@@ -968,6 +973,85 @@ def test_conventions_read_another_way_are_repaired():
     )
     text = _repaired(signed, cases, "repair:absolute")
     assert "writing `np.abs(a - b)` for `a - b`" in text
+
+
+def test_more_conventions_read_another_way_are_repaired():
+    """A slice that ends at a length, a pair unpacked from what may be one int, numpy's
+    shape given as two arguments, `is` for `==`, `or` for `and` in a guard that raised,
+    `%` for `//`."""
+    x = np.arange(10.0)
+    cases = [Case(f"batches of {b}", (x, b), [x[i : i + b].sum() for i in range(0, 10, b)])
+             for b in (3, 4)]  # fmt: skip
+    batched = student(
+        """
+        def batch_sums(x, b):
+            return [x[i:b].sum() for i in range(0, len(x), b)]
+        """
+    )
+    text = _repaired(batched, cases, "repair:slice_length")
+    assert "writing `i:i + b` for `i:b`" in text
+
+    def as_pair(v):
+        return (v, v) if isinstance(v, int) else tuple(v)
+
+    cases = [Case(f"size {k}", (k,), np.ones(as_pair(k))) for k in (2, (2, 3), 3)]
+    unpacked = student(
+        """
+        def ones(size):
+            kh, kw = size
+            return np.ones((kh, kw))
+        """,
+        as_pair=as_pair,
+    )
+    assert "writing `as_pair(size)` for `size`" in _repaired(unpacked, cases, "repair:as_pair")
+
+    cases = [Case(f"k = {k}", (k,), np.full((k, k), 1 / k**2)) for k in (2, 3)]
+    matlab = student(
+        """
+        def box(k):
+            return np.ones(k, k) / k**2
+        """
+    )
+    assert "writing `np.ones((k, k))` for `np.ones(k, k)`" in _repaired(
+        matlab, cases, "repair:shape_args"
+    )
+
+    mode = "".join(["fu", "ll"])  # a mode built at run time is another object
+    cases = [Case("full", (mode,), 2), Case("valid", ("valid",), 0)]
+    compared = student(
+        """
+        def extra(mode):
+            if mode is "full":
+                return 2
+            return 0
+        """
+    )
+    assert "writing `mode == 'full'` for `mode is 'full'`" in _repaired(
+        compared, cases, "repair:identity"
+    )
+
+    cases = [Case(m, (3.0, m), 3.0 if m == "max" else 1.5) for m in ("max", "avg")]
+    guarded = student(
+        """
+        def pooled(v, mode):
+            if mode != "max" or mode != "avg":
+                raise ValueError(mode)
+            return v if mode == "max" else v / 2
+        """
+    )
+    text = _repaired(guarded, cases, "repair:logic")  # the guard raised: its test is edited
+    assert "writing `mode != 'max' and mode != 'avg'` for `mode != 'max' or mode != 'avg'`" in text
+
+    cases = [Case(f"{n}, {s}", (n, s), (n - 3) // s + 1) for n, s in ((7, 2), (10, 3), (9, 1))]
+    remainder = student(
+        """
+        def size(n, s):
+            return (n - 3) % s + 1
+        """
+    )
+    assert "writing `(n - 3) // s` for `(n - 3) % s`" in _repaired(
+        remainder, cases, "repair:operator"
+    )
 
 
 def test_a_square_assumed_and_a_fixed_device_are_repaired():
