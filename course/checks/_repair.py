@@ -143,6 +143,11 @@ SAYS = {
     "generator": "a generator is given where a list belongs",
     "one_side": "one side gets 0 where the same amount belongs on both",
 }
+#: Operators about how a library or Python reads the code, not about the lecture's maths.
+CONVENTIONS = {
+    "negative_end", "pad_width", "squeeze", "keyword", "as_pair", "shape_args", "identity",
+    "tensordot", "ordered", "device", "uncalled", "chained_index", "generator",
+}  # fmt: skip
 #: Functions written for one another: each name, with the siblings tried in its place.
 _REDUCED = ("sum", "mean", "max", "min", "prod")
 SIBLINGS = {
@@ -532,12 +537,17 @@ def _named(fn: Callable, edit: _Edit, first_line: int, lines: list[str], places:
     others = "the other place" if places == 2 else f"the {places - 1} other places"
     also = "" if places == 1 else f" (and the same at {others} written alike)"
     change = edit.says or f"writing `{edit.new}` for `{edit.old}`{edit.note}{also}"
+    beside = (
+        "the documentation of what it calls"
+        if edit.kind in CONVENTIONS
+        else ("the lecture's formula")
+    )
     return Repair(
         f"repair:{edit.kind}",
         f"{SAYS[edit.kind]}: in line {line} of your {fn.__name__}, `{code}`, {change} makes "
         "every case of this check pass",
-        "Read that line again with the lecture's formula beside it; the edit above is the "
-        "smallest change that fixes it, not necessarily the way to write it.",
+        f"Read that line again with {beside} beside it; the edit above is the smallest "
+        "change that fixes it, not necessarily the way to write it.",
     )
 
 
@@ -864,7 +874,7 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
                 "precedence", node.lineno, _src(node), _src(regrouped),
                 _replace_with(_regrouped), path,
             )  # fmt: skip
-        swappable = ("divmod", "unravel_index", "reshape", "zeros", "ones")
+        swappable = ("divmod", "unravel_index", "reshape", "zeros", "ones", "uniform", "integers")
         if (
             isinstance(node, ast.Call)
             and len(node.args) == 2
@@ -1002,21 +1012,14 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
                 if axis != _literal(node.slice):
                     new = copy.deepcopy(node)
                     new.slice = ast.Constant(axis)
-                    yield _Edit(
-                        "name", node.lineno, _src(node), _src(new),
-                        _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-                    )  # fmt: skip
+                    yield _fixed("name", node, new, path)
     for path, node, _ in body:  # np.arange(-c, c) where np.arange(-c, c + 1) is meant
         if isinstance(node, ast.Call) and _name(node.func) == "arange":
             for i, arg in enumerate(node.args):
                 for k in (1, -1):
                     new = copy.deepcopy(node)
                     new.args[i] = _plus(copy.deepcopy(arg), k)
-                    yield _Edit(
-                        "off_by_one", node.lineno, _src(node), _src(new),
-                        _replace_with(lambda n, new=new: copy.deepcopy(new)), path,
-                        alike=False,
-                    )  # fmt: skip
+                    yield _fixed("off_by_one", node, new, path)
     for path, node, _ in body:  # range(C) where channel 0 was already counted: range(1, C)
         if isinstance(node, ast.Call) and _name(node.func) == "range" and len(node.args) == 1:
             new = ast.Call(node.func, [ast.Constant(1), node.args[0]], node.keywords)
@@ -1101,10 +1104,7 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
         ):
             new = copy.deepcopy(node)
             new.keywords.append(ast.keyword("keepdims", ast.Constant(True)))
-            yield _Edit(
-                "keepdims", node.lineno, _src(node), _src(new),
-                _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-            )  # fmt: skip
+            yield _fixed("keepdims", node, new, path)
     given = {a.arg for a in (*tree.args.posonlyargs, *tree.args.args, *tree.args.kwonlyargs)}
     for path, node, parent in body:  # `+ b` inside `for f in ...` where `+ b[f]` belongs
         if (
@@ -1119,10 +1119,7 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
                 new = ast.Subscript(
                     ast.Name(node.id, ast.Load()), ast.Name(name, ast.Load()), ast.Load()
                 )
-                yield _Edit(
-                    "entry", node.lineno, node.id, _src(new),
-                    _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-                )  # fmt: skip
+                yield _fixed("entry", node, new, path, old=node.id)
 
     yield from _broad_edits(body, space or {})
     yield from _late_edits(tree, body)
@@ -1154,10 +1151,9 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             for widths in _pad_widths(node.args[1]):
                 new = copy.deepcopy(node)
                 new.args[1] = widths
-                yield _Edit(
-                    "pad_width", node.lineno, _src(node.args[1]), _src(widths),
-                    _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-                )  # fmt: skip
+                yield _fixed(
+                    "pad_width", node, new, path, old=_src(node.args[1]), text=_src(widths)
+                )
     for path, node, _ in body:  # K.squeeze() drops C_in when it is 1: give the axes
         if (
             isinstance(node, ast.Call)
@@ -1170,10 +1166,7 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             for axes in (0, 1, -1, (2, 3), (0, 1), (-2, -1)):
                 new = copy.deepcopy(node)
                 new.keywords = [ast.keyword("axis", ast.Constant(axes))]
-                yield _Edit(
-                    "squeeze", node.lineno, _src(node), _src(new),
-                    _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-                )  # fmt: skip
+                yield _fixed("squeeze", node, new, path)
     for path, node, _ in body:  # np.zeros_like(x) of an integer x, where floats are stored
         if (
             isinstance(node, ast.Call)
@@ -1182,10 +1175,7 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
         ):
             new = copy.deepcopy(node)
             new.keywords.append(ast.keyword("dtype", ast.Name("float", ast.Load())))
-            yield _Edit(
-                "dtype", node.lineno, _src(node), _src(new),
-                _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-            )  # fmt: skip
+            yield _fixed("dtype", node, new, path)
     for path, node, _ in body:  # log_p[y, np.arange(N)] where log_p[np.arange(N), y] belongs
         if (
             isinstance(node, ast.Subscript)
@@ -1196,10 +1186,7 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
         ):
             new = copy.deepcopy(node)
             new.slice.elts.reverse()
-            yield _Edit(
-                "swapped", node.lineno, _src(node), _src(new),
-                _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-            )  # fmt: skip
+            yield _fixed("swapped", node, new, path)
     for path, node, _ in body:  # np.tensordot(window, K) pairs only the last two axes
         if isinstance(node, ast.Call) and _name(node.func) == "tensordot" and len(node.args) >= 2:
             given = [k for k in node.keywords if k.arg == "axes"]
@@ -1212,10 +1199,7 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
                 new.args = new.args[:2]
                 new.keywords = [k for k in new.keywords if k.arg != "axes"]
                 new.keywords.append(ast.keyword("axes", _constant(axes)))
-                yield _Edit(
-                    "tensordot", node.lineno, _src(node), _src(new),
-                    _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-                )  # fmt: skip
+                yield _fixed("tensordot", node, new, path)
     for path, node, _ in body:  # nn.Sequential({...}): only an OrderedDict names layers
         if (
             isinstance(node, ast.Call)
@@ -1226,10 +1210,7 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
         ):
             new = copy.deepcopy(node)
             new.args = [ast.Call(ast.Name("OrderedDict", ast.Load()), [new.args[0]], [])]
-            yield _Edit(
-                "ordered", node.lineno, "{...}", "OrderedDict({...})",
-                _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-            )  # fmt: skip
+            yield _fixed("ordered", node, new, path, old="{...}", text="OrderedDict({...})")
     for path, node, _ in body:  # torch.from_numpy(x) of a batch that may be a tensor
         if (
             isinstance(node, ast.Call)
@@ -1239,6 +1220,19 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             yield _Edit(
                 "function", node.lineno, "from_numpy", "as_tensor",
                 lambda n: setattr(n.func, "attr", "as_tensor"), path,
+            )  # fmt: skip
+    for path, node, parent in body:  # -t // 2 where the ceiling -(-t // 2) belongs
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.FloorDiv)
+            and isinstance(node.left, ast.UnaryOp)
+            and isinstance(node.left.op, ast.USub)
+            and not (isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub))
+        ):
+            new = ast.UnaryOp(ast.USub(), node)
+            yield _Edit(
+                "sign", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n: ast.UnaryOp(ast.USub(), n)), path,
             )  # fmt: skip
     for path, node, _ in body:  # pool2d(x, k, s, p) where stride=, padding= are keywords
         named = _by_keyword(node, space)
@@ -1258,11 +1252,7 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
                 and node.value.id in given
             ):
                 new = ast.Call(ast.Name("as_pair", ast.Load()), [node.value], [])
-                yield _Edit(
-                    "as_pair", node.lineno, _src(node.value), _src(new),
-                    _replace_with(lambda n, new=new: copy.deepcopy(new)), (*path, ("value", None)),
-                    alike=False,
-                )  # fmt: skip
+                yield _fixed("as_pair", node.value, new, (*path, ("value", None)))
     for path, node, _ in body:  # np.ones(k, k) where np.ones((k, k)) belongs
         if (
             isinstance(node, ast.Call)
@@ -1271,10 +1261,7 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             and not any(isinstance(a, (ast.Starred, ast.Constant)) for a in node.args[1:])
         ):
             new = ast.Call(node.func, [ast.Tuple(list(node.args), ast.Load())], node.keywords)
-            yield _Edit(
-                "shape_args", node.lineno, _src(node), _src(new),
-                _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-            )  # fmt: skip
+            yield _fixed("shape_args", node, new, path)
     for path, node, _ in body:  # mode is "max" where mode == "max" belongs
         if (
             isinstance(node, ast.Compare)
@@ -1340,6 +1327,14 @@ def _broad_edits(body: list, space: dict) -> Iterator[_Edit]:
                     "absolute", node.lineno, _src(node), _src(new),
                     _replace_with(lambda n: _np_call("abs", n)), path, alike=False,
                 )  # fmt: skip
+
+
+def _fixed(kind: str, node: ast.AST, new: ast.AST, path: tuple, old=None, text=None) -> _Edit:
+    """The edit that puts `new` where `node` is, at this place only."""
+    return _Edit(
+        kind, node.lineno, old or _src(node), text or _src(new),
+        _replace_with(lambda n: copy.deepcopy(new)), path, alike=False,
+    )  # fmt: skip
 
 
 def _constant(value: Any) -> ast.expr:
@@ -1504,8 +1499,7 @@ def _late_edits(tree: ast.FunctionDef, body: list) -> Iterator[_Edit]:
                     ast.keyword("axis", ast.Constant(axis)),
                     ast.keyword("keepdims", ast.Constant(True)),
                 ]
-                made = _replace_with(lambda n, new=new: copy.deepcopy(new))
-                yield _Edit("axis", node.lineno, _src(node), _src(new), made, path, alike=False)
+                yield _fixed("axis", node, new, path)
     for path, node, _ in _paths(tree):
         for field in ("body", "orelse"):
             block = getattr(node, field, None)
@@ -2041,10 +2035,7 @@ def _axis_edits(path: tuple, node: ast.Call) -> Iterator[_Edit]:
         new.keywords = [k for k in new.keywords if k.arg != word]
         if axis is not None:
             new.keywords.append(ast.keyword(word, ast.parse(repr(axis), mode="eval").body))
-        yield _Edit(
-            "axis", node.lineno, _src(node), _src(new),
-            _replace_with(lambda n, new=new: copy.deepcopy(new)), path, alike=False,
-        )  # fmt: skip
+        yield _fixed("axis", node, new, path)
 
 
 _NOT_LITERAL = object()
