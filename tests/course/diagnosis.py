@@ -24,7 +24,8 @@ repair operators that the fifth prompted were built, and measured once after the
 `--set eighth` an eighth, written while the operators that the seventh prompted were built;
 `--set ninth` a ninth, written while the operators that the eighth prompted were built;
 `--set tenth` a tenth, written while the two-slip repair and the trace of a line that raised
-were built; `--set eleventh` an eleventh, written after the answers to the tenth.
+were built; `--set eleventh` an eleventh, written after the answers to the tenth;
+`--set twelfth` a twelfth, written while the convention operators of 2026-12-07 were built.
 
 Run `python -m tests.course.diagnosis [--set fresh] [--split held_out]` for the table; the
 numbers are recorded in docs/diagnosis.md with the command. tests/course/test_diagnosis.py
@@ -61,6 +62,7 @@ SETS = {
     "ninth": "tests.course.mistake_set_ninth",
     "tenth": "tests.course.mistake_set_tenth",
     "eleventh": "tests.course.mistake_set_eleventh",
+    "twelfth": "tests.course.mistake_set_twelfth",
 }
 
 REPO = Path(__file__).resolve().parents[2]
