@@ -289,7 +289,11 @@ def encode(value: Any, *, refs: dict[int, list] | None = None, _budget=None, _de
         return {"ref": refs[id(value)]}
     if value is None or isinstance(value, (bool, str)):
         return value if not isinstance(value, str) else value[:MAX_TEXT]
-    if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
+    if isinstance(value, np.integer):
+        # a numpy integer stays one: a check that asks for a Python int (the docstring's
+        # `int`) must see on the grader's side what it sees in the kernel
+        return {"npint": str(int(value))}
+    if isinstance(value, int):
         return {"int": str(int(value))}  # exact, also beyond 2**53
     if isinstance(value, (float, np.floating)):
         v = float(value)
@@ -352,6 +356,11 @@ def decode(data: Any, *, code: bool = False, _budget=None, _depth=0) -> Any:
     ((kind, body),) = data.items()
     if kind == "int" and isinstance(body, str) and len(body) < 400:
         return int(body)
+    if kind == "npint" and isinstance(body, str) and len(body) < 25:
+        try:
+            return np.int64(int(body))
+        except (ValueError, OverflowError):
+            raise ProbeFormatError("a numpy integer out of range") from None
     if kind == "float" and body in ("nan", "inf", "-inf"):
         return float(body)
     if kind == "tuple" and isinstance(body, list):

@@ -127,6 +127,7 @@ SAYS = {
     "keyword": "arguments are passed by position where the function takes them by keyword",
     "absolute": "a difference keeps its sign where its size (the absolute value) belongs",
     "slice_length": "a slice ends at a length where the start plus that length belongs",
+    "default": "a parameter's default value is not the one the exercise gives",
     "tensordot": "np.tensordot pairs other axes than the ones meant (with no `axes`, it pairs "
     "the last two axes of the first array with the first two of the second)",
     "ordered": "a plain dict is given to nn.Sequential, which names its layers only from an "
@@ -537,11 +538,11 @@ def _named(fn: Callable, edit: _Edit, first_line: int, lines: list[str], places:
     others = "the other place" if places == 2 else f"the {places - 1} other places"
     also = "" if places == 1 else f" (and the same at {others} written alike)"
     change = edit.says or f"writing `{edit.new}` for `{edit.old}`{edit.note}{also}"
-    beside = (
-        "the documentation of what it calls"
-        if edit.kind in CONVENTIONS
-        else ("the lecture's formula")
-    )
+    beside = "the lecture's formula"
+    if edit.kind in CONVENTIONS:
+        beside = "the documentation of what it calls"
+    elif edit.kind == "default":
+        beside = "the exercise's docstring"
     return Repair(
         f"repair:{edit.kind}",
         f"{SAYS[edit.kind]}: in line {line} of your {fn.__name__}, `{code}`, {change} makes "
@@ -652,8 +653,9 @@ def _build(fn: Callable, tree: ast.FunctionDef, apply, paths) -> Callable | None
     except Exception:
         return None
     edited = space.get(fn.__name__)
-    if edited is not None and fn.__defaults__ is not None:
-        edited.__defaults__ = fn.__defaults__
+    same_signature = ast.dump(new.args) == ast.dump(tree.args)
+    if edited is not None and fn.__defaults__ is not None and same_signature:
+        edited.__defaults__ = fn.__defaults__  # the very objects (an rng) the student's has
     return edited
 
 
@@ -960,7 +962,11 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
                 continue
             for i in range(len(block) - 1):
                 first, second = block[i], block[i + 1]
-                if isinstance(first, STEPS) and isinstance(second, STEPS):
+                if (
+                    isinstance(first, STEPS)
+                    and isinstance(second, STEPS)
+                    and not _swap_discards(tree, first, second)
+                ):
                     yield _Edit(
                         "order", first.lineno, f"{_src(first)}; {_src(second)}",
                         f"{_src(second)}; {_src(first)}", _swap_steps(field, i), path,
@@ -1090,6 +1096,8 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
             and node.value != 0
             and id(node) not in indices
             and not isinstance(parent, (ast.UnaryOp, ast.Subscript, ast.keyword))
+            # `s ** -2` for `s ** 2` is a reciprocal, not a sign
+            and not (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Pow))
         ):
             yield _Edit(
                 "sign", node.lineno, _src(node), repr(-node.value),
@@ -1211,6 +1219,7 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             new = copy.deepcopy(node)
             new.args = [ast.Call(ast.Name("OrderedDict", ast.Load()), [new.args[0]], [])]
             yield _fixed("ordered", node, new, path, old="{...}", text="OrderedDict({...})")
+    yield from _default_edits(tree)
     for path, node, _ in body:  # torch.from_numpy(x) of a batch that may be a tensor
         if (
             isinstance(node, ast.Call)
@@ -1327,6 +1336,60 @@ def _broad_edits(body: list, space: dict) -> Iterator[_Edit]:
                     "absolute", node.lineno, _src(node), _src(new),
                     _replace_with(lambda n: _np_call("abs", n)), path, alike=False,
                 )  # fmt: skip
+
+
+def _default_edits(tree: ast.FunctionDef) -> Iterator[_Edit]:
+    """mode="full" where the signature's default is "valid": each string default, given
+    each other string that the function compares that parameter with."""
+    args = tree.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = [
+        (positional[len(positional) - len(args.defaults) + i].arg, d, ("defaults", i))
+        for i, d in enumerate(args.defaults)
+    ] + [(a.arg, d, ("kw_defaults", i)) for i, (a, d) in enumerate(
+        zip(args.kwonlyargs, args.kw_defaults, strict=True)) if d is not None]  # fmt: skip
+    for name, default, where in pairs:
+        if not (isinstance(default, ast.Constant) and isinstance(default.value, str)):
+            continue
+        compared = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare) and name in _reads(node):
+                compared += [
+                    c.value
+                    for c in ast.walk(node)
+                    if isinstance(c, ast.Constant)
+                    and isinstance(c.value, str)
+                    and c.value != default.value
+                    and c.value not in compared
+                ]
+        for value in compared:
+            path = (("args", None), where)
+            yield _fixed("default", default, ast.Constant(value), path)
+
+
+def _swap_discards(tree: ast.FunctionDef, first: ast.stmt, second: ast.stmt) -> bool:
+    """Whether putting `first` after `second` throws `first`'s work away: what it stores
+    is read by `second` and nowhere else (`x = np.clip(x, ...)` before the one line that
+    reads x). That swap is the step left out, said as an order."""
+    if not isinstance(first, ast.Assign):
+        return False
+    stored = {n.id for t in first.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    if not stored & _reads(second):
+        return False
+    spans = [(s.lineno, s.end_lineno) for s in (first, second)]
+    for n in ast.walk(tree):
+        if (
+            isinstance(n, ast.Name)
+            and n.id in stored
+            and isinstance(n.ctx, ast.Load)
+            and not any(a <= n.lineno <= b for a, b in spans)
+        ):
+            return False
+    looped = any(
+        isinstance(n, LOOPS) and n.lineno < first.lineno <= n.end_lineno for n in ast.walk(tree)
+    )
+    # In a loop, a value that reads itself (`v = mu * v + g`) is carried to the next pass.
+    return not (looped and stored & _reads(first.value))
 
 
 def _fixed(kind: str, node: ast.AST, new: ast.AST, path: tuple, old=None, text=None) -> _Edit:

@@ -306,11 +306,20 @@ def _check_restores(fn: Callable) -> None:
     before = x.copy()
     f = _Fn("f(x) = sum(x**3)", "np.sum(x**3)")
     try:
-        fn(f, x)
+        got = fn(f, x)
     except Exception:
         return  # check() reports exceptions with its usual message
     if np.array_equal(x, before):
         return
+    if isinstance(got, np.ndarray) and np.shares_memory(got, x):
+        raise CheckFailed(
+            "numerical_gradient returned x itself (or a view of it), and x was changed: "
+            "`grad = x` gives x a second name, not a new array, so every derivative is "
+            "written into x, and each later f(x) sees the derivatives of the entries before. "
+            "Make a new array for the gradient: grad = np.zeros_like(x, dtype=float).",
+            mistake="gradient_aliases_x",
+            case="a vector of 8 entries",
+        )
     if np.allclose(x, before, rtol=0, atol=1e-9):
         raise CheckFailed(
             "numerical_gradient left x almost, but not exactly, as it was: after the call "

@@ -514,6 +514,11 @@ def check_conv_params(fn: Callable) -> None:
         pointer=POINTER_PARAMS,
         oracle=lambda C_in, C_out, KH, KW, *, bias=True: _param_count(C_in, C_out, KH, KW, bias),
     )
+    _require_python_int(
+        fn(3, 6, 5, 5, bias=True),
+        "conv_params(3, 6, 5, 5, bias=True)",
+        "lecture 001's six 5×5 filters over 3 channels, with biases",
+    )
 
 
 @cache
@@ -573,15 +578,33 @@ def check_conv_mults(fn: Callable) -> None:
     check(
         fn, name="conv_mults", cases=_cases_mults(), mistakes=MISTAKES_MULTS, pointer=POINTER_MULTS
     )
-    got = fn(3, 6, 5, 5, 28, 28)
-    if not isinstance(got, int | np.integer):
+    _require_python_int(
+        fn(3, 6, 5, 5, 28, 28),
+        "conv_mults(3, 6, 5, 5, 28, 28)",
+        "lecture 001 (six 5×5 filters, 3 channels, 28×28 output)",
+    )
+
+
+def _require_python_int(got: Any, call: str, label: str) -> None:
+    """A count is the docstring's `int`: not a float, and not a numpy integer."""
+    __tracebackhide__ = True
+    if isinstance(got, np.integer):
         raise CheckFailed(
-            f"conv_mults(3, 6, 5, 5, 28, 28) returned {got!r}, a {type(got).__name__}; the "
-            "docstring asks for an int (a count).\nIt looks like a division with `/` is "
-            "in the formula: `/` always gives a float, even when it divides exactly. Count "
-            "with products only, or divide with `//`.",
+            f"{call} returned {got!r}, a numpy integer; the docstring asks for a Python "
+            "int.\nIt looks like the count came from numpy (np.prod, or arithmetic on a "
+            "numpy value), which gives numpy integers: they overflow silently past 2**63 "
+            "and are not `int` to code that tests isinstance(n, int). Return int(...) of it.",
+            mistake="numpy_int",
+            case=label,
+        )
+    if not isinstance(got, int) or isinstance(got, bool):
+        raise CheckFailed(
+            f"{call} returned {got!r}, a {type(got).__name__}; the docstring asks for an "
+            "int (a count).\nIt looks like a division with `/` is in the formula: `/` "
+            "always gives a float, even when it divides exactly. Count with products "
+            "only, or divide with `//`.",
             mistake="count_not_int",
-            case="lecture 001 (six 5×5 filters, 3 channels, 28×28 output)",
+            case=label,
         )
 
 

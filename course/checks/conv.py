@@ -1026,13 +1026,19 @@ def check_conv2d_true(conv2d_true: Callable) -> None:
             _conv_expected(X36, K13, "full"),
             {"mode": "FULL".lower()},
         ),
+        # No mode given: the signature's default, mode="valid".
+        Case(
+            "no mode given (the default is 'valid')",
+            (X45, K23),
+            _conv_expected(X45, K23, "valid"),
+        ),
     ]
     check(
         conv2d_true,
         name="conv2d_true",
         cases=cases,
         mistakes=CONV2D_TRUE_MISTAKES,
-        oracle=lambda X, K, mode="full": _conv_expected(X, K, mode),
+        oracle=lambda X, K, mode="valid": _conv_expected(X, K, mode),
         pointer="Flip K on both axes, pad X with KH − 1 / KW − 1 zeros on every side for "
         "'full' (none for 'valid'), then cross-correlate (lecture 003). conv2d_true uses "
         "your corr2d: if check_corr2d failed above, fix corr2d first.",

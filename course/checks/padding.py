@@ -448,6 +448,8 @@ def _pad2d_cases() -> list[Case]:
         case("a 4×5 input with the even-kernel padding ((1, 0), (1, 0))", C, ((1, 0), (1, 0))),
         case("a 3×4 input with padding (0, 1)", D, (0, 1)),
         case("a 3×4 input with padding 0", D, 0),
+        # What shape arithmetic gives: an int of numpy's, not Python's.
+        case("a 2×3 input with a numpy integer padding, np.int64(1)", A, np.int64(1)),
     ]
 
 

@@ -73,6 +73,12 @@ def test_wire_round_trip_keeps_types_and_values():
     assert isinstance(back, tuple) and back[1][1] == 2**70 and np.isnan(back[1][3])
     np.testing.assert_array_equal(back[0], value[0])
     assert back[2] == {"k": True} and back[3] is None
+    # A numpy integer stays one (a check that asks for a Python int sees the same type
+    # on both sides); a Python int stays a Python int.
+    back = decode(json.loads(json.dumps(encode([np.int64(7), 7, np.int32(-3)]))))
+    assert [type(v) for v in back] == [np.int64, int, np.int64] and back == [7, 7, -3]
+    with pytest.raises(ProbeFormatError, match="out of range"):
+        decode({"npint": str(2**70)})
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ def numerical_gradient_student(f, x, *, h=1e-5, bug=None):
         h = 1e-5
     if bug == "perturbs_a_copy":
         x = x.copy()
-    grad = np.zeros_like(x)
+    grad = x if bug == "gradient_aliases_x" else np.zeros_like(x)
     indices = [(i,) for i in range(x.shape[0])] if bug == "perturbs_whole_rows" else None
     f0 = f(x) if bug in ("one_sided_difference", "backward_one_sided_difference") else None
     for i in indices or np.ndindex(x.shape):
@@ -370,6 +370,7 @@ def test_numerical_gradient_mistakes_are_named(key):
         ("not_restored", "put each entry back"),
         ("restored_by_arithmetic", "round-off"),
         ("perturbs_a_copy", "perturbed a copy"),
+        ("gradient_aliases_x", "`grad = x` gives x a second name"),
     ],
 )
 def test_numerical_gradient_in_place_mistakes_are_named(key, words):
