@@ -258,7 +258,7 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
     search.avoid = avoid
     found = search.run(tree)
     if found is not None:
-        return _named(student, found[0], first_line, lines, len(found[1]))
+        return _named(student, found[0], first_line, lines, len(found[1]), tree)
     if search.cut or only is not None:
         return None  # a second edit only after every single edit has been tried
     return _second_edit(search, tree, lines)
@@ -326,7 +326,13 @@ class _Search:
                     self.cases,
                     self.timer,
                 ):
-                    continue
+                    # The statement is not needed at all. Where it only transforms a
+                    # value in place (`X = np.squeeze(X)`), that is the name: the step
+                    # does not belong.
+                    dropped = _dropped_transform(tree, edit)
+                    if dropped is None:
+                        continue
+                    return dropped, (dropped.path,)
                 if _leaves_unused(tree, edit, paths):
                     continue
                 return edit, paths
@@ -428,8 +434,8 @@ def _second_edit(search: _Search, tree: ast.FunctionDef, lines: list[str]) -> Re
         if found is None:
             continue
         second, second_paths = found
-        one = _named(search.student, first, search.first_line, lines, len(paths))
-        two = _named(search.student, second, search.first_line, lines, len(second_paths))
+        one = _named(search.student, first, search.first_line, lines, len(paths), tree)
+        two = _named(search.student, second, search.first_line, lines, len(second_paths), tree)
         return Repair(
             f"repair:two:{first.kind}+{second.kind}",
             f"two slips: {_clause(one)}; and {_clause(two)}; together (neither alone) they "
@@ -467,6 +473,24 @@ def _independent(student, tree, edit: _Edit, passes, fn, cell, cases, timer: flo
         return True
     skipped = _build(student, tree, _replace_with(lambda n: ast.Pass()), (path,))
     return skipped is not None and _all_pass(passes, fn, cell, skipped, cases, timer)
+
+
+def _dropped_transform(tree: ast.FunctionDef, edit: _Edit) -> _Edit | None:
+    """The edit that leaves out the statement `edit` is in, where that statement only
+    transforms names in place (`X = np.squeeze(X)`, `x = x.T`): leaving it out is then a
+    repair in its own right, not a way around the exception."""
+    path = (*edit.path, *edit.moved)
+    while path and not isinstance(_at(tree, path), ast.stmt):
+        path = path[:-1]
+    stmt = _at(tree, path) if path else None
+    if not isinstance(stmt, ast.Assign) or not all(isinstance(t, ast.Name) for t in stmt.targets):
+        return None
+    if not {t.id for t in stmt.targets} <= _reads(stmt.value):
+        return None
+    return _Edit(
+        "extra_step", stmt.lineno, _src(stmt), "", _replace_with(lambda n: ast.Pass()), path,
+        alike=False, says=f"leaving {_it(stmt)} out",
+    )  # fmt: skip
 
 
 def _raising_line(student: Callable, exc: BaseException) -> int | None:
@@ -532,11 +556,13 @@ def _all_pass(passes, fn, cell, edited, cases, timer: float) -> bool:
         cell.cell_contents = original
 
 
-def _named(fn: Callable, edit: _Edit, first_line: int, lines: list[str], places: int):
+def _named(fn: Callable, edit: _Edit, first_line: int, lines: list[str], places: int, tree=None):
     line = first_line + edit.line - 1
     code = lines[edit.line - 1].strip()
     others = "the other place" if places == 2 else f"the {places - 1} other places"
     also = "" if places == 1 else f" (and the same at {others} written alike)"
+    if places == 1 and not edit.note and tree is not None:
+        also = _which(tree, edit)
     change = edit.says or f"writing `{edit.new}` for `{edit.old}`{edit.note}{also}"
     beside = "the lecture's formula"
     if edit.kind in CONVENTIONS:
@@ -550,6 +576,29 @@ def _named(fn: Callable, edit: _Edit, first_line: int, lines: list[str], places:
         f"Read that line again with {beside} beside it; the edit above is the smallest "
         "change that fixes it, not necessarily the way to write it.",
     )
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
+
+
+def _which(tree: ast.FunctionDef, edit: _Edit) -> str:
+    """Which of the places in the line written like the edited one it is, where the line
+    has more than one (`[1, 2, 1]` twice: the second)."""
+    try:
+        node = _at(tree, edit.path)
+    except (AttributeError, IndexError, TypeError):
+        return ""
+    if not isinstance(node, ast.expr):
+        return ""
+    text = _src(node)
+    columns = sorted(
+        n.col_offset
+        for n in ast.walk(tree)
+        if type(n) is type(node) and getattr(n, "lineno", None) == node.lineno and _src(n) == text
+    )
+    if len(columns) < 2 or columns.index(node.col_offset) >= len(ORDINALS):
+        return ""
+    return f" (the {ORDINALS[columns.index(node.col_offset)]} of the {len(columns)} in that line)"
 
 
 def _shape(node: ast.AST) -> str:
@@ -973,12 +1022,20 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
                         alike=False,
                     )  # fmt: skip
     twins = _twins(tree, pairs)
-    for path, node, _ in body:  # sh where sw belongs, H_out where W_out belongs
+    # The same name in the same expression elsewhere (`j * sh` at both ends of a slice),
+    # which an edit of one place changes too.
+    within: dict[tuple, list] = {}
+    for p, n, parent in body:
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and parent is not None:
+            within.setdefault((n.id, _src(parent)), []).append(p)
+    for path, node, parent in body:  # sh where sw belongs, H_out where W_out belongs
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            alike = tuple(p for p in within.get((node.id, _src(parent)), ()) if p != path)
             for other in twins.get(node.id, ()):
                 yield _Edit(
                     "name", node.lineno, node.id, other, _replace_with(_renamed(other)),
-                    path, alike=False,
+                    path, alike=bool(alike), places=alike,
+                    note=f" in `{_src(parent)}`" if alike else "",
                 )  # fmt: skip
     for path, node, _ in body:  # KH ** 2 where KH * KW belongs: a square kernel assumed
         if (
@@ -1063,11 +1120,15 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
             continue
         side = "left" if parent.left is node else "right"
         places = tuple(p for p in products[type(parent.op), node.id, side] if p != path[:-1])
-        for other in twins.get(node.id, ()):
-            yield _Edit(
-                "name", node.lineno, node.id, other, _replace_with(_read_as(node.id, other)),
-                path[:-1], note=f" in `{_src(parent)}`", places=places,
-            )  # fmt: skip
+        # Only the products written exactly alike (`j * sh` at both ends of a slice, where
+        # `i * sh` stays), then every product with that name on that side.
+        same = tuple(p for p in places if _src(_at(tree, p)) == _src(parent))
+        for group in (same, places) if same and len(same) < len(places) else (places,):
+            for other in twins.get(node.id, ()):
+                yield _Edit(
+                    "name", node.lineno, node.id, other, _replace_with(_read_as(node.id, other)),
+                    path[:-1], note=f" in `{_src(parent)}`", places=group,
+                )  # fmt: skip
     for path, node, _ in body:  # rng.uniform(bound, -bound, size=...): any two arguments
         if (
             isinstance(node, ast.Call)
@@ -1162,6 +1223,18 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
                 yield _fixed(
                     "pad_width", node, new, path, old=_src(node.args[1]), text=_src(widths)
                 )
+    for path, node, _ in body:  # X.squeeze() drops C_in when it is 1: no squeeze at all
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "squeeze"
+            and not node.args
+            and not node.keywords
+        ):
+            yield _Edit(
+                "squeeze", node.lineno, _src(node), _src(node.func.value),
+                _replace_with(lambda n: n.func.value), path,
+            )  # fmt: skip
     for path, node, _ in body:  # K.squeeze() drops C_in when it is 1: give the axes
         if (
             isinstance(node, ast.Call)
@@ -1219,6 +1292,26 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             new = copy.deepcopy(node)
             new.args = [ast.Call(ast.Name("OrderedDict", ast.Load()), [new.args[0]], [])]
             yield _fixed("ordered", node, new, path, old="{...}", text="OrderedDict({...})")
+    for path, node, _ in body:  # Y.astype(int) where Y's floats belong
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "astype"
+        ):
+            yield _Edit(
+                "wrapped", node.lineno, _src(node), _src(node.func.value),
+                _replace_with(lambda n: n.func.value), path,
+            )  # fmt: skip
+    for path, node, _ in body:  # [1, 2, 1] where [-1, -2, -1] belongs: a row's minus signs
+        if (
+            isinstance(node, ast.List)
+            and len(node.elts) >= 2
+            and all(isinstance(e, ast.Constant) and type(e.value) in (int, float)
+                    for e in node.elts)
+            and any(e.value for e in node.elts)
+        ):  # fmt: skip
+            new = ast.List([ast.Constant(-e.value) for e in node.elts], ast.Load())
+            yield _fixed("sign", node, new, path)
     yield from _default_edits(tree)
     for path, node, _ in body:  # torch.from_numpy(x) of a batch that may be a tensor
         if (

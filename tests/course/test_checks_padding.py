@@ -30,9 +30,9 @@ def _noise(a):
 
 
 def _sides(padding):
-    if isinstance(padding, int):
+    if np.isscalar(padding):  # an int of Python's or of numpy's
         return (padding, padding), (padding, padding)
-    if isinstance(padding[0], int):
+    if np.isscalar(padding[0]):
         return (padding[0], padding[0]), (padding[1], padding[1])
     return tuple(padding[0]), tuple(padding[1])
 
@@ -42,7 +42,7 @@ def _pair(v):
 
 
 def pad2d_student(X, padding, *, bug=None):
-    nested = not isinstance(padding, int) and isinstance(padding[0], tuple)
+    nested = not np.isscalar(padding) and isinstance(padding[0], tuple)
     (top, bottom), (left, right) = _sides(padding)
     if bug == "rows_cols_swapped":
         (top, bottom), (left, right) = (left, right), (top, bottom)

@@ -1054,6 +1054,121 @@ def test_more_conventions_read_another_way_are_repaired():
     )
 
 
+def test_defaults_casts_rows_and_squeezes_are_repaired():
+    """A parameter's default, `.astype(int)` on a float result, a row typed without its
+    minus signs (which of two alike rows is said), `squeeze()` that should not be there,
+    and one name of a product written alike at both ends of a slice."""
+    x = np.arange(6.0).reshape(2, 3)
+    cases = [Case("no mode", (x,), x.sum()), Case("rows", (x,), x.sum(axis=1), {"mode": "rows"})]
+    defaulted = student(
+        """
+        def total(x, mode="rows"):
+            if mode == "all":
+                return x.sum()
+            if mode == "rows":
+                return x.sum(axis=1)
+            raise ValueError(mode)
+        """
+    )
+    text = _repaired(defaulted, cases, "repair:default")
+    assert "`def total(x, mode=\"rows\"):`, writing `'all'` for `'rows'`" in text
+    assert "with the exercise's docstring beside it" in text
+
+    cases = [Case(f"{k}", (x / k,), x / k + 1) for k in (3.0, 7.0)]
+    cast = student(
+        """
+        def shifted(x):
+            return x.astype(int) + 1
+        """
+    )
+    assert "writing `x` for `x.astype(int)`" in _repaired(cast, cases, "repair:wrapped")
+
+    cases = [Case("sobel y", (), np.array([[1.0, 2, 1], [0, 0, 0], [-1, -2, -1]]))]
+    rows = student(
+        """
+        def sobel():
+            return np.array([[1, 2, 1], [0, 0, 0], [1, 2, 1]], dtype=float)
+        """
+    )
+    text = _repaired(rows, cases, "repair:sign")
+    assert "writing `[-1, -2, -1]` for `[1, 2, 1]` (the second of the 2 in that line)" in text
+
+    rng = np.random.default_rng(5)
+    cases = [Case(f"C = {c}", (rng.standard_normal((c, 3, 3)),), None) for c in (2, 1, 3)]
+    cases = [Case(c.label, c.args, c.args[0].sum(axis=0)) for c in cases]
+    squeezed = student(
+        """
+        def channel_sum(X):
+            X = X.squeeze()
+            total = X[0].copy()
+            for c in range(1, X.shape[0]):
+                total += X[c]
+            return total
+        """
+    )
+    assert "writing `X` for `X.squeeze()`" in _repaired(squeezed, cases, "repair:squeeze")
+    unpacked = student(
+        """
+        def channel_sum(X):
+            X = np.squeeze(X)
+            C, H, W = X.shape
+            return X.reshape(C, H * W).sum(axis=0).reshape(H, W)
+        """
+    )
+    # It raises in line 3, and the statement edited elsewhere is not needed at all: a
+    # step that only transforms X in place is named as left out.
+    text = _repaired(unpacked, cases, "repair:extra_step")
+    assert "`X = np.squeeze(X)`, leaving it out makes every case" in text
+
+    img = np.arange(30.0).reshape(5, 6)
+    cases = [Case(f"{s}", (img, s), img[:: s[0], :: s[1]]) for s in ((2, 3), (1, 2), (3, 1))]
+    strided = student(
+        """
+        def subsample(X, stride):
+            sh, sw = stride
+            H = (X.shape[0] - 1) // sh + 1
+            W = (X.shape[1] - 1) // sw + 1
+            Y = np.zeros((H, W))
+            for i in range(H):
+                for j in range(W):
+                    Y[i, j] = X[i * sh : i * sh + 1, j * sh : j * sh + 1].sum()
+            return Y
+        """
+    )
+    text = _repaired(strided, cases, "repair:name")
+    assert "writing `sw` for `sh` in `j * sh` (and the same at the other place written" in text
+
+
+def test_a_step_thrown_away_by_a_swap_or_a_power_is_not_an_order_or_a_sign():
+    """Moving a clip after the line that reads it throws the clip away: that is the clip
+    left out (here, the call dropped), not an order. `s ** -2` for `s ** 2` is no sign."""
+    z = np.array([[0.0, -300.0, 2.0], [1.0, 0.0, -250.0]])
+    cases = [Case("rows", (z,), z - np.log(np.exp(z - z.max(1, keepdims=True)).sum(1,
+             keepdims=True)) - z.max(1, keepdims=True))]  # fmt: skip
+    clipped = student(
+        """
+        def log_softmax(z):
+            shifted = z - z.max(axis=1, keepdims=True)
+            shifted = np.clip(shifted, -100, 0)
+            return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        """
+    )
+    text = _repaired(clipped, cases, "repair:wrapped")
+    assert "writing `shifted` for `np.clip(shifted, -100, 0)`" in text
+
+    u = np.arange(-1.0, 2.0)
+    cases = [Case(f"sigma {s}", (s,), np.exp(-(u**2) / (2 * s**2))) for s in (0.5, 1.5, 2.0)]
+    grouped = student(
+        """
+        def bell(sigma):
+            u = np.arange(-1.0, 2.0)
+            return np.exp(-(u ** 2) / 2 * sigma ** 2)
+        """
+    )
+    text = _repaired(grouped, cases, "repair:operator")
+    assert "`-u ** 2 / 2 / sigma ** 2` for `-u ** 2 / 2 * sigma ** 2`" in text
+
+
 def test_a_square_assumed_and_a_fixed_device_are_repaired():
     """`KH ** 2` where `KH * KW` belongs; `.cuda()` where the `device` argument belongs
     (it raises on a machine without CUDA, which is where the check runs)."""
