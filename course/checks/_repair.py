@@ -128,6 +128,8 @@ SAYS = {
     "absolute": "a difference keeps its sign where its size (the absolute value) belongs",
     "slice_length": "a slice ends at a length where the start plus that length belongs",
     "default": "a parameter's default value is not the one the exercise gives",
+    "as_elsewhere": "a value is used as it is where the function elsewhere uses it flipped or "
+    "transposed",
     "tensordot": "np.tensordot pairs other axes than the ones meant (with no `axes`, it pairs "
     "the last two axes of the first array with the first two of the second)",
     "ordered": "a plain dict is given to nn.Sequential, which names its layers only from an "
@@ -1313,6 +1315,7 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             new = ast.List([ast.Constant(-e.value) for e in node.elts], ast.Load())
             yield _fixed("sign", node, new, path)
     yield from _default_edits(tree)
+    yield from _as_elsewhere(body)
     for path, node, _ in body:  # torch.from_numpy(x) of a batch that may be a tensor
         if (
             isinstance(node, ast.Call)
@@ -1429,6 +1432,35 @@ def _broad_edits(body: list, space: dict) -> Iterator[_Edit]:
                     "absolute", node.lineno, _src(node), _src(new),
                     _replace_with(lambda n: _np_call("abs", n)), path, alike=False,
                 )  # fmt: skip
+
+
+def _as_elsewhere(body: list) -> Iterator[_Edit]:
+    """K passed as it is where the function elsewhere passes it flipped (`K[::-1, ::-1]`)
+    or transposed (`K.T`): one branch of an if forgot what the other does."""
+    forms: dict[str, list[ast.expr]] = {}
+    for _, n, _ in body:
+        inner = n.value if isinstance(n, (ast.Subscript, ast.Attribute)) else None
+        if not isinstance(inner, ast.Name):
+            continue
+        flipped = isinstance(n, ast.Subscript) and any(
+            isinstance(e, ast.Slice) and e.step is not None
+            for e in (n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice])
+        )
+        if (flipped or (isinstance(n, ast.Attribute) and n.attr == "T")) and not any(
+            _src(f) == _src(n) for f in forms.get(inner.id, ())
+        ):
+            forms.setdefault(inner.id, []).append(n)
+    for path, node, parent in body:
+        if not (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and node.id in forms
+            and isinstance(parent, ast.Call)
+            and node in parent.args
+        ):
+            continue
+        for form in forms[node.id]:
+            yield _fixed("as_elsewhere", node, copy.deepcopy(form), path)
 
 
 def _default_edits(tree: ast.FunctionDef) -> Iterator[_Edit]:

@@ -1139,6 +1139,30 @@ def test_defaults_casts_rows_and_squeezes_are_repaired():
     assert "writing `sw` for `sh` in `j * sh` (and the same at the other place written" in text
 
 
+def test_a_value_one_branch_forgot_to_flip_is_repaired():
+    """One branch flips K, the other passes it as it is: the flipped form is tried there."""
+    X, K = np.arange(12.0).reshape(3, 4), np.array([[1.0, 2.0], [0.0, -1.0]])
+
+    def corr(X, K):
+        h, w = K.shape
+        return np.array([[np.sum(X[i : i + h, j : j + w] * K) for j in range(X.shape[1] - w + 1)]
+                         for i in range(X.shape[0] - h + 1)])  # fmt: skip
+
+    cases = [Case(m, (X, K, m), corr(np.pad(X, 1) if m == "full" else X, K[::-1, ::-1]))
+             for m in ("valid", "full")]  # fmt: skip
+    branches = student(
+        """
+        def conv(X, K, mode):
+            if mode == "valid":
+                return corr(X, K[::-1, ::-1])
+            return corr(np.pad(X, 1), K)
+        """,
+        corr=corr,
+    )
+    text = _repaired(branches, cases, "repair:as_elsewhere")
+    assert "`return corr(np.pad(X, 1), K)`, writing `K[::-1, ::-1]` for `K`" in text
+
+
 def test_a_step_thrown_away_by_a_swap_or_a_power_is_not_an_order_or_a_sign():
     """Moving a clip after the line that reads it throws the clip away: that is the clip
     left out (here, the call dropped), not an order. `s ** -2` for `s ** 2` is no sign."""
