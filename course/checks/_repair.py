@@ -128,6 +128,10 @@ SAYS = {
     "absolute": "a difference keeps its sign where its size (the absolute value) belongs",
     "slice_length": "a slice ends at a length where the start plus that length belongs",
     "default": "a parameter's default value is not the one the exercise gives",
+    "missing_sum": "an array of 0s and 1s is added where its count (`.sum()`) belongs",
+    "extra_argument": "an argument is given that does not belong (the call's default is "
+    "what is meant)",
+    "conversion": "a value that may be a numpy array is used as a tensor without `torch.as_tensor`",
     "as_elsewhere": "a value is used as it is where the function elsewhere uses it flipped or "
     "transposed",
     "tensordot": "np.tensordot pairs other axes than the ones meant (with no `axes`, it pairs "
@@ -149,7 +153,8 @@ SAYS = {
 #: Operators about how a library or Python reads the code, not about the lecture's maths.
 CONVENTIONS = {
     "negative_end", "pad_width", "squeeze", "keyword", "as_pair", "shape_args", "identity",
-    "tensordot", "ordered", "device", "uncalled", "chained_index", "generator",
+    "tensordot", "ordered", "device", "uncalled", "chained_index", "generator", "conversion",
+    "extra_argument",
 }  # fmt: skip
 #: Functions written for one another: each name, with the siblings tried in its place.
 _REDUCED = ("sum", "mean", "max", "min", "prod")
@@ -1316,6 +1321,30 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             yield _fixed("sign", node, new, path)
     yield from _default_edits(tree)
     yield from _as_elsewhere(body)
+    for path, node, _ in body:  # model(x).detach() cuts the loss off the parameters
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "detach"
+            and not node.args
+        ):
+            yield _Edit(
+                "wrapped", node.lineno, _src(node), _src(node.func.value),
+                _replace_with(lambda n: n.func.value), path,
+            )  # fmt: skip
+    if "torch" in space:
+        for path, node, _ in body:  # x.to(device) of a batch that may be a numpy array
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "to"
+                and isinstance(node.func.value, ast.Name)
+            ):
+                new = _as_tensor(node)
+                yield _Edit(
+                    "conversion", node.lineno, _src(node), _src(new),
+                    _replace_with(_as_tensor), path,
+                )  # fmt: skip
     for path, node, _ in body:  # torch.from_numpy(x) of a batch that may be a tensor
         if (
             isinstance(node, ast.Call)
@@ -1432,6 +1461,37 @@ def _broad_edits(body: list, space: dict) -> Iterator[_Edit]:
                     "absolute", node.lineno, _src(node), _src(new),
                     _replace_with(lambda n: _np_call("abs", n)), path, alike=False,
                 )  # fmt: skip
+    for path, node, _ in body:  # correct += (pred == y) where the count, .sum(), belongs
+        if isinstance(node, ast.AugAssign) and isinstance(node.value, ast.Compare):
+            new = ast.AugAssign(node.target, node.op, _summed(node.value))
+            yield _Edit(
+                "missing_sum", node.lineno, _src(node.value), _src(new.value),
+                _replace_with(lambda n: ast.AugAssign(n.target, n.op, _summed(n.value))), path,
+            )  # fmt: skip
+    for path, node, _ in body:  # np.linalg.norm(d, "fro"): an argument that does not belong
+        if (
+            isinstance(node, ast.Call)
+            and len(node.args) >= 2
+            and not isinstance(node.args[-1], ast.Starred)
+            and isinstance(node.func, ast.Attribute)
+        ):
+            new = ast.Call(node.func, node.args[:-1], node.keywords)
+            yield _Edit(
+                "extra_argument", node.lineno, _src(node), _src(new),
+                _replace_with(lambda n: ast.Call(n.func, n.args[:-1], n.keywords)), path,
+                alike=False,
+            )  # fmt: skip
+
+
+def _as_tensor(node: ast.Call) -> ast.Call:
+    """`x.to(device)` as `torch.as_tensor(x).to(device)`."""
+    torch_call = ast.Attribute(ast.Name("torch", ast.Load()), "as_tensor", ast.Load())
+    converted = ast.Call(torch_call, [copy.deepcopy(node.func.value)], [])
+    return ast.Call(ast.Attribute(converted, "to", ast.Load()), node.args, node.keywords)
+
+
+def _summed(value: ast.expr) -> ast.Call:
+    return ast.Call(ast.Attribute(value, "sum", ast.Load()), [], [])
 
 
 def _as_elsewhere(body: list) -> Iterator[_Edit]:
