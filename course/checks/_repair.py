@@ -202,9 +202,12 @@ def repair(
         return None
     start = time.monotonic()
     for student, cell in _students(fn):
+        through = raised
         if raised is not None and _raising_line(student, raised) is None:
-            continue  # the exception did not pass through this function
-        found = _repair_one(fn, student, cell, cases, passes, raised, start)
+            # The exception did not pass through this function: the check raised it on
+            # what the function returned (float() of an array), a failure like any other.
+            through = None
+        found = _repair_one(fn, student, cell, cases, passes, through, start)
         if found is not None:
             return found
     return None
@@ -1461,12 +1464,14 @@ def _broad_edits(body: list, space: dict) -> Iterator[_Edit]:
                     "absolute", node.lineno, _src(node), _src(new),
                     _replace_with(lambda n: _np_call("abs", n)), path, alike=False,
                 )  # fmt: skip
-    for path, node, _ in body:  # correct += (pred == y) where the count, .sum(), belongs
-        if isinstance(node, ast.AugAssign) and isinstance(node.value, ast.Compare):
-            new = ast.AugAssign(node.target, node.op, _summed(node.value))
+    for path, node, parent in body:  # correct += (pred == y) where its count belongs
+        if isinstance(node, ast.Compare) and (
+            isinstance(parent, ast.AugAssign)
+            or (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add))
+        ):
             yield _Edit(
-                "missing_sum", node.lineno, _src(node.value), _src(new.value),
-                _replace_with(lambda n: ast.AugAssign(n.target, n.op, _summed(n.value))), path,
+                "missing_sum", node.lineno, _src(node), _src(_summed(node)),
+                _replace_with(_summed), path,
             )  # fmt: skip
     for path, node, _ in body:  # np.linalg.norm(d, "fro"): an argument that does not belong
         if (
@@ -1476,10 +1481,16 @@ def _broad_edits(body: list, space: dict) -> Iterator[_Edit]:
             and isinstance(node.func, ast.Attribute)
         ):
             new = ast.Call(node.func, node.args[:-1], node.keywords)
+            key = (_src(node.func), _src(node.args[-1]))
+            places = tuple(  # the same argument given to the same function elsewhere
+                p for p, n, _ in body
+                if p != path and isinstance(n, ast.Call) and len(n.args) >= 2
+                and (_src(n.func), _src(n.args[-1])) == key
+            )  # fmt: skip
             yield _Edit(
                 "extra_argument", node.lineno, _src(node), _src(new),
                 _replace_with(lambda n: ast.Call(n.func, n.args[:-1], n.keywords)), path,
-                alike=False,
+                alike=bool(places), places=places,
             )  # fmt: skip
 
 
@@ -1491,7 +1502,7 @@ def _as_tensor(node: ast.Call) -> ast.Call:
 
 
 def _summed(value: ast.expr) -> ast.Call:
-    return ast.Call(ast.Attribute(value, "sum", ast.Load()), [], [])
+    return ast.Call(ast.Attribute(copy.deepcopy(value), "sum", ast.Load()), [], [])
 
 
 def _as_elsewhere(body: list) -> Iterator[_Edit]:

@@ -1139,6 +1139,76 @@ def test_defaults_casts_rows_and_squeezes_are_repaired():
     assert "writing `sw` for `sh` in `j * sh` (and the same at the other place written" in text
 
 
+def test_counts_arguments_and_tensors_are_repaired():
+    """A 0/1 array added where its count belongs (the check's float() of the result is
+    what raised: outside the function, an ordinary failure), an argument that does not
+    belong (at every call that gives it), `.detach()` and `.to()` of a numpy array."""
+    import torch
+
+    pred, y = np.array([0, 1, 2, 1]), np.array([0, 2, 2, 1])
+    cases = [Case("4 labels", (pred, y), 0.75), Case("first 3", (pred[:3], y[:3]), 2 / 3)]
+    counted = student(
+        """
+        def accuracy(pred, y):
+            correct = 0
+            correct = correct + (pred == y)
+            return correct / len(y)
+        """
+    )
+
+    def as_float(f):
+        def run(*args):  # a check's own wrapper, which takes float() of the result
+            return float(f(*args))
+
+        run.__module__ = "course.checks._core"
+        return run
+
+    err = _named(lambda f: check(as_float(f), name="accuracy", cases=cases), counted)
+    assert err.mistake == "repair:missing_sum", str(err)
+    assert "writing `(pred == y).sum()` for `pred == y`" in " ".join(str(err).split())
+
+    a, b = np.array([1.0, 2.0, 2.0]), np.array([1.0, 2.5, 2.0])
+    cases = [Case("vectors", (a, b), np.linalg.norm(a - b) / (np.linalg.norm(a) +
+             np.linalg.norm(b)))]  # fmt: skip
+    fro = student(
+        """
+        def rel(a, b):
+            den = np.linalg.norm(a, "fro") + np.linalg.norm(b, "fro")
+            return np.linalg.norm(a - b, "fro") / den
+        """
+    )
+    text = _repaired(fro, cases, "repair:extra_argument")
+    assert "(and the same at the 2 other places written alike)" in text
+
+    xs = [np.ones((2, 3)), np.arange(6.0).reshape(2, 3)]
+    cases = [Case(f"{i}", (x,), torch.as_tensor(x * 2)) for i, x in enumerate(xs)]
+    moved = student(
+        """
+        def doubled(x):
+            return x.to("cpu") * 2
+        """,
+        torch=torch,
+    )
+    assert "writing `torch.as_tensor(x).to('cpu')` for `x.to('cpu')`" in _repaired(
+        moved, cases, "repair:conversion"
+    )
+
+    cases = [Case(f"w = {v}", (torch.tensor(v, requires_grad=True),), 2 * torch.tensor(v))
+             for v in ([1.0, -2.0], [0.5, 3.0, -1.0])]  # fmt: skip
+    detached = student(
+        """
+        def grad_of_square_sum(w):
+            w.grad = None
+            loss = (w.detach() ** 2).sum()
+            loss.requires_grad_(True)
+            loss.backward()
+            return w.grad if w.grad is not None else torch.zeros_like(w)
+        """,
+        torch=torch,
+    )
+    assert "writing `w` for `w.detach()`" in _repaired(detached, cases, "repair:wrapped")
+
+
 def test_a_value_one_branch_forgot_to_flip_is_repaired():
     """One branch flips K, the other passes it as it is: the flipped form is tried there."""
     X, K = np.arange(12.0).reshape(3, 4), np.array([[1.0, 2.0], [0.0, -1.0]])
