@@ -128,6 +128,7 @@ SAYS = {
     "absolute": "a difference keeps its sign where its size (the absolute value) belongs",
     "slice_length": "a slice ends at a length where the start plus that length belongs",
     "default": "a parameter's default value is not the one the exercise gives",
+    "einsum": "the einsum's output leaves out an index, so it is summed over",
     "missing_sum": "an array of 0s and 1s is added where its count (`.sum()`) belongs",
     "extra_argument": "an argument is given that does not belong (the call's default is "
     "what is meant)",
@@ -154,7 +155,7 @@ SAYS = {
 CONVENTIONS = {
     "negative_end", "pad_width", "squeeze", "keyword", "as_pair", "shape_args", "identity",
     "tensordot", "ordered", "device", "uncalled", "chained_index", "generator", "conversion",
-    "extra_argument",
+    "extra_argument", "einsum",
 }  # fmt: skip
 #: Functions written for one another: each name, with the siblings tried in its place.
 _REDUCED = ("sum", "mean", "max", "min", "prod")
@@ -1324,6 +1325,20 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             yield _fixed("sign", node, new, path)
     yield from _default_edits(tree)
     yield from _as_elsewhere(body)
+    for path, node, _ in body:  # np.einsum("oihw,ihw->oi", ...) where "->oij" was meant
+        spec = node.args[0] if isinstance(node, ast.Call) and node.args else None
+        if not (
+            _name(node.func if isinstance(node, ast.Call) else None) == "einsum"
+            and isinstance(spec, ast.Constant)
+            and isinstance(spec.value, str)
+            and spec.value.count("->") == 1
+        ):
+            continue
+        inputs, out = spec.value.replace(" ", "").split("->")
+        for letter in sorted(set(inputs) - set(out) - {","}):
+            for at in range(len(out) + 1):
+                new = ast.Constant(f"{inputs}->{out[:at]}{letter}{out[at:]}")
+                yield _fixed("einsum", spec, new, (*path, ("args", 0)))
     for path, node, _ in body:  # model(x).detach() cuts the loss off the parameters
         if (
             isinstance(node, ast.Call)

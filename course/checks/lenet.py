@@ -588,10 +588,11 @@ def _init_variant(
     """The parameters that init_lenet(seed) gives under a recipe: the right one by
     default, or one with settings changed (`INIT_KNOBS`)."""
     gen = np.random.default_rng(seed)
-    bounds = {}
+    bounds, torch_bounds = {}, {}
     for layer in LAYERS_WITH_PARAMS:
         w = PARAM_SHAPES[f"{layer}.weight"]
         fan_in, fan_out = math.prod(w[1:]), w[0] * math.prod(w[2:])
+        torch_bounds[layer] = 1 / math.sqrt(fan_in)
         bounds[layer] = {
             "fan_in": 1 / math.sqrt(fan_in),
             "fan_out": 1 / math.sqrt(fan_out),
@@ -607,6 +608,8 @@ def _init_variant(
         b = bounds[layer]
         if kind == "bias" and bias == "zero":
             return np.zeros(shape)
+        if kind == "bias" and bias == "torch":
+            b = torch_bounds[layer]
         if draw == "normal":
             return gen.normal(0.0, b, size=shape)
         return gen.uniform(-b, b, size=shape)
@@ -662,6 +665,8 @@ INIT_KNOBS = (
     }),
     Knob("bias", "same", {
         "zero": ("the biases are zeros", "Draw the biases from U(-bound, bound) too."),
+        "torch": ("the biases keep torch's bound 1/sqrt(fan_in)",
+                  "Weights and biases share one bound: 1/sqrt(fan_in)."),
     }),
     Knob("rng", "one", {
         "per_layer": ("a new generator with the same seed was made for every layer, so each "
@@ -1271,7 +1276,7 @@ def _matrix_index_loss(z, y, expected):
         return float(-np.log(p[:, y]).mean()), None
 
 
-def _ce_recipe(case: Case, *, shift="row", norm=1, lse="same", reduce="mean"):
+def _ce_recipe(case: Case, *, shift="row", norm=1, lse="same", reduce="mean", smooth=0.0):
     """(loss, dlogits)[part] of a softmax cross-entropy computed with settings changed
     (`LOSS_KNOBS`); the defaults are the stable softmax over the classes, batch mean."""
     z, y = np.asarray(case.args[0], float), np.asarray(case.args[1])
@@ -1283,8 +1288,12 @@ def _ce_recipe(case: Case, *, shift="row", norm=1, lse="same", reduce="mean"):
         p = e / e.sum(axis=norm, keepdims=True)
         # "unshifted": the raw logit minus the log-sum-exp of the shifted ones
         each = np.log(e.sum(axis=1)) - z[rows, y] if lse == "unshifted" else -np.log(p[rows, y])
-        d = p.copy()
-        d[rows, y] -= 1
+        target = np.full(z.shape, smooth / z.shape[1])  # label smoothing: F.cross_entropy's
+        target[rows, y] += 1 - smooth
+        if smooth:
+            log_p = (z - m) - np.log(e.sum(axis=norm, keepdims=True))
+            each = -(target * log_p).sum(axis=1)
+        d = p - target
     loss = float(each.sum() / (1 if reduce in ("sum", "loss_sum") else n))
     return (loss, d / (1 if reduce in ("sum", "grad_sum") else n))[case.kwargs["part"]]
 
@@ -1310,6 +1319,11 @@ LOSS_KNOBS = (
                       "off by its row's max",
                       "Use the same shifted logits on both sides: loss = log Σ exp(z - m) - "
                       "(z[y] - m)."),
+    }),
+    Knob("smooth", 0.0, {
+        0.1: ("the targets are smoothed (label_smoothing=0.1: 0.9 + 0.1/C on the label, 0.1/C "
+              "elsewhere), which F.cross_entropy does only when asked",
+              "The target is the one-hot label itself: loss = -log softmax(z)[y]."),
     }),
     Knob("reduce", "mean", {
         "sum": ("the loss and its gradient are summed over the batch instead of averaged",

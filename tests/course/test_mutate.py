@@ -274,6 +274,29 @@ def _glorot_init(seed):  # convention: Glorot's bound where torch's default is a
     return params
 
 
+def _glorot_weights_init(seed):  # Glorot for the weights, torch's bound kept for biases
+    rng = np.random.default_rng(seed)
+    params = {}
+    for name, shape in lenet.PARAM_SHAPES.items():
+        if name.endswith("weight"):
+            w = shape
+            fan_in, fan_out = int(np.prod(w[1:])), w[0] * int(np.prod(w[2:]))
+            bound = np.sqrt(6 / (fan_in + fan_out))
+        else:
+            bound = 1 / np.sqrt(fan_in)
+        params[name] = rng.uniform(-bound, bound, size=shape)
+    return params
+
+
+def _smoothed_ce(logits, y):  # a neighbouring convention: label smoothing of 0.1
+    n, c = logits.shape
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    target = np.full((n, c), 0.1 / c)
+    target[np.arange(n), y] += 0.9
+    return float(-(target * log_p).sum(axis=1).mean()), (np.exp(log_p) - target) / n
+
+
 def _per_layer_normal_init(seed):  # two at once: a generator per layer, normal draws
     params = {}
     for name, shape in lenet.PARAM_SHAPES.items():
@@ -309,8 +332,17 @@ def _ce_column_max_summed(logits, y):  # two at once: max per column, loss and g
         (lenet.check_init_lenet, _per_layer_normal_init, "init:draw=normal+rng=per_layer"),
         (lenet.check_sgd_step, _nesterov_step, "sgd:velocity=nesterov"),
         (lenet.check_softmax_cross_entropy, _ce_column_max_summed, "loss:shift=column+reduce=sum"),
+        (lenet.check_init_lenet, _glorot_weights_init, "init:bound=glorot+bias=torch"),
+        (lenet.check_softmax_cross_entropy, _smoothed_ce, "loss:smooth=0.1"),
     ],
-    ids=["init_glorot", "init_two_at_once", "sgd_nesterov", "loss_two_at_once"],
+    ids=[
+        "init_glorot",
+        "init_two_at_once",
+        "sgd_nesterov",
+        "loss_two_at_once",
+        "init_glorot_weights_only",
+        "loss_label_smoothing",
+    ],
 )
 def test_a_recipe_with_settings_changed_is_named(check, student, key):
     err = _named(check, student)

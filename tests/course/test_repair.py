@@ -1209,6 +1209,19 @@ def test_counts_arguments_and_tensors_are_repaired():
     assert "writing `w` for `w.detach()`" in _repaired(detached, cases, "repair:wrapped")
 
 
+def test_an_einsum_output_that_leaves_out_an_index_is_repaired():
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    cases = [Case("2×3 @ 3×4", (a, b), a @ b), Case("3×2 @ 2×3", (a.T, a), a.T @ a)]
+    summed = student(
+        """
+        def product(a, b):
+            return np.einsum("ik,kj->i", a, b)
+        """
+    )
+    text = _repaired(summed, cases, "repair:einsum")
+    assert "writing `'ik,kj->ij'` for `'ik,kj->i'`" in text
+
+
 def test_a_value_one_branch_forgot_to_flip_is_repaired():
     """One branch flips K, the other passes it as it is: the flipped form is tried there."""
     X, K = np.arange(12.0).reshape(3, 4), np.array([[1.0, 2.0], [0.0, -1.0]])
