@@ -346,6 +346,21 @@ class _Search:
                     return dropped, (dropped.path,)
                 if _leaves_unused(tree, edit, paths):
                     continue
+                guard = _guard_of(tree, edit.path)
+                if guard is not None:
+                    # An edit of an `if`'s test that passes every case may only make the
+                    # test never hold: when the `if`, left out, passes too, that is the
+                    # name (the step does not belong), not the edit of its test.
+                    skipped = _build(self.student, tree, _replace_with(lambda n: ast.Pass()),
+                                     (guard,))  # fmt: skip
+                    if skipped is not None and self.fixed(skipped) == len(self.cases):
+                        stmt = _at(tree, guard)
+                        left_out = _Edit(
+                            "extra_step", stmt.lineno, _src(stmt), "",
+                            _replace_with(lambda n: ast.Pass()), guard, alike=False,
+                            says="leaving it out with its block",
+                        )  # fmt: skip
+                        return left_out, (guard,)
                 return edit, paths
         return None
 
@@ -494,14 +509,28 @@ def _dropped_transform(tree: ast.FunctionDef, edit: _Edit) -> _Edit | None:
     while path and not isinstance(_at(tree, path), ast.stmt):
         path = path[:-1]
     stmt = _at(tree, path) if path else None
-    if not isinstance(stmt, ast.Assign) or not all(isinstance(t, ast.Name) for t in stmt.targets):
-        return None
-    if not {t.id for t in stmt.targets} <= _reads(stmt.value):
+    # (an `if` without `else` whose block only transforms in place: `if X.shape[-1] == 3:
+    # X = X.transpose(2, 0, 1)`, a guess that goes wrong; the block is then left out too)
+    if isinstance(stmt, ast.If) and not stmt.orelse and all(map(_in_place, stmt.body)):
+        return _Edit(
+            "extra_step", stmt.lineno, _src(stmt), "", _replace_with(lambda n: ast.Pass()),
+            path, alike=False, says="leaving it out with its block",
+        )  # fmt: skip
+    if not _in_place(stmt):
         return None
     return _Edit(
         "extra_step", stmt.lineno, _src(stmt), "", _replace_with(lambda n: ast.Pass()), path,
         alike=False, says=f"leaving {_it(stmt)} out",
     )  # fmt: skip
+
+
+def _in_place(stmt: ast.AST | None) -> bool:
+    """`X = np.squeeze(X)`: names assigned from themselves, and nothing else."""
+    return (
+        isinstance(stmt, ast.Assign)
+        and all(isinstance(t, ast.Name) for t in stmt.targets)
+        and {t.id for t in stmt.targets} <= _reads(stmt.value)
+    )
 
 
 def _raising_line(student: Callable, exc: BaseException) -> int | None:
@@ -896,12 +925,17 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
         if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
             new = ast.copy_location(ast.Assign([node.target], node.value), node)
             yield _Edit("accumulate", node.lineno, _src(node), _src(new), _to_assign, path)
-    for path, node, _ in body:
+    for path, node, parent in body:
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
             other = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
             new = ast.BinOp(node.left, other, node.right)
             yield _Edit("sign", node.lineno, _src(node), _src(new), _set_op(other), path)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            # X.shape[-1] for X.shape[1] is another position, not a sign
+            and not (isinstance(node.operand, ast.Constant) and _is_index(node, parent))
+        ):
             yield _Edit(
                 "sign", node.lineno, _src(node), _src(node.operand),
                 _replace_with(lambda n: n.operand), path,
@@ -1601,6 +1635,27 @@ def _swap_discards(tree: ast.FunctionDef, first: ast.stmt, second: ast.stmt) -> 
     )
     # In a loop, a value that reads itself (`v = mu * v + g`) is carried to the next pass.
     return not (looped and stored & _reads(first.value))
+
+
+def _guard_of(tree: ast.FunctionDef, path: tuple) -> tuple | None:
+    """The path of the `if` (without `else` or `raise`) whose test holds the node at
+    `path`."""
+    for i in range(len(path) - 1, -1, -1):
+        if path[i] == ("test", None):
+            owner = _at(tree, path[:i])
+            # (not a guard that raises: the docstring asks for it, the cases lack its input)
+            raises = any(isinstance(n, ast.Raise) for n in ast.walk(owner))
+            if isinstance(owner, ast.If) and not owner.orelse and not raises:
+                return path[:i]
+            return None
+    return None
+
+
+def _is_index(node: ast.AST, parent: ast.AST | None) -> bool:
+    """Whether `node` is an index of `parent` (`a[-1]`, `a[0, -1]`)."""
+    if not isinstance(parent, (ast.Subscript, ast.Tuple)):
+        return False
+    return parent.slice is node if isinstance(parent, ast.Subscript) else node in parent.elts
 
 
 def _fixed(kind: str, node: ast.AST, new: ast.AST, path: tuple, old=None, text=None) -> _Edit:

@@ -1209,6 +1209,28 @@ def test_counts_arguments_and_tensors_are_repaired():
     assert "writing `w` for `w.detach()`" in _repaired(detached, cases, "repair:wrapped")
 
 
+def test_a_guess_that_transforms_in_place_is_named_as_left_out():
+    """`if X.shape[-1] == 3: X = X.transpose(2, 0, 1)` (photos stored channels last) goes
+    wrong on a channels-first input 3 wide: the function then raises further down, and
+    the block, which only transforms X in place, is what does not belong."""
+    rng = np.random.default_rng(8)
+    cases = [Case(f"{s}", (rng.standard_normal(s),), None) for s in ((2, 4, 3), (3, 2, 5))]
+    cases = [Case(c.label, c.args, c.args[0].sum(axis=0)) for c in cases]
+    guessed = student(
+        """
+        def channel_sum(X):
+            if X.shape[-1] == 3:
+                X = X.transpose(2, 0, 1)
+            total = np.zeros(X.shape[1:])
+            for c in range(X.shape[0]):
+                total += X[c]
+            return total
+        """
+    )
+    text = _repaired(guessed, cases, "repair:extra_step")
+    assert "`if X.shape[-1] == 3:`, leaving it out with its block" in text
+
+
 def test_an_einsum_output_that_leaves_out_an_index_is_repaired():
     a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
     cases = [Case("2×3 @ 3×4", (a, b), a @ b), Case("3×2 @ 2×3", (a.T, a), a.T @ a)]
