@@ -44,7 +44,7 @@ from typing import Any
 #: False in a kernel being graded (`course.probe.probe` turns it off): there the judge's
 #: verdict replaces what the visible check prints, so the search would be time lost.
 ENABLED = True
-MAX_EDITS = 600
+MAX_EDITS = 900
 BUDGET_S = 4.0
 CALL_LIMIT_S = 0.5
 CALL_FLOOR_S = 0.05  # the least an edited call is given, however fast the student's ran
