@@ -151,6 +151,9 @@ SAYS = {
     "generator": "a generator is given where a list belongs",
     "one_side": "one side gets 0 where the same amount belongs on both",
 }
+#: Methods whose call is tried without them, each with the operator that says so: a
+#: squeeze that drops N = 1, a cast to int of float results, a detach that cuts the graph.
+DROPPED_METHODS = {"squeeze": "squeeze", "astype": "wrapped", "detach": "wrapped"}
 #: Operators about how a library or Python reads the code, not about the lecture's maths.
 CONVENTIONS = {
     "negative_end", "pad_width", "squeeze", "keyword", "as_pair", "shape_args", "identity",
@@ -238,14 +241,12 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
         timer = min(CALL_LIMIT_S, max(CALL_FLOOR_S, 50 * slowest))
     only = None if raised is None else _raising_line(student, raised)
     guard: frozenset = frozenset()  # the lines of the test of an `if` whose `raise` ran
-    avoid = None  # the raising line, when no edit of it can name anything
     if only is not None:
         # A control: when the raising statement, simply left out, lets every case pass,
-        # what the check compares does not depend on that line (the check compares one
-        # part of a result, dx, and the line computes another, dw), and an edit of it that
-        # merely stops the exception names nothing. An edit elsewhere still may: one
-        # that `_independent` finds needed (where the dw buffer was made with the wrong
-        # dtype, say).
+        # what the check compares does not depend on that line (the check compares db,
+        # the line computes dw), and no edit names anything: one of that line merely
+        # stops the exception, and one elsewhere may too (windows that no longer run
+        # off the edge, for a check that never looks at them).
         for path, node, parent in _paths(tree):
             if isinstance(node, ast.stmt) and first_line + getattr(node, "lineno", 0) - 1 == only:
                 if isinstance(node, ast.Raise):
@@ -260,13 +261,12 @@ def _repair_one(fn, student, cell, cases, passes, raised, start) -> Repair | Non
                     break
                 skipped = _build(student, tree, _replace_with(lambda n: ast.Pass()), (path,))
                 if skipped is not None and _all_pass(passes, fn, cell, skipped, cases, timer):
-                    avoid = only
+                    return None
                 break
     # The cases the function fails come first, so that how many cases an edit passes
     # before its first failure says whether it fixed a case the student got wrong.
     cases = failing + [c for c in cases if not any(c is f for f in failing)]
     search = _Search(fn, student, cell, cases, passes, timer, start, only, first_line, guard)
-    search.avoid = avoid
     found = search.run(tree)
     if found is not None:
         return _named(student, found[0], first_line, lines, len(found[1]), tree)
@@ -290,7 +290,6 @@ class _Search:
     only: int | None
     first_line: int
     guard: frozenset = frozenset()
-    avoid: int | None = None  # a line whose edits name nothing (see `_repair_one`)
     tried: int = 0
     cut: bool = False  # stopped by the budget
     budget: float = BUDGET_S
@@ -305,8 +304,6 @@ class _Search:
             if edit.path in skip:
                 continue
             line = first_line + edit.line - 1
-            if line == self.avoid:
-                continue
             elsewhere = only is not None and line != only and line not in self.guard
             # The edit alone, then the same edit at every place of the same shape (the
             # rows' and the columns' versions of one formula: `r + kh - 1`, `c + kw - 1`).
@@ -1268,17 +1265,16 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
                 yield _fixed(
                     "pad_width", node, new, path, old=_src(node.args[1]), text=_src(widths)
                 )
-    for path, node, _ in body:  # X.squeeze() drops C_in when it is 1: no squeeze at all
+    for path, node, _ in body:  # X.squeeze(), Y.astype(int), model(x).detach(): dropped
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "squeeze"
-            and not node.args
-            and not node.keywords
+            and node.func.attr in DROPPED_METHODS
+            and (node.func.attr == "astype" or not (node.args or node.keywords))
         ):
             yield _Edit(
-                "squeeze", node.lineno, _src(node), _src(node.func.value),
-                _replace_with(lambda n: n.func.value), path,
+                DROPPED_METHODS[node.func.attr], node.lineno, _src(node),
+                _src(node.func.value), _replace_with(lambda n: n.func.value), path,
             )  # fmt: skip
     for path, node, _ in body:  # K.squeeze() drops C_in when it is 1: give the axes
         if (
@@ -1337,16 +1333,6 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             new = copy.deepcopy(node)
             new.args = [ast.Call(ast.Name("OrderedDict", ast.Load()), [new.args[0]], [])]
             yield _fixed("ordered", node, new, path, old="{...}", text="OrderedDict({...})")
-    for path, node, _ in body:  # Y.astype(int) where Y's floats belong
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "astype"
-        ):
-            yield _Edit(
-                "wrapped", node.lineno, _src(node), _src(node.func.value),
-                _replace_with(lambda n: n.func.value), path,
-            )  # fmt: skip
     for path, node, _ in body:  # [1, 2, 1] where [-1, -2, -1] belongs: a row's minus signs
         if (
             isinstance(node, ast.List)
@@ -1373,17 +1359,6 @@ def _convention_edits(tree: ast.FunctionDef, body: list, space: dict) -> Iterato
             for at in range(len(out) + 1):
                 new = ast.Constant(f"{inputs}->{out[:at]}{letter}{out[at:]}")
                 yield _fixed("einsum", spec, new, (*path, ("args", 0)))
-    for path, node, _ in body:  # model(x).detach() cuts the loss off the parameters
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "detach"
-            and not node.args
-        ):
-            yield _Edit(
-                "wrapped", node.lineno, _src(node), _src(node.func.value),
-                _replace_with(lambda n: n.func.value), path,
-            )  # fmt: skip
     if "torch" in space:
         for path, node, _ in body:  # x.to(device) of a batch that may be a numpy array
             if (
