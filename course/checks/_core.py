@@ -319,6 +319,27 @@ def _require_array(got: Any, name: str, case: Case) -> None:
             mistake="returned_list",
             case=case.label,
         )
+    float32_given = any(
+        isinstance(a, np.ndarray) and a.dtype == np.float32
+        for a in (*case.args, *case.kwargs.values())
+    )
+    if (
+        isinstance(got, np.ndarray)
+        and got.dtype == np.float32
+        and isinstance(expected, np.ndarray)
+        and expected.dtype == np.float64
+        and not float32_given
+    ):
+        raise CheckFailed(
+            f"{case.call_text(name)} returned a float32 array on {case.label}; the values "
+            "agree to about 7 digits, but nothing here was float32: the float arrays of "
+            "these exercises are float64, numpy's default.\nIt looks like an array was "
+            "made with dtype=np.float32 (or converted with .astype(np.float32)): every "
+            "value stored in it is rounded to 7 digits, and the rounding adds up in the "
+            "layers after it. Leave the dtype out, or use float.",
+            mistake="float32_output",
+            case=case.label,
+        )
 
 
 def _validated(cases: Sequence[Case], oracle: Callable[..., Any] | None) -> list[Case]:

@@ -325,3 +325,16 @@ def test_first_difference_is_none_for_other_shapes_and_equal_arrays():
     assert _core.first_difference(np.zeros((2, 2)), np.zeros((2, 3))) is None
     assert _core.first_difference(np.ones(3), np.ones(3)) is None
     assert _core.first_difference(np.array([1.0, 2.0, 5.0]), np.array([1.0, 2.0, 3.0])) == (2,)
+
+
+def test_a_float32_result_for_float64_inputs_fails_with_its_reason():
+    """Right to 7 digits is not right: the exercises' float arrays are float64. Where a
+    float32 array is given, a float32 result is fine."""
+    X = np.arange(6.0).reshape(2, 3)
+    cases = [Case("a 2×3 input", (X,), X * 2)]
+    with pytest.raises(CheckFailed) as info:
+        check(lambda X: (X * 2).astype(np.float32), name="double", cases=cases)
+    assert info.value.mistake == "float32_output", str(info.value)
+    assert "float32" in str(info.value) and "7 digits" in str(info.value)
+    given = [Case("a float32 input", (X.astype(np.float32),), X * 2)]
+    check(lambda X: X * 2, name="double", cases=given, quiet=True)
