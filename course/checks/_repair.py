@@ -967,7 +967,7 @@ def _edits(tree: ast.FunctionDef, lines: list[str], space: dict | None = None) -
                 "precedence", node.lineno, _src(node), _src(regrouped),
                 _replace_with(_regrouped), path,
             )  # fmt: skip
-        swappable = ("divmod", "unravel_index", "reshape", "zeros", "ones", "uniform", "integers")
+        swappable = ("divmod", "unravel_index", "reshape", "zeros", "ones")
         if (
             isinstance(node, ast.Call)
             and len(node.args) == 2
